@@ -1,0 +1,157 @@
+//! Error types. Bad input is an [`InputError`] that names the offending field and says how to
+//! fix it (the CLI turns it into one line and exit status 2); a numerical failure at run time is a
+//! [`SolveError`] with the time and the reason.
+
+use thiserror::Error;
+
+/// Bad input: which field, what is wrong with it and how to fix it.
+#[derive(Debug, Clone, PartialEq, Error)]
+#[error("{field}: {message}")]
+pub struct InputError {
+    /// Dotted path of the offending field (e.g. `model.regulariser.l2.lambda`).
+    pub field: String,
+    /// What is wrong and what to do instead, in one sentence.
+    pub message: String,
+}
+
+impl InputError {
+    /// An error about `field` with a message that says what to do instead.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The same error with `prefix.` put in front of the field path.
+    pub fn within(mut self, prefix: &str) -> Self {
+        if prefix.is_empty() {
+            return self;
+        }
+        self.field = if self.field.is_empty() {
+            prefix.to_string()
+        } else if self.field.starts_with('[') {
+            format!("{prefix}{}", self.field)
+        } else {
+            format!("{prefix}.{}", self.field)
+        };
+        self
+    }
+}
+
+/// Checks that `value` is a finite number; the error names `field`.
+pub fn require_finite(field: &str, value: f64) -> Result<f64, InputError> {
+    if value.is_finite() {
+        Ok(value)
+    } else {
+        Err(InputError::new(
+            field,
+            format!("must be a finite number, got {value}"),
+        ))
+    }
+}
+
+/// Checks that `value` is finite and > 0.
+pub fn require_positive(field: &str, value: f64) -> Result<f64, InputError> {
+    require_finite(field, value)?;
+    if value > 0.0 {
+        Ok(value)
+    } else {
+        Err(InputError::new(field, format!("must be > 0, got {value}")))
+    }
+}
+
+/// Checks that `value` is finite and ≥ 0.
+pub fn require_non_negative(field: &str, value: f64) -> Result<f64, InputError> {
+    require_finite(field, value)?;
+    if value >= 0.0 {
+        Ok(value)
+    } else {
+        Err(InputError::new(field, format!("must be ≥ 0, got {value}")))
+    }
+}
+
+/// A numerical failure while integrating or solving.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum SolveError {
+    /// The explicit method's stiffness test fired repeatedly.
+    #[error(
+        "{method}: the problem is stiff at t = {t:.6e}; use method \"radau5\", \"bdf\" or \"auto\""
+    )]
+    Stiff {
+        /// Method that detected stiffness.
+        method: String,
+        /// Time at which stiffness was detected.
+        t: f64,
+    },
+    /// The step budget ran out before `t_end`.
+    #[error(
+        "{method}: reached max_steps = {max_steps} at t = {t:.6e} before t_end; raise options.max_steps or use method \"auto\""
+    )]
+    MaxSteps {
+        /// Method that ran out of steps.
+        method: String,
+        /// Time reached.
+        t: f64,
+        /// The budget.
+        max_steps: usize,
+    },
+    /// The step size fell below what the floating-point time can resolve.
+    #[error(
+        "{method}: step size underflow at t = {t:.6e} (the solution may blow up or leave its domain)"
+    )]
+    StepSizeUnderflow {
+        /// Method.
+        method: String,
+        /// Time reached.
+        t: f64,
+    },
+    /// The state stopped being finite (overflow or a domain violation).
+    #[error("{method}: the state became non-finite at t = {t:.6e}")]
+    NonFinite {
+        /// Method.
+        method: String,
+        /// Time reached.
+        t: f64,
+    },
+    /// The backend reported a failure of its own.
+    #[error("{method}: {message}")]
+    Backend {
+        /// Method.
+        method: String,
+        /// The backend's message.
+        message: String,
+    },
+    /// Newton's method (equilibria) did not converge.
+    #[error(
+        "Newton's method did not converge after {iterations} iterations (last weighted residual {residual:.3e})"
+    )]
+    NoConvergence {
+        /// Iterations performed.
+        iterations: usize,
+        /// Last weighted residual.
+        residual: f64,
+    },
+    /// A quantity does not exist for this model (e.g. an equilibrium with λ = 0).
+    #[error("{0}")]
+    Undefined(String),
+}
+
+/// Any error of the library: bad input, a numerical failure, or a file that could not be written.
+#[derive(Debug, Error)]
+pub enum Error {
+    /// Bad input (exit status 2 in the CLI).
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// Numerical failure.
+    #[error(transparent)]
+    Solve(#[from] SolveError),
+    /// File system failure.
+    #[error("{path}: {message}")]
+    Io {
+        /// The path that failed.
+        path: String,
+        /// What failed.
+        message: String,
+    },
+}

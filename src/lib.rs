@@ -1,0 +1,11 @@
+//! # starvation: the reference simulator for gradient starvation
+//!
+//! (guided tour written below once the modules settle)
+
+pub mod error;
+pub mod flow;
+pub mod model;
+pub mod numerics;
+pub mod result;
+pub mod solve;
+pub mod spec;

@@ -1,0 +1,147 @@
+//! The discrete gradient-descent map (`gd`): x_{k+1} = P(x_k + h f(x_k)), time t_k = t_start + k h.
+//! Output times are rounded to the nearest step; a level crossing between two steps is placed by
+//! linear interpolation between them; the steady-state test runs on every step.
+
+use super::{
+    EventRecord, Method, MethodSegment, Output, SolveOptions, SolverStats, StopReason, Trajectory,
+    crosses,
+};
+use crate::error::SolveError;
+use crate::flow::{VectorField, gradient_descent_step};
+use crate::numerics::weighted_rms;
+
+/// Runs the map for (t_end − t_start)/step steps (already validated to be a whole number).
+pub(crate) fn run(
+    field: &dyn VectorField,
+    y0: &[f64],
+    options: &SolveOptions,
+) -> Result<Trajectory, SolveError> {
+    let h = options.step.unwrap_or(f64::NAN);
+    let steps = ((options.t_end - options.t_start) / h).round() as usize;
+    let time = |k: usize| {
+        if k == steps {
+            options.t_end
+        } else {
+            options.t_start + k as f64 * h
+        }
+    };
+    let mut wanted = vec![false; steps + 1];
+    wanted[0] = true;
+    wanted[steps] = true;
+    match &options.output {
+        Output::Steps => wanted.iter_mut().for_each(|w| *w = true),
+        Output::Count(c) => {
+            for i in 0..*c {
+                let k = (i as f64 * steps as f64 / (*c - 1) as f64).round() as usize;
+                wanted[k.min(steps)] = true;
+            }
+        }
+        Output::Times(ts) => {
+            for t in ts {
+                let k = ((t - options.t_start) / h).round() as usize;
+                wanted[k.min(steps)] = true;
+            }
+        }
+    }
+    let dim = field.dim();
+    let kdim = field.response_dim();
+    let mut y = y0.to_vec();
+    let mut f = vec![0.0; dim];
+    let mut z_prev = vec![0.0; kdim];
+    let mut z = vec![0.0; kdim];
+    field.responses(&y, &mut z);
+    let mut traj = Trajectory {
+        space: field.space(),
+        times: vec![time(0)],
+        states: vec![y.clone()],
+        responses: vec![z.clone()],
+        stats: SolverStats::default(),
+        method: Method::GradientDescent,
+        methods_used: vec![MethodSegment {
+            method: Method::GradientDescent,
+            from: options.t_start,
+        }],
+        stop: StopReason::ReachedEnd,
+        events: Vec::new(),
+    };
+    for k in 1..=steps {
+        let y_prev = y.clone();
+        z_prev.copy_from_slice(&z);
+        gradient_descent_step(field, &mut y, h, &mut f);
+        traj.stats.field_evaluations += 1;
+        traj.stats.accepted_steps += 1;
+        if y.iter().any(|v| !v.is_finite()) {
+            return Err(SolveError::NonFinite {
+                method: "gd".into(),
+                t: time(k),
+            });
+        }
+        field.responses(&y, &mut z);
+        let t = time(k);
+        // Level crossings, placed by linear interpolation between the two steps.
+        let mut stop_at: Option<(f64, Vec<f64>)> = None;
+        for (i, lc) in options.level_crossings.iter().enumerate() {
+            let j = lc.feature;
+            if !crosses(z_prev[j], z[j], lc.level, lc.direction) {
+                continue;
+            }
+            let frac = (lc.level - z_prev[j]) / (z[j] - z_prev[j]);
+            let te = time(k - 1) + frac * h;
+            let ye: Vec<f64> = y_prev
+                .iter()
+                .zip(&y)
+                .map(|(a, b)| a + frac * (b - a))
+                .collect();
+            let mut ze = vec![0.0; kdim];
+            field.responses(&ye, &mut ze);
+            traj.events.push(EventRecord {
+                kind: "level_crossing",
+                index: Some(i),
+                time: te,
+                state: ye.clone(),
+                responses: ze,
+                bracket: Some([time(k - 1), t]),
+            });
+            if lc.terminal && stop_at.as_ref().is_none_or(|(ts, _)| te < *ts) {
+                stop_at = Some((te, ye));
+            }
+        }
+        if let Some((te, ye)) = stop_at {
+            let mut ze = vec![0.0; kdim];
+            field.responses(&ye, &mut ze);
+            traj.times.push(te);
+            traj.states.push(ye);
+            traj.responses.push(ze);
+            traj.stop = StopReason::LevelCrossing;
+            return Ok(traj);
+        }
+        if wanted[k] {
+            traj.times.push(t);
+            traj.states.push(y.clone());
+            traj.responses.push(z.clone());
+        }
+        if let Some(ss) = options.steady_state {
+            // f was evaluated at the previous point; test the new one.
+            field.eval(&y, &mut f);
+            traj.stats.field_evaluations += 1;
+            if weighted_rms(&f, &y, options.rtol, options.atol) <= ss.tolerance {
+                traj.events.push(EventRecord {
+                    kind: "steady_state",
+                    index: None,
+                    time: t,
+                    state: y.clone(),
+                    responses: z.clone(),
+                    bracket: None,
+                });
+                if !wanted[k] {
+                    traj.times.push(t);
+                    traj.states.push(y.clone());
+                    traj.responses.push(z.clone());
+                }
+                traj.stop = StopReason::SteadyState;
+                return Ok(traj);
+            }
+        }
+    }
+    Ok(traj)
+}
