@@ -6,6 +6,7 @@ pub mod error;
 pub mod flow;
 pub mod model;
 pub mod numerics;
+pub mod plot;
 pub mod result;
 pub mod solve;
 pub mod spec;

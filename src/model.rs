@@ -383,7 +383,7 @@ impl FeatureModel {
             v.set_column(col, &vc);
             s.push(sv[i]);
         }
-        let report = (k < n).then(|| RankReport {
+        let report = (k < n).then_some(RankReport {
             examples: n,
             rank: k,
             dropped,

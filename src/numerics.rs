@@ -176,7 +176,10 @@ pub fn brent_root<F: FnMut(f64) -> f64>(
         }
         let tol = 2.0 * f64::EPSILON * b.abs() + 0.5 * xtol;
         let m = 0.5 * (c - b);
-        if m.abs() <= tol || fb == 0.0 {
+        if fb == 0.0 {
+            return Some((b, [b, b]));
+        }
+        if m.abs() <= tol {
             let lo = b.min(c);
             let hi = b.max(c);
             return Some((b, [lo, hi]));

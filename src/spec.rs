@@ -33,23 +33,90 @@ pub fn read_spec(path: &Path) -> Result<Spec, InputError> {
 
 /// Parses a spec from JSON text.
 pub fn parse_spec(text: &str) -> Result<Spec, InputError> {
-    let value: Value = serde_json::from_str(text).map_err(|e| json_syntax_error(&e))?;
+    let value: Value = serde_json::from_str(text).map_err(|e| json_syntax_error(text, &e))?;
     let spec: Spec = from_value(value.clone(), "")?;
     let spec = Spec { raw: value, ..spec };
     spec.validate()?;
     Ok(spec)
 }
 
-fn json_syntax_error(e: &serde_json::Error) -> InputError {
+fn json_syntax_error(text: &str, e: &serde_json::Error) -> InputError {
     let hint = if e.is_eof() {
         "the file ends too early (truncated JSON?); close every brace and bracket"
     } else {
         "fix the JSON syntax (JSON has no NaN, Infinity or comments; numbers must be finite)"
     };
-    InputError::new(
-        format!("spec (line {}, column {})", e.line(), e.column()),
-        format!("is not valid JSON: {e}; {hint}"),
-    )
+    let offset: usize = text
+        .split_inclusive('\n')
+        .take(e.line().saturating_sub(1))
+        .map(str::len)
+        .sum::<usize>()
+        + e.column().saturating_sub(1);
+    let path = json_path_at(text, offset.min(text.len()));
+    let place = format!("line {}, column {}", e.line(), e.column());
+    let field = if path.is_empty() {
+        format!("spec ({place})")
+    } else {
+        format!("{path} ({place})")
+    };
+    InputError::new(field, format!("is not valid JSON: {e}; {hint}"))
+}
+
+/// The dotted path of the JSON value being read at byte `offset` (for syntax errors).
+fn json_path_at(text: &str, offset: usize) -> String {
+    enum Frame {
+        Object(Option<String>),
+        Array(usize),
+    }
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut chars = text[..offset].char_indices().peekable();
+    let mut last_string = String::new();
+    while let Some((_, c)) = chars.next() {
+        match c {
+            '"' => {
+                last_string.clear();
+                while let Some((_, d)) = chars.next() {
+                    match d {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' => break,
+                        other => last_string.push(other),
+                    }
+                }
+            }
+            ':' => {
+                if let Some(Frame::Object(key)) = stack.last_mut() {
+                    *key = Some(last_string.clone());
+                }
+            }
+            ',' => match stack.last_mut() {
+                Some(Frame::Array(i)) => *i += 1,
+                Some(Frame::Object(key)) => *key = None,
+                None => {}
+            },
+            '{' => stack.push(Frame::Object(None)),
+            '[' => stack.push(Frame::Array(0)),
+            '}' | ']' => {
+                stack.pop();
+            }
+            _ => {}
+        }
+    }
+    let mut path = String::new();
+    for frame in &stack {
+        match frame {
+            Frame::Object(Some(k)) => {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(k);
+            }
+            Frame::Object(None) => {}
+            Frame::Array(i) => path.push_str(&format!("[{i}]")),
+        }
+    }
+    path
 }
 
 /// Deserializes `value` into `T`, turning serde's message into an [`InputError`] at the exact
@@ -144,13 +211,13 @@ impl Spec {
                 ),
             ));
         }
-        if let Some(runs) = &self.runs {
-            if runs.is_empty() {
-                return Err(InputError::new(
-                    "runs",
-                    "is empty; give at least one run, or leave `runs` out for a single run",
-                ));
-            }
+        if let Some(runs) = &self.runs
+            && runs.is_empty()
+        {
+            return Err(InputError::new(
+                "runs",
+                "is empty; give at least one run, or leave `runs` out for a single run",
+            ));
         }
         for (i, axis) in self.vary.iter().enumerate() {
             if axis.values.is_empty() {
@@ -354,16 +421,16 @@ impl RunSpec {
         })?;
         let model = build_model(model_v)?;
         let sim: SimulationSpec = from_value(sim_v, "simulation")?;
-        let (space, method, options, initial_state) = sim.into_parts(model.features())?;
+        let parts = sim.into_parts(model.features())?;
         Ok(Self {
             label,
             parameters,
             raw: run,
             model,
-            space,
-            method,
-            options,
-            initial_state,
+            space: parts.space,
+            method: parts.method,
+            options: parts.options,
+            initial_state: parts.initial_state,
         })
     }
 }
@@ -741,6 +808,19 @@ pub struct LevelCrossingSpec {
     pub terminal: Option<bool>,
 }
 
+/// The validated content of a `simulation` section.
+#[derive(Debug, Clone)]
+pub struct SimulationParts {
+    /// Space of the state.
+    pub space: Space,
+    /// Method.
+    pub method: Method,
+    /// Options.
+    pub options: SolveOptions,
+    /// Initial state (None: the space's default).
+    pub initial_state: Option<Vec<f64>>,
+}
+
 /// Parses a space name.
 pub fn parse_space(name: &str, field: &str) -> Result<Space, InputError> {
     match name {
@@ -769,10 +849,7 @@ pub fn parse_method(name: &str, field: &str) -> Result<Method, InputError> {
 
 impl SimulationSpec {
     /// Space, method, validated options and initial state; errors under `simulation.`.
-    pub fn into_parts(
-        self,
-        features: usize,
-    ) -> Result<(Space, Method, SolveOptions, Option<Vec<f64>>), InputError> {
+    pub fn into_parts(self, features: usize) -> Result<SimulationParts, InputError> {
         let space = parse_space(self.space.as_deref().unwrap_or("z"), "simulation.space")?;
         let method = parse_method(
             self.method.as_deref().unwrap_or("dop853"),
@@ -845,7 +922,12 @@ impl SimulationSpec {
             let f = e.field.replacen("options.", "simulation.", 1);
             InputError::new(f, e.message)
         })?;
-        Ok((space, method, o, self.initial_state))
+        Ok(SimulationParts {
+            space,
+            method,
+            options: o,
+            initial_state: self.initial_state,
+        })
     }
 }
 
@@ -937,18 +1019,18 @@ impl RunSpec {
     pub fn check(&self) -> Result<(), InputError> {
         let field =
             crate::flow::build_flow(&self.model, self.space).map_err(|e| e.within("model"))?;
-        if let Some(y) = &self.initial_state {
-            if y.len() != field.dim() {
-                return Err(InputError::new(
-                    "simulation.initial_state",
-                    format!(
-                        "has {} entries but the {} state has dimension {}",
-                        y.len(),
-                        self.space,
-                        field.dim()
-                    ),
-                ));
-            }
+        if let Some(y) = &self.initial_state
+            && y.len() != field.dim()
+        {
+            return Err(InputError::new(
+                "simulation.initial_state",
+                format!(
+                    "has {} entries but the {} state has dimension {}",
+                    y.len(),
+                    self.space,
+                    field.dim()
+                ),
+            ));
         }
         Ok(())
     }

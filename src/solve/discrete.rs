@@ -64,7 +64,7 @@ pub(crate) fn run(
         stop: StopReason::ReachedEnd,
         events: Vec::new(),
     };
-    for k in 1..=steps {
+    for (k, &wanted_here) in wanted.iter().enumerate().skip(1) {
         let y_prev = y.clone();
         z_prev.copy_from_slice(&z);
         gradient_descent_step(field, &mut y, h, &mut f);
@@ -115,7 +115,7 @@ pub(crate) fn run(
             traj.stop = StopReason::LevelCrossing;
             return Ok(traj);
         }
-        if wanted[k] {
+        if wanted_here {
             traj.times.push(t);
             traj.states.push(y.clone());
             traj.responses.push(z.clone());
@@ -133,7 +133,7 @@ pub(crate) fn run(
                     responses: z.clone(),
                     bracket: None,
                 });
-                if !wanted[k] {
+                if !wanted_here {
                     traj.times.push(t);
                     traj.states.push(y.clone());
                     traj.responses.push(z.clone());

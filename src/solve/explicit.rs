@@ -66,7 +66,7 @@ pub(crate) fn advance(
     t1: f64,
     settings: &BackendSettings,
     observer: &mut dyn FnMut(&StepView) -> Control,
-) -> Result<Segment, BackendFailure> {
+) -> Result<Segment, Box<BackendFailure>> {
     let evaluations = Cell::new(0);
     let accepted = Cell::new(0);
     let step_hint = Cell::new(0.0);
@@ -149,7 +149,7 @@ pub(crate) fn advance(
         Ok(st) => {
             stats.rejected_steps = st.rejected_steps as usize;
             if y_end.iter().any(|v| !v.is_finite()) {
-                return Err(BackendFailure {
+                return Err(Box::new(BackendFailure {
                     error: SolveError::NonFinite {
                         method: name,
                         t: t_end,
@@ -157,7 +157,7 @@ pub(crate) fn advance(
                     t: t0,
                     y: y0.to_vec(),
                     stats,
-                });
+                }));
             }
             Ok(Segment {
                 t: t_end,
@@ -180,12 +180,12 @@ pub(crate) fn advance(
                     SolveError::StepSizeUnderflow { method: name, t: x }
                 }
             };
-            Err(BackendFailure {
+            Err(Box::new(BackendFailure {
                 error,
                 t: t_end,
                 y: y_end,
                 stats,
-            })
+            }))
         }
     }
 }

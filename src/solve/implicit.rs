@@ -7,8 +7,10 @@
 //! `Vec<f64>` whose `zeros()` has the dimension of the solve running on this thread.
 //!
 //! Work-around: Radau5's set-up rescales the tolerances component by component
-//! (rtol ← 0.1·rtol^(2/3)); a scalar tolerance is one shared value, so it is rescaled n times
-//! and ends near 1e−3 whatever was asked. Tolerances are therefore passed as vectors.
+//! (rtol ← 0.1·rtol^(2/3), Hairer's convention); a scalar tolerance is one shared value, so it is
+//! rescaled n times and ends near 1e−3 whatever was asked. Tolerances are therefore passed as
+//! vectors, and pre-scaled by the inverse map so that Radau5 works at the rtol the user gave, like
+//! every other method (the smallest it accepts is [`RADAU5_MIN_RTOL`]).
 //!
 //! Work-around: BDF's own first-step estimate fails with a step-size underflow at t = 0 on our
 //! problems, so both methods get the first step from [`super::initial_step`].
@@ -31,6 +33,17 @@ use nalgebra::DMatrix;
 use super::{BackendFailure, BackendSettings, Control, Method, Segment, SolverStats, StepView};
 use crate::error::SolveError;
 use crate::flow::VectorField;
+
+/// Smallest relative tolerance Radau5 can work at (its set-up needs rtol > 10·ε before rescaling).
+pub const RADAU5_MIN_RTOL: f64 = 1.7e-11;
+
+/// The tolerance to hand to Radau5 so that, after its rescaling rtol ← 0.1·rtol^(2/3), it works
+/// at `rtol` (and atol keeps its ratio to rtol).
+fn radau5_tolerances(rtol: f64, atol: f64) -> (f64, f64) {
+    let target = rtol.max(RADAU5_MIN_RTOL);
+    let given = (10.0 * target).powf(1.5);
+    (given, atol / rtol * given)
+}
 
 thread_local! {
     static DIMENSION: Cell<usize> = const { Cell::new(0) };
@@ -180,7 +193,7 @@ pub(crate) fn advance(
     t1: f64,
     settings: &BackendSettings,
     observer: &mut dyn FnMut(&StepView) -> Control,
-) -> Result<Segment, BackendFailure> {
+) -> Result<Segment, Box<BackendFailure>> {
     let n = field.dim();
     let problem = Problem {
         field,
@@ -215,9 +228,10 @@ pub(crate) fn advance(
     let y = SolverState(y0.to_vec());
     let result = match method {
         Method::Radau5 => {
+            let (rtol, atol) = radau5_tolerances(settings.rtol, settings.atol);
             let mut m = ImplicitRungeKutta::<Ordinary, Radau, f64, SolverState, 5, 3, 3>::radau5()
-                .rtol(vec![settings.rtol; n])
-                .atol(vec![settings.atol; n])
+                .rtol(vec![rtol; n])
+                .atol(vec![atol; n])
                 .max_steps(settings.max_steps)
                 .h_max(settings.max_step.unwrap_or(f64::INFINITY))
                 .h0(first_step(5));
@@ -246,7 +260,7 @@ pub(crate) fn advance(
                 rejected_steps: sol.steps.rejected,
             };
             if non_finite.get() {
-                return Err(BackendFailure {
+                return Err(Box::new(BackendFailure {
                     error: SolveError::NonFinite {
                         method: name,
                         t: t_last,
@@ -254,7 +268,7 @@ pub(crate) fn advance(
                     t: t_last,
                     y: y_last,
                     stats,
-                });
+                }));
             }
             Ok(Segment {
                 t: t_last,
@@ -281,7 +295,7 @@ pub(crate) fn advance(
                     message: format!("{other:?}"),
                 },
             };
-            Err(BackendFailure {
+            Err(Box::new(BackendFailure {
                 error,
                 t: t_last,
                 y: y_last,
@@ -289,7 +303,7 @@ pub(crate) fn advance(
                     field_evaluations: extra_evaluations,
                     ..SolverStats::default()
                 },
-            })
+            }))
         }
     }
 }

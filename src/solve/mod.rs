@@ -27,7 +27,8 @@ pub enum Method {
     /// Dormand–Prince 8(5,3) (ode_solvers). The default.
     #[default]
     Dop853,
-    /// Radau IIA order 5, implicit, for stiff problems (differential-equations).
+    /// Radau IIA order 5, implicit, for stiff problems (differential-equations). It works at the
+    /// given rtol (the backend's rescaling is undone), down to 1.7e−11.
     Radau5,
     /// Variable-order BDF, implicit (differential-equations).
     Bdf,
@@ -473,7 +474,7 @@ pub(crate) fn advance(
     t1: f64,
     settings: &BackendSettings,
     observer: &mut dyn FnMut(&StepView) -> Control,
-) -> Result<Segment, BackendFailure> {
+) -> Result<Segment, Box<BackendFailure>> {
     match method {
         Method::Dopri5 | Method::Dop853 => {
             explicit::advance(method, field, t0, y0, t1, settings, observer)
@@ -481,7 +482,7 @@ pub(crate) fn advance(
         Method::Radau5 | Method::Bdf => {
             implicit::advance(method, field, t0, y0, t1, settings, observer)
         }
-        Method::Auto | Method::GradientDescent => Err(BackendFailure {
+        Method::Auto | Method::GradientDescent => Err(Box::new(BackendFailure {
             error: SolveError::Backend {
                 method: method.name().into(),
                 message: "internal: not a continuous backend".into(),
@@ -489,7 +490,7 @@ pub(crate) fn advance(
             t: t0,
             y: y0.to_vec(),
             stats: SolverStats::default(),
-        }),
+        })),
     }
 }
 
@@ -566,12 +567,12 @@ impl Recorder<'_> {
 
     /// Records the end of a segment at `target`, replacing a step record at the same time.
     fn record_target(&mut self, target: f64, y: &[f64]) {
-        if let Some(&last) = self.times.last() {
-            if (last - target).abs() <= 1e-12 * target.abs().max(1.0) {
-                self.times.pop();
-                self.states.pop();
-                self.responses.pop();
-            }
+        if let Some(&last) = self.times.last()
+            && (last - target).abs() <= 1e-12 * target.abs().max(1.0)
+        {
+            self.times.pop();
+            self.states.pop();
+            self.responses.pop();
         }
         self.record(target, y);
     }

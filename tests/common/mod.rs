@@ -1,0 +1,31 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use nalgebra::DMatrix;
+use starvation::model::FeatureModel;
+use starvation::numerics::SeededRng;
+
+/// A random tangent-feature model: Φ (n × m) with N(0, 1) entries, labels alternating ±1.
+pub fn random_tangent_model(n: usize, m: usize, seed: u64) -> FeatureModel {
+    let mut rng = SeededRng::new(seed);
+    let phi = DMatrix::from_fn(n, m, |_, _| rng.normal());
+    let labels = (0..n)
+        .map(|i| if i % 2 == 0 { 1.0 } else { -1.0 })
+        .collect();
+    FeatureModel::from_tangent_features(phi, labels).expect("random Φ has full rank")
+}
+
+/// A vector of N(0, scale²) entries.
+pub fn random_vector(len: usize, scale: f64, seed: u64) -> Vec<f64> {
+    let mut rng = SeededRng::new(seed);
+    (0..len).map(|_| scale * rng.normal()).collect()
+}
+
+/// Largest |a − b| / max(1, |b|) over paired entries.
+pub fn max_relative_gap(a: &[f64], b: &[f64]) -> f64 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs() / y.abs().max(1.0))
+        .fold(0.0, f64::max)
+}
