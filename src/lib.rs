@@ -2,6 +2,7 @@
 //!
 //! (guided tour written below once the modules settle)
 
+pub mod equilibrium;
 pub mod error;
 pub mod flow;
 pub mod model;

@@ -509,6 +509,73 @@ impl FeatureModel {
         Ok(self)
     }
 
+    /// The same model with strength s_j replaced (j 0-based).
+    pub fn with_strength(mut self, j: usize, s: f64) -> Result<Self, InputError> {
+        if j >= self.features() {
+            return Err(InputError::new(
+                "strengths",
+                format!(
+                    "feature {} does not exist (the model has {})",
+                    j + 1,
+                    self.features()
+                ),
+            ));
+        }
+        self.feature_strengths[j] = require_positive(&format!("strengths[{j}]"), s)?;
+        Ok(self)
+    }
+
+    /// The same two-feature model with coupling U(δ) of M17.
+    pub fn with_toy_coupling(mut self, delta: f64) -> Result<Self, InputError> {
+        if self.features() != 2 || self.examples() != 2 {
+            return Err(InputError::new(
+                "delta",
+                "δ sets the coupling U(δ) of M17, which needs a two-feature model",
+            ));
+        }
+        require_finite("delta", delta)?;
+        if delta.abs() >= 1.0 {
+            return Err(InputError::new(
+                "delta",
+                format!("must satisfy |δ| < 1, got {delta}"),
+            ));
+        }
+        self.coupling = toy_coupling(delta);
+        Ok(self)
+    }
+
+    /// The same model with λ replaced in its regulariser (both classes under SD).
+    pub fn with_lambda(self, lambda: f64) -> Result<Self, InputError> {
+        let regulariser = match self.regulariser.clone() {
+            Regulariser::None | Regulariser::L2 { .. } => Regulariser::L2 { lambda },
+            Regulariser::SpectralDecoupling(sd) => {
+                let ratio = if sd.lambda_positive > 0.0 {
+                    sd.lambda_negative / sd.lambda_positive
+                } else {
+                    1.0
+                };
+                Regulariser::SpectralDecoupling(SpectralDecoupling {
+                    lambda_positive: lambda,
+                    lambda_negative: lambda * ratio,
+                    ..sd
+                })
+            }
+        };
+        self.with_regulariser(regulariser)
+    }
+
+    /// The same model with coupling U replaced by the identity (every example carries one
+    /// feature): the uncoupled reference of the starvation ratio z_j*/z_j⁰.
+    pub fn uncoupled(mut self) -> Self {
+        let k = self.features();
+        self.coupling = DMatrix::identity(k, k);
+        self.labels = self.labels.into_iter().take(k).collect();
+        while self.labels.len() < k {
+            self.labels.push(1.0);
+        }
+        self
+    }
+
     /// The same model with feature directions V (m × k, orthonormal columns) replaced by a
     /// seeded random one in m ≥ k parameters. V does not affect z (model.md §6).
     pub fn with_random_directions(
