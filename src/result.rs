@@ -175,3 +175,109 @@ pub fn to_json_bytes(v: &Value) -> Vec<u8> {
     b.push(b'\n');
     b
 }
+
+/// One model's equilibrium results, ready to be written.
+pub struct EquilibriumEntry {
+    /// Label of the run.
+    pub label: String,
+    /// Vary values.
+    pub parameters: std::collections::BTreeMap<String, Value>,
+    /// The model.
+    pub model: crate::model::FeatureModel,
+    /// The report.
+    pub report: crate::equilibrium::report::EquilibriumReport,
+    /// Continuation branch (parameter name and points), if requested.
+    pub branch: Option<(String, Vec<crate::equilibrium::BranchPoint>)>,
+}
+
+fn matrix_rows(m: &nalgebra::DMatrix<f64>) -> Vec<Vec<f64>> {
+    (0..m.nrows())
+        .map(|i| (0..m.ncols()).map(|j| m[(i, j)]).collect())
+        .collect()
+}
+
+/// The data block of one equilibrium entry.
+pub fn equilibrium_data(e: &EquilibriumEntry) -> Value {
+    let r = &e.report;
+    let eq = &r.equilibrium;
+    let ratio = r.uncoupled.as_ref().map(|z0| {
+        eq.point
+            .iter()
+            .zip(z0)
+            .map(|(z, u)| z / u)
+            .collect::<Vec<f64>>()
+    });
+    let branch = e.branch.as_ref().map(|(name, points)| {
+        let k = points.first().map(|p| p.equilibrium.point.len()).unwrap_or(0);
+        let mut table = Map::new();
+        table.insert(name.clone(), json!(points.iter().map(|p| p.value).collect::<Vec<_>>()));
+        for j in 0..k {
+            table.insert(
+                format!("z{}", j + 1),
+                json!(points.iter().map(|p| p.equilibrium.point[j]).collect::<Vec<_>>()),
+            );
+        }
+        table.insert(
+            "max_eigenvalue".into(),
+            json!(points.iter().map(|p| p.equilibrium.eigenvalues.last().map(|e| e.0)).collect::<Vec<_>>()),
+        );
+        json!({ "parameter": name, "table": Value::Object(table) })
+    });
+    json!({
+        "label": e.label,
+        "parameters": e.parameters,
+        "z": eq.point,
+        "margins": eq.margins,
+        "stability": eq.stability.name(),
+        "eigenvalues": eq.eigenvalues.iter().map(|(re, im)| json!([re, im])).collect::<Vec<_>>(),
+        "jacobian": matrix_rows(&eq.jacobian),
+        "starvation_matrix": matrix_rows(&r.sensitivities.starvation_matrix),
+        "starvation_matrix_convention": "row j, column i: ∂z_j*/∂(s_i²) (M16)",
+        "dz_dlambda": r.sensitivities.lambda,
+        "delta": r.delta,
+        "dz_ddelta": r.delta_sensitivity,
+        "uncoupled_z": r.uncoupled,
+        "starvation_ratio": ratio,
+        "closed_forms": r.closed_forms.iter().map(|c| json!({
+            "name": c.name, "source": c.source, "exact": c.exact,
+            "closed_form": c.closed_form, "relative_error": c.relative_error,
+        })).collect::<Vec<_>>(),
+        "branch": branch,
+    })
+}
+
+/// The document of the `equilibrium` command.
+pub fn equilibrium_document(spec: &Spec, entries: &[EquilibriumEntry], wall_seconds: f64) -> Value {
+    let mut p = provenance_base();
+    p.insert("spec".into(), spec.raw.clone());
+    p.insert(
+        "models".into(),
+        Value::Array(
+            entries
+                .iter()
+                .map(|e| {
+                    json!({
+                        "label": e.label,
+                        "examples": e.model.examples(),
+                        "features": e.model.features(),
+                        "regulariser": e.model.regulariser().name(),
+                        "lambda": e.model.regulariser().lambda(),
+                        "loss": e.model.loss().name(),
+                        "rate": e.model.rate(),
+                        "newton_iterations": e.report.equilibrium.iterations,
+                        "weighted_residual": e.report.equilibrium.residual,
+                    })
+                })
+                .collect(),
+        ),
+    );
+    p.insert("wall_time_seconds".into(), json!(wall_seconds));
+    json!({
+        "data": {
+            "name": spec.name,
+            "description": spec.description,
+            "models": entries.iter().map(equilibrium_data).collect::<Vec<_>>(),
+        },
+        "provenance": Value::Object(p),
+    })
+}

@@ -241,8 +241,8 @@ impl Spec {
         Ok(())
     }
 
-    /// Expands base, runs and vary into the list of concrete runs (validated).
-    pub fn expand_runs(&self) -> Result<Vec<RunSpec>, InputError> {
+    /// Expands base, runs and vary into merged run objects (not yet validated).
+    pub fn expand_values(&self) -> Result<Vec<ExpandedRun>, InputError> {
         let base = {
             let mut m = Map::new();
             if let Some(v) = &self.model {
@@ -316,15 +316,56 @@ impl Spec {
                 } else {
                     format!("{origin}{suffix}")
                 };
-                let run_spec = RunSpec::from_value(run, label.clone() + &suffix, parameters)
-                    .map_err(|e| {
-                        e.within_run(&context, self.runs.is_some() || !combo.is_empty())
-                    })?;
-                out.push(run_spec);
+                out.push(ExpandedRun {
+                    label: label.clone() + &suffix,
+                    context,
+                    show_context: self.runs.is_some() || !combo.is_empty(),
+                    parameters,
+                    value: run,
+                });
             }
         }
         Ok(out)
     }
+
+    /// Expands base, runs and vary into the list of concrete runs (validated).
+    pub fn expand_runs(&self) -> Result<Vec<RunSpec>, InputError> {
+        self.expand_values()?
+            .into_iter()
+            .map(|e| {
+                RunSpec::from_value(e.value, e.label, e.parameters)
+                    .map_err(|err| err.within_run(&e.context, e.show_context))
+            })
+            .collect()
+    }
+
+    /// Expands base, runs and vary into labelled models (the `simulation` sections are ignored).
+    pub fn expand_models(&self) -> Result<Vec<(String, BTreeMap<String, Value>, FeatureModel)>, InputError> {
+        self.expand_values()?
+            .into_iter()
+            .map(|e| {
+                let model_v = e.value.get("model").cloned().ok_or_else(|| {
+                    InputError::new("model", "is missing; add a `model` section")
+                })?;
+                let model = build_model(model_v).map_err(|err| err.within_run(&e.context, e.show_context))?;
+                Ok((e.label, e.parameters, model))
+            })
+            .collect()
+    }
+}
+
+/// A run object after merging base, override and vary values.
+#[derive(Debug, Clone)]
+pub struct ExpandedRun {
+    /// Label (with the vary values appended).
+    pub label: String,
+    /// Where it came from, for error messages.
+    pub context: String,
+    show_context: bool,
+    /// Values of the vary axes.
+    pub parameters: BTreeMap<String, Value>,
+    /// The merged object {model, simulation}.
+    pub value: Value,
 }
 
 impl InputError {
@@ -1033,5 +1074,176 @@ impl RunSpec {
             ));
         }
         Ok(())
+    }
+}
+
+/// A list of parameter values as written in a spec: a list, `{"linspace": {…}}` or
+/// `{"logspace": {…}}` (endpoints are the values themselves, both included).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum ValuesSpec {
+    /// Explicit values.
+    List(Vec<f64>),
+    /// Evenly or log-evenly spaced values.
+    Range(RangeSpec),
+}
+
+/// Spaced values.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum RangeSpec {
+    /// `count` values evenly spaced from `start` to `stop`.
+    Linspace {
+        /// First value.
+        start: f64,
+        /// Last value.
+        stop: f64,
+        /// Number of values (≥ 1).
+        count: usize,
+    },
+    /// `count` values log-evenly spaced from `start` to `stop` (both > 0).
+    Logspace {
+        /// First value.
+        start: f64,
+        /// Last value.
+        stop: f64,
+        /// Number of values (≥ 1).
+        count: usize,
+    },
+}
+
+impl ValuesSpec {
+    /// The values; errors name `field`.
+    pub fn values(&self, field: &str) -> Result<Vec<f64>, InputError> {
+        let v = match self {
+            ValuesSpec::List(v) => v.clone(),
+            ValuesSpec::Range(RangeSpec::Linspace { start, stop, count })
+            | ValuesSpec::Range(RangeSpec::Logspace { start, stop, count }) => {
+                let log = matches!(self, ValuesSpec::Range(RangeSpec::Logspace { .. }));
+                let name = if log { "logspace" } else { "linspace" };
+                crate::error::require_finite(&format!("{field}.{name}.start"), *start)?;
+                crate::error::require_finite(&format!("{field}.{name}.stop"), *stop)?;
+                if *count == 0 {
+                    return Err(InputError::new(format!("{field}.{name}.count"), "must be ≥ 1"));
+                }
+                if log && (*start <= 0.0 || *stop <= 0.0) {
+                    return Err(InputError::new(
+                        format!("{field}.logspace"),
+                        "start and stop must be > 0; use linspace for values ≤ 0",
+                    ));
+                }
+                (0..*count)
+                    .map(|i| {
+                        let f = if *count == 1 { 0.0 } else { i as f64 / (*count - 1) as f64 };
+                        if i + 1 == *count && *count > 1 {
+                            *stop
+                        } else if log {
+                            (start.ln() + f * (stop.ln() - start.ln())).exp()
+                        } else {
+                            start + f * (stop - start)
+                        }
+                    })
+                    .collect()
+            }
+        };
+        if v.is_empty() {
+            return Err(InputError::new(field, "is empty; give at least one value"));
+        }
+        for (i, x) in v.iter().enumerate() {
+            crate::error::require_finite(&format!("{field}[{i}]"), *x)?;
+        }
+        Ok(v)
+    }
+}
+
+/// The `equilibrium` section.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EquilibriumSpec {
+    /// Weighted-residual tolerance (default 1e−12).
+    #[serde(default)]
+    pub tolerance: Option<f64>,
+    /// Newton iterations allowed (default 100).
+    #[serde(default)]
+    pub max_iterations: Option<usize>,
+    /// Newton start (default z = 0).
+    #[serde(default)]
+    pub start: Option<Vec<f64>>,
+    /// Optional continuation along one parameter.
+    #[serde(default)]
+    pub continuation: Option<ContinuationSpec>,
+}
+
+/// Continuation along one parameter.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContinuationSpec {
+    /// "s1", "s2", … (strength s_j), "delta" or "lambda".
+    pub parameter: String,
+    /// Values, in order.
+    pub values: ValuesSpec,
+}
+
+/// Parses a continuation/sweep parameter name.
+pub fn parse_parameter(name: &str, field: &str) -> Result<crate::equilibrium::Parameter, InputError> {
+    use crate::equilibrium::Parameter;
+    match name {
+        "delta" => Ok(Parameter::Delta),
+        "lambda" => Ok(Parameter::Lambda),
+        s if s.starts_with('s') && s[1..].parse::<usize>().is_ok_and(|j| j >= 1) => {
+            Ok(Parameter::Strength(s[1..].parse::<usize>().unwrap_or(1) - 1))
+        }
+        other => Err(InputError::new(
+            field,
+            format!("unknown parameter {other:?}; use \"s1\", \"s2\", …, \"delta\" or \"lambda\""),
+        )),
+    }
+}
+
+/// The validated `equilibrium` section.
+#[derive(Debug, Clone)]
+pub struct EquilibriumSettings {
+    /// Newton options.
+    pub options: crate::equilibrium::EquilibriumOptions,
+    /// Newton start.
+    pub start: Option<Vec<f64>>,
+    /// Continuation parameter and values.
+    pub continuation: Option<(crate::equilibrium::Parameter, Vec<f64>)>,
+}
+
+impl Spec {
+    /// The equilibrium section (defaults when absent), validated.
+    pub fn equilibrium_section(&self) -> Result<EquilibriumSettings, InputError> {
+        let section: EquilibriumSpec = match &self.equilibrium {
+            Some(v) => from_value(v.clone(), "equilibrium")?,
+            None => EquilibriumSpec {
+                tolerance: None,
+                max_iterations: None,
+                start: None,
+                continuation: None,
+            },
+        };
+        let mut options = crate::equilibrium::EquilibriumOptions::default();
+        if let Some(t) = section.tolerance {
+            options.tolerance = crate::error::require_positive("equilibrium.tolerance", t)?;
+        }
+        if let Some(m) = section.max_iterations {
+            if m == 0 {
+                return Err(InputError::new("equilibrium.max_iterations", "must be ≥ 1"));
+            }
+            options.max_iterations = m;
+        }
+        let continuation = match section.continuation {
+            Some(c) => Some((
+                parse_parameter(&c.parameter, "equilibrium.continuation.parameter")?,
+                c.values.values("equilibrium.continuation.values")?,
+            )),
+            None => None,
+        };
+        Ok(EquilibriumSettings {
+            options,
+            start: section.start,
+            continuation,
+        })
     }
 }

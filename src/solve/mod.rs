@@ -9,6 +9,7 @@
 //! a tolerance) and level crossings of a response, located by Brent's method on re-integration
 //! from the last accepted step.
 
+pub mod batch;
 mod discrete;
 mod explicit;
 mod implicit;

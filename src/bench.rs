@@ -1,0 +1,225 @@
+//! The standard benchmark of shared/design.md, measured in-process: the two-feature L2 flow M7
+//! with U(δ) of M17, s₂ = 2, λ = 0.01, η = 1, on the grid s₁ ∈ [0.5, 8] × δ ∈ [0, 0.65].
+//! Timings are reported per point, single- and multi-threaded, next to the peers' figures when a
+//! peer file (the JSON printed by shared/bench/run-peers.sh) is given.
+
+use std::time::Instant;
+
+use rayon::prelude::*;
+use serde_json::{Value, json};
+
+use crate::equilibrium::toy::{ToyProblem, ToyRegulariser};
+
+/// s₂ of the standard benchmark.
+pub const S2: f64 = 2.0;
+/// λ of the standard benchmark.
+pub const LAMBDA: f64 = 0.01;
+
+/// The standard grid: `side` values of s₁ in [0.5, 8] and of δ in [0, 0.65].
+#[derive(Debug, Clone, Copy)]
+pub struct Grid {
+    /// Points per axis (the grid has side² points).
+    pub side: usize,
+}
+
+impl Grid {
+    /// s₁ of row i.
+    pub fn s1(&self, i: usize) -> f64 {
+        0.5 + 7.5 * i as f64 / (self.side.max(2) - 1) as f64
+    }
+
+    /// δ of column j.
+    pub fn delta(&self, j: usize) -> f64 {
+        0.65 * j as f64 / (self.side.max(2) - 1) as f64
+    }
+
+    /// Number of points.
+    pub fn points(&self) -> usize {
+        self.side * self.side
+    }
+}
+
+/// One timing.
+#[derive(Debug, Clone)]
+pub struct Timing {
+    /// What was timed.
+    pub name: String,
+    /// Threads used.
+    pub threads: usize,
+    /// Points (trajectories or equilibria).
+    pub points: usize,
+    /// Wall time in seconds.
+    pub seconds: f64,
+    /// A checksum of the results (identical across thread counts).
+    pub checksum: f64,
+    /// Extra numbers (mean Newton iterations, field evaluations, …).
+    pub extra: Value,
+}
+
+impl Timing {
+    /// Microseconds per point.
+    pub fn micros_per_point(&self) -> f64 {
+        1e6 * self.seconds / self.points as f64
+    }
+}
+
+/// Runs `f` in a pool of `threads` threads.
+pub fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
+    match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+        Ok(pool) => pool.install(f),
+        Err(_) => f(),
+    }
+}
+
+/// One grid row of equilibria + starvation matrices, warm-started along δ.
+/// Returns (checksum, Newton iterations, failures).
+fn equilibrium_row(grid: Grid, i: usize) -> (f64, u64, u64) {
+    let s1 = grid.s1(i);
+    let mut start: Option<[f64; 2]> = None;
+    let (mut sum, mut iterations, mut failures) = (0.0, 0, 0);
+    for j in 0..grid.side {
+        let p = ToyProblem {
+            s1_squared: s1 * s1,
+            s2_squared: S2 * S2,
+            delta: grid.delta(j),
+            lambda: LAMBDA,
+            regulariser: ToyRegulariser::L2,
+        };
+        let sol = p.solve(start.unwrap_or_else(|| p.cold_start()), 1e-12, 100);
+        iterations += sol.iterations as u64;
+        failures += u64::from(!sol.converged);
+        sum += sol.z[0] + sol.z[1] + sol.starvation[1][0];
+        start = Some(sol.z);
+    }
+    (sum, iterations, failures)
+}
+
+/// Equilibrium + starvation matrix at every grid point with `threads` threads.
+pub fn equilibria(grid: Grid, threads: usize) -> Timing {
+    let start = Instant::now();
+    let rows: Vec<(f64, u64, u64)> =
+        in_pool(threads, || (0..grid.side).into_par_iter().map(|i| equilibrium_row(grid, i)).collect());
+    let seconds = start.elapsed().as_secs_f64();
+    let checksum: f64 = rows.iter().map(|r| r.0).sum();
+    let iterations: u64 = rows.iter().map(|r| r.1).sum();
+    let failures: u64 = rows.iter().map(|r| r.2).sum();
+    Timing {
+        name: "equilibrium + starvation matrix".into(),
+        threads,
+        points: grid.points(),
+        seconds,
+        checksum,
+        extra: json!({
+            "mean_newton_iterations": iterations as f64 / grid.points() as f64,
+            "failures": failures,
+        }),
+    }
+}
+
+/// Peer figures read from the JSON of shared/bench/run-peers.sh.
+#[derive(Debug, Clone, Default)]
+pub struct Peers {
+    /// The whole file.
+    pub raw: Value,
+}
+
+impl Peers {
+    /// µs per point of a JAX/diffrax row whose `solver` contains `solver` (and `t_end` if given).
+    pub fn jax_micros(&self, solver: &str, t_end: Option<f64>) -> Option<f64> {
+        let rows = self.raw.get("jax_diffrax")?.get("rows")?.as_array()?;
+        rows.iter()
+            .find(|r| {
+                r.get("solver").and_then(Value::as_str).is_some_and(|s| s.contains(solver))
+                    && t_end.is_none_or(|t| r.get("t_end").and_then(Value::as_f64) == Some(t))
+            })
+            .and_then(|r| r.get("us_per_trajectory").or_else(|| r.get("us_per_point")))
+            .and_then(Value::as_f64)
+    }
+
+    /// ms per trajectory of a SciPy method at `t_end`.
+    pub fn scipy_millis(&self, method: &str, t_end: f64) -> Option<f64> {
+        let rows = self.raw.get("scipy")?.as_array()?;
+        rows.iter()
+            .find(|r| {
+                r.get("method").and_then(Value::as_str) == Some(method)
+                    && r.get("t_end").and_then(Value::as_f64) == Some(t_end)
+            })
+            .and_then(|r| r.get("ms_per_trajectory"))
+            .and_then(Value::as_f64)
+    }
+}
+
+/// Lanes of the batched integrator used by the benchmark and the sweeps.
+pub const LANES: usize = 8;
+
+/// End states of trajectories from z = 0 to `t_end` for problems `range` of the grid, by the
+/// lane-batched DOP853; returns (z₁, z₂) per problem and the total field evaluations.
+pub fn trajectory_chunk(grid: Grid, t_end: f64, range: std::ops::Range<usize>, settings: &crate::solve::batch::BatchSettings) -> (Vec<[f64; 2]>, u64) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 (checked just above).
+            return unsafe { trajectory_chunk_avx2(grid, t_end, range, settings) };
+        }
+    }
+    trajectory_chunk_portable(grid, t_end, range, settings)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn trajectory_chunk_avx2(grid: Grid, t_end: f64, range: std::ops::Range<usize>, settings: &crate::solve::batch::BatchSettings) -> (Vec<[f64; 2]>, u64) {
+    trajectory_chunk_portable(grid, t_end, range, settings)
+}
+
+#[inline(always)]
+fn trajectory_chunk_portable(grid: Grid, t_end: f64, range: std::ops::Range<usize>, settings: &crate::solve::batch::BatchSettings) -> (Vec<[f64; 2]>, u64) {
+    use crate::solve::batch::{Dop853Tableau, NoObserver, ToyKind, ToyLanes, run_batch};
+    let tableau = Dop853Tableau::new();
+    let mut field = ToyLanes::<LANES>::new(ToyKind::L2, 1.0);
+    let mut out = vec![[0.0; 2]; range.len()];
+    let mut evaluations = 0u64;
+    let base = range.start;
+    run_batch(
+        &mut field,
+        &tableau,
+        settings,
+        range.len(),
+        |p, lane, f: &mut ToyLanes<LANES>| {
+            let idx = base + p;
+            let (i, j) = (idx / grid.side, idx % grid.side);
+            f.set(lane, grid.s1(i), S2, grid.delta(j), LAMBDA);
+            ([0.0, 0.0], t_end)
+        },
+        &mut NoObserver,
+        |p, outcome| {
+            out[p] = outcome.y;
+            evaluations += outcome.evaluations as u64;
+        },
+    );
+    (out, evaluations)
+}
+
+/// Trajectories to `t_end` at every grid point with `threads` threads (rtol 1e−8, atol 1e−10).
+pub fn trajectories(grid: Grid, t_end: f64, threads: usize) -> Timing {
+    let settings = crate::solve::batch::BatchSettings { rtol: 1e-8, atol: 1e-10, max_steps: 1_000_000 };
+    let chunk = 4096usize;
+    let n = grid.points();
+    let start = Instant::now();
+    let parts: Vec<(Vec<[f64; 2]>, u64)> = in_pool(threads, || {
+        (0..n.div_ceil(chunk))
+            .into_par_iter()
+            .map(|c| trajectory_chunk(grid, t_end, c * chunk..((c + 1) * chunk).min(n), &settings))
+            .collect()
+    });
+    let seconds = start.elapsed().as_secs_f64();
+    let checksum: f64 = parts.iter().flat_map(|p| p.0.iter()).map(|z| z[0] + z[1]).sum();
+    let evaluations: u64 = parts.iter().map(|p| p.1).sum();
+    Timing {
+        name: format!("trajectories to t = {t_end}"),
+        threads,
+        points: n,
+        seconds,
+        checksum,
+        extra: json!({ "mean_field_evaluations": evaluations as f64 / n as f64, "lanes": LANES }),
+    }
+}
