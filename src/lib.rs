@@ -2,6 +2,7 @@
 //!
 //! (guided tour written below once the modules settle)
 
+pub mod bench;
 pub mod equilibrium;
 pub mod error;
 pub mod flow;
@@ -11,3 +12,4 @@ pub mod plot;
 pub mod result;
 pub mod solve;
 pub mod spec;
+pub mod verify;
