@@ -127,6 +127,16 @@ impl LossModel {
         }
     }
 
+    /// Size of the gradient weight's terms before cancellation: α(a) for the exact and
+    /// exponential-tail models (positive), 1/2 + |a|/4 for the quadratic one (zero at a = 2).
+    #[inline]
+    pub fn weight_size(self, a: f64) -> f64 {
+        match self {
+            LossModel::Quadratic => 0.5 + 0.25 * a.abs(),
+            other => other.weight(a),
+        }
+    }
+
     /// Curvature κ(a) = ℓ″(a) = −α′(a): σ(a)σ(−a), 1/4 or e^{−a} (M14's D).
     #[inline]
     pub fn curvature(self, a: f64) -> f64 {

@@ -281,3 +281,183 @@ pub fn equilibrium_document(spec: &Spec, entries: &[EquilibriumEntry], wall_seco
         "provenance": Value::Object(p),
     })
 }
+
+/// Axis values of a sweep as JSON (numbers, or labels for categorical axes).
+fn sweep_axes_json(plan: &crate::sweep::SweepPlan) -> Value {
+    Value::Array(
+        plan.axes
+            .iter()
+            .map(|a| {
+                let values: Vec<Value> = a
+                    .values
+                    .iter()
+                    .map(|v| match v {
+                        crate::sweep::AxisValue::Number(x) => json!(x),
+                        other => json!(other.label()),
+                    })
+                    .collect();
+                json!({ "parameter": a.name, "values": values })
+            })
+            .collect(),
+    )
+}
+
+/// Threshold records of a sweep as JSON rows (one per line and threshold).
+pub fn sweep_thresholds_json(plan: &crate::sweep::SweepPlan, result: &crate::sweep::SweepResult) -> Vec<Value> {
+    let outer = &plan.axes[..plan.axes.len() - 1];
+    let mut rows = Vec::new();
+    for l in &result.lines {
+        let idx = plan.line_indices(l.line);
+        for t in &l.thresholds {
+            let mut m = Map::new();
+            m.insert("line".into(), json!(l.line));
+            for (a, &i) in outer.iter().zip(&idx) {
+                m.insert(a.name.clone(), match &a.values[i] {
+                    crate::sweep::AxisValue::Number(x) => json!(x),
+                    other => json!(other.label()),
+                });
+            }
+            m.insert("criterion".into(), json!(t.criterion));
+            m.insert("status".into(), json!(t.status.name()));
+            m.insert("value".into(), finite_or_null(t.value));
+            m.insert("bracket".into(), json!([finite_or_null(t.bracket[0]), finite_or_null(t.bracket[1])]));
+            m.insert("precision".into(), finite_or_null(t.precision));
+            m.insert("crossings".into(), json!(t.crossings));
+            m.insert("metric_minus_level_at_bracket".into(), json!([finite_or_null(t.sides[0]), finite_or_null(t.sides[1])]));
+            rows.push(Value::Object(m));
+        }
+    }
+    rows
+}
+
+/// A number, or null when it is not finite (JSON has no NaN).
+pub fn finite_or_null(x: f64) -> Value {
+    if x.is_finite() { json!(x) } else { Value::Null }
+}
+
+/// The sweep document: axes, columns, thresholds and failed cells (the cell table is the CSV).
+/// Deterministic: no timing, no shard information, so sharded and unsharded runs agree byte
+/// for byte.
+pub fn sweep_document(spec: &Spec, plan: &crate::sweep::SweepPlan, result: &crate::sweep::SweepResult) -> Value {
+    let mut columns: Vec<String> = plan.axes.iter().map(|a| a.name.clone()).collect();
+    columns.extend(plan.columns.iter().cloned());
+    columns.push("status".into());
+    let mut failed = Vec::new();
+    let line_len = plan.line_length();
+    for l in &result.lines {
+        for (pos, c) in l.cells.iter().enumerate() {
+            if let Some(reason) = &c.failure {
+                failed.push(json!({
+                    "cell": l.line * line_len + pos,
+                    "axes": crate::sweep::cell_labels(plan, l.line, pos),
+                    "reason": reason,
+                }));
+            }
+        }
+    }
+    let summary = crate::sweep::summary(result);
+    let mut p = provenance_base();
+    p.insert("spec".into(), spec.raw.clone());
+    p.insert("settings".into(), json!({
+        "rtol": plan.settings.rtol,
+        "atol": plan.settings.atol,
+        "newton_tolerance": plan.settings.equilibrium.tolerance,
+        "integrator": "lane-batched DOP853 (two-feature toy) or auto (dop853 → radau5)",
+        "equilibria": "Newton with line search, warm-started along each line",
+    }));
+    json!({
+        "data": {
+            "name": spec.name,
+            "description": spec.description,
+            "axes": sweep_axes_json(plan),
+            "shape": plan.axes.iter().map(|a| a.values.len()).collect::<Vec<_>>(),
+            "line_axis": plan.axes.last().map(|a| a.name.clone()),
+            "columns": columns,
+            "table": format!("{}.csv", spec.name),
+            "thresholds_table": format!("{}.thresholds.csv", spec.name),
+            "summary": summary,
+            "thresholds": sweep_thresholds_json(plan, result),
+            "failed_cells": failed,
+        },
+        "provenance": Value::Object(p),
+    })
+}
+
+/// Writes the cell table (one row per cell: axis values, metric columns, status) as CSV.
+pub fn write_sweep_csv(
+    plan: &crate::sweep::SweepPlan,
+    result: &crate::sweep::SweepResult,
+    w: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    let mut header: Vec<String> = plan.axes.iter().map(|a| csv_field(&a.name)).collect();
+    header.extend(plan.columns.iter().map(|c| csv_field(c)));
+    header.push("status".into());
+    writeln!(w, "{}", header.join(","))?;
+    let outer = &plan.axes[..plan.axes.len() - 1];
+    let last = plan.axes.last().expect("axes checked non-empty");
+    let mut line = String::with_capacity(256);
+    for l in &result.lines {
+        let idx = plan.line_indices(l.line);
+        let mut prefix = String::new();
+        for (a, &i) in outer.iter().zip(&idx) {
+            prefix.push_str(&axis_csv(&a.values[i]));
+            prefix.push(',');
+        }
+        for (pos, c) in l.cells.iter().enumerate() {
+            line.clear();
+            line.push_str(&prefix);
+            line.push_str(&axis_csv(&last.values[pos]));
+            for v in &c.values {
+                line.push(',');
+                if v.is_finite() {
+                    line.push_str(&format!("{v:?}"));
+                }
+            }
+            line.push(',');
+            match &c.failure {
+                None => line.push_str("ok"),
+                Some(r) => line.push_str(&csv_field(&format!("failed: {r}"))),
+            }
+            line.push('\n');
+            w.write_all(line.as_bytes())?;
+        }
+    }
+    Ok(())
+}
+
+fn axis_csv(v: &crate::sweep::AxisValue) -> String {
+    match v {
+        crate::sweep::AxisValue::Number(x) => format!("{x:?}"),
+        other => csv_field(&other.label()),
+    }
+}
+
+/// Writes the threshold table as CSV.
+pub fn write_thresholds_csv(
+    plan: &crate::sweep::SweepPlan,
+    result: &crate::sweep::SweepResult,
+    w: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    let outer = &plan.axes[..plan.axes.len() - 1];
+    let mut header = vec!["line".to_string()];
+    header.extend(outer.iter().map(|a| csv_field(&a.name)));
+    header.extend(["criterion", "status", "value", "bracket_lo", "bracket_hi", "precision", "crossings"].map(String::from));
+    writeln!(w, "{}", header.join(","))?;
+    let num = |x: f64| if x.is_finite() { format!("{x:?}") } else { String::new() };
+    for l in &result.lines {
+        let idx = plan.line_indices(l.line);
+        for t in &l.thresholds {
+            let mut row = vec![l.line.to_string()];
+            row.extend(outer.iter().zip(&idx).map(|(a, &i)| axis_csv(&a.values[i])));
+            row.push(csv_field(&t.criterion));
+            row.push(t.status.name().into());
+            row.push(num(t.value));
+            row.push(num(t.bracket[0]));
+            row.push(num(t.bracket[1]));
+            row.push(num(t.precision));
+            row.push(t.crossings.to_string());
+            writeln!(w, "{}", row.join(","))?;
+        }
+    }
+    Ok(())
+}

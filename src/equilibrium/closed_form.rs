@@ -11,10 +11,11 @@ pub fn lambert_uncoupled(s_squared: f64, lambda: f64) -> f64 {
     lambert_w0(s_squared / lambda)
 }
 
-/// Root of g(x) = 0 for increasing g on [lo, hi] with g(lo) < 0 < g(hi): safeguarded Newton.
-fn increasing_root(g: impl Fn(f64) -> (f64, f64), mut lo: f64, mut hi: f64) -> f64 {
-    let mut x = 0.5 * (lo + hi);
-    for _ in 0..200 {
+/// Root of g(x) = 0 for increasing g on [lo, hi] with g(lo) < 0 < g(hi): safeguarded Newton
+/// from `start` (bisection whenever Newton would leave the bracket).
+fn increasing_root(g: impl Fn(f64) -> (f64, f64), mut lo: f64, mut hi: f64, start: f64) -> f64 {
+    let mut x = if start > lo && start < hi { start } else { 0.5 * (lo + hi) };
+    for _ in 0..100 {
         let (v, dv) = g(x);
         if v == 0.0 {
             return x;
@@ -30,7 +31,8 @@ fn increasing_root(g: impl Fn(f64) -> (f64, f64), mut lo: f64, mut hi: f64) -> f
         } else {
             0.5 * (lo + hi)
         };
-        if (next - x).abs() <= 1e-16 * x.abs().max(1e-300) || hi - lo <= 1e-16 * hi.abs() {
+        // Newton converges quadratically: once a step is a few ulps the root is found.
+        if (next - x).abs() <= 4.0 * f64::EPSILON * x.abs().max(1e-300) || hi - lo <= 4.0 * f64::EPSILON * hi.abs() {
             return next;
         }
         x = next;
@@ -51,6 +53,8 @@ pub fn uncoupled_response(s_squared: f64, lambda: f64, loss: LossModel) -> f64 {
         },
         0.0,
         hi.max(1e-300),
+        // The exponential-tail root W(s²/λ) is close for large s²/λ, s²/(2λ) for small.
+        lambert_w0(s_squared / lambda).min(0.5 * hi),
     )
 }
 
@@ -60,6 +64,7 @@ pub fn sd_margin(lambda: f64) -> f64 {
         |a| (lambda * a - logistic(-a), lambda + logistic_slope(a)),
         0.0,
         1.0 / lambda,
+        lambert_w0(1.0 / lambda).min(0.5 / lambda),
     )
 }
 

@@ -21,8 +21,9 @@ use crate::model::{FeatureModel, LossModel, Regulariser, toy_coupling};
 /// Options of [`find_equilibrium`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EquilibriumOptions {
-    /// Converged when the weighted residual (RMS over j of |∂Φ/∂z_j| divided by the size of the
-    /// two balancing terms, drive and decay) is at most this (default 1e−12).
+    /// Converged when the weighted residual (RMS over j of |∂Φ/∂z_j| divided by the summed sizes
+    /// of the terms that balance in it, so rounding alone gives ~1e−16) is at most this
+    /// (default 1e−12).
     pub tolerance: f64,
     /// Newton iterations allowed (default 100).
     pub max_iterations: usize,
@@ -168,25 +169,30 @@ impl<'a> Objective<'a> {
         let mut value = 0.0;
         let mut weights = DVector::zeros(a.len());
         let mut penalty = DVector::zeros(a.len());
+        // Sizes of the terms before they cancel: the residual is measured against these.
+        let mut term_size = DVector::zeros(a.len());
         for i in 0..a.len() {
             value += loss.loss(a[i]);
             weights[i] = loss.weight(a[i]);
+            term_size[i] = loss.weight_size(a[i]);
             if let Kind::Sd(l, g) = &self.kind {
                 let d = a[i] - g[i];
                 value += 0.5 * l[i] * d * d;
                 penalty[i] = l[i] * d;
+                term_size[i] += l[i] * (a[i].abs() + g[i].abs());
             }
         }
         let drive = u.transpose() * &weights;
         let mut decay = u.transpose() * &penalty;
+        let mut scale = u.abs().transpose() * &term_size;
         if let Kind::L2(lambda) = self.kind {
             for j in 0..z.len() {
                 decay[j] = lambda * z[j] / self.squared_strengths[j];
                 value += 0.5 * lambda * z[j] * z[j] / self.squared_strengths[j];
+                scale[j] += decay[j].abs();
             }
         }
         let gradient = &decay - &drive;
-        let scale = drive.abs() + decay.abs();
         Local {
             value,
             gradient,
@@ -219,8 +225,8 @@ impl<'a> Objective<'a> {
     }
 }
 
-/// RMS over j of |g_j| / scale_j, with scale floored at 1e−8 of the largest (so a response that
-/// is exactly zero at equilibrium does not divide by zero).
+/// RMS over j of |g_j| / scale_j, where scale_j sums the sizes of the terms of g_j before they
+/// cancel (|U|ᵀ|α| plus the regulariser's terms), floored at 1e−8 of the largest.
 fn weighted_residual(gradient: &DVector<f64>, scale: &DVector<f64>) -> f64 {
     let top = scale.amax();
     if top == 0.0 {

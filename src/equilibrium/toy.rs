@@ -40,6 +40,9 @@ pub struct ToySolution {
     pub residual: f64,
     /// Whether the residual reached the tolerance.
     pub converged: bool,
+    /// Eigenvalues of the flow's Jacobian at z* for η = 1 (−eig(S H S), ascending); multiply
+    /// by η for other rates.
+    pub eigenvalues: [f64; 2],
 }
 
 /// σ(−a) and κ(a) = σ(a)σ(−a) with one exponential, stable for all finite a.
@@ -71,11 +74,13 @@ impl ToyProblem {
             ToyRegulariser::L2 => {
                 let drive = [c * w1 + d * w2, -d * w1 + c * w2];
                 let decay = [l * z[0] / self.s1_squared, l * z[1] / self.s2_squared];
+                // Term sizes before cancellation (w > 0): |U|ᵀw + |decay|.
+                let ad = d.abs();
                 Local {
                     g: [decay[0] - drive[0], decay[1] - drive[1]],
                     scale: [
-                        drive[0].abs() + decay[0].abs(),
-                        drive[1].abs() + decay[1].abs(),
+                        c * w1 + ad * w2 + decay[0].abs(),
+                        ad * w1 + c * w2 + decay[1].abs(),
                     ],
                     kappa: [k1, k2],
                     drive,
@@ -85,12 +90,11 @@ impl ToyProblem {
                 // Φ = Σ ℓ(a_i) + (λ/2)‖a‖², ∇Φ = Uᵀ(λa − w); ‖a‖ = ‖z‖ since U is orthogonal.
                 let drive = [c * w1 + d * w2, -d * w1 + c * w2];
                 let decay = [l * z[0], l * z[1]];
+                // Term sizes before cancellation: |U|ᵀ(w + λ|a|).
+                let (ad, t1, t2) = (d.abs(), w1 + l * a1.abs(), w2 + l * a2.abs());
                 Local {
                     g: [decay[0] - drive[0], decay[1] - drive[1]],
-                    scale: [
-                        drive[0].abs() + decay[0].abs(),
-                        drive[1].abs() + decay[1].abs(),
-                    ],
+                    scale: [c * t1 + ad * t2, ad * t1 + c * t2],
                     kappa: [k1 + l, k2 + l],
                     drive,
                 }
@@ -174,12 +178,21 @@ impl ToyProblem {
             [h22 * r[0] / det, -h12 * r[1] / det],
             [-h12 * r[0] / det, h11 * r[1] / det],
         ];
+        // J = −S²H is similar to −S H S (symmetric): eigenvalues from its trace and determinant.
+        let (a, b, c2) = (
+            self.s1_squared * h11,
+            (self.s1_squared * self.s2_squared).sqrt() * h12,
+            self.s2_squared * h22,
+        );
+        let mean = 0.5 * (a + c2);
+        let radius = (0.25 * (a - c2) * (a - c2) + b * b).sqrt();
         ToySolution {
             z,
             starvation,
             iterations,
             residual,
             converged: residual <= tolerance,
+            eigenvalues: [-(mean + radius), -(mean - radius)],
         }
     }
 }

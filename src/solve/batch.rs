@@ -129,6 +129,10 @@ pub struct StepInfo<'a, const N: usize> {
     pub t1: f64,
     /// State at t1.
     pub y1: &'a [f64; N],
+    /// f(y0).
+    pub f0: &'a [f64; N],
+    /// f(y1).
+    pub f1: &'a [f64; N],
 }
 
 /// Decisions an observer returns.
@@ -389,6 +393,8 @@ impl<const N: usize, const L: usize> Lanes<N, L> {
                 self.accepted[l] += 1;
                 let y0: [f64; N] = std::array::from_fn(|i| self.y[i][l]);
                 let y1: [f64; N] = std::array::from_fn(|i| y_new[i][l]);
+                let f0: [f64; N] = std::array::from_fn(|i| self.k[0][i][l]);
+                let f1: [f64; N] = std::array::from_fn(|i| f_new[i][l]);
                 let t0 = self.t[l];
                 let t1 = if last[l] { self.t_end[l] } else { t0 + h };
                 let info = StepInfo {
@@ -397,6 +403,8 @@ impl<const N: usize, const L: usize> Lanes<N, L> {
                     y0: &y0,
                     t1,
                     y1: &y1,
+                    f0: &f0,
+                    f1: &f1,
                 };
                 let mut decision = observer.step(&info);
                 if decision == Observation::NeedDense {

@@ -1,0 +1,869 @@
+//! Metrics of one sweep cell, and the evaluation of a whole line of cells: equilibria warm-started
+//! along the line, the uncoupled reference, trajectory metrics by the lane-batched DOP853 (toy)
+//! or the general integrator, then thresholds.
+
+use nalgebra::{DMatrix, DVector};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::threshold;
+use super::{AxisParameter, AxisValue, CellOutcome, LineResult, SweepPlan};
+use crate::equilibrium::closed_form::{sd_margin, uncoupled_response};
+use crate::equilibrium::report::toy_delta;
+use crate::equilibrium::toy::{ToyProblem, ToyRegulariser};
+use crate::equilibrium::{find_equilibrium, sensitivities};
+use crate::error::InputError;
+use crate::flow::{Space, build_flow};
+use crate::model::{FeatureModel, LossModel, Regulariser};
+use crate::numerics::brent_root;
+use crate::solve::batch::{
+    BatchSettings, DenseStep, Dop853Tableau, LaneStatus, Observation, StepInfo, StepObserver,
+    ToyKind, ToyLanes, run_batch,
+};
+use crate::solve::{Direction, LevelCrossing, Method, Output, SolveOptions, integrate};
+use crate::spec::from_value;
+
+/// A metric computed in every cell.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Metric {
+    /// The equilibrium z* (columns z1 … zk).
+    Z,
+    /// z_j*/z_j⁰, z⁰ the equilibrium of the same model with U = I (columns ratio1 … ratiok).
+    StarvationRatio,
+    /// M_ji = ∂z_j*/∂(s_i²) (columns M11, M12, …; "M{j}{i}").
+    StarvationMatrix,
+    /// Largest and smallest real part of the Jacobian's eigenvalues at z*.
+    Stability,
+    /// Unconstrained max-margin multipliers (K⁻¹1)_j, K = U S² Uᵀ: their sign change marks the
+    /// support-set switch of the λ → 0 limit (columns mu1 … muk).
+    MaxMarginMultiplier,
+    /// z_j(T) from z = 0 (columns z1_at_T …).
+    ResponseAt {
+        /// T.
+        time: f64,
+    },
+    /// First time z_j(t) reaches fraction q of z_j* from z = 0 (column time_to_q_zj); NaN if
+    /// not reached before the horizon.
+    TimeToFraction {
+        /// j (0-based).
+        feature: usize,
+        /// q.
+        fraction: f64,
+        /// Horizon (default 40 / min |eigenvalue|).
+        horizon: Option<f64>,
+    },
+    /// max_t z_j(t) from z = 0 up to the horizon and the relative overshoot (max − z_j*)/|z_j*|
+    /// (columns max_zj, overshoot_zj).
+    Overshoot {
+        /// j (0-based).
+        feature: usize,
+        /// Horizon (default 40 / min |eigenvalue|).
+        horizon: Option<f64>,
+    },
+    /// Stability margin of discrete gradient descent with step h: h·max|eigenvalue| (stable
+    /// below 2; column gd_stability).
+    GdStability {
+        /// h.
+        step: f64,
+    },
+}
+
+impl Metric {
+    fn needs_equilibrium(self) -> bool {
+        !matches!(self, Metric::MaxMarginMultiplier | Metric::ResponseAt { .. })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TimeSpec {
+    time: f64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FractionSpec {
+    feature: usize,
+    fraction: f64,
+    #[serde(default)]
+    horizon: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OvershootSpec {
+    feature: usize,
+    #[serde(default)]
+    horizon: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StepSpec {
+    step: f64,
+}
+
+fn feature_index(j: usize, k: usize, field: &str) -> Result<usize, InputError> {
+    if j == 0 || j > k {
+        return Err(InputError::new(
+            field,
+            format!("must be between 1 and {k} (1 is z₁), got {j}"),
+        ));
+    }
+    Ok(j - 1)
+}
+
+fn horizon(h: Option<f64>, field: &str) -> Result<Option<f64>, InputError> {
+    match h {
+        Some(v) => crate::error::require_positive(field, v).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Parses one metric: a name, or an object with one key.
+pub(super) fn parse_metric(v: &Value, base: &FeatureModel, field: &str) -> Result<Metric, InputError> {
+    const NAMES: &str = "\"z\", \"starvation_ratio\", \"starvation_matrix\", \"stability\", \"max_margin_multiplier\", {\"response_at\": …}, {\"time_to_fraction\": …}, {\"overshoot\": …} or {\"gd_stability\": …}";
+    let k = base.features();
+    if let Some(name) = v.as_str() {
+        return match name {
+            "z" => Ok(Metric::Z),
+            "starvation_ratio" => Ok(Metric::StarvationRatio),
+            "starvation_matrix" => Ok(Metric::StarvationMatrix),
+            "stability" => Ok(Metric::Stability),
+            "max_margin_multiplier" => {
+                if base.features() != base.examples() {
+                    return Err(InputError::new(field, "max_margin_multiplier needs a full-rank model (U square)"));
+                }
+                Ok(Metric::MaxMarginMultiplier)
+            }
+            other => Err(InputError::new(field, format!("unknown metric {other:?}; use {NAMES}"))),
+        };
+    }
+    let Some(obj) = v.as_object().filter(|o| o.len() == 1) else {
+        return Err(InputError::new(field, format!("must be a metric name or an object with one key; use {NAMES}")));
+    };
+    let (key, inner) = obj.iter().next().expect("one key");
+    let f = format!("{field}.{key}");
+    match key.as_str() {
+        "response_at" => {
+            let s: TimeSpec = from_value(inner.clone(), &f)?;
+            Ok(Metric::ResponseAt {
+                time: crate::error::require_positive(&format!("{f}.time"), s.time)?,
+            })
+        }
+        "time_to_fraction" => {
+            let s: FractionSpec = from_value(inner.clone(), &f)?;
+            if !(s.fraction > 0.0 && s.fraction < 1.0) {
+                return Err(InputError::new(format!("{f}.fraction"), format!("must lie in (0, 1), got {}", s.fraction)));
+            }
+            Ok(Metric::TimeToFraction {
+                feature: feature_index(s.feature, k, &format!("{f}.feature"))?,
+                fraction: s.fraction,
+                horizon: horizon(s.horizon, &format!("{f}.horizon"))?,
+            })
+        }
+        "overshoot" => {
+            let s: OvershootSpec = from_value(inner.clone(), &f)?;
+            Ok(Metric::Overshoot {
+                feature: feature_index(s.feature, k, &format!("{f}.feature"))?,
+                horizon: horizon(s.horizon, &format!("{f}.horizon"))?,
+            })
+        }
+        "gd_stability" => {
+            let s: StepSpec = from_value(inner.clone(), &f)?;
+            Ok(Metric::GdStability {
+                step: crate::error::require_positive(&format!("{f}.step"), s.step)?,
+            })
+        }
+        other => Err(InputError::new(field, format!("unknown metric {other:?}; use {NAMES}"))),
+    }
+}
+
+fn fmt_number(x: f64) -> String {
+    format!("{x}")
+}
+
+/// Column names of the metrics, in order (k features).
+pub fn metric_columns(metrics: &[Metric], k: usize) -> Vec<String> {
+    let mut c = Vec::new();
+    for m in metrics {
+        match m {
+            Metric::Z => c.extend((1..=k).map(|j| format!("z{j}"))),
+            Metric::StarvationRatio => c.extend((1..=k).map(|j| format!("ratio{j}"))),
+            Metric::StarvationMatrix => {
+                for j in 1..=k {
+                    for i in 1..=k {
+                        c.push(if k < 10 { format!("M{j}{i}") } else { format!("M{j}_{i}") });
+                    }
+                }
+            }
+            Metric::Stability => {
+                c.push("max_eigenvalue".into());
+                c.push("min_eigenvalue".into());
+            }
+            Metric::MaxMarginMultiplier => c.extend((1..=k).map(|j| format!("mu{j}"))),
+            Metric::ResponseAt { time } => {
+                c.extend((1..=k).map(|j| format!("z{j}_at_{}", fmt_number(*time))))
+            }
+            Metric::TimeToFraction { feature, fraction, .. } => {
+                c.push(format!("time_to_{}_z{}", fmt_number(*fraction), feature + 1))
+            }
+            Metric::Overshoot { feature, .. } => {
+                c.push(format!("max_z{}", feature + 1));
+                c.push(format!("overshoot_z{}", feature + 1));
+            }
+            Metric::GdStability { .. } => c.push("gd_stability".into()),
+        }
+    }
+    c
+}
+
+/// The two-feature toy in the fast path's terms.
+#[derive(Debug, Clone, Copy)]
+struct ToyCell {
+    s1: f64,
+    s2: f64,
+    delta: f64,
+    lambda: f64,
+    rate: f64,
+    kind: ToyKind,
+}
+
+/// A cell's system: the fast toy path or a general model.
+#[derive(Debug, Clone)]
+enum CellSystem {
+    Toy(ToyCell),
+    General(Box<FeatureModel>),
+}
+
+/// Builds the system of a cell from the base model and the axis values (outer indices plus the
+/// value `last` of the line axis).
+fn cell_system(plan: &SweepPlan, outer: &[usize], last: &AxisValue) -> Result<CellSystem, String> {
+    let mut values: Vec<(AxisParameter, &AxisValue)> = plan.axes[..plan.axes.len() - 1]
+        .iter()
+        .zip(outer)
+        .map(|(a, &i)| (a.parameter, &a.values[i]))
+        .collect();
+    if let Some(a) = plan.axes.last() {
+        values.push((a.parameter, last));
+    }
+    let mut model = plan.base.clone();
+    let err = |e: InputError| format!("{}: {}", e.field, e.message);
+    // Categorical first, then numbers, then the ratio (it reads s₂).
+    for (p, v) in &values {
+        match (p, v) {
+            (AxisParameter::Regulariser, AxisValue::Regulariser(r)) => {
+                model = model.with_regulariser(r.clone()).map_err(err)?
+            }
+            (AxisParameter::Loss, AxisValue::Loss(l)) => model = model.with_loss(*l),
+            _ => {}
+        }
+    }
+    for (p, v) in &values {
+        let x = v.number();
+        match p {
+            AxisParameter::Strength(j) => model = model.with_strength(*j, x).map_err(err)?,
+            AxisParameter::Delta => model = model.with_toy_coupling(x).map_err(err)?,
+            AxisParameter::Lambda => model = model.with_lambda(x).map_err(err)?,
+            AxisParameter::Rate => model = model.with_rate(x).map_err(err)?,
+            _ => {}
+        }
+    }
+    for (p, v) in &values {
+        if *p == AxisParameter::StrengthRatio {
+            let s2 = model.feature_strengths()[1];
+            model = model.with_strength(0, v.number() * s2).map_err(err)?;
+        }
+    }
+    let delta = toy_delta(&model);
+    let toy_labels = model.labels() == [1.0, 1.0];
+    let kind = match model.regulariser() {
+        Regulariser::L2 { lambda } if *lambda > 0.0 => Some((ToyKind::L2, *lambda)),
+        Regulariser::SpectralDecoupling(sd) if sd.is_uniform() && sd.lambda_positive > 0.0 => {
+            Some((ToyKind::Sd, sd.lambda_positive))
+        }
+        _ => None,
+    };
+    match (delta, kind, model.loss(), toy_labels) {
+        (Some(delta), Some((kind, lambda)), LossModel::Exact, true) => Ok(CellSystem::Toy(ToyCell {
+            s1: model.feature_strengths()[0],
+            s2: model.feature_strengths()[1],
+            delta,
+            lambda,
+            rate: model.rate(),
+            kind,
+        })),
+        _ => Ok(CellSystem::General(Box::new(model))),
+    }
+}
+
+/// What the equilibrium stage found in one cell.
+#[derive(Debug, Clone, Default)]
+struct EquilibriumData {
+    z: Vec<f64>,
+    matrix: Option<DMatrix<f64>>,
+    /// Real parts of the eigenvalues (with the rate η), ascending.
+    eigen_re: Vec<f64>,
+    /// Largest modulus of the eigenvalues.
+    eigen_abs_max: f64,
+    uncoupled: Option<Vec<f64>>,
+}
+
+fn toy_problem(c: &ToyCell) -> ToyProblem {
+    ToyProblem {
+        s1_squared: c.s1 * c.s1,
+        s2_squared: c.s2 * c.s2,
+        delta: c.delta,
+        lambda: c.lambda,
+        regulariser: match c.kind {
+            ToyKind::L2 => ToyRegulariser::L2,
+            ToyKind::Sd => ToyRegulariser::Sd,
+        },
+    }
+}
+
+/// Remembers the last uncoupled responses computed on a line: along a line usually only one
+/// strength changes, so the other feature's z⁰ is reused.
+#[derive(Default)]
+struct UncoupledCache {
+    entries: Vec<((u64, u64), f64)>,
+}
+
+impl UncoupledCache {
+    fn get(&mut self, s_squared: f64, lambda: f64) -> f64 {
+        let key = (s_squared.to_bits(), lambda.to_bits());
+        if let Some(&(_, v)) = self.entries.iter().find(|(k, _)| *k == key) {
+            return v;
+        }
+        let v = uncoupled_response(s_squared, lambda, LossModel::Exact);
+        if self.entries.len() >= 4 {
+            self.entries.remove(0);
+        }
+        self.entries.push((key, v));
+        v
+    }
+}
+
+/// Equilibrium (+ matrix, eigenvalues, uncoupled reference as needed) of one cell.
+fn equilibrium_of(
+    plan: &SweepPlan,
+    system: &CellSystem,
+    start: Option<&[f64]>,
+    need_matrix: bool,
+    need_uncoupled: bool,
+    cache: &mut UncoupledCache,
+) -> Result<EquilibriumData, String> {
+    let opts = &plan.settings.equilibrium;
+    match system {
+        CellSystem::Toy(c) => {
+            let p = toy_problem(c);
+            let warm = start.filter(|s| s.len() == 2).map(|s| [s[0], s[1]]);
+            let mut sol = p.solve(warm.unwrap_or_else(|| p.cold_start()), opts.tolerance, opts.max_iterations as u32);
+            if !sol.converged && warm.is_some() {
+                sol = p.solve(p.cold_start(), opts.tolerance, opts.max_iterations as u32);
+            }
+            if !sol.converged {
+                return Err(format!(
+                    "Newton did not converge ({} iterations, weighted residual {:.3e})",
+                    sol.iterations, sol.residual
+                ));
+            }
+            let eigen_re = vec![c.rate * sol.eigenvalues[0], c.rate * sol.eigenvalues[1]];
+            let eigen_abs_max = eigen_re.iter().fold(0.0f64, |m, e| m.max(e.abs()));
+            let matrix = need_matrix.then(|| {
+                DMatrix::from_row_slice(2, 2, &[
+                    sol.starvation[0][0],
+                    sol.starvation[0][1],
+                    sol.starvation[1][0],
+                    sol.starvation[1][1],
+                ])
+            });
+            let uncoupled = need_uncoupled.then(|| match c.kind {
+                ToyKind::L2 => vec![cache.get(c.s1 * c.s1, c.lambda), cache.get(c.s2 * c.s2, c.lambda)],
+                ToyKind::Sd => vec![sd_margin(c.lambda); 2],
+            });
+            Ok(EquilibriumData {
+                z: sol.z.to_vec(),
+                matrix,
+                eigen_re,
+                eigen_abs_max,
+                uncoupled,
+            })
+        }
+        CellSystem::General(model) => {
+            let eq = find_equilibrium(model, start, opts).map_err(|e| e.to_string())?;
+            let matrix = if need_matrix {
+                Some(sensitivities(model, &eq).map_err(|e| e.to_string())?.starvation_matrix)
+            } else {
+                None
+            };
+            let uncoupled = if need_uncoupled {
+                let u = find_equilibrium(&model.as_ref().clone().uncoupled(), None, opts)
+                    .map_err(|e| format!("uncoupled reference: {e}"))?;
+                Some(u.point)
+            } else {
+                None
+            };
+            Ok(EquilibriumData {
+                z: eq.point.clone(),
+                matrix,
+                eigen_re: eq.eigenvalues.iter().map(|e| e.0).collect(),
+                eigen_abs_max: eq.eigenvalues.iter().fold(0.0f64, |m, e| m.max(e.0.hypot(e.1))),
+                uncoupled,
+            })
+        }
+    }
+}
+
+/// Unconstrained max-margin multipliers K⁻¹1, K = U S² Uᵀ (label-signed features).
+fn max_margin_multipliers(system: &CellSystem) -> Result<Vec<f64>, String> {
+    let model;
+    let m: &FeatureModel = match system {
+        CellSystem::General(m) => m,
+        CellSystem::Toy(c) => {
+            model = FeatureModel::two_feature_toy(c.s1, c.s2, c.delta).map_err(|e| e.to_string())?;
+            &model
+        }
+    };
+    let u = m.coupling();
+    let mut us2 = u.clone();
+    for (j, s2) in m.squared_strengths().iter().enumerate() {
+        us2.column_mut(j).scale_mut(*s2);
+    }
+    let k = &us2 * u.transpose();
+    let one = DVector::from_element(k.nrows(), 1.0);
+    k.lu()
+        .solve(&one)
+        .map(|v| v.iter().copied().collect())
+        .ok_or_else(|| "K = U S² Uᵀ is singular".to_string())
+}
+
+/// Trajectory requests for one metric over the cells of a line.
+struct LevelWatch {
+    feature: usize,
+    levels: Vec<f64>,
+    rising: Vec<bool>,
+    times: Vec<f64>,
+}
+
+impl StepObserver<2> for LevelWatch {
+    fn step(&mut self, info: &StepInfo<2>) -> Observation {
+        let p = info.problem;
+        let j = self.feature;
+        let (a, b, level) = (info.y0[j], info.y1[j], self.levels[p]);
+        let crossed = if self.rising[p] {
+            a < level && b >= level
+        } else {
+            a > level && b <= level
+        };
+        if crossed { Observation::NeedDense } else { Observation::Continue }
+    }
+
+    fn dense(&mut self, info: &StepInfo<2>, dense: &DenseStep<2>) -> Observation {
+        let p = info.problem;
+        let (j, level) = (self.feature, self.levels[p]);
+        let g = |t: f64| dense.at(t)[j] - level;
+        let xtol = 1e-12 * info.t1.abs().max(1e-300);
+        self.times[p] = brent_root(g, info.t0, info.t1, xtol, 200).map(|r| r.0).unwrap_or(info.t1);
+        Observation::Stop
+    }
+}
+
+struct MaxWatch {
+    feature: usize,
+    maxima: Vec<f64>,
+}
+
+impl StepObserver<2> for MaxWatch {
+    fn step(&mut self, info: &StepInfo<2>) -> Observation {
+        let (p, j) = (info.problem, self.feature);
+        self.maxima[p] = self.maxima[p].max(info.y0[j]).max(info.y1[j]);
+        // An interior maximum: the derivative changes sign from + to − within the step.
+        if info.f0[j] > 0.0 && info.f1[j] < 0.0 { Observation::NeedDense } else { Observation::Continue }
+    }
+
+    fn dense(&mut self, info: &StepInfo<2>, dense: &DenseStep<2>) -> Observation {
+        // Golden-section search for the maximum of the 7th-order interpolant on the step.
+        let (p, j) = (info.problem, self.feature);
+        let phi = 0.5 * (5f64.sqrt() - 1.0);
+        let (mut a, mut b) = (info.t0, info.t1);
+        let mut c = b - phi * (b - a);
+        let mut d = a + phi * (b - a);
+        let f = |t: f64| dense.at(t)[j];
+        let (mut fc, mut fd) = (f(c), f(d));
+        for _ in 0..80 {
+            if fc > fd {
+                b = d;
+                d = c;
+                fd = fc;
+                c = b - phi * (b - a);
+                fc = f(c);
+            } else {
+                a = c;
+                c = d;
+                fc = fd;
+                d = a + phi * (b - a);
+                fd = f(d);
+            }
+        }
+        self.maxima[p] = self.maxima[p].max(fc.max(fd));
+        Observation::Continue
+    }
+}
+
+/// Runs the toy trajectories of `cells` (index into the line, cell) from z = 0 to each cell's
+/// end time with the batch kernel and an observer; returns (end states, statuses).
+fn toy_trajectories<O: StepObserver<2>>(
+    plan: &SweepPlan,
+    cells: &[(usize, ToyCell, f64)],
+    observer: &mut O,
+) -> Vec<Option<[f64; 2]>> {
+    const LANES: usize = crate::bench::LANES;
+    let tableau = Dop853Tableau::new();
+    let settings = BatchSettings {
+        rtol: plan.settings.rtol,
+        atol: plan.settings.atol,
+        max_steps: 1_000_000,
+    };
+    let mut out = vec![None; cells.len()];
+    // Lanes of one kind per run; a line may mix L2 and SD only through a regulariser axis on
+    // the line itself, so split by kind.
+    for kind in [ToyKind::L2, ToyKind::Sd] {
+        let idx: Vec<usize> = (0..cells.len()).filter(|&i| cells[i].1.kind == kind).collect();
+        if idx.is_empty() {
+            continue;
+        }
+        let rate = cells[idx[0]].1.rate;
+        let mut field = ToyLanes::<LANES>::new(kind, 1.0);
+        struct Remap<'a, O> {
+            idx: &'a [usize],
+            inner: &'a mut O,
+        }
+        impl<O: StepObserver<2>> StepObserver<2> for Remap<'_, O> {
+            fn step(&mut self, info: &StepInfo<2>) -> Observation {
+                let info = StepInfo { problem: self.idx[info.problem], ..*info };
+                self.inner.step(&info)
+            }
+            fn dense(&mut self, info: &StepInfo<2>, d: &DenseStep<2>) -> Observation {
+                let info = StepInfo { problem: self.idx[info.problem], ..*info };
+                self.inner.dense(&info, d)
+            }
+        }
+        let mut remap = Remap { idx: &idx, inner: observer };
+        let _ = rate;
+        run_batch(
+            &mut field,
+            &tableau,
+            &settings,
+            idx.len(),
+            |p, lane, f: &mut ToyLanes<LANES>| {
+                let (_, c, t_end) = cells[idx[p]];
+                // The rate only rescales time: integrate the η = 1 flow to η·t_end.
+                f.set(lane, c.s1, c.s2, c.delta, c.lambda);
+                ([0.0, 0.0], c.rate * t_end)
+            },
+            &mut remap,
+            |p, outcome| {
+                if matches!(outcome.status, LaneStatus::Finished | LaneStatus::Stopped) {
+                    out[idx[p]] = Some(outcome.y);
+                }
+            },
+        );
+    }
+    out
+}
+
+/// General-path trajectory of a model from z = 0 to `t_end` with optional level crossing.
+fn general_trajectory(
+    plan: &SweepPlan,
+    model: &FeatureModel,
+    t_end: f64,
+    crossing: Option<LevelCrossing>,
+    steps: bool,
+) -> Result<crate::solve::Trajectory, String> {
+    let field = build_flow(model, Space::Responses).map_err(|e| e.to_string())?;
+    let mut o = SolveOptions::until(t_end)
+        .tolerances(plan.settings.rtol, plan.settings.atol)
+        .output(if steps { Output::Steps } else { Output::Count(2) });
+    o.max_steps = 2_000_000;
+    o.level_crossings.extend(crossing);
+    integrate(field.as_ref(), &vec![0.0; field.dim()], Method::Auto, &o).map_err(|e| e.to_string())
+}
+
+fn default_horizon(eq: &EquilibriumData, given: Option<f64>) -> f64 {
+    given.unwrap_or_else(|| {
+        let slowest = eq.eigen_re.iter().fold(f64::INFINITY, |m, e| m.min(e.abs()));
+        40.0 / slowest
+    })
+}
+
+/// Evaluates every cell of `line` and its thresholds.
+pub fn evaluate_line(plan: &SweepPlan, line: usize) -> LineResult {
+    let outer = plan.line_indices(line);
+    let last_axis = plan.axes.last().expect("axes checked non-empty");
+    let n = last_axis.values.len();
+    let cells = evaluate_cells(plan, &outer, &last_axis.values);
+    let thresholds = plan
+        .thresholds
+        .iter()
+        .map(|t| threshold::locate(plan, &outer, t, &cells))
+        .collect();
+    debug_assert_eq!(cells.len(), n);
+    LineResult {
+        line,
+        cells,
+        thresholds,
+    }
+}
+
+/// Evaluates the cells of one line at the given last-axis values (warm-started in order).
+pub(super) fn evaluate_cells(plan: &SweepPlan, outer: &[usize], values: &[AxisValue]) -> Vec<CellOutcome> {
+    let k = plan.base.features();
+    let width = plan.columns.len();
+    let need_eq = plan.metrics.iter().any(|m| m.needs_equilibrium());
+    let need_matrix = plan.metrics.contains(&Metric::StarvationMatrix);
+    let need_uncoupled = plan.metrics.contains(&Metric::StarvationRatio);
+    let mut outcomes: Vec<CellOutcome> = Vec::with_capacity(values.len());
+    let mut systems: Vec<Option<CellSystem>> = Vec::with_capacity(values.len());
+    let mut equilibria: Vec<Option<EquilibriumData>> = Vec::with_capacity(values.len());
+    let mut warm: Option<Vec<f64>> = None;
+    let mut cache = UncoupledCache::default();
+    for v in values {
+        let mut outcome = CellOutcome {
+            values: vec![f64::NAN; width],
+            failure: None,
+        };
+        let system = match cell_system(plan, outer, v) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                outcome.failure = Some(e);
+                None
+            }
+        };
+        let mut eq = None;
+        if let (Some(sys), true) = (&system, need_eq) {
+            match equilibrium_of(plan, sys, warm.as_deref(), need_matrix, need_uncoupled, &mut cache) {
+                Ok(e) => {
+                    warm = Some(e.z.clone());
+                    eq = Some(e);
+                }
+                Err(e) => outcome.failure = Some(e),
+            }
+        }
+        outcomes.push(outcome);
+        systems.push(if outcomes.last().is_some_and(|o| o.failure.is_none()) { system } else { None });
+        equilibria.push(eq);
+    }
+    // Fill the metric columns.
+    let mut col = 0;
+    for metric in &plan.metrics {
+        match *metric {
+            Metric::Z => {
+                for (o, e) in outcomes.iter_mut().zip(&equilibria) {
+                    if let Some(e) = e {
+                        o.values[col..col + k].copy_from_slice(&e.z);
+                    }
+                }
+                col += k;
+            }
+            Metric::StarvationRatio => {
+                for (o, e) in outcomes.iter_mut().zip(&equilibria) {
+                    if let Some(EquilibriumData { z, uncoupled: Some(z0), .. }) = e {
+                        for j in 0..k {
+                            o.values[col + j] = z[j] / z0[j];
+                        }
+                    }
+                }
+                col += k;
+            }
+            Metric::StarvationMatrix => {
+                for (o, e) in outcomes.iter_mut().zip(&equilibria) {
+                    if let Some(EquilibriumData { matrix: Some(m), .. }) = e {
+                        for j in 0..k {
+                            for i in 0..k {
+                                o.values[col + j * k + i] = m[(j, i)];
+                            }
+                        }
+                    }
+                }
+                col += k * k;
+            }
+            Metric::Stability => {
+                for (o, e) in outcomes.iter_mut().zip(&equilibria) {
+                    if let Some(e) = e {
+                        o.values[col] = e.eigen_re.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                        o.values[col + 1] = e.eigen_re.iter().copied().fold(f64::INFINITY, f64::min);
+                    }
+                }
+                col += 2;
+            }
+            Metric::MaxMarginMultiplier => {
+                for (o, s) in outcomes.iter_mut().zip(&systems) {
+                    if let Some(s) = s {
+                        match max_margin_multipliers(s) {
+                            Ok(mu) => o.values[col..col + k].copy_from_slice(&mu),
+                            Err(e) => o.failure = Some(e),
+                        }
+                    }
+                }
+                col += k;
+            }
+            Metric::GdStability { step } => {
+                for (o, e) in outcomes.iter_mut().zip(&equilibria) {
+                    if let Some(e) = e {
+                        o.values[col] = step * e.eigen_abs_max;
+                    }
+                }
+                col += 1;
+            }
+            Metric::ResponseAt { time } => {
+                let ends = trajectory_metric(plan, &systems, &equilibria, TrajectoryKind::End { time });
+                for (o, r) in outcomes.iter_mut().zip(ends) {
+                    match r {
+                        Ok(v) => o.values[col..col + k].copy_from_slice(&v),
+                        Err(Some(e)) => o.failure = Some(e),
+                        Err(None) => {}
+                    }
+                }
+                col += k;
+            }
+            Metric::TimeToFraction { feature, fraction, horizon } => {
+                let r = trajectory_metric(plan, &systems, &equilibria, TrajectoryKind::Level { feature, fraction, horizon });
+                for (o, r) in outcomes.iter_mut().zip(r) {
+                    match r {
+                        Ok(v) => o.values[col] = v[0],
+                        Err(Some(e)) => o.failure = Some(e),
+                        Err(None) => {}
+                    }
+                }
+                col += 1;
+            }
+            Metric::Overshoot { feature, horizon } => {
+                let r = trajectory_metric(plan, &systems, &equilibria, TrajectoryKind::Max { feature, horizon });
+                for ((o, r), e) in outcomes.iter_mut().zip(r).zip(&equilibria) {
+                    match (r, e) {
+                        (Ok(v), Some(e)) => {
+                            o.values[col] = v[0];
+                            o.values[col + 1] = (v[0] - e.z[feature]) / e.z[feature].abs();
+                        }
+                        (Err(Some(e)), _) => o.failure = Some(e),
+                        _ => {}
+                    }
+                }
+                col += 2;
+            }
+        }
+    }
+    outcomes
+}
+
+#[derive(Clone, Copy)]
+enum TrajectoryKind {
+    End { time: f64 },
+    Level { feature: usize, fraction: f64, horizon: Option<f64> },
+    Max { feature: usize, horizon: Option<f64> },
+}
+
+/// Per cell: Ok(values) or Err(Some(reason)) (failure) or Err(None) (cell already failed).
+fn trajectory_metric(
+    plan: &SweepPlan,
+    systems: &[Option<CellSystem>],
+    equilibria: &[Option<EquilibriumData>],
+    kind: TrajectoryKind,
+) -> Vec<Result<Vec<f64>, Option<String>>> {
+    let mut out: Vec<Result<Vec<f64>, Option<String>>> = vec![Err(None); systems.len()];
+    let t_end_of = |i: usize| -> Option<f64> {
+        match kind {
+            TrajectoryKind::End { time } => Some(time),
+            TrajectoryKind::Level { horizon, .. } | TrajectoryKind::Max { horizon, .. } => {
+                equilibria[i].as_ref().map(|e| default_horizon(e, horizon))
+            }
+        }
+    };
+    // Fast path: toy cells through the batch kernel.
+    let toy: Vec<(usize, ToyCell, f64)> = systems
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| match (s, t_end_of(i)) {
+            (Some(CellSystem::Toy(c)), Some(t)) => Some((i, *c, t)),
+            _ => None,
+        })
+        .collect();
+    if !toy.is_empty() {
+        let n = systems.len();
+        match kind {
+            TrajectoryKind::End { .. } => {
+                let ends = toy_trajectories(plan, &toy, &mut crate::solve::batch::NoObserver);
+                for (&(i, _, _), e) in toy.iter().zip(ends) {
+                    out[i] = e.map(|y| y.to_vec()).ok_or_else(|| Some("integration failed".to_string()));
+                }
+            }
+            TrajectoryKind::Level { feature, fraction, .. } => {
+                let mut watch = LevelWatch {
+                    feature,
+                    levels: vec![0.0; n],
+                    rising: vec![true; n],
+                    times: vec![f64::NAN; n],
+                };
+                let mut remapped = Vec::new();
+                for (pos, &(i, c, t)) in toy.iter().enumerate() {
+                    let target = equilibria[i].as_ref().map(|e| e.z[feature]).unwrap_or(f64::NAN);
+                    watch.levels[pos] = fraction * target;
+                    watch.rising[pos] = target >= 0.0;
+                    remapped.push((pos, c, t));
+                }
+                let ends = toy_trajectories(plan, &remapped, &mut watch);
+                for (pos, &(i, c, _)) in toy.iter().enumerate() {
+                    out[i] = match ends[pos] {
+                        Some(_) => Ok(vec![watch.times[pos] / c.rate]),
+                        None => Err(Some("integration failed".into())),
+                    };
+                }
+            }
+            TrajectoryKind::Max { feature, .. } => {
+                let mut remapped = Vec::new();
+                for (pos, &(_, c, t)) in toy.iter().enumerate() {
+                    remapped.push((pos, c, t));
+                }
+                let mut watch = MaxWatch {
+                    feature,
+                    maxima: vec![f64::NEG_INFINITY; n],
+                };
+                let ends = toy_trajectories(plan, &remapped, &mut watch);
+                for (pos, &(i, _, _)) in toy.iter().enumerate() {
+                    out[i] = match ends[pos] {
+                        Some(_) => Ok(vec![watch.maxima[pos]]),
+                        None => Err(Some("integration failed".into())),
+                    };
+                }
+            }
+        }
+    }
+    // General path, cell by cell.
+    for (i, s) in systems.iter().enumerate() {
+        let (Some(CellSystem::General(model)), Some(t_end)) = (s, t_end_of(i)) else {
+            continue;
+        };
+        out[i] = match kind {
+            TrajectoryKind::End { .. } => general_trajectory(plan, model, t_end, None, false)
+                .map(|tr| tr.final_responses().to_vec())
+                .map_err(Some),
+            TrajectoryKind::Level { feature, fraction, .. } => {
+                let target = equilibria[i].as_ref().map(|e| e.z[feature]).unwrap_or(f64::NAN);
+                let lc = LevelCrossing {
+                    feature,
+                    level: fraction * target,
+                    direction: if target >= 0.0 { Direction::Up } else { Direction::Down },
+                    terminal: true,
+                };
+                general_trajectory(plan, model, t_end, Some(lc), false)
+                    .map(|tr| vec![tr.events.first().map(|e| e.time).unwrap_or(f64::NAN)])
+                    .map_err(Some)
+            }
+            TrajectoryKind::Max { feature, .. } => general_trajectory(plan, model, t_end, None, true)
+                .map(|tr| vec![tr.responses.iter().map(|z| z[feature]).fold(f64::NEG_INFINITY, f64::max)])
+                .map_err(Some),
+        };
+    }
+    out
+}

@@ -1,0 +1,389 @@
+//! Figures of a sweep: heat maps of a metric over two axes (one panel per value of a facet axis)
+//! with threshold curves and contours overlaid, and threshold curves against an axis.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{AxisValue, SweepPlan, SweepResult, ThresholdStatus};
+use crate::error::InputError;
+use crate::figures::FigureOutput;
+use crate::plot::{Axis as PlotAxis, Dash, Figure, HeatMapPanel, LinePanel, Panel, Scale, Series};
+use crate::spec::from_value;
+
+/// A sweep figure as written in a spec.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepPlotSpec {
+    /// "heatmap" or "threshold_curves".
+    pub kind: String,
+    /// File stem (default: `<spec name>_<index>`).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Overall title.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Heat map: the metric column to colour by.
+    #[serde(default)]
+    pub metric: Option<String>,
+    /// Axis on x (parameter name).
+    pub x: String,
+    /// Heat map: axis on y.
+    #[serde(default)]
+    pub y: Option<String>,
+    /// Heat map: one panel per value of this axis.
+    #[serde(default)]
+    pub facet: Option<String>,
+    /// Threshold curves: one curve per value of this axis.
+    #[serde(default)]
+    pub series: Option<String>,
+    /// Other axes held at these value indices (default 0).
+    #[serde(default)]
+    pub fix: Option<serde_json::Map<String, Value>>,
+    /// Axis labels (default: the parameter names with the paper's symbols).
+    #[serde(default)]
+    pub x_label: Option<String>,
+    /// y label.
+    #[serde(default)]
+    pub y_label: Option<String>,
+    /// Colour-bar label.
+    #[serde(default)]
+    pub colour_label: Option<String>,
+    /// Colour range.
+    #[serde(default)]
+    pub colour_range: Option<[f64; 2]>,
+    /// Diverging palette centred here.
+    #[serde(default)]
+    pub diverging_centre: Option<f64>,
+    /// Contour levels of the metric.
+    #[serde(default)]
+    pub contours: Vec<f64>,
+    /// Overlay the threshold records (default true).
+    #[serde(default)]
+    pub thresholds: Option<bool>,
+    /// Closed forms to overlay: "support_switch_ratio" (s₁/s₂ = √(c(c+δ)/(δ(c−δ))) against δ).
+    #[serde(default)]
+    pub overlays: Vec<String>,
+    /// Log scale on x / y.
+    #[serde(default)]
+    pub x_scale: Option<String>,
+    /// y scale.
+    #[serde(default)]
+    pub y_scale: Option<String>,
+    /// Figure size in pixels.
+    #[serde(default)]
+    pub size: Option<[u32; 2]>,
+}
+
+/// The paper's symbol for a parameter name.
+pub fn symbol(name: &str) -> String {
+    match name {
+        "delta" => "δ".into(),
+        "lambda" => "λ".into(),
+        "rate" => "η".into(),
+        "s1_over_s2" => "s₁/s₂".into(),
+        "regulariser" => "regulariser".into(),
+        "loss" => "loss model".into(),
+        s if s.starts_with('s') && s[1..].parse::<usize>().is_ok() => {
+            let sub: String = s[1..]
+                .chars()
+                .map(|c| char::from_u32(0x2080 + c.to_digit(10).unwrap_or(0)).unwrap_or(c))
+                .collect();
+            format!("s{sub}")
+        }
+        other => other.into(),
+    }
+}
+
+fn axis_index(plan: &SweepPlan, name: &str, field: &str) -> Result<usize, InputError> {
+    plan.axes.iter().position(|a| a.name == name).ok_or_else(|| {
+        InputError::new(
+            field,
+            format!(
+                "{name:?} is not a sweep axis; the axes are {}",
+                plan.axes.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        )
+    })
+}
+
+fn scale(s: &Option<String>, field: &str) -> Result<Scale, InputError> {
+    match s.as_deref() {
+        None | Some("linear") => Ok(Scale::Linear),
+        Some("log") => Ok(Scale::Log),
+        Some(other) => Err(InputError::new(field, format!("unknown scale {other:?}; use \"linear\" or \"log\""))),
+    }
+}
+
+/// Index of a cell in the result from per-axis value indices.
+fn cell_value(plan: &SweepPlan, result: &SweepResult, idx: &[usize], column: usize) -> f64 {
+    let mut line = 0;
+    for (a, &i) in plan.axes[..plan.axes.len() - 1].iter().zip(idx) {
+        line = line * a.values.len() + i;
+    }
+    let pos = idx[idx.len() - 1];
+    result
+        .lines
+        .get(line)
+        .and_then(|l| l.cells.get(pos))
+        .filter(|c| c.failure.is_none())
+        .map(|c| c.values[column])
+        .unwrap_or(f64::NAN)
+}
+
+fn fixed_indices(plan: &SweepPlan, p: &SweepPlotSpec, field: &str) -> Result<Vec<usize>, InputError> {
+    let mut idx = vec![0; plan.axes.len()];
+    if let Some(fix) = &p.fix {
+        for (name, v) in fix {
+            let a = axis_index(plan, name, &format!("{field}.fix"))?;
+            let i = v.as_u64().map(|i| i as usize).filter(|i| *i < plan.axes[a].values.len()).ok_or_else(|| {
+                InputError::new(
+                    format!("{field}.fix.{name}"),
+                    format!("must be a value index in 0..{}", plan.axes[a].values.len()),
+                )
+            })?;
+            idx[a] = i;
+        }
+    }
+    Ok(idx)
+}
+
+fn overlay_curve(name: &str, xs: &[f64], field: &str) -> Result<Series, InputError> {
+    match name {
+        "support_switch_ratio" => Ok(Series {
+            label: Some("closed form √(c(c+δ)/(δ(c−δ)))".into()),
+            points: xs
+                .iter()
+                .filter(|d| **d > 0.0 && **d < std::f64::consts::FRAC_1_SQRT_2)
+                .map(|&d| (d, crate::equilibrium::closed_form::support_switch_ratio(d).sqrt()))
+                .collect(),
+            colour: 7,
+            dash: Dash::Dashed,
+            width: 2.0,
+            ..Series::default()
+        }),
+        other => Err(InputError::new(
+            field,
+            format!("unknown overlay {other:?}; use \"support_switch_ratio\""),
+        )),
+    }
+}
+
+/// Builds the figures of a sweep's `plots` list.
+pub fn sweep_figures(
+    name: &str,
+    plots: &[Value],
+    plan: &SweepPlan,
+    result: &SweepResult,
+) -> Result<Vec<FigureOutput>, InputError> {
+    let mut out = Vec::new();
+    for (n, raw) in plots.iter().enumerate() {
+        let field = format!("sweep.plots[{n}]");
+        let p: SweepPlotSpec = from_value(raw.clone(), &field)?;
+        let stem = p.name.clone().unwrap_or_else(|| format!("{name}_{n}"));
+        let (w, h) = p.size.map(|s| (s[0], s[1])).unwrap_or((1200, 560));
+        let fig = match p.kind.as_str() {
+            "heatmap" => heatmap(plan, result, &p, &field, w, h)?,
+            "threshold_curves" => threshold_curves(plan, result, &p, &field, w, h)?,
+            other => {
+                return Err(InputError::new(
+                    format!("{field}.kind"),
+                    format!("unknown kind {other:?}; use \"heatmap\" or \"threshold_curves\""),
+                ));
+            }
+        };
+        let data = json!({ "spec": raw, "figure": serde_json::to_value(&fig).unwrap_or(Value::Null) });
+        out.push(FigureOutput { stem, figure: fig, data });
+    }
+    Ok(out)
+}
+
+fn heatmap(plan: &SweepPlan, result: &SweepResult, p: &SweepPlotSpec, field: &str, w: u32, h: u32) -> Result<Figure, InputError> {
+    let metric = p.metric.clone().ok_or_else(|| InputError::new(format!("{field}.metric"), "a heat map needs a metric column"))?;
+    let column = plan.columns.iter().position(|c| *c == metric).ok_or_else(|| {
+        InputError::new(format!("{field}.metric"), format!("{metric:?} is not a metric column; use one of {}", plan.columns.join(", ")))
+    })?;
+    let xa = axis_index(plan, &p.x, &format!("{field}.x"))?;
+    let y_name = p.y.clone().ok_or_else(|| InputError::new(format!("{field}.y"), "a heat map needs a y axis"))?;
+    let ya = axis_index(plan, &y_name, &format!("{field}.y"))?;
+    let numeric = |a: usize, f: &str| -> Result<Vec<f64>, InputError> {
+        let v: Vec<f64> = plan.axes[a].values.iter().map(AxisValue::number).collect();
+        if v.iter().any(|x| x.is_nan()) {
+            return Err(InputError::new(f, "heat-map axes must be numeric"));
+        }
+        Ok(v)
+    };
+    let xs = numeric(xa, &format!("{field}.x"))?;
+    let ys = numeric(ya, &format!("{field}.y"))?;
+    let facet = match &p.facet {
+        Some(f) => Some(axis_index(plan, f, &format!("{field}.facet"))?),
+        None => None,
+    };
+    let base_idx = fixed_indices(plan, p, field)?;
+    let facet_values: Vec<usize> = match facet {
+        Some(f) => (0..plan.axes[f].values.len()).collect(),
+        None => vec![0],
+    };
+    let last = plan.axes.len() - 1;
+    let show_thresholds = p.thresholds.unwrap_or(true);
+    let mut panels = Vec::new();
+    for fv in facet_values {
+        let mut idx = base_idx.clone();
+        if let Some(f) = facet {
+            idx[f] = fv;
+        }
+        let mut values = Vec::with_capacity(xs.len() * ys.len());
+        for iy in 0..ys.len() {
+            for ix in 0..xs.len() {
+                let mut c = idx.clone();
+                c[xa] = ix;
+                c[ya] = iy;
+                values.push(cell_value(plan, result, &c, column));
+            }
+        }
+        let mut curves = Vec::new();
+        if show_thresholds && (xa == last || ya == last) {
+            for (ti, t) in plan.thresholds.iter().enumerate() {
+                let mut pts = Vec::new();
+                for l in &result.lines {
+                    let li = plan.line_indices(l.line);
+                    let matches = (0..last).all(|a| a == xa || a == ya || li[a] == idx[a]);
+                    let rec = &l.thresholds[ti];
+                    if !matches || !matches!(rec.status, ThresholdStatus::Found | ThresholdStatus::Several) {
+                        continue;
+                    }
+                    let other = if xa == last { ya } else { xa };
+                    let ov = plan.axes[other].values[li[other]].number();
+                    pts.push(if xa == last { (rec.value, ov) } else { (ov, rec.value) });
+                }
+                pts.sort_by(|a, b| if xa == last { a.1.total_cmp(&b.1) } else { a.0.total_cmp(&b.0) });
+                curves.push(Series {
+                    label: Some(format!("threshold {}", t.criterion)),
+                    points: pts,
+                    colour: 1 + ti,
+                    width: 2.5,
+                    ..Series::default()
+                });
+            }
+        }
+        for (k, o) in p.overlays.iter().enumerate() {
+            let mut s = overlay_curve(o, &ys, &format!("{field}.overlays[{k}]"))?;
+            if plan.axes[ya].name == "delta" {
+                s.points = s.points.iter().map(|&(d, r)| (r, d)).collect();
+            }
+            curves.push(s);
+        }
+        let title = match facet {
+            Some(f) => format!("{} = {}", symbol(&plan.axes[f].name), plan.axes[f].values[fv].label()),
+            None => String::new(),
+        };
+        panels.push(Panel::HeatMap(HeatMapPanel {
+            title,
+            x: PlotAxis {
+                label: p.x_label.clone().unwrap_or_else(|| symbol(&p.x)),
+                range: None,
+                scale: scale(&p.x_scale, &format!("{field}.x_scale"))?,
+            },
+            y: PlotAxis {
+                label: p.y_label.clone().unwrap_or_else(|| symbol(&y_name)),
+                range: None,
+                scale: scale(&p.y_scale, &format!("{field}.y_scale"))?,
+            },
+            x_values: xs.clone(),
+            y_values: ys.clone(),
+            values,
+            colour_label: p.colour_label.clone().unwrap_or_else(|| metric.clone()),
+            colour_range: p.colour_range.map(|r| (r[0], r[1])),
+            diverging_centre: p.diverging_centre,
+            contour_levels: p.contours.clone(),
+            legend: !curves.is_empty(),
+            curves,
+            markers: Vec::new(),
+        }));
+    }
+    let columns = panels.len().clamp(1, 3);
+    Ok(Figure {
+        title: p.title.clone().unwrap_or_default(),
+        panels,
+        columns,
+        width: w,
+        height: h,
+    })
+}
+
+fn threshold_curves(plan: &SweepPlan, result: &SweepResult, p: &SweepPlotSpec, field: &str, w: u32, h: u32) -> Result<Figure, InputError> {
+    let xa = axis_index(plan, &p.x, &format!("{field}.x"))?;
+    let last = plan.axes.len() - 1;
+    if xa == last {
+        return Err(InputError::new(format!("{field}.x"), "thresholds lie along the last axis; put another axis on x"));
+    }
+    let series_axis = match &p.series {
+        Some(s) => Some(axis_index(plan, s, &format!("{field}.series"))?),
+        None => None,
+    };
+    let base_idx = fixed_indices(plan, p, field)?;
+    let mut series = Vec::new();
+    let groups: Vec<usize> = match series_axis {
+        Some(a) => (0..plan.axes[a].values.len()).collect(),
+        None => vec![0],
+    };
+    for (ti, t) in plan.thresholds.iter().enumerate() {
+        for (gi, g) in groups.iter().enumerate() {
+            let mut pts = Vec::new();
+            for l in &result.lines {
+                let li = plan.line_indices(l.line);
+                let matches = (0..last).all(|a| {
+                    if a == xa {
+                        true
+                    } else if Some(a) == series_axis {
+                        li[a] == *g
+                    } else {
+                        li[a] == base_idx[a]
+                    }
+                });
+                let rec = &l.thresholds[ti];
+                if matches && matches!(rec.status, ThresholdStatus::Found | ThresholdStatus::Several) {
+                    pts.push((plan.axes[xa].values[li[xa]].number(), rec.value));
+                }
+            }
+            pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let label = match series_axis {
+                Some(a) => format!("{} = {}", symbol(&plan.axes[a].name), plan.axes[a].values[*g].label()),
+                None => t.criterion.clone(),
+            };
+            series.push(Series {
+                label: Some(label),
+                points: pts,
+                colour: gi + ti * groups.len(),
+                width: 2.0,
+                markers: true,
+                ..Series::default()
+            });
+        }
+    }
+    let xs: Vec<f64> = plan.axes[xa].values.iter().map(AxisValue::number).collect();
+    for (k, o) in p.overlays.iter().enumerate() {
+        series.push(overlay_curve(o, &xs, &format!("{field}.overlays[{k}]"))?);
+    }
+    Ok(Figure {
+        title: p.title.clone().unwrap_or_default(),
+        panels: vec![Panel::Lines(LinePanel {
+            title: String::new(),
+            x: PlotAxis {
+                label: p.x_label.clone().unwrap_or_else(|| symbol(&p.x)),
+                range: None,
+                scale: scale(&p.x_scale, &format!("{field}.x_scale"))?,
+            },
+            y: PlotAxis {
+                label: p.y_label.clone().unwrap_or_else(|| format!("threshold in {}", symbol(&plan.axes[last].name))),
+                range: None,
+                scale: scale(&p.y_scale, &format!("{field}.y_scale"))?,
+            },
+            series,
+            markers: Vec::new(),
+            legend: true,
+        })],
+        columns: 1,
+        width: w,
+        height: h,
+    })
+}
