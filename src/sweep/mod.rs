@@ -55,6 +55,11 @@ pub struct SolverSpec {
     /// Absolute tolerance (default 1e−10).
     #[serde(default)]
     pub atol: Option<f64>,
+    /// Newton's weighted-residual tolerance for equilibria (default 1e−14: thresholds of
+    /// equilibrium metrics are then accurate to ~1e−13 relative; Newton converges
+    /// quadratically, so this costs at most one iteration over 1e−12).
+    #[serde(default)]
+    pub newton_tolerance: Option<f64>,
 }
 
 /// One axis as written: a parameter name and its values.
@@ -203,11 +208,21 @@ impl SweepPlan {
                 &format!("sweep.thresholds[{i}]"),
             )?);
         }
-        let solver = sweep.solver.unwrap_or(SolverSpec { rtol: None, atol: None });
+        let solver = sweep.solver.unwrap_or(SolverSpec {
+            rtol: None,
+            atol: None,
+            newton_tolerance: None,
+        });
         let settings = SweepSettings {
             rtol: crate::error::require_positive("sweep.solver.rtol", solver.rtol.unwrap_or(1e-8))?,
             atol: crate::error::require_positive("sweep.solver.atol", solver.atol.unwrap_or(1e-10))?,
-            equilibrium: EquilibriumOptions::default(),
+            equilibrium: EquilibriumOptions {
+                tolerance: crate::error::require_positive(
+                    "sweep.solver.newton_tolerance",
+                    solver.newton_tolerance.unwrap_or(1e-14),
+                )?,
+                ..EquilibriumOptions::default()
+            },
         };
         Ok(Self {
             base,

@@ -20,7 +20,9 @@ pub struct ThresholdSpec {
     /// Axis to move along: must be the last axis (the default).
     #[serde(default)]
     pub along: Option<String>,
-    /// Absolute precision in the axis' units (default 1e−10 × the axis span).
+    /// Absolute precision in the axis' units (default 1e−10 × the axis span): the width of the
+    /// final bracket. The location is also limited by the metric's own accuracy (equilibria:
+    /// ~1e−13 relative; trajectory metrics: ~rtol).
     #[serde(default)]
     pub precision: Option<f64>,
 }
