@@ -63,6 +63,16 @@ enum Command {
         #[arg(long, default_value = "out")]
         out: PathBuf,
     },
+    /// Regenerate every figure spec in a folder (runs with a `plot` section, portraits, sweeps
+    /// with `plots`) into the output folder.
+    Figures {
+        /// Folder of specs.
+        #[arg(long, default_value = "simulations")]
+        specs: PathBuf,
+        /// Output folder.
+        #[arg(long, default_value = "plots")]
+        out: PathBuf,
+    },
     /// Validate a spec without running it.
     Check {
         /// Path of the JSON spec.
@@ -79,7 +89,8 @@ enum Command {
     /// The standard benchmark of shared/design.md (trajectories and equilibria on the s₁ × δ
     /// grid), single- and multi-threaded, with ratios to the peers' figures if given.
     Bench {
-        /// Which part: "trajectories", "equilibria" or "all".
+        /// Which part: "trajectories", "equilibria", "sweep" (simulations/bench_sweep.json, 2^20
+        /// cells written to a temporary folder) or "all".
         #[arg(default_value = "all")]
         part: String,
         /// Points per grid axis (the grid has side² points; 1024 is the standard 2^20).
@@ -129,6 +140,7 @@ fn dispatch(command: Command) -> Result<ExitCode, Error> {
     match command {
         Command::Run { spec, out } => run(&spec, &out),
         Command::Check { spec } => check(&spec),
+        Command::Figures { specs, out } => figures(&specs, &out),
         Command::Sweep { spec, out, shard, serial } => sweep(&spec, &out, shard.as_deref(), serial),
         Command::Merge { spec, out } => merge(&spec, &out),
         Command::Portrait { spec, out } => portrait(&spec, &out),
@@ -166,7 +178,9 @@ fn run(path: &Path, out: &Path) -> Result<ExitCode, Error> {
     prepare_output_dir(out)?;
     let start = Instant::now();
     let mut results = Vec::with_capacity(runs.len());
+    let mut seconds = Vec::with_capacity(runs.len());
     for r in runs {
+        let t0 = Instant::now();
         let tr = r.simulate().map_err(|e| match e {
             Error::Solve(s) => Error::Solve(starvation::error::SolveError::Backend {
                 method: r.label.clone(),
@@ -174,29 +188,31 @@ fn run(path: &Path, out: &Path) -> Result<ExitCode, Error> {
             }),
             other => other,
         })?;
+        seconds.push(t0.elapsed().as_secs_f64());
         results.push((r, tr));
     }
     let figures = starvation::figures::run_figures(&spec, &results)?;
     let wall = start.elapsed().as_secs_f64();
-    let doc = runs_document(&spec, &results, wall);
+    let doc = runs_document(&spec, &results, &seconds, wall);
     let json_path = out.join(format!("{}.json", spec.name));
     let csv_path = out.join(format!("{}.csv", spec.name));
     write_atomic(&json_path, &to_json_bytes(&doc))?;
     write_atomic(&csv_path, runs_csv(&results).as_bytes())?;
-    for (r, tr) in &results {
+    for ((r, tr), sec) in results.iter().zip(&seconds) {
         let z: Vec<String> = tr
             .final_responses()
             .iter()
             .map(|v| format!("{v:.6}"))
             .collect();
         println!(
-            "{:<24} {:>7} {:>6}  t = {:<10} z = [{}]  ({} field evaluations, {})",
+            "{:<24} {:>7} {:>6}  t = {:<10} z = [{}]  ({} field evaluations, {:.1} µs, {})",
             r.label,
             tr.method.name(),
             tr.space.name(),
             format!("{:.6}", tr.final_time()),
             z.join(", "),
             tr.stats.field_evaluations,
+            1e6 * sec,
             tr.stop.name()
         );
     }
@@ -479,8 +495,8 @@ fn merge(path: &Path, out: &Path) -> Result<ExitCode, Error> {
 
 fn bench(part: &str, side: usize, peers: Option<&Path>, json: Option<&Path>) -> Result<ExitCode, Error> {
     use starvation::bench::{Grid, Peers, Timing, equilibria, trajectories};
-    if !["trajectories", "equilibria", "all"].contains(&part) {
-        return Err(InputError::new("PART", format!("unknown benchmark {part:?}; use \"trajectories\", \"equilibria\" or \"all\"")).into());
+    if !["trajectories", "equilibria", "sweep", "all"].contains(&part) {
+        return Err(InputError::new("PART", format!("unknown benchmark {part:?}; use \"trajectories\", \"equilibria\", \"sweep\" or \"all\"")).into());
     }
     if side < 2 {
         return Err(InputError::new("--side", "must be ≥ 2").into());
@@ -502,7 +518,7 @@ fn bench(part: &str, side: usize, peers: Option<&Path>, json: Option<&Path>) -> 
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let mut rows: Vec<(Timing, Option<(String, f64)>)> = Vec::new();
     let peer = |name: &str, value: Option<f64>| value.map(|v| (name.to_string(), v));
-    if part != "equilibria" {
+    if part == "trajectories" || part == "all" {
         for t_end in [250.0, 3000.0] {
             for threads in [1, cores] {
                 let t = trajectories(grid, t_end, threads);
@@ -514,12 +530,15 @@ fn bench(part: &str, side: usize, peers: Option<&Path>, json: Option<&Path>) -> 
             }
         }
     }
-    if part != "trajectories" {
+    if part == "equilibria" || part == "all" {
         for threads in [1, cores] {
             let t = equilibria(grid, threads);
             let p = peers.as_ref().and_then(|p| peer("JAX Newton ×40 (vmapped, CPU)", p.jax_micros("Newton", None)));
             rows.push((t, p));
         }
+    }
+    if part == "sweep" || part == "all" {
+        rows.push((bench_sweep(cores)?, None));
     }
     println!("{:<34} {:>7} {:>9} {:>12}  {:<34} {:>10} {:>8}", "benchmark", "threads", "points", "µs / point", "peer on this machine", "peer µs", "speed-up");
     for (t, p) in &rows {
@@ -548,4 +567,87 @@ fn bench(part: &str, side: usize, peers: Option<&Path>, json: Option<&Path>) -> 
         println!("wrote {}", p.display());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn figures(dir: &Path, out: &Path) -> Result<ExitCode, Error> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| InputError::new("--specs", format!("cannot read {}: {e}; give the folder of specs", dir.display())))?;
+    let mut paths: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    paths.sort();
+    let mut drawn = 0;
+    for path in paths {
+        let spec = load(&path).map_err(|e| InputError::new(format!("{}: {}", path.display(), e.field), e.message))?;
+        let has_sweep_plots = spec
+            .sweep
+            .as_ref()
+            .and_then(|s| s.get("plots"))
+            .and_then(|p| p.as_array())
+            .is_some_and(|p| !p.is_empty());
+        if has_sweep_plots {
+            println!("── {}", path.display());
+            sweep(&path, out, None, false)?;
+            drawn += 1;
+        } else if spec.portrait.is_some() {
+            println!("── {}", path.display());
+            portrait(&path, out)?;
+            drawn += 1;
+        } else if spec.plot.is_some() {
+            println!("── {}", path.display());
+            run(&path, out)?;
+            drawn += 1;
+        }
+    }
+    println!("{drawn} figure specs regenerated into {}", out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Peak resident memory of this process so far (Linux: VmHWM), in MiB.
+fn peak_memory_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// The 2^20-cell sweep of simulations/bench_sweep.json, end to end (spec to files on disk).
+fn bench_sweep(cores: usize) -> Result<starvation::bench::Timing, Error> {
+    let spec_path = Path::new("simulations/bench_sweep.json");
+    let out = std::env::temp_dir().join(format!("starvation-bench-sweep-{}", std::process::id()));
+    let start = Instant::now();
+    let spec = load(spec_path).map_err(|e| InputError::new(format!("simulations/bench_sweep.json: {}", e.field), e.message))?;
+    let (plan, plots) = sweep_plan(&spec)?;
+    prepare_output_dir(&out)?;
+    let result = starvation::sweep::run_lines(&plan, 0..plan.lines(), true, &|_| {});
+    let computed = start.elapsed().as_secs_f64();
+    write_sweep_outputs(&spec, &plan, &plots, &result, &out)?;
+    let seconds = start.elapsed().as_secs_f64();
+    let bytes: u64 = std::fs::read_dir(&out)
+        .map(|d| d.flatten().filter_map(|e| e.metadata().ok()).map(|m| m.len()).sum())
+        .unwrap_or(0);
+    let _ = std::fs::remove_dir_all(&out);
+    let s = starvation::sweep::summary(&result);
+    Ok(starvation::bench::Timing {
+        name: "sweep 2^20 cells, end to end".into(),
+        threads: cores,
+        points: plan.cells(),
+        seconds,
+        checksum: result
+            .lines
+            .iter()
+            .flat_map(|l| l.cells.iter())
+            .map(|c| c.values.iter().filter(|v| v.is_finite()).sum::<f64>())
+            .sum(),
+        extra: serde_json::json!({
+            "seconds_end_to_end": seconds,
+            "seconds_computing": computed,
+            "peak_memory_mib": peak_memory_mib(),
+            "bytes_written": bytes,
+            "thresholds_found": s["thresholds_found"],
+            "failed_cells": s["failed_cells"],
+        }),
+    })
 }

@@ -116,11 +116,24 @@ pub fn trajectory_provenance(run: &RunSpec, tr: &Trajectory) -> Value {
 }
 
 /// The full document of a `run` command.
-pub fn runs_document(spec: &Spec, runs: &[(RunSpec, Trajectory)], wall_seconds: f64) -> Value {
+/// `run_seconds[i]` is the wall time of run i (provenance only).
+pub fn runs_document(
+    spec: &Spec,
+    runs: &[(RunSpec, Trajectory)],
+    run_seconds: &[f64],
+    wall_seconds: f64,
+) -> Value {
     let data: Vec<Value> = runs.iter().map(|(r, t)| trajectory_data(r, t)).collect();
     let prov: Vec<Value> = runs
         .iter()
-        .map(|(r, t)| trajectory_provenance(r, t))
+        .enumerate()
+        .map(|(i, (r, t))| {
+            let mut v = trajectory_provenance(r, t);
+            if let (Some(m), Some(sec)) = (v.as_object_mut(), run_seconds.get(i)) {
+                m.insert("wall_time_seconds".into(), json!(sec));
+            }
+            v
+        })
         .collect();
     let mut p = provenance_base();
     p.insert("spec".into(), spec.raw.clone());
