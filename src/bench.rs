@@ -97,8 +97,12 @@ fn equilibrium_row(grid: Grid, i: usize) -> (f64, u64, u64) {
 /// Equilibrium + starvation matrix at every grid point with `threads` threads.
 pub fn equilibria(grid: Grid, threads: usize) -> Timing {
     let start = Instant::now();
-    let rows: Vec<(f64, u64, u64)> =
-        in_pool(threads, || (0..grid.side).into_par_iter().map(|i| equilibrium_row(grid, i)).collect());
+    let rows: Vec<(f64, u64, u64)> = in_pool(threads, || {
+        (0..grid.side)
+            .into_par_iter()
+            .map(|i| equilibrium_row(grid, i))
+            .collect()
+    });
     let seconds = start.elapsed().as_secs_f64();
     let checksum: f64 = rows.iter().map(|r| r.0).sum();
     let iterations: u64 = rows.iter().map(|r| r.1).sum();
@@ -129,7 +133,9 @@ impl Peers {
         let rows = self.raw.get("jax_diffrax")?.get("rows")?.as_array()?;
         rows.iter()
             .find(|r| {
-                r.get("solver").and_then(Value::as_str).is_some_and(|s| s.contains(solver))
+                r.get("solver")
+                    .and_then(Value::as_str)
+                    .is_some_and(|s| s.contains(solver))
                     && t_end.is_none_or(|t| r.get("t_end").and_then(Value::as_f64) == Some(t))
             })
             .and_then(|r| r.get("us_per_trajectory").or_else(|| r.get("us_per_point")))
@@ -154,7 +160,12 @@ pub const LANES: usize = 8;
 
 /// End states of trajectories from z = 0 to `t_end` for problems `range` of the grid, by the
 /// lane-batched DOP853; returns (z₁, z₂) per problem and the total field evaluations.
-pub fn trajectory_chunk(grid: Grid, t_end: f64, range: std::ops::Range<usize>, settings: &crate::solve::batch::BatchSettings) -> (Vec<[f64; 2]>, u64) {
+pub fn trajectory_chunk(
+    grid: Grid,
+    t_end: f64,
+    range: std::ops::Range<usize>,
+    settings: &crate::solve::batch::BatchSettings,
+) -> (Vec<[f64; 2]>, u64) {
     #[cfg(target_arch = "x86_64")]
     {
         if std::is_x86_feature_detected!("avx2") {
@@ -167,12 +178,22 @@ pub fn trajectory_chunk(grid: Grid, t_end: f64, range: std::ops::Range<usize>, s
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn trajectory_chunk_avx2(grid: Grid, t_end: f64, range: std::ops::Range<usize>, settings: &crate::solve::batch::BatchSettings) -> (Vec<[f64; 2]>, u64) {
+unsafe fn trajectory_chunk_avx2(
+    grid: Grid,
+    t_end: f64,
+    range: std::ops::Range<usize>,
+    settings: &crate::solve::batch::BatchSettings,
+) -> (Vec<[f64; 2]>, u64) {
     trajectory_chunk_portable(grid, t_end, range, settings)
 }
 
 #[inline(always)]
-fn trajectory_chunk_portable(grid: Grid, t_end: f64, range: std::ops::Range<usize>, settings: &crate::solve::batch::BatchSettings) -> (Vec<[f64; 2]>, u64) {
+fn trajectory_chunk_portable(
+    grid: Grid,
+    t_end: f64,
+    range: std::ops::Range<usize>,
+    settings: &crate::solve::batch::BatchSettings,
+) -> (Vec<[f64; 2]>, u64) {
     use crate::solve::batch::{Dop853Tableau, NoObserver, ToyKind, ToyLanes, run_batch};
     let tableau = Dop853Tableau::new();
     let mut field = ToyLanes::<LANES>::new(ToyKind::L2, 1.0);
@@ -201,7 +222,11 @@ fn trajectory_chunk_portable(grid: Grid, t_end: f64, range: std::ops::Range<usiz
 
 /// Trajectories to `t_end` at every grid point with `threads` threads (rtol 1e−8, atol 1e−10).
 pub fn trajectories(grid: Grid, t_end: f64, threads: usize) -> Timing {
-    let settings = crate::solve::batch::BatchSettings { rtol: 1e-8, atol: 1e-10, max_steps: 1_000_000 };
+    let settings = crate::solve::batch::BatchSettings {
+        rtol: 1e-8,
+        atol: 1e-10,
+        max_steps: 1_000_000,
+    };
     let chunk = 4096usize;
     let n = grid.points();
     let start = Instant::now();
@@ -212,7 +237,11 @@ pub fn trajectories(grid: Grid, t_end: f64, threads: usize) -> Timing {
             .collect()
     });
     let seconds = start.elapsed().as_secs_f64();
-    let checksum: f64 = parts.iter().flat_map(|p| p.0.iter()).map(|z| z[0] + z[1]).sum();
+    let checksum: f64 = parts
+        .iter()
+        .flat_map(|p| p.0.iter())
+        .map(|z| z[0] + z[1])
+        .sum();
     let evaluations: u64 = parts.iter().map(|p| p.1).sum();
     Timing {
         name: format!("trajectories to t = {t_end}"),

@@ -141,12 +141,22 @@ fn dispatch(command: Command) -> Result<ExitCode, Error> {
         Command::Run { spec, out } => run(&spec, &out),
         Command::Check { spec } => check(&spec),
         Command::Figures { specs, out } => figures(&specs, &out),
-        Command::Sweep { spec, out, shard, serial } => sweep(&spec, &out, shard.as_deref(), serial),
+        Command::Sweep {
+            spec,
+            out,
+            shard,
+            serial,
+        } => sweep(&spec, &out, shard.as_deref(), serial),
         Command::Merge { spec, out } => merge(&spec, &out),
         Command::Portrait { spec, out } => portrait(&spec, &out),
         Command::Equilibrium { spec, out } => equilibrium(&spec, &out),
         Command::Verify { quick, json } => verify(quick, json.as_deref()),
-        Command::Bench { part, side, peers, json } => bench(&part, side, peers.as_deref(), json.as_deref()),
+        Command::Bench {
+            part,
+            side,
+            peers,
+            json,
+        } => bench(&part, side, peers.as_deref(), json.as_deref()),
     }
 }
 
@@ -234,7 +244,11 @@ fn write_figures(figures: &[starvation::figures::FigureOutput], out: &Path) -> R
         }
         let data = out.join(format!("{}.data.json", f.stem));
         write_atomic(&data, &to_json_bytes(&f.data))?;
-        println!("drew {}.{{png,svg}} and {}", out.join(&f.stem).display(), data.display());
+        println!(
+            "drew {}.{{png,svg}} and {}",
+            out.join(&f.stem).display(),
+            data.display()
+        );
     }
     Ok(())
 }
@@ -242,7 +256,11 @@ fn write_figures(figures: &[starvation::figures::FigureOutput], out: &Path) -> R
 fn portrait(path: &Path, out: &Path) -> Result<ExitCode, Error> {
     let spec = load(path)?;
     if spec.portrait.is_none() {
-        return Err(InputError::new("portrait", "is missing; this command draws a spec's `portrait` section").into());
+        return Err(InputError::new(
+            "portrait",
+            "is missing; this command draws a spec's `portrait` section",
+        )
+        .into());
     }
     let figures = starvation::figures::portrait_figures(&spec)?;
     prepare_output_dir(out)?;
@@ -265,8 +283,13 @@ fn equilibrium(path: &Path, out: &Path) -> Result<ExitCode, Error> {
     let start = Instant::now();
     let mut entries = Vec::new();
     for (label, parameters, model) in models {
-        let report = analyse(&model, settings.start.as_deref(), &settings.options)
-            .map_err(|e| Error::Solve(starvation::error::SolveError::Backend { method: label.clone(), message: e.to_string() }))?;
+        let report =
+            analyse(&model, settings.start.as_deref(), &settings.options).map_err(|e| {
+                Error::Solve(starvation::error::SolveError::Backend {
+                    method: label.clone(),
+                    message: e.to_string(),
+                })
+            })?;
         let branch = match &settings.continuation {
             Some((parameter, values)) => Some((
                 parameter.name(),
@@ -274,7 +297,13 @@ fn equilibrium(path: &Path, out: &Path) -> Result<ExitCode, Error> {
             )),
             None => None,
         };
-        entries.push(EquilibriumEntry { label, parameters, model, report, branch });
+        entries.push(EquilibriumEntry {
+            label,
+            parameters,
+            model,
+            report,
+            branch,
+        });
     }
     let wall = start.elapsed().as_secs_f64();
     for e in &entries {
@@ -283,9 +312,26 @@ fn equilibrium(path: &Path, out: &Path) -> Result<ExitCode, Error> {
         println!("── {} ─────────────────────────────", e.label);
         println!("  z*            {}", fmt_vec(&eq.point));
         println!("  margins a*    {}", fmt_vec(&eq.margins));
-        let ev: Vec<String> = eq.eigenvalues.iter().map(|(re, im)| if *im == 0.0 { format!("{re:.6e}") } else { format!("{re:.6e}{im:+.2e}i") }).collect();
-        println!("  eigenvalues   [{}]  → {}", ev.join(", "), eq.stability.name());
-        println!("  residual      {:.2e} after {} Newton iterations", eq.residual, eq.iterations);
+        let ev: Vec<String> = eq
+            .eigenvalues
+            .iter()
+            .map(|(re, im)| {
+                if *im == 0.0 {
+                    format!("{re:.6e}")
+                } else {
+                    format!("{re:.6e}{im:+.2e}i")
+                }
+            })
+            .collect();
+        println!(
+            "  eigenvalues   [{}]  → {}",
+            ev.join(", "),
+            eq.stability.name()
+        );
+        println!(
+            "  residual      {:.2e} after {} Newton iterations",
+            eq.residual, eq.iterations
+        );
         if let Some(z0) = &r.uncoupled {
             println!("  uncoupled z⁰  {}", fmt_vec(z0));
             let ratio: Vec<f64> = eq.point.iter().zip(z0).map(|(a, b)| a / b).collect();
@@ -294,7 +340,9 @@ fn equilibrium(path: &Path, out: &Path) -> Result<ExitCode, Error> {
         let m = &r.sensitivities.starvation_matrix;
         println!("  starvation matrix M_ji = ∂z_j*/∂(s_i²):");
         for j in 0..m.nrows() {
-            let row: Vec<String> = (0..m.ncols()).map(|i| format!("{:>14.6e}", m[(j, i)])).collect();
+            let row: Vec<String> = (0..m.ncols())
+                .map(|i| format!("{:>14.6e}", m[(j, i)]))
+                .collect();
             println!("    z{:<3} {}", j + 1, row.join(" "));
         }
         println!("  ∂z*/∂λ        {}", fmt_vec(&r.sensitivities.lambda));
@@ -303,15 +351,34 @@ fn equilibrium(path: &Path, out: &Path) -> Result<ExitCode, Error> {
         }
         if !r.closed_forms.is_empty() {
             println!("  closed forms:");
-            println!("    {:<34} {:<30} {:>16} {:>16} {:>10}", "quantity", "source", "exact", "closed form", "rel. err");
+            println!(
+                "    {:<34} {:<30} {:>16} {:>16} {:>10}",
+                "quantity", "source", "exact", "closed form", "rel. err"
+            );
             for c in &r.closed_forms {
-                println!("    {:<34} {:<30} {:>16.10} {:>16.10} {:>10.2e}", c.name, c.source, c.exact, c.closed_form, c.relative_error);
+                println!(
+                    "    {:<34} {:<30} {:>16.10} {:>16.10} {:>10.2e}",
+                    c.name, c.source, c.exact, c.closed_form, c.relative_error
+                );
             }
         }
         if let Some((name, points)) = &e.branch {
-            println!("  continuation in {name}: {} points, z* from {} to {}", points.len(),
-                fmt_vec(&points.first().map(|p| p.equilibrium.point.clone()).unwrap_or_default()),
-                fmt_vec(&points.last().map(|p| p.equilibrium.point.clone()).unwrap_or_default()));
+            println!(
+                "  continuation in {name}: {} points, z* from {} to {}",
+                points.len(),
+                fmt_vec(
+                    &points
+                        .first()
+                        .map(|p| p.equilibrium.point.clone())
+                        .unwrap_or_default()
+                ),
+                fmt_vec(
+                    &points
+                        .last()
+                        .map(|p| p.equilibrium.point.clone())
+                        .unwrap_or_default()
+                )
+            );
         }
     }
     let doc = equilibrium_document(&spec, &entries, wall);
@@ -322,23 +389,34 @@ fn equilibrium(path: &Path, out: &Path) -> Result<ExitCode, Error> {
 }
 
 fn verify(quick: bool, json: Option<&Path>) -> Result<ExitCode, Error> {
-    if let Some(p) = json {
-        if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
-            prepare_output_dir(dir).map_err(|e| InputError::new("--json", e.message))?;
-        }
+    if let Some(p) = json
+        && let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty())
+    {
+        prepare_output_dir(dir).map_err(|e| InputError::new("--json", e.message))?;
     }
     let start = Instant::now();
     let results = starvation::verify::run_all(quick);
     let wall = start.elapsed().as_secs_f64();
     println!("{:>3}  {:<46} {:<44} result", "#", "claim", "source");
     for r in &results {
-        println!("{:>3}  {:<46} {:<44} {}", r.id, r.name, r.source, if r.passed { "PASS" } else { "FAIL" });
+        println!(
+            "{:>3}  {:<46} {:<44} {}",
+            r.id,
+            r.name,
+            r.source,
+            if r.passed { "PASS" } else { "FAIL" }
+        );
         println!("       claim:     {}", r.claim);
         println!("       tolerance: {}", r.tolerance);
         println!("       measured:  {}", r.measured);
     }
     let failed = results.iter().filter(|r| !r.passed).count();
-    println!("{} of {} checks passed ({wall:.2} s{})", results.len() - failed, results.len(), if quick { ", quick" } else { "" });
+    println!(
+        "{} of {} checks passed ({wall:.2} s{})",
+        results.len() - failed,
+        results.len(),
+        if quick { ", quick" } else { "" }
+    );
     if let Some(p) = json {
         let mut prov = starvation::spec::provenance_base();
         prov.insert("quick".into(), serde_json::json!(quick));
@@ -350,10 +428,16 @@ fn verify(quick: bool, json: Option<&Path>) -> Result<ExitCode, Error> {
         write_atomic(p, &to_json_bytes(&doc))?;
         println!("wrote {}", p.display());
     }
-    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
-fn sweep_plan(spec: &Spec) -> Result<(starvation::sweep::SweepPlan, Vec<serde_json::Value>), Error> {
+fn sweep_plan(
+    spec: &Spec,
+) -> Result<(starvation::sweep::SweepPlan, Vec<serde_json::Value>), Error> {
     let plan = starvation::sweep::SweepPlan::from_spec(spec)?;
     let plots: Vec<serde_json::Value> = spec
         .sweep
@@ -363,7 +447,12 @@ fn sweep_plan(spec: &Spec) -> Result<(starvation::sweep::SweepPlan, Vec<serde_js
         .cloned()
         .unwrap_or_default();
     // Validate the figure specs before any work.
-    starvation::sweep::plots::sweep_figures(&spec.name, &plots, &plan, &starvation::sweep::SweepResult { lines: Vec::new() })?;
+    starvation::sweep::plots::sweep_figures(
+        &spec.name,
+        &plots,
+        &plan,
+        &starvation::sweep::SweepResult { lines: Vec::new() },
+    )?;
     Ok((plan, plots))
 }
 
@@ -377,10 +466,17 @@ fn write_sweep_outputs(
     use starvation::result::{sweep_document, write_sweep_csv, write_thresholds_csv};
     use starvation::spec::write_atomic_with;
     let figures = starvation::sweep::plots::sweep_figures(&spec.name, plots, plan, result)?;
-    write_atomic_with(&out.join(format!("{}.csv", spec.name)), |w| write_sweep_csv(plan, result, w))?;
-    write_atomic_with(&out.join(format!("{}.thresholds.csv", spec.name)), |w| write_thresholds_csv(plan, result, w))?;
+    write_atomic_with(&out.join(format!("{}.csv", spec.name)), |w| {
+        write_sweep_csv(plan, result, w)
+    })?;
+    write_atomic_with(&out.join(format!("{}.thresholds.csv", spec.name)), |w| {
+        write_thresholds_csv(plan, result, w)
+    })?;
     let doc = sweep_document(spec, plan, result);
-    write_atomic(&out.join(format!("{}.json", spec.name)), &to_json_bytes(&doc))?;
+    write_atomic(
+        &out.join(format!("{}.json", spec.name)),
+        &to_json_bytes(&doc),
+    )?;
     write_figures(&figures, out)?;
     let s = starvation::sweep::summary(result);
     println!(
@@ -429,11 +525,15 @@ fn sweep(path: &Path, out: &Path, shard: Option<&str>, serial: bool) -> Result<E
                 .ok()
                 .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
                 .and_then(|v| sh::parse_shard_document(&v))
+                && done.hash == hash
+                && done.lines == range
             {
-                if done.hash == hash && done.lines == range {
-                    println!("shard {k}/{n} of {} is already done ({}); skipping", spec.name, file.display());
-                    return Ok(ExitCode::SUCCESS);
-                }
+                println!(
+                    "shard {k}/{n} of {} is already done ({}); skipping",
+                    spec.name,
+                    file.display()
+                );
+                return Ok(ExitCode::SUCCESS);
             }
             let cells = (range.end - range.start) * plan.line_length();
             let bar = progress_bar(cells);
@@ -470,7 +570,8 @@ fn merge(path: &Path, out: &Path) -> Result<ExitCode, Error> {
     let spec = load(path)?;
     let (plan, plots) = sweep_plan(&spec)?;
     let prefix = format!("{}.shard-", spec.name);
-    let entries = std::fs::read_dir(out).map_err(|e| InputError::new("--out", format!("cannot read {}: {e}", out.display())))?;
+    let entries = std::fs::read_dir(out)
+        .map_err(|e| InputError::new("--out", format!("cannot read {}: {e}", out.display())))?;
     let mut shards = Vec::new();
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
@@ -483,17 +584,29 @@ fn merge(path: &Path, out: &Path) -> Result<ExitCode, Error> {
             .and_then(|v| sh::parse_shard_document(&v));
         match parsed {
             Some(s) => shards.push(s),
-            None => return Err(InputError::new("--out", format!("{name} is not a complete shard file; rerun that shard")).into()),
+            None => {
+                return Err(InputError::new(
+                    "--out",
+                    format!("{name} is not a complete shard file; rerun that shard"),
+                )
+                .into());
+            }
         }
     }
     let count = shards.len();
-    let result = sh::merge_shards(shards, &sh::spec_hash(&spec), plan.lines()).map_err(|m| InputError::new("--out", m))?;
+    let result = sh::merge_shards(shards, &sh::spec_hash(&spec), plan.lines())
+        .map_err(|m| InputError::new("--out", m))?;
     println!("merged {count} shards of {}", spec.name);
     write_sweep_outputs(&spec, &plan, &plots, &result, out)?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn bench(part: &str, side: usize, peers: Option<&Path>, json: Option<&Path>) -> Result<ExitCode, Error> {
+fn bench(
+    part: &str,
+    side: usize,
+    peers: Option<&Path>,
+    json: Option<&Path>,
+) -> Result<ExitCode, Error> {
     use starvation::bench::{Grid, Peers, Timing, equilibria, trajectories};
     if !["trajectories", "equilibria", "sweep", "all"].contains(&part) {
         return Err(InputError::new("PART", format!("unknown benchmark {part:?}; use \"trajectories\", \"equilibria\", \"sweep\" or \"all\"")).into());
@@ -503,58 +616,111 @@ fn bench(part: &str, side: usize, peers: Option<&Path>, json: Option<&Path>) -> 
     }
     let peers = match peers {
         Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|e| InputError::new("--peers", format!("cannot read {}: {e}", p.display())))?;
-            let raw: serde_json::Value = serde_json::from_str(&text).map_err(|e| InputError::new("--peers", format!("{} is not the JSON of run-peers.sh: {e}", p.display())))?;
+            let text = std::fs::read_to_string(p).map_err(|e| {
+                InputError::new("--peers", format!("cannot read {}: {e}", p.display()))
+            })?;
+            let raw: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+                InputError::new(
+                    "--peers",
+                    format!("{} is not the JSON of run-peers.sh: {e}", p.display()),
+                )
+            })?;
             Some(Peers { raw })
         }
         None => None,
     };
-    if let Some(p) = json {
-        if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
-            prepare_output_dir(dir).map_err(|e| InputError::new("--json", e.message))?;
-        }
+    if let Some(p) = json
+        && let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty())
+    {
+        prepare_output_dir(dir).map_err(|e| InputError::new("--json", e.message))?;
     }
     let grid = Grid { side };
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     let mut rows: Vec<(Timing, Option<(String, f64)>)> = Vec::new();
     let peer = |name: &str, value: Option<f64>| value.map(|v| (name.to_string(), v));
     if part == "trajectories" || part == "all" {
         for t_end in [250.0, 3000.0] {
             for threads in [1, cores] {
                 let t = trajectories(grid, t_end, threads);
-                let p = peers.as_ref().and_then(|p| peer("JAX/diffrax Tsit5 (vmapped, CPU)", p.jax_micros("Tsit5", Some(t_end))));
+                let p = peers.as_ref().and_then(|p| {
+                    peer(
+                        "JAX/diffrax Tsit5 (vmapped, CPU)",
+                        p.jax_micros("Tsit5", Some(t_end)),
+                    )
+                });
                 rows.push((t, p));
             }
             if let Some(p) = peers.as_ref().and_then(|p| p.scipy_millis("DOP853", t_end)) {
-                println!("SciPy solve_ivp DOP853 to t = {t_end}: {:.1} µs per trajectory", 1e3 * p);
+                println!(
+                    "SciPy solve_ivp DOP853 to t = {t_end}: {:.1} µs per trajectory",
+                    1e3 * p
+                );
             }
         }
     }
     if part == "equilibria" || part == "all" {
         for threads in [1, cores] {
             let t = equilibria(grid, threads);
-            let p = peers.as_ref().and_then(|p| peer("JAX Newton ×40 (vmapped, CPU)", p.jax_micros("Newton", None)));
+            let p = peers.as_ref().and_then(|p| {
+                peer(
+                    "JAX Newton ×40 (vmapped, CPU)",
+                    p.jax_micros("Newton", None),
+                )
+            });
             rows.push((t, p));
         }
     }
     if part == "sweep" || part == "all" {
         rows.push((bench_sweep(cores)?, None));
     }
-    println!("{:<34} {:>7} {:>9} {:>12}  {:<34} {:>10} {:>8}", "benchmark", "threads", "points", "µs / point", "peer on this machine", "peer µs", "speed-up");
+    println!(
+        "{:<34} {:>7} {:>9} {:>12}  {:<34} {:>10} {:>8}",
+        "benchmark",
+        "threads",
+        "points",
+        "µs / point",
+        "peer on this machine",
+        "peer µs",
+        "speed-up"
+    );
     for (t, p) in &rows {
         let (pname, pv, ratio) = match p {
-            Some((n, v)) => (n.as_str(), format!("{v:.2}"), format!("{:.1}×", v / t.micros_per_point())),
+            Some((n, v)) => (
+                n.as_str(),
+                format!("{v:.2}"),
+                format!("{:.1}×", v / t.micros_per_point()),
+            ),
             None => ("—", "—".into(), "—".into()),
         };
-        println!("{:<34} {:>7} {:>9} {:>12.4}  {:<34} {:>10} {:>8}", t.name, t.threads, t.points, t.micros_per_point(), pname, pv, ratio);
+        println!(
+            "{:<34} {:>7} {:>9} {:>12.4}  {:<34} {:>10} {:>8}",
+            t.name,
+            t.threads,
+            t.points,
+            t.micros_per_point(),
+            pname,
+            pv,
+            ratio
+        );
     }
     for (t, _) in &rows {
-        println!("  {} ({} threads): checksum {:.12e}, {}", t.name, t.threads, t.checksum, t.extra);
+        println!(
+            "  {} ({} threads): checksum {:.12e}, {}",
+            t.name, t.threads, t.checksum, t.extra
+        );
     }
     if let Some(p) = json {
         let mut prov = starvation::spec::provenance_base();
         prov.insert("cores".into(), serde_json::json!(cores));
-        prov.insert("peers".into(), peers.as_ref().map(|p| p.raw.clone()).unwrap_or(serde_json::Value::Null));
+        prov.insert(
+            "peers".into(),
+            peers
+                .as_ref()
+                .map(|p| p.raw.clone())
+                .unwrap_or(serde_json::Value::Null),
+        );
         let doc = serde_json::json!({
             "data": { "rows": rows.iter().map(|(t, p)| serde_json::json!({
                 "benchmark": t.name, "threads": t.threads, "points": t.points,
@@ -570,8 +736,15 @@ fn bench(part: &str, side: usize, peers: Option<&Path>, json: Option<&Path>) -> 
 }
 
 fn figures(dir: &Path, out: &Path) -> Result<ExitCode, Error> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| InputError::new("--specs", format!("cannot read {}: {e}; give the folder of specs", dir.display())))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        InputError::new(
+            "--specs",
+            format!(
+                "cannot read {}: {e}; give the folder of specs",
+                dir.display()
+            ),
+        )
+    })?;
     let mut paths: Vec<PathBuf> = entries
         .flatten()
         .map(|e| e.path())
@@ -580,7 +753,8 @@ fn figures(dir: &Path, out: &Path) -> Result<ExitCode, Error> {
     paths.sort();
     let mut drawn = 0;
     for path in paths {
-        let spec = load(&path).map_err(|e| InputError::new(format!("{}: {}", path.display(), e.field), e.message))?;
+        let spec = load(&path)
+            .map_err(|e| InputError::new(format!("{}: {}", path.display(), e.field), e.message))?;
         let has_sweep_plots = spec
             .sweep
             .as_ref()
@@ -618,7 +792,12 @@ fn bench_sweep(cores: usize) -> Result<starvation::bench::Timing, Error> {
     let spec_path = Path::new("simulations/bench_sweep.json");
     let out = std::env::temp_dir().join(format!("starvation-bench-sweep-{}", std::process::id()));
     let start = Instant::now();
-    let spec = load(spec_path).map_err(|e| InputError::new(format!("simulations/bench_sweep.json: {}", e.field), e.message))?;
+    let spec = load(spec_path).map_err(|e| {
+        InputError::new(
+            format!("simulations/bench_sweep.json: {}", e.field),
+            e.message,
+        )
+    })?;
     let (plan, plots) = sweep_plan(&spec)?;
     prepare_output_dir(&out)?;
     let result = starvation::sweep::run_lines(&plan, 0..plan.lines(), true, &|_| {});
@@ -626,7 +805,12 @@ fn bench_sweep(cores: usize) -> Result<starvation::bench::Timing, Error> {
     write_sweep_outputs(&spec, &plan, &plots, &result, &out)?;
     let seconds = start.elapsed().as_secs_f64();
     let bytes: u64 = std::fs::read_dir(&out)
-        .map(|d| d.flatten().filter_map(|e| e.metadata().ok()).map(|m| m.len()).sum())
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| e.metadata().ok())
+                .map(|m| m.len())
+                .sum()
+        })
         .unwrap_or(0);
     let _ = std::fs::remove_dir_all(&out);
     let s = starvation::sweep::summary(&result);

@@ -221,18 +221,34 @@ pub fn equilibrium_data(e: &EquilibriumEntry) -> Value {
             .collect::<Vec<f64>>()
     });
     let branch = e.branch.as_ref().map(|(name, points)| {
-        let k = points.first().map(|p| p.equilibrium.point.len()).unwrap_or(0);
+        let k = points
+            .first()
+            .map(|p| p.equilibrium.point.len())
+            .unwrap_or(0);
         let mut table = Map::new();
-        table.insert(name.clone(), json!(points.iter().map(|p| p.value).collect::<Vec<_>>()));
+        table.insert(
+            name.clone(),
+            json!(points.iter().map(|p| p.value).collect::<Vec<_>>()),
+        );
         for j in 0..k {
             table.insert(
                 format!("z{}", j + 1),
-                json!(points.iter().map(|p| p.equilibrium.point[j]).collect::<Vec<_>>()),
+                json!(
+                    points
+                        .iter()
+                        .map(|p| p.equilibrium.point[j])
+                        .collect::<Vec<_>>()
+                ),
             );
         }
         table.insert(
             "max_eigenvalue".into(),
-            json!(points.iter().map(|p| p.equilibrium.eigenvalues.last().map(|e| e.0)).collect::<Vec<_>>()),
+            json!(
+                points
+                    .iter()
+                    .map(|p| p.equilibrium.eigenvalues.last().map(|e| e.0))
+                    .collect::<Vec<_>>()
+            ),
         );
         json!({ "parameter": name, "table": Value::Object(table) })
     });
@@ -316,7 +332,10 @@ fn sweep_axes_json(plan: &crate::sweep::SweepPlan) -> Value {
 }
 
 /// Threshold records of a sweep as JSON rows (one per line and threshold).
-pub fn sweep_thresholds_json(plan: &crate::sweep::SweepPlan, result: &crate::sweep::SweepResult) -> Vec<Value> {
+pub fn sweep_thresholds_json(
+    plan: &crate::sweep::SweepPlan,
+    result: &crate::sweep::SweepResult,
+) -> Vec<Value> {
     let outer = &plan.axes[..plan.axes.len() - 1];
     let mut rows = Vec::new();
     for l in &result.lines {
@@ -325,18 +344,27 @@ pub fn sweep_thresholds_json(plan: &crate::sweep::SweepPlan, result: &crate::swe
             let mut m = Map::new();
             m.insert("line".into(), json!(l.line));
             for (a, &i) in outer.iter().zip(&idx) {
-                m.insert(a.name.clone(), match &a.values[i] {
-                    crate::sweep::AxisValue::Number(x) => json!(x),
-                    other => json!(other.label()),
-                });
+                m.insert(
+                    a.name.clone(),
+                    match &a.values[i] {
+                        crate::sweep::AxisValue::Number(x) => json!(x),
+                        other => json!(other.label()),
+                    },
+                );
             }
             m.insert("criterion".into(), json!(t.criterion));
             m.insert("status".into(), json!(t.status.name()));
             m.insert("value".into(), finite_or_null(t.value));
-            m.insert("bracket".into(), json!([finite_or_null(t.bracket[0]), finite_or_null(t.bracket[1])]));
+            m.insert(
+                "bracket".into(),
+                json!([finite_or_null(t.bracket[0]), finite_or_null(t.bracket[1])]),
+            );
             m.insert("precision".into(), finite_or_null(t.precision));
             m.insert("crossings".into(), json!(t.crossings));
-            m.insert("metric_minus_level_at_bracket".into(), json!([finite_or_null(t.sides[0]), finite_or_null(t.sides[1])]));
+            m.insert(
+                "metric_minus_level_at_bracket".into(),
+                json!([finite_or_null(t.sides[0]), finite_or_null(t.sides[1])]),
+            );
             rows.push(Value::Object(m));
         }
     }
@@ -351,7 +379,11 @@ pub fn finite_or_null(x: f64) -> Value {
 /// The sweep document: axes, columns, thresholds and failed cells (the cell table is the CSV).
 /// Deterministic: no timing, no shard information, so sharded and unsharded runs agree byte
 /// for byte.
-pub fn sweep_document(spec: &Spec, plan: &crate::sweep::SweepPlan, result: &crate::sweep::SweepResult) -> Value {
+pub fn sweep_document(
+    spec: &Spec,
+    plan: &crate::sweep::SweepPlan,
+    result: &crate::sweep::SweepResult,
+) -> Value {
     let mut columns: Vec<String> = plan.axes.iter().map(|a| a.name.clone()).collect();
     columns.extend(plan.columns.iter().cloned());
     columns.push("status".into());
@@ -371,13 +403,16 @@ pub fn sweep_document(spec: &Spec, plan: &crate::sweep::SweepPlan, result: &crat
     let summary = crate::sweep::summary(result);
     let mut p = provenance_base();
     p.insert("spec".into(), spec.raw.clone());
-    p.insert("settings".into(), json!({
-        "rtol": plan.settings.rtol,
-        "atol": plan.settings.atol,
-        "newton_tolerance": plan.settings.equilibrium.tolerance,
-        "integrator": "lane-batched DOP853 (two-feature toy) or auto (dop853 → radau5)",
-        "equilibria": "Newton with line search, warm-started along each line",
-    }));
+    p.insert(
+        "settings".into(),
+        json!({
+            "rtol": plan.settings.rtol,
+            "atol": plan.settings.atol,
+            "newton_tolerance": plan.settings.equilibrium.tolerance,
+            "integrator": "lane-batched DOP853 (two-feature toy) or auto (dop853 → radau5)",
+            "equilibria": "Newton with line search, warm-started along each line",
+        }),
+    );
     json!({
         "data": {
             "name": spec.name,
@@ -454,9 +489,26 @@ pub fn write_thresholds_csv(
     let outer = &plan.axes[..plan.axes.len() - 1];
     let mut header = vec!["line".to_string()];
     header.extend(outer.iter().map(|a| csv_field(&a.name)));
-    header.extend(["criterion", "status", "value", "bracket_lo", "bracket_hi", "precision", "crossings"].map(String::from));
+    header.extend(
+        [
+            "criterion",
+            "status",
+            "value",
+            "bracket_lo",
+            "bracket_hi",
+            "precision",
+            "crossings",
+        ]
+        .map(String::from),
+    );
     writeln!(w, "{}", header.join(","))?;
-    let num = |x: f64| if x.is_finite() { format!("{x:?}") } else { String::new() };
+    let num = |x: f64| {
+        if x.is_finite() {
+            format!("{x:?}")
+        } else {
+            String::new()
+        }
+    };
     for l in &result.lines {
         let idx = plan.line_indices(l.line);
         for t in &l.thresholds {

@@ -339,20 +339,26 @@ impl Spec {
             .collect()
     }
 
-    /// Expands base, runs and vary into labelled models (the `simulation` sections are ignored).
-    pub fn expand_models(&self) -> Result<Vec<(String, BTreeMap<String, Value>, FeatureModel)>, InputError> {
+    /// Expands base, runs and vary into labelled models (the `simulation` sections are ignored):
+    /// (label, vary values, model) per run.
+    pub fn expand_models(&self) -> Result<Vec<LabelledModel>, InputError> {
         self.expand_values()?
             .into_iter()
             .map(|e| {
-                let model_v = e.value.get("model").cloned().ok_or_else(|| {
-                    InputError::new("model", "is missing; add a `model` section")
-                })?;
-                let model = build_model(model_v).map_err(|err| err.within_run(&e.context, e.show_context))?;
+                let model_v =
+                    e.value.get("model").cloned().ok_or_else(|| {
+                        InputError::new("model", "is missing; add a `model` section")
+                    })?;
+                let model = build_model(model_v)
+                    .map_err(|err| err.within_run(&e.context, e.show_context))?;
                 Ok((e.label, e.parameters, model))
             })
             .collect()
     }
 }
+
+/// A model with its run label and the values of the `vary` axes.
+pub type LabelledModel = (String, BTreeMap<String, Value>, FeatureModel);
 
 /// A run object after merging base, override and vary values.
 #[derive(Debug, Clone)]
@@ -1124,7 +1130,10 @@ impl ValuesSpec {
                 crate::error::require_finite(&format!("{field}.{name}.start"), *start)?;
                 crate::error::require_finite(&format!("{field}.{name}.stop"), *stop)?;
                 if *count == 0 {
-                    return Err(InputError::new(format!("{field}.{name}.count"), "must be ≥ 1"));
+                    return Err(InputError::new(
+                        format!("{field}.{name}.count"),
+                        "must be ≥ 1",
+                    ));
                 }
                 if log && (*start <= 0.0 || *stop <= 0.0) {
                     return Err(InputError::new(
@@ -1134,7 +1143,11 @@ impl ValuesSpec {
                 }
                 (0..*count)
                     .map(|i| {
-                        let f = if *count == 1 { 0.0 } else { i as f64 / (*count - 1) as f64 };
+                        let f = if *count == 1 {
+                            0.0
+                        } else {
+                            i as f64 / (*count - 1) as f64
+                        };
                         if i + 1 == *count && *count > 1 {
                             *stop
                         } else if log {
@@ -1185,14 +1198,17 @@ pub struct ContinuationSpec {
 }
 
 /// Parses a continuation/sweep parameter name.
-pub fn parse_parameter(name: &str, field: &str) -> Result<crate::equilibrium::Parameter, InputError> {
+pub fn parse_parameter(
+    name: &str,
+    field: &str,
+) -> Result<crate::equilibrium::Parameter, InputError> {
     use crate::equilibrium::Parameter;
     match name {
         "delta" => Ok(Parameter::Delta),
         "lambda" => Ok(Parameter::Lambda),
-        s if s.starts_with('s') && s[1..].parse::<usize>().is_ok_and(|j| j >= 1) => {
-            Ok(Parameter::Strength(s[1..].parse::<usize>().unwrap_or(1) - 1))
-        }
+        s if s.starts_with('s') && s[1..].parse::<usize>().is_ok_and(|j| j >= 1) => Ok(
+            Parameter::Strength(s[1..].parse::<usize>().unwrap_or(1) - 1),
+        ),
         other => Err(InputError::new(
             field,
             format!("unknown parameter {other:?}; use \"s1\", \"s2\", …, \"delta\" or \"lambda\""),
@@ -1255,7 +1271,10 @@ pub fn write_atomic_with(
     fill: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
 ) -> Result<(), Error> {
     use std::io::Write;
-    let dir = path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+    let dir = path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

@@ -24,9 +24,11 @@ fn every_shipped_spec_is_valid() {
         let path = entry.path();
         if path.extension().is_some_and(|e| e == "json") {
             let text = std::fs::read_to_string(&path).unwrap();
-            let spec = starvation::spec::parse_spec(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let spec = starvation::spec::parse_spec(&text)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             if spec.sweep.is_some() {
-                starvation::sweep::SweepPlan::from_spec(&spec).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                starvation::sweep::SweepPlan::from_spec(&spec)
+                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             } else if spec.simulation.is_some() {
                 let (code, log) = starvation(&["check", path.to_str().unwrap()]);
                 assert_eq!(code, 0, "{}: {log}", path.display());
@@ -40,16 +42,30 @@ fn every_shipped_spec_is_valid() {
 #[test]
 fn equilibrium_command_reports_the_starvation_matrix() {
     let tmp = tempfile::tempdir().unwrap();
-    let (code, log) = starvation(&["equilibrium", "simulations/toy_equilibrium.json", "--out", tmp.path().to_str().unwrap()]);
+    let (code, log) = starvation(&[
+        "equilibrium",
+        "simulations/toy_equilibrium.json",
+        "--out",
+        tmp.path().to_str().unwrap(),
+    ]);
     assert_eq!(code, 0, "{log}");
-    assert!(log.contains("starvation matrix") && log.contains("stable_node"), "{log}");
-    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(tmp.path().join("toy_equilibrium.json")).unwrap()).unwrap();
+    assert!(
+        log.contains("starvation matrix") && log.contains("stable_node"),
+        "{log}"
+    );
+    let doc: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(tmp.path().join("toy_equilibrium.json")).unwrap(),
+    )
+    .unwrap();
     let models = doc["data"]["models"].as_array().unwrap();
     assert_eq!(models.len(), 3);
     // L2: feature 1 starves feature 2 (Theorem 1); SD: no starvation (Theorem 2).
     assert!(models[0]["starvation_matrix"][1][0].as_f64().unwrap() < -1e-3);
     assert!(models[1]["starvation_matrix"][1][0].as_f64().unwrap().abs() < 1e-12);
-    assert_eq!(models[0]["branch"]["table"]["s1"].as_array().unwrap().len(), 25);
+    assert_eq!(
+        models[0]["branch"]["table"]["s1"].as_array().unwrap().len(),
+        25
+    );
     assert!(doc["provenance"]["git_commit"].is_string());
 }
 
@@ -59,7 +75,8 @@ fn verify_quick_passes_and_writes_its_table() {
     let json = tmp.path().join("verify.json");
     let (code, log) = starvation(&["verify", "--quick", "--json", json.to_str().unwrap()]);
     assert_eq!(code, 0, "{log}");
-    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
     let checks = doc["data"]["checks"].as_array().unwrap();
     assert_eq!(checks.len(), 10);
     assert!(log.contains("10 of 10 checks passed"), "{log}");

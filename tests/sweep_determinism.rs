@@ -48,7 +48,10 @@ fn serial_and_parallel_runs_are_bit_identical() {
 }
 
 fn starvation(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_starvation")).args(args).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_starvation"))
+        .args(args)
+        .output()
+        .unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr),
@@ -69,24 +72,57 @@ fn sharded_and_merged_equals_unsharded_byte_for_byte() {
     let (code, log) = starvation(&["sweep", spec_s, "--out", whole.to_str().unwrap()]);
     assert_eq!(code, 0, "{log}");
     for k in 1..=3 {
-        let (code, log) = starvation(&["sweep", spec_s, "--out", sharded.to_str().unwrap(), "--shard", &format!("{k}/3")]);
+        let (code, log) = starvation(&[
+            "sweep",
+            spec_s,
+            "--out",
+            sharded.to_str().unwrap(),
+            "--shard",
+            &format!("{k}/3"),
+        ]);
         assert_eq!(code, 0, "{log}");
     }
     // Merging before every shard exists fails with a clear message; here all exist.
     let (code, log) = starvation(&["merge", spec_s, "--out", sharded.to_str().unwrap()]);
     assert_eq!(code, 0, "{log}");
-    for name in ["determinism.json", "determinism.csv", "determinism.thresholds.csv", "determinism_0.png", "determinism_0.svg", "determinism_0.data.json"] {
-        assert!(read(&whole, name) == read(&sharded, name), "{name} differs between sharded and unsharded runs");
+    for name in [
+        "determinism.json",
+        "determinism.csv",
+        "determinism.thresholds.csv",
+        "determinism_0.png",
+        "determinism_0.svg",
+        "determinism_0.data.json",
+    ] {
+        assert!(
+            read(&whole, name) == read(&sharded, name),
+            "{name} differs between sharded and unsharded runs"
+        );
     }
     // A rerun of a finished shard is skipped and leaves the file untouched.
     let shard_file = "determinism.shard-2-of-3.json";
     let before = read(&sharded, shard_file);
-    let modified = std::fs::metadata(sharded.join(shard_file)).unwrap().modified().unwrap();
-    let (code, log) = starvation(&["sweep", spec_s, "--out", sharded.to_str().unwrap(), "--shard", "2/3"]);
+    let modified = std::fs::metadata(sharded.join(shard_file))
+        .unwrap()
+        .modified()
+        .unwrap();
+    let (code, log) = starvation(&[
+        "sweep",
+        spec_s,
+        "--out",
+        sharded.to_str().unwrap(),
+        "--shard",
+        "2/3",
+    ]);
     assert_eq!(code, 0);
     assert!(log.contains("already done"), "{log}");
     assert_eq!(before, read(&sharded, shard_file));
-    assert_eq!(modified, std::fs::metadata(sharded.join(shard_file)).unwrap().modified().unwrap());
+    assert_eq!(
+        modified,
+        std::fs::metadata(sharded.join(shard_file))
+            .unwrap()
+            .modified()
+            .unwrap()
+    );
 }
 
 #[test]
@@ -96,10 +132,20 @@ fn merge_reports_missing_shards() {
     std::fs::write(&spec, SPEC).unwrap();
     let out = tmp.path().join("partial");
     let spec_s = spec.to_str().unwrap();
-    let (code, _) = starvation(&["sweep", spec_s, "--out", out.to_str().unwrap(), "--shard", "1/3"]);
+    let (code, _) = starvation(&[
+        "sweep",
+        spec_s,
+        "--out",
+        out.to_str().unwrap(),
+        "--shard",
+        "1/3",
+    ]);
     assert_eq!(code, 0);
     let (code, log) = starvation(&["merge", spec_s, "--out", out.to_str().unwrap()]);
     assert_eq!(code, 2, "{log}");
     assert!(log.contains("missing"), "{log}");
-    assert!(!out.join("determinism.csv").exists(), "no partial output may be written");
+    assert!(
+        !out.join("determinism.csv").exists(),
+        "no partial output may be written"
+    );
 }

@@ -34,8 +34,14 @@ fn invalid_cells_are_recorded_and_the_rest_is_computed() {
     assert_eq!(s["failed_cells"], 16);
     let reasons: Vec<&str> = cells.iter().filter_map(|c| c.failure.as_deref()).collect();
     assert!(reasons.iter().any(|r| r.contains("delta")), "{reasons:?}");
-    assert!(reasons.iter().any(|r| r.contains("strengths")), "{reasons:?}");
-    assert!(reasons.iter().any(|r| r.contains("no equilibrium")), "{reasons:?}");
+    assert!(
+        reasons.iter().any(|r| r.contains("strengths")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| r.contains("no equilibrium")),
+        "{reasons:?}"
+    );
     let mut csv = Vec::new();
     write_sweep_csv(&plan, &result, &mut csv).unwrap();
     let csv = String::from_utf8(csv).unwrap();

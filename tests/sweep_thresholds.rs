@@ -16,7 +16,8 @@ fn plan(text: &str) -> SweepPlan {
 #[test]
 fn starvation_sign_change_is_at_equal_strengths() {
     // s1 grid deliberately misses s2 = 2 so every threshold needs refinement.
-    let p = plan(r#"{
+    let p = plan(
+        r#"{
       "name": "sign_change",
       "model": { "features": { "toy": { "s1": 1.0, "s2": 2.0, "delta": 0.5 } } },
       "sweep": {
@@ -28,7 +29,8 @@ fn starvation_sign_change_is_at_equal_strengths() {
         "metrics": [ "starvation_matrix" ],
         "thresholds": [ { "metric": "M21", "level": 0.0, "precision": 1e-10 } ]
       }
-    }"#);
+    }"#,
+    );
     let r = run_lines(&p, 0..p.lines(), true, &|_| {});
     let mut worst = 0.0f64;
     for l in &r.lines {
@@ -39,7 +41,10 @@ fn starvation_sign_change_is_at_equal_strengths() {
         assert!(t.precision <= 1e-10);
         // Opposite regimes on the two sides, or M21 = 0 exactly at the value (rounding makes
         // a₁ = a₂ bit for bit within ~1e−13 of s₁ = s₂).
-        assert!(t.sides[0] * t.sides[1] < 0.0 || (t.precision == 0.0 && t.sides == [0.0, 0.0]), "{t:?}");
+        assert!(
+            t.sides[0] * t.sides[1] < 0.0 || (t.precision == 0.0 && t.sides == [0.0, 0.0]),
+            "{t:?}"
+        );
     }
     println!("{} lines: max |s1* − s2| = {worst:.2e}", r.lines.len());
     assert!(worst <= 1e-9);
@@ -47,7 +52,8 @@ fn starvation_sign_change_is_at_equal_strengths() {
 
 #[test]
 fn half_starvation_threshold_separates_regimes() {
-    let p = plan(r#"{
+    let p = plan(
+        r#"{
       "name": "half",
       "model": { "features": { "toy": { "s1": 2.0, "s2": 2.0, "delta": 0.3 } }, "regulariser": { "l2": { "lambda": 0.01 } } },
       "sweep": {
@@ -58,7 +64,8 @@ fn half_starvation_threshold_separates_regimes() {
         "metrics": [ "starvation_ratio" ],
         "thresholds": [ { "metric": "ratio2", "level": 0.5, "precision": 1e-8 } ]
       }
-    }"#);
+    }"#,
+    );
     let r = run_lines(&p, 0..p.lines(), false, &|_| {});
     // Precision 1e−8 in s1 moves ratio2 by ~2e−10, far above the equilibria's accuracy
     // (~1e−13), so the independent evaluation below must see the two regimes.
@@ -68,7 +75,9 @@ fn half_starvation_threshold_separates_regimes() {
             .unwrap()
             .with_regulariser(Regulariser::L2 { lambda: 0.01 })
             .unwrap();
-        let z = find_equilibrium(&m, None, &EquilibriumOptions::default()).unwrap().point;
+        let z = find_equilibrium(&m, None, &EquilibriumOptions::default())
+            .unwrap()
+            .point;
         z[1] / uncoupled_response(4.0, 0.01, LossModel::Exact)
     };
     for (l, delta) in r.lines.iter().zip([0.1, 0.2, 0.3]) {
@@ -77,8 +86,14 @@ fn half_starvation_threshold_separates_regimes() {
         let [lo, hi] = t.bracket;
         assert!(lo <= t.value && t.value <= hi && hi - lo <= 1e-8);
         let (below, above) = (ratio2(lo, delta) - 0.5, ratio2(hi, delta) - 0.5);
-        println!("δ = {delta}: threshold s1 = {:.10} in [{lo}, {hi}]; ratio2 − ½ = {below:.2e} / {above:.2e}", t.value);
-        assert!(below > 0.0 && above < 0.0, "regimes must differ: {below} {above}");
+        println!(
+            "δ = {delta}: threshold s1 = {:.10} in [{lo}, {hi}]; ratio2 − ½ = {below:.2e} / {above:.2e}",
+            t.value
+        );
+        assert!(
+            below > 0.0 && above < 0.0,
+            "regimes must differ: {below} {above}"
+        );
         // Well inside each regime too.
         assert!(ratio2(0.9 * t.value, delta) > 0.5 && ratio2(1.1 * t.value, delta) < 0.5);
     }

@@ -14,7 +14,11 @@ pub fn lambert_uncoupled(s_squared: f64, lambda: f64) -> f64 {
 /// Root of g(x) = 0 for increasing g on [lo, hi] with g(lo) < 0 < g(hi): safeguarded Newton
 /// from `start` (bisection whenever Newton would leave the bracket).
 fn increasing_root(g: impl Fn(f64) -> (f64, f64), mut lo: f64, mut hi: f64, start: f64) -> f64 {
-    let mut x = if start > lo && start < hi { start } else { 0.5 * (lo + hi) };
+    let mut x = if start > lo && start < hi {
+        start
+    } else {
+        0.5 * (lo + hi)
+    };
     for _ in 0..100 {
         let (v, dv) = g(x);
         if v == 0.0 {
@@ -32,7 +36,9 @@ fn increasing_root(g: impl Fn(f64) -> (f64, f64), mut lo: f64, mut hi: f64, star
             0.5 * (lo + hi)
         };
         // Newton converges quadratically: once a step is a few ulps the root is found.
-        if (next - x).abs() <= 4.0 * f64::EPSILON * x.abs().max(1e-300) || hi - lo <= 4.0 * f64::EPSILON * hi.abs() {
+        if (next - x).abs() <= 4.0 * f64::EPSILON * x.abs().max(1e-300)
+            || hi - lo <= 4.0 * f64::EPSILON * hi.abs()
+        {
             return next;
         }
         x = next;

@@ -147,13 +147,13 @@ impl<'a> Objective<'a> {
                 "no equilibrium exists with λ = 0 (no regulariser): the loss has no minimiser and the responses grow like log t; give λ > 0".into(),
             ));
         }
-        if let Kind::Sd(l, _) = &kind {
-            if l.iter().any(|x| *x == 0.0) && model.loss() != LossModel::Quadratic {
-                return Err(SolveError::Undefined(
-                    "SD with λ = 0 for one class has no equilibrium; give both classes λ > 0"
-                        .into(),
-                ));
-            }
+        if let Kind::Sd(l, _) = &kind
+            && l.contains(&0.0)
+            && model.loss() != LossModel::Quadratic
+        {
+            return Err(SolveError::Undefined(
+                "SD with λ = 0 for one class has no equilibrium; give both classes λ > 0".into(),
+            ));
         }
         Ok(Self {
             model,
@@ -313,8 +313,8 @@ pub fn find_equilibrium(
     let h = objective.hessian(&local.margins);
     let s2 = &objective.squared_strengths;
     let mut jacobian = h.clone();
-    for p in 0..k {
-        jacobian.row_mut(p).scale_mut(-model.rate() * s2[p]);
+    for (p, s2p) in s2.iter().enumerate() {
+        jacobian.row_mut(p).scale_mut(-model.rate() * s2p);
     }
     let eigenvalues = eigenvalues_of(&jacobian);
     let zero = 1e-12 * eigenvalues.iter().map(|e| e.0.abs()).fold(0.0, f64::max);

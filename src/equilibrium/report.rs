@@ -31,7 +31,11 @@ pub struct ClosedFormComparison {
 impl ClosedFormComparison {
     fn new(name: String, source: &'static str, exact: f64, closed_form: f64) -> Self {
         let diff = (closed_form - exact).abs();
-        let relative_error = if exact != 0.0 { diff / exact.abs() } else { diff };
+        let relative_error = if exact != 0.0 {
+            diff / exact.abs()
+        } else {
+            diff
+        };
         Self {
             name,
             source,
@@ -89,7 +93,10 @@ pub fn analyse(
     match model.regulariser() {
         Regulariser::L2 { lambda } if *lambda > 0.0 => {
             let l = *lambda;
-            let z0: Vec<f64> = s2.iter().map(|s| uncoupled_response(*s, l, model.loss())).collect();
+            let z0: Vec<f64> = s2
+                .iter()
+                .map(|s| uncoupled_response(*s, l, model.loss()))
+                .collect();
             for (j, s) in s2.iter().enumerate() {
                 closed.push(ClosedFormComparison::new(
                     format!("uncoupled z{}⁰ vs W(s{}²/λ)", j + 1, j + 1),

@@ -8,6 +8,9 @@
 //! its step-size controller and its dense output of order 7 are those of Hairer's DOP853, with
 //! the tableau taken from the differential-equations crate.
 
+// Index loops over lanes and components are the point here: they vectorise.
+#![allow(clippy::needless_range_loop)]
+
 use differential_equations::tableau::ButcherTableau;
 
 /// The DOP853 coefficients used by the kernel (0-based stages; stage 12 is f at the new point).
@@ -274,7 +277,12 @@ impl<const N: usize, const L: usize> Lanes<N, L> {
             }
             let (d0, d1) = ((d0 / N as f64).sqrt(), (d1 / N as f64).sqrt());
             let span = self.t_end[l];
-            h0[l] = if d0 < 1e-5 || d1 < 1e-5 { 1e-6 } else { 0.01 * d0 / d1 }.min(span);
+            h0[l] = if d0 < 1e-5 || d1 < 1e-5 {
+                1e-6
+            } else {
+                0.01 * d0 / d1
+            }
+            .min(span);
             for i in 0..N {
                 y1[i][l] = self.y[i][l] + h0[l] * f0[i][l];
             }
@@ -381,7 +389,8 @@ impl<const N: usize, const L: usize> Lanes<N, L> {
             }
             let h = self.h[l];
             let err = h.abs() * err5[l] * (1.0 / (deno * N as f64)).sqrt();
-            let fac11 = err.powf(0.125);
+            // err^(1/8) by three square roots (a third of the cost of powf, same value to an ulp).
+            let fac11 = err.sqrt().sqrt().sqrt();
             let fac = (fac11 / 0.9).clamp(1.0 / 6.0, 1.0 / 0.333);
             let mut h_new = h / fac;
             let finite = (0..N).all(|i| y_new[i][l].is_finite() && f_new[i][l].is_finite());
@@ -428,7 +437,11 @@ impl<const N: usize, const L: usize> Lanes<N, L> {
                             evaluations: self.evaluations[l],
                             accepted: self.accepted[l],
                             rejected: self.rejected[l],
-                            status: if stop { LaneStatus::Stopped } else { LaneStatus::Finished },
+                            status: if stop {
+                                LaneStatus::Stopped
+                            } else {
+                                LaneStatus::Finished
+                            },
                         },
                     );
                 } else if self.accepted[l] + self.rejected[l] >= s.max_steps {
@@ -450,7 +463,11 @@ impl<const N: usize, const L: usize> Lanes<N, L> {
                 let tiny = 0.1 * self.h[l].abs() <= f64::EPSILON * self.t[l].abs();
                 if tiny || self.accepted[l] + self.rejected[l] >= s.max_steps {
                     self.active[l] = false;
-                    let status = if tiny { LaneStatus::Failed } else { LaneStatus::MaxSteps };
+                    let status = if tiny {
+                        LaneStatus::Failed
+                    } else {
+                        LaneStatus::MaxSteps
+                    };
                     self.fail(l, status, finish);
                 }
             }
@@ -523,7 +540,7 @@ impl<const N: usize, const L: usize> Lanes<N, L> {
 #[inline(always)]
 pub fn exp_lanes<const L: usize>(x: &mut [f64; L]) {
     const LOG2E: f64 = std::f64::consts::LOG2_E;
-    const LN2_HI: f64 = 0.693_147_180_369_123_816_49;
+    const LN2_HI: f64 = 0.693_147_180_369_123_8;
     const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
     // 1.5·2^52: adding it rounds to an integer held in the low mantissa bits.
     const SHIFTER: f64 = 6_755_399_441_055_744.0;
@@ -548,7 +565,11 @@ pub fn exp_lanes<const L: usize>(x: &mut [f64; L]) {
         p = p * r + 1.0;
         p = p * r + 1.0;
         // 2^k: the integer k sits in the low bits of t's representation.
-        let bits = t.to_bits().wrapping_sub(SHIFTER.to_bits()).wrapping_add(1023) << 52;
+        let bits = t
+            .to_bits()
+            .wrapping_sub(SHIFTER.to_bits())
+            .wrapping_add(1023)
+            << 52;
         *v = p * f64::from_bits(bits);
     }
 }
@@ -620,8 +641,10 @@ impl<const L: usize> LaneField<2, L> for ToyLanes<L> {
             let (c, d, lam) = (self.c[l], self.delta[l], self.lambda[l]);
             match self.kind {
                 ToyKind::L2 => {
-                    out[0][l] = self.rate * (self.s1_squared[l] * (c * w1 + d * w2) - lam * y[0][l]);
-                    out[1][l] = self.rate * (self.s2_squared[l] * (-d * w1 + c * w2) - lam * y[1][l]);
+                    out[0][l] =
+                        self.rate * (self.s1_squared[l] * (c * w1 + d * w2) - lam * y[0][l]);
+                    out[1][l] =
+                        self.rate * (self.s2_squared[l] * (-d * w1 + c * w2) - lam * y[1][l]);
                 }
                 ToyKind::Sd => {
                     let r1 = w1 - lam * a1[l];

@@ -70,7 +70,10 @@ pub enum Metric {
 
 impl Metric {
     fn needs_equilibrium(self) -> bool {
-        !matches!(self, Metric::MaxMarginMultiplier | Metric::ResponseAt { .. })
+        !matches!(
+            self,
+            Metric::MaxMarginMultiplier | Metric::ResponseAt { .. }
+        )
     }
 }
 
@@ -121,7 +124,11 @@ fn horizon(h: Option<f64>, field: &str) -> Result<Option<f64>, InputError> {
 }
 
 /// Parses one metric: a name, or an object with one key.
-pub(super) fn parse_metric(v: &Value, base: &FeatureModel, field: &str) -> Result<Metric, InputError> {
+pub(super) fn parse_metric(
+    v: &Value,
+    base: &FeatureModel,
+    field: &str,
+) -> Result<Metric, InputError> {
     const NAMES: &str = "\"z\", \"starvation_ratio\", \"starvation_matrix\", \"stability\", \"max_margin_multiplier\", {\"response_at\": …}, {\"time_to_fraction\": …}, {\"overshoot\": …} or {\"gd_stability\": …}";
     let k = base.features();
     if let Some(name) = v.as_str() {
@@ -132,15 +139,24 @@ pub(super) fn parse_metric(v: &Value, base: &FeatureModel, field: &str) -> Resul
             "stability" => Ok(Metric::Stability),
             "max_margin_multiplier" => {
                 if base.features() != base.examples() {
-                    return Err(InputError::new(field, "max_margin_multiplier needs a full-rank model (U square)"));
+                    return Err(InputError::new(
+                        field,
+                        "max_margin_multiplier needs a full-rank model (U square)",
+                    ));
                 }
                 Ok(Metric::MaxMarginMultiplier)
             }
-            other => Err(InputError::new(field, format!("unknown metric {other:?}; use {NAMES}"))),
+            other => Err(InputError::new(
+                field,
+                format!("unknown metric {other:?}; use {NAMES}"),
+            )),
         };
     }
     let Some(obj) = v.as_object().filter(|o| o.len() == 1) else {
-        return Err(InputError::new(field, format!("must be a metric name or an object with one key; use {NAMES}")));
+        return Err(InputError::new(
+            field,
+            format!("must be a metric name or an object with one key; use {NAMES}"),
+        ));
     };
     let (key, inner) = obj.iter().next().expect("one key");
     let f = format!("{field}.{key}");
@@ -154,7 +170,10 @@ pub(super) fn parse_metric(v: &Value, base: &FeatureModel, field: &str) -> Resul
         "time_to_fraction" => {
             let s: FractionSpec = from_value(inner.clone(), &f)?;
             if !(s.fraction > 0.0 && s.fraction < 1.0) {
-                return Err(InputError::new(format!("{f}.fraction"), format!("must lie in (0, 1), got {}", s.fraction)));
+                return Err(InputError::new(
+                    format!("{f}.fraction"),
+                    format!("must lie in (0, 1), got {}", s.fraction),
+                ));
             }
             Ok(Metric::TimeToFraction {
                 feature: feature_index(s.feature, k, &format!("{f}.feature"))?,
@@ -175,7 +194,10 @@ pub(super) fn parse_metric(v: &Value, base: &FeatureModel, field: &str) -> Resul
                 step: crate::error::require_positive(&format!("{f}.step"), s.step)?,
             })
         }
-        other => Err(InputError::new(field, format!("unknown metric {other:?}; use {NAMES}"))),
+        other => Err(InputError::new(
+            field,
+            format!("unknown metric {other:?}; use {NAMES}"),
+        )),
     }
 }
 
@@ -193,7 +215,11 @@ pub fn metric_columns(metrics: &[Metric], k: usize) -> Vec<String> {
             Metric::StarvationMatrix => {
                 for j in 1..=k {
                     for i in 1..=k {
-                        c.push(if k < 10 { format!("M{j}{i}") } else { format!("M{j}_{i}") });
+                        c.push(if k < 10 {
+                            format!("M{j}{i}")
+                        } else {
+                            format!("M{j}_{i}")
+                        });
                     }
                 }
             }
@@ -205,9 +231,13 @@ pub fn metric_columns(metrics: &[Metric], k: usize) -> Vec<String> {
             Metric::ResponseAt { time } => {
                 c.extend((1..=k).map(|j| format!("z{j}_at_{}", fmt_number(*time))))
             }
-            Metric::TimeToFraction { feature, fraction, .. } => {
-                c.push(format!("time_to_{}_z{}", fmt_number(*fraction), feature + 1))
-            }
+            Metric::TimeToFraction {
+                feature, fraction, ..
+            } => c.push(format!(
+                "time_to_{}_z{}",
+                fmt_number(*fraction),
+                feature + 1
+            )),
             Metric::Overshoot { feature, .. } => {
                 c.push(format!("max_z{}", feature + 1));
                 c.push(format!("overshoot_z{}", feature + 1));
@@ -285,14 +315,16 @@ fn cell_system(plan: &SweepPlan, outer: &[usize], last: &AxisValue) -> Result<Ce
         _ => None,
     };
     match (delta, kind, model.loss(), toy_labels) {
-        (Some(delta), Some((kind, lambda)), LossModel::Exact, true) => Ok(CellSystem::Toy(ToyCell {
-            s1: model.feature_strengths()[0],
-            s2: model.feature_strengths()[1],
-            delta,
-            lambda,
-            rate: model.rate(),
-            kind,
-        })),
+        (Some(delta), Some((kind, lambda)), LossModel::Exact, true) => {
+            Ok(CellSystem::Toy(ToyCell {
+                s1: model.feature_strengths()[0],
+                s2: model.feature_strengths()[1],
+                delta,
+                lambda,
+                rate: model.rate(),
+                kind,
+            }))
+        }
         _ => Ok(CellSystem::General(Box::new(model))),
     }
 }
@@ -358,7 +390,11 @@ fn equilibrium_of(
         CellSystem::Toy(c) => {
             let p = toy_problem(c);
             let warm = start.filter(|s| s.len() == 2).map(|s| [s[0], s[1]]);
-            let mut sol = p.solve(warm.unwrap_or_else(|| p.cold_start()), opts.tolerance, opts.max_iterations as u32);
+            let mut sol = p.solve(
+                warm.unwrap_or_else(|| p.cold_start()),
+                opts.tolerance,
+                opts.max_iterations as u32,
+            );
             if !sol.converged && warm.is_some() {
                 sol = p.solve(p.cold_start(), opts.tolerance, opts.max_iterations as u32);
             }
@@ -371,15 +407,22 @@ fn equilibrium_of(
             let eigen_re = vec![c.rate * sol.eigenvalues[0], c.rate * sol.eigenvalues[1]];
             let eigen_abs_max = eigen_re.iter().fold(0.0f64, |m, e| m.max(e.abs()));
             let matrix = need_matrix.then(|| {
-                DMatrix::from_row_slice(2, 2, &[
-                    sol.starvation[0][0],
-                    sol.starvation[0][1],
-                    sol.starvation[1][0],
-                    sol.starvation[1][1],
-                ])
+                DMatrix::from_row_slice(
+                    2,
+                    2,
+                    &[
+                        sol.starvation[0][0],
+                        sol.starvation[0][1],
+                        sol.starvation[1][0],
+                        sol.starvation[1][1],
+                    ],
+                )
             });
             let uncoupled = need_uncoupled.then(|| match c.kind {
-                ToyKind::L2 => vec![cache.get(c.s1 * c.s1, c.lambda), cache.get(c.s2 * c.s2, c.lambda)],
+                ToyKind::L2 => vec![
+                    cache.get(c.s1 * c.s1, c.lambda),
+                    cache.get(c.s2 * c.s2, c.lambda),
+                ],
                 ToyKind::Sd => vec![sd_margin(c.lambda); 2],
             });
             Ok(EquilibriumData {
@@ -393,7 +436,11 @@ fn equilibrium_of(
         CellSystem::General(model) => {
             let eq = find_equilibrium(model, start, opts).map_err(|e| e.to_string())?;
             let matrix = if need_matrix {
-                Some(sensitivities(model, &eq).map_err(|e| e.to_string())?.starvation_matrix)
+                Some(
+                    sensitivities(model, &eq)
+                        .map_err(|e| e.to_string())?
+                        .starvation_matrix,
+                )
             } else {
                 None
             };
@@ -408,7 +455,10 @@ fn equilibrium_of(
                 z: eq.point.clone(),
                 matrix,
                 eigen_re: eq.eigenvalues.iter().map(|e| e.0).collect(),
-                eigen_abs_max: eq.eigenvalues.iter().fold(0.0f64, |m, e| m.max(e.0.hypot(e.1))),
+                eigen_abs_max: eq
+                    .eigenvalues
+                    .iter()
+                    .fold(0.0f64, |m, e| m.max(e.0.hypot(e.1))),
                 uncoupled,
             })
         }
@@ -421,7 +471,8 @@ fn max_margin_multipliers(system: &CellSystem) -> Result<Vec<f64>, String> {
     let m: &FeatureModel = match system {
         CellSystem::General(m) => m,
         CellSystem::Toy(c) => {
-            model = FeatureModel::two_feature_toy(c.s1, c.s2, c.delta).map_err(|e| e.to_string())?;
+            model =
+                FeatureModel::two_feature_toy(c.s1, c.s2, c.delta).map_err(|e| e.to_string())?;
             &model
         }
     };
@@ -456,7 +507,11 @@ impl StepObserver<2> for LevelWatch {
         } else {
             a > level && b <= level
         };
-        if crossed { Observation::NeedDense } else { Observation::Continue }
+        if crossed {
+            Observation::NeedDense
+        } else {
+            Observation::Continue
+        }
     }
 
     fn dense(&mut self, info: &StepInfo<2>, dense: &DenseStep<2>) -> Observation {
@@ -464,7 +519,9 @@ impl StepObserver<2> for LevelWatch {
         let (j, level) = (self.feature, self.levels[p]);
         let g = |t: f64| dense.at(t)[j] - level;
         let xtol = 1e-12 * info.t1.abs().max(1e-300);
-        self.times[p] = brent_root(g, info.t0, info.t1, xtol, 200).map(|r| r.0).unwrap_or(info.t1);
+        self.times[p] = brent_root(g, info.t0, info.t1, xtol, 200)
+            .map(|r| r.0)
+            .unwrap_or(info.t1);
         Observation::Stop
     }
 }
@@ -479,7 +536,11 @@ impl StepObserver<2> for MaxWatch {
         let (p, j) = (info.problem, self.feature);
         self.maxima[p] = self.maxima[p].max(info.y0[j]).max(info.y1[j]);
         // An interior maximum: the derivative changes sign from + to − within the step.
-        if info.f0[j] > 0.0 && info.f1[j] < 0.0 { Observation::NeedDense } else { Observation::Continue }
+        if info.f0[j] > 0.0 && info.f1[j] < 0.0 {
+            Observation::NeedDense
+        } else {
+            Observation::Continue
+        }
     }
 
     fn dense(&mut self, info: &StepInfo<2>, dense: &DenseStep<2>) -> Observation {
@@ -529,7 +590,9 @@ fn toy_trajectories<O: StepObserver<2>>(
     // Lanes of one kind per run; a line may mix L2 and SD only through a regulariser axis on
     // the line itself, so split by kind.
     for kind in [ToyKind::L2, ToyKind::Sd] {
-        let idx: Vec<usize> = (0..cells.len()).filter(|&i| cells[i].1.kind == kind).collect();
+        let idx: Vec<usize> = (0..cells.len())
+            .filter(|&i| cells[i].1.kind == kind)
+            .collect();
         if idx.is_empty() {
             continue;
         }
@@ -541,15 +604,24 @@ fn toy_trajectories<O: StepObserver<2>>(
         }
         impl<O: StepObserver<2>> StepObserver<2> for Remap<'_, O> {
             fn step(&mut self, info: &StepInfo<2>) -> Observation {
-                let info = StepInfo { problem: self.idx[info.problem], ..*info };
+                let info = StepInfo {
+                    problem: self.idx[info.problem],
+                    ..*info
+                };
                 self.inner.step(&info)
             }
             fn dense(&mut self, info: &StepInfo<2>, d: &DenseStep<2>) -> Observation {
-                let info = StepInfo { problem: self.idx[info.problem], ..*info };
+                let info = StepInfo {
+                    problem: self.idx[info.problem],
+                    ..*info
+                };
                 self.inner.dense(&info, d)
             }
         }
-        let mut remap = Remap { idx: &idx, inner: observer };
+        let mut remap = Remap {
+            idx: &idx,
+            inner: observer,
+        };
         let _ = rate;
         run_batch(
             &mut field,
@@ -584,7 +656,11 @@ fn general_trajectory(
     let field = build_flow(model, Space::Responses).map_err(|e| e.to_string())?;
     let mut o = SolveOptions::until(t_end)
         .tolerances(plan.settings.rtol, plan.settings.atol)
-        .output(if steps { Output::Steps } else { Output::Count(2) });
+        .output(if steps {
+            Output::Steps
+        } else {
+            Output::Count(2)
+        });
     o.max_steps = 2_000_000;
     o.level_crossings.extend(crossing);
     integrate(field.as_ref(), &vec![0.0; field.dim()], Method::Auto, &o).map_err(|e| e.to_string())
@@ -592,7 +668,10 @@ fn general_trajectory(
 
 fn default_horizon(eq: &EquilibriumData, given: Option<f64>) -> f64 {
     given.unwrap_or_else(|| {
-        let slowest = eq.eigen_re.iter().fold(f64::INFINITY, |m, e| m.min(e.abs()));
+        let slowest = eq
+            .eigen_re
+            .iter()
+            .fold(f64::INFINITY, |m, e| m.min(e.abs()));
         40.0 / slowest
     })
 }
@@ -617,7 +696,11 @@ pub fn evaluate_line(plan: &SweepPlan, line: usize) -> LineResult {
 }
 
 /// Evaluates the cells of one line at the given last-axis values (warm-started in order).
-pub(super) fn evaluate_cells(plan: &SweepPlan, outer: &[usize], values: &[AxisValue]) -> Vec<CellOutcome> {
+pub(super) fn evaluate_cells(
+    plan: &SweepPlan,
+    outer: &[usize],
+    values: &[AxisValue],
+) -> Vec<CellOutcome> {
     let k = plan.base.features();
     let width = plan.columns.len();
     let need_eq = plan.metrics.iter().any(|m| m.needs_equilibrium());
@@ -642,7 +725,14 @@ pub(super) fn evaluate_cells(plan: &SweepPlan, outer: &[usize], values: &[AxisVa
         };
         let mut eq = None;
         if let (Some(sys), true) = (&system, need_eq) {
-            match equilibrium_of(plan, sys, warm.as_deref(), need_matrix, need_uncoupled, &mut cache) {
+            match equilibrium_of(
+                plan,
+                sys,
+                warm.as_deref(),
+                need_matrix,
+                need_uncoupled,
+                &mut cache,
+            ) {
                 Ok(e) => {
                     warm = Some(e.z.clone());
                     eq = Some(e);
@@ -651,7 +741,11 @@ pub(super) fn evaluate_cells(plan: &SweepPlan, outer: &[usize], values: &[AxisVa
             }
         }
         outcomes.push(outcome);
-        systems.push(if outcomes.last().is_some_and(|o| o.failure.is_none()) { system } else { None });
+        systems.push(if outcomes.last().is_some_and(|o| o.failure.is_none()) {
+            system
+        } else {
+            None
+        });
         equilibria.push(eq);
     }
     // Fill the metric columns.
@@ -668,7 +762,12 @@ pub(super) fn evaluate_cells(plan: &SweepPlan, outer: &[usize], values: &[AxisVa
             }
             Metric::StarvationRatio => {
                 for (o, e) in outcomes.iter_mut().zip(&equilibria) {
-                    if let Some(EquilibriumData { z, uncoupled: Some(z0), .. }) = e {
+                    if let Some(EquilibriumData {
+                        z,
+                        uncoupled: Some(z0),
+                        ..
+                    }) = e
+                    {
                         for j in 0..k {
                             o.values[col + j] = z[j] / z0[j];
                         }
@@ -678,7 +777,10 @@ pub(super) fn evaluate_cells(plan: &SweepPlan, outer: &[usize], values: &[AxisVa
             }
             Metric::StarvationMatrix => {
                 for (o, e) in outcomes.iter_mut().zip(&equilibria) {
-                    if let Some(EquilibriumData { matrix: Some(m), .. }) = e {
+                    if let Some(EquilibriumData {
+                        matrix: Some(m), ..
+                    }) = e
+                    {
                         for j in 0..k {
                             for i in 0..k {
                                 o.values[col + j * k + i] = m[(j, i)];
@@ -691,8 +793,10 @@ pub(super) fn evaluate_cells(plan: &SweepPlan, outer: &[usize], values: &[AxisVa
             Metric::Stability => {
                 for (o, e) in outcomes.iter_mut().zip(&equilibria) {
                     if let Some(e) = e {
-                        o.values[col] = e.eigen_re.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                        o.values[col + 1] = e.eigen_re.iter().copied().fold(f64::INFINITY, f64::min);
+                        o.values[col] =
+                            e.eigen_re.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                        o.values[col + 1] =
+                            e.eigen_re.iter().copied().fold(f64::INFINITY, f64::min);
                     }
                 }
                 col += 2;
@@ -717,7 +821,8 @@ pub(super) fn evaluate_cells(plan: &SweepPlan, outer: &[usize], values: &[AxisVa
                 col += 1;
             }
             Metric::ResponseAt { time } => {
-                let ends = trajectory_metric(plan, &systems, &equilibria, TrajectoryKind::End { time });
+                let ends =
+                    trajectory_metric(plan, &systems, &equilibria, TrajectoryKind::End { time });
                 for (o, r) in outcomes.iter_mut().zip(ends) {
                     match r {
                         Ok(v) => o.values[col..col + k].copy_from_slice(&v),
@@ -727,8 +832,21 @@ pub(super) fn evaluate_cells(plan: &SweepPlan, outer: &[usize], values: &[AxisVa
                 }
                 col += k;
             }
-            Metric::TimeToFraction { feature, fraction, horizon } => {
-                let r = trajectory_metric(plan, &systems, &equilibria, TrajectoryKind::Level { feature, fraction, horizon });
+            Metric::TimeToFraction {
+                feature,
+                fraction,
+                horizon,
+            } => {
+                let r = trajectory_metric(
+                    plan,
+                    &systems,
+                    &equilibria,
+                    TrajectoryKind::Level {
+                        feature,
+                        fraction,
+                        horizon,
+                    },
+                );
                 for (o, r) in outcomes.iter_mut().zip(r) {
                     match r {
                         Ok(v) => o.values[col] = v[0],
@@ -739,7 +857,12 @@ pub(super) fn evaluate_cells(plan: &SweepPlan, outer: &[usize], values: &[AxisVa
                 col += 1;
             }
             Metric::Overshoot { feature, horizon } => {
-                let r = trajectory_metric(plan, &systems, &equilibria, TrajectoryKind::Max { feature, horizon });
+                let r = trajectory_metric(
+                    plan,
+                    &systems,
+                    &equilibria,
+                    TrajectoryKind::Max { feature, horizon },
+                );
                 for ((o, r), e) in outcomes.iter_mut().zip(r).zip(&equilibria) {
                     match (r, e) {
                         (Ok(v), Some(e)) => {
@@ -759,9 +882,18 @@ pub(super) fn evaluate_cells(plan: &SweepPlan, outer: &[usize], values: &[AxisVa
 
 #[derive(Clone, Copy)]
 enum TrajectoryKind {
-    End { time: f64 },
-    Level { feature: usize, fraction: f64, horizon: Option<f64> },
-    Max { feature: usize, horizon: Option<f64> },
+    End {
+        time: f64,
+    },
+    Level {
+        feature: usize,
+        fraction: f64,
+        horizon: Option<f64>,
+    },
+    Max {
+        feature: usize,
+        horizon: Option<f64>,
+    },
 }
 
 /// Per cell: Ok(values) or Err(Some(reason)) (failure) or Err(None) (cell already failed).
@@ -795,10 +927,14 @@ fn trajectory_metric(
             TrajectoryKind::End { .. } => {
                 let ends = toy_trajectories(plan, &toy, &mut crate::solve::batch::NoObserver);
                 for (&(i, _, _), e) in toy.iter().zip(ends) {
-                    out[i] = e.map(|y| y.to_vec()).ok_or_else(|| Some("integration failed".to_string()));
+                    out[i] = e
+                        .map(|y| y.to_vec())
+                        .ok_or_else(|| Some("integration failed".to_string()));
                 }
             }
-            TrajectoryKind::Level { feature, fraction, .. } => {
+            TrajectoryKind::Level {
+                feature, fraction, ..
+            } => {
                 let mut watch = LevelWatch {
                     feature,
                     levels: vec![0.0; n],
@@ -807,7 +943,10 @@ fn trajectory_metric(
                 };
                 let mut remapped = Vec::new();
                 for (pos, &(i, c, t)) in toy.iter().enumerate() {
-                    let target = equilibria[i].as_ref().map(|e| e.z[feature]).unwrap_or(f64::NAN);
+                    let target = equilibria[i]
+                        .as_ref()
+                        .map(|e| e.z[feature])
+                        .unwrap_or(f64::NAN);
                     watch.levels[pos] = fraction * target;
                     watch.rising[pos] = target >= 0.0;
                     remapped.push((pos, c, t));
@@ -848,21 +987,39 @@ fn trajectory_metric(
             TrajectoryKind::End { .. } => general_trajectory(plan, model, t_end, None, false)
                 .map(|tr| tr.final_responses().to_vec())
                 .map_err(Some),
-            TrajectoryKind::Level { feature, fraction, .. } => {
-                let target = equilibria[i].as_ref().map(|e| e.z[feature]).unwrap_or(f64::NAN);
+            TrajectoryKind::Level {
+                feature, fraction, ..
+            } => {
+                let target = equilibria[i]
+                    .as_ref()
+                    .map(|e| e.z[feature])
+                    .unwrap_or(f64::NAN);
                 let lc = LevelCrossing {
                     feature,
                     level: fraction * target,
-                    direction: if target >= 0.0 { Direction::Up } else { Direction::Down },
+                    direction: if target >= 0.0 {
+                        Direction::Up
+                    } else {
+                        Direction::Down
+                    },
                     terminal: true,
                 };
                 general_trajectory(plan, model, t_end, Some(lc), false)
                     .map(|tr| vec![tr.events.first().map(|e| e.time).unwrap_or(f64::NAN)])
                     .map_err(Some)
             }
-            TrajectoryKind::Max { feature, .. } => general_trajectory(plan, model, t_end, None, true)
-                .map(|tr| vec![tr.responses.iter().map(|z| z[feature]).fold(f64::NEG_INFINITY, f64::max)])
-                .map_err(Some),
+            TrajectoryKind::Max { feature, .. } => {
+                general_trajectory(plan, model, t_end, None, true)
+                    .map(|tr| {
+                        vec![
+                            tr.responses
+                                .iter()
+                                .map(|z| z[feature])
+                                .fold(f64::NEG_INFINITY, f64::max),
+                        ]
+                    })
+                    .map_err(Some)
+            }
         };
     }
     out

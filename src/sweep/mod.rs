@@ -168,14 +168,23 @@ impl SweepPlan {
     /// Builds and validates the plan of a spec with a `sweep` section.
     pub fn from_spec(spec: &Spec) -> Result<Self, InputError> {
         let section = spec.sweep.clone().ok_or_else(|| {
-            InputError::new("sweep", "is missing; add a `sweep` section with `axes` and `metrics`")
+            InputError::new(
+                "sweep",
+                "is missing; add a `sweep` section with `axes` and `metrics`",
+            )
         })?;
         let sweep: SweepSpec = from_value(section, "sweep")?;
         let base = build_model(spec.model.clone().ok_or_else(|| {
-            InputError::new("model", "is missing; the sweep varies the parameters of this base model")
+            InputError::new(
+                "model",
+                "is missing; the sweep varies the parameters of this base model",
+            )
         })?)?;
         if sweep.axes.is_empty() {
-            return Err(InputError::new("sweep.axes", "is empty; give at least one axis"));
+            return Err(InputError::new(
+                "sweep.axes",
+                "is empty; give at least one axis",
+            ));
         }
         let mut axes = Vec::new();
         for (i, a) in sweep.axes.iter().enumerate() {
@@ -190,11 +199,18 @@ impl SweepPlan {
             }
         }
         if sweep.metrics.is_empty() {
-            return Err(InputError::new("sweep.metrics", "is empty; give at least one metric, e.g. \"z\""));
+            return Err(InputError::new(
+                "sweep.metrics",
+                "is empty; give at least one metric, e.g. \"z\"",
+            ));
         }
         let mut metrics = Vec::new();
         for (i, m) in sweep.metrics.iter().enumerate() {
-            metrics.push(cell::parse_metric(m, &base, &format!("sweep.metrics[{i}]"))?);
+            metrics.push(cell::parse_metric(
+                m,
+                &base,
+                &format!("sweep.metrics[{i}]"),
+            )?);
         }
         let columns = metric_columns(&metrics, base.features());
         let last = axes.last().map(|a| a.name.clone()).unwrap_or_default();
@@ -215,7 +231,10 @@ impl SweepPlan {
         });
         let settings = SweepSettings {
             rtol: crate::error::require_positive("sweep.solver.rtol", solver.rtol.unwrap_or(1e-8))?,
-            atol: crate::error::require_positive("sweep.solver.atol", solver.atol.unwrap_or(1e-10))?,
+            atol: crate::error::require_positive(
+                "sweep.solver.atol",
+                solver.atol.unwrap_or(1e-10),
+            )?,
             equilibrium: EquilibriumOptions {
                 tolerance: crate::error::require_positive(
                     "sweep.solver.newton_tolerance",
@@ -278,38 +297,56 @@ fn parse_axis(a: &AxisSpec, base: &FeatureModel, field: &str) -> Result<Axis, In
         other => {
             return Err(InputError::new(
                 pfield,
-                format!("unknown parameter {other:?}; use \"s1\", \"s2\", …, \"s1_over_s2\", \"delta\", \"lambda\", \"rate\", \"regulariser\" or \"loss\""),
+                format!(
+                    "unknown parameter {other:?}; use \"s1\", \"s2\", …, \"s1_over_s2\", \"delta\", \"lambda\", \"rate\", \"regulariser\" or \"loss\""
+                ),
             ));
         }
     };
-    if let AxisParameter::Strength(j) = parameter {
-        if j >= base.features() {
-            return Err(InputError::new(
-                pfield,
-                format!("the base model has {} features; s{} does not exist", base.features(), j + 1),
-            ));
-        }
-    }
-    if matches!(parameter, AxisParameter::Delta | AxisParameter::StrengthRatio)
-        && (base.features() != 2 || base.examples() != 2)
+    if let AxisParameter::Strength(j) = parameter
+        && j >= base.features()
     {
         return Err(InputError::new(
             pfield,
-            format!("{:?} needs the two-feature toy model (features.toy)", a.parameter),
+            format!(
+                "the base model has {} features; s{} does not exist",
+                base.features(),
+                j + 1
+            ),
+        ));
+    }
+    if matches!(
+        parameter,
+        AxisParameter::Delta | AxisParameter::StrengthRatio
+    ) && (base.features() != 2 || base.examples() != 2)
+    {
+        return Err(InputError::new(
+            pfield,
+            format!(
+                "{:?} needs the two-feature toy model (features.toy)",
+                a.parameter
+            ),
         ));
     }
     let values: Vec<AxisValue> = match parameter {
         AxisParameter::Regulariser => {
             let list: Vec<RegulariserSpec> = from_value(a.values.clone(), &vfield)?;
-            list.iter().map(|r| AxisValue::Regulariser(r.to_regulariser())).collect()
+            list.iter()
+                .map(|r| AxisValue::Regulariser(r.to_regulariser()))
+                .collect()
         }
         AxisParameter::Loss => {
             let list: Vec<LossSpec> = from_value(a.values.clone(), &vfield)?;
-            list.into_iter().map(|l| AxisValue::Loss(l.into())).collect()
+            list.into_iter()
+                .map(|l| AxisValue::Loss(l.into()))
+                .collect()
         }
         _ => {
             let spec: ValuesSpec = from_value(a.values.clone(), &vfield)?;
-            spec.values(&vfield)?.into_iter().map(AxisValue::Number).collect()
+            spec.values(&vfield)?
+                .into_iter()
+                .map(AxisValue::Number)
+                .collect()
         }
     };
     if values.is_empty() {

@@ -95,22 +95,32 @@ pub fn symbol(name: &str) -> String {
 }
 
 fn axis_index(plan: &SweepPlan, name: &str, field: &str) -> Result<usize, InputError> {
-    plan.axes.iter().position(|a| a.name == name).ok_or_else(|| {
-        InputError::new(
-            field,
-            format!(
-                "{name:?} is not a sweep axis; the axes are {}",
-                plan.axes.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", ")
-            ),
-        )
-    })
+    plan.axes
+        .iter()
+        .position(|a| a.name == name)
+        .ok_or_else(|| {
+            InputError::new(
+                field,
+                format!(
+                    "{name:?} is not a sweep axis; the axes are {}",
+                    plan.axes
+                        .iter()
+                        .map(|a| a.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+        })
 }
 
 fn scale(s: &Option<String>, field: &str) -> Result<Scale, InputError> {
     match s.as_deref() {
         None | Some("linear") => Ok(Scale::Linear),
         Some("log") => Ok(Scale::Log),
-        Some(other) => Err(InputError::new(field, format!("unknown scale {other:?}; use \"linear\" or \"log\""))),
+        Some(other) => Err(InputError::new(
+            field,
+            format!("unknown scale {other:?}; use \"linear\" or \"log\""),
+        )),
     }
 }
 
@@ -130,17 +140,25 @@ fn cell_value(plan: &SweepPlan, result: &SweepResult, idx: &[usize], column: usi
         .unwrap_or(f64::NAN)
 }
 
-fn fixed_indices(plan: &SweepPlan, p: &SweepPlotSpec, field: &str) -> Result<Vec<usize>, InputError> {
+fn fixed_indices(
+    plan: &SweepPlan,
+    p: &SweepPlotSpec,
+    field: &str,
+) -> Result<Vec<usize>, InputError> {
     let mut idx = vec![0; plan.axes.len()];
     if let Some(fix) = &p.fix {
         for (name, v) in fix {
             let a = axis_index(plan, name, &format!("{field}.fix"))?;
-            let i = v.as_u64().map(|i| i as usize).filter(|i| *i < plan.axes[a].values.len()).ok_or_else(|| {
-                InputError::new(
-                    format!("{field}.fix.{name}"),
-                    format!("must be a value index in 0..{}", plan.axes[a].values.len()),
-                )
-            })?;
+            let i = v
+                .as_u64()
+                .map(|i| i as usize)
+                .filter(|i| *i < plan.axes[a].values.len())
+                .ok_or_else(|| {
+                    InputError::new(
+                        format!("{field}.fix.{name}"),
+                        format!("must be a value index in 0..{}", plan.axes[a].values.len()),
+                    )
+                })?;
             idx[a] = i;
         }
     }
@@ -154,7 +172,12 @@ fn overlay_curve(name: &str, xs: &[f64], field: &str) -> Result<Series, InputErr
             points: xs
                 .iter()
                 .filter(|d| **d > 0.0 && **d < std::f64::consts::FRAC_1_SQRT_2)
-                .map(|&d| (d, crate::equilibrium::closed_form::support_switch_ratio(d).sqrt()))
+                .map(|&d| {
+                    (
+                        d,
+                        crate::equilibrium::closed_form::support_switch_ratio(d).sqrt(),
+                    )
+                })
                 .collect(),
             colour: 7,
             dash: Dash::Dashed,
@@ -191,19 +214,48 @@ pub fn sweep_figures(
                 ));
             }
         };
-        let data = json!({ "spec": raw, "figure": serde_json::to_value(&fig).unwrap_or(Value::Null) });
-        out.push(FigureOutput { stem, figure: fig, data });
+        let data =
+            json!({ "spec": raw, "figure": serde_json::to_value(&fig).unwrap_or(Value::Null) });
+        out.push(FigureOutput {
+            stem,
+            figure: fig,
+            data,
+        });
     }
     Ok(out)
 }
 
-fn heatmap(plan: &SweepPlan, result: &SweepResult, p: &SweepPlotSpec, field: &str, w: u32, h: u32) -> Result<Figure, InputError> {
-    let metric = p.metric.clone().ok_or_else(|| InputError::new(format!("{field}.metric"), "a heat map needs a metric column"))?;
-    let column = plan.columns.iter().position(|c| *c == metric).ok_or_else(|| {
-        InputError::new(format!("{field}.metric"), format!("{metric:?} is not a metric column; use one of {}", plan.columns.join(", ")))
+fn heatmap(
+    plan: &SweepPlan,
+    result: &SweepResult,
+    p: &SweepPlotSpec,
+    field: &str,
+    w: u32,
+    h: u32,
+) -> Result<Figure, InputError> {
+    let metric = p.metric.clone().ok_or_else(|| {
+        InputError::new(
+            format!("{field}.metric"),
+            "a heat map needs a metric column",
+        )
     })?;
+    let column = plan
+        .columns
+        .iter()
+        .position(|c| *c == metric)
+        .ok_or_else(|| {
+            InputError::new(
+                format!("{field}.metric"),
+                format!(
+                    "{metric:?} is not a metric column; use one of {}",
+                    plan.columns.join(", ")
+                ),
+            )
+        })?;
     let xa = axis_index(plan, &p.x, &format!("{field}.x"))?;
-    let y_name = p.y.clone().ok_or_else(|| InputError::new(format!("{field}.y"), "a heat map needs a y axis"))?;
+    let y_name =
+        p.y.clone()
+            .ok_or_else(|| InputError::new(format!("{field}.y"), "a heat map needs a y axis"))?;
     let ya = axis_index(plan, &y_name, &format!("{field}.y"))?;
     let numeric = |a: usize, f: &str| -> Result<Vec<f64>, InputError> {
         let v: Vec<f64> = plan.axes[a].values.iter().map(AxisValue::number).collect();
@@ -248,14 +300,29 @@ fn heatmap(plan: &SweepPlan, result: &SweepResult, p: &SweepPlotSpec, field: &st
                     let li = plan.line_indices(l.line);
                     let matches = (0..last).all(|a| a == xa || a == ya || li[a] == idx[a]);
                     let rec = &l.thresholds[ti];
-                    if !matches || !matches!(rec.status, ThresholdStatus::Found | ThresholdStatus::Several) {
+                    if !matches
+                        || !matches!(
+                            rec.status,
+                            ThresholdStatus::Found | ThresholdStatus::Several
+                        )
+                    {
                         continue;
                     }
                     let other = if xa == last { ya } else { xa };
                     let ov = plan.axes[other].values[li[other]].number();
-                    pts.push(if xa == last { (rec.value, ov) } else { (ov, rec.value) });
+                    pts.push(if xa == last {
+                        (rec.value, ov)
+                    } else {
+                        (ov, rec.value)
+                    });
                 }
-                pts.sort_by(|a, b| if xa == last { a.1.total_cmp(&b.1) } else { a.0.total_cmp(&b.0) });
+                pts.sort_by(|a, b| {
+                    if xa == last {
+                        a.1.total_cmp(&b.1)
+                    } else {
+                        a.0.total_cmp(&b.0)
+                    }
+                });
                 curves.push(Series {
                     label: Some(format!("threshold {}", t.criterion)),
                     points: pts,
@@ -273,7 +340,11 @@ fn heatmap(plan: &SweepPlan, result: &SweepResult, p: &SweepPlotSpec, field: &st
             curves.push(s);
         }
         let title = match facet {
-            Some(f) => format!("{} = {}", symbol(&plan.axes[f].name), plan.axes[f].values[fv].label()),
+            Some(f) => format!(
+                "{} = {}",
+                symbol(&plan.axes[f].name),
+                plan.axes[f].values[fv].label()
+            ),
             None => String::new(),
         };
         panels.push(Panel::HeatMap(HeatMapPanel {
@@ -310,11 +381,21 @@ fn heatmap(plan: &SweepPlan, result: &SweepResult, p: &SweepPlotSpec, field: &st
     })
 }
 
-fn threshold_curves(plan: &SweepPlan, result: &SweepResult, p: &SweepPlotSpec, field: &str, w: u32, h: u32) -> Result<Figure, InputError> {
+fn threshold_curves(
+    plan: &SweepPlan,
+    result: &SweepResult,
+    p: &SweepPlotSpec,
+    field: &str,
+    w: u32,
+    h: u32,
+) -> Result<Figure, InputError> {
     let xa = axis_index(plan, &p.x, &format!("{field}.x"))?;
     let last = plan.axes.len() - 1;
     if xa == last {
-        return Err(InputError::new(format!("{field}.x"), "thresholds lie along the last axis; put another axis on x"));
+        return Err(InputError::new(
+            format!("{field}.x"),
+            "thresholds lie along the last axis; put another axis on x",
+        ));
     }
     let series_axis = match &p.series {
         Some(s) => Some(axis_index(plan, s, &format!("{field}.series"))?),
@@ -341,13 +422,22 @@ fn threshold_curves(plan: &SweepPlan, result: &SweepResult, p: &SweepPlotSpec, f
                     }
                 });
                 let rec = &l.thresholds[ti];
-                if matches && matches!(rec.status, ThresholdStatus::Found | ThresholdStatus::Several) {
+                if matches
+                    && matches!(
+                        rec.status,
+                        ThresholdStatus::Found | ThresholdStatus::Several
+                    )
+                {
                     pts.push((plan.axes[xa].values[li[xa]].number(), rec.value));
                 }
             }
             pts.sort_by(|a, b| a.0.total_cmp(&b.0));
             let label = match series_axis {
-                Some(a) => format!("{} = {}", symbol(&plan.axes[a].name), plan.axes[a].values[*g].label()),
+                Some(a) => format!(
+                    "{} = {}",
+                    symbol(&plan.axes[a].name),
+                    plan.axes[a].values[*g].label()
+                ),
                 None => t.criterion.clone(),
             };
             series.push(Series {
@@ -374,7 +464,10 @@ fn threshold_curves(plan: &SweepPlan, result: &SweepResult, p: &SweepPlotSpec, f
                 scale: scale(&p.x_scale, &format!("{field}.x_scale"))?,
             },
             y: PlotAxis {
-                label: p.y_label.clone().unwrap_or_else(|| format!("threshold in {}", symbol(&plan.axes[last].name))),
+                label: p
+                    .y_label
+                    .clone()
+                    .unwrap_or_else(|| format!("threshold in {}", symbol(&plan.axes[last].name))),
                 range: None,
                 scale: scale(&p.y_scale, &format!("{field}.y_scale"))?,
             },

@@ -22,8 +22,14 @@ pub fn parse_shard(text: &str) -> Result<(usize, usize), String> {
     let (k, n) = text
         .split_once('/')
         .ok_or_else(|| format!("{text:?} is not of the form k/N (e.g. 3/16)"))?;
-    let k: usize = k.trim().parse().map_err(|_| format!("{k:?} is not a shard number"))?;
-    let n: usize = n.trim().parse().map_err(|_| format!("{n:?} is not a shard count"))?;
+    let k: usize = k
+        .trim()
+        .parse()
+        .map_err(|_| format!("{k:?} is not a shard number"))?;
+    let n: usize = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("{n:?} is not a shard count"))?;
     if n == 0 || k == 0 || k > n {
         return Err(format!("shard {k}/{n} does not exist; use k in 1..={n}"));
     }
@@ -44,7 +50,13 @@ fn unbits(v: &Value) -> Option<f64> {
 }
 
 /// The shard document (exact: floats as bit patterns).
-pub fn shard_document(hash: &str, k: usize, n: usize, range: std::ops::Range<usize>, result: &SweepResult) -> Value {
+pub fn shard_document(
+    hash: &str,
+    k: usize,
+    n: usize,
+    range: std::ops::Range<usize>,
+    result: &SweepResult,
+) -> Value {
     json!({
         "format": "starvation-sweep-shard-1",
         "spec_hash": hash,
@@ -101,7 +113,10 @@ pub fn parse_shard_document(v: &Value) -> Option<Shard> {
         return None;
     }
     let lines = v.get("lines")?.as_array()?;
-    let (start, end) = (lines.first()?.as_u64()? as usize, lines.get(1)?.as_u64()? as usize);
+    let (start, end) = (
+        lines.first()?.as_u64()? as usize,
+        lines.get(1)?.as_u64()? as usize,
+    );
     let mut out = Vec::new();
     for l in v.get("results")?.as_array()? {
         let cells = l
@@ -110,7 +125,12 @@ pub fn parse_shard_document(v: &Value) -> Option<Shard> {
             .iter()
             .map(|c| {
                 Some(CellOutcome {
-                    values: c.get("values")?.as_array()?.iter().map(unbits).collect::<Option<Vec<f64>>>()?,
+                    values: c
+                        .get("values")?
+                        .as_array()?
+                        .iter()
+                        .map(unbits)
+                        .collect::<Option<Vec<f64>>>()?,
                     failure: c.get("failure")?.as_str().map(str::to_string),
                 })
             })
@@ -153,16 +173,26 @@ pub fn parse_shard_document(v: &Value) -> Option<Shard> {
 
 /// Joins shards (any order) covering lines 0..total into one result; the error says what is
 /// missing or inconsistent.
-pub fn merge_shards(mut shards: Vec<Shard>, hash: &str, total: usize) -> Result<SweepResult, String> {
+pub fn merge_shards(
+    mut shards: Vec<Shard>,
+    hash: &str,
+    total: usize,
+) -> Result<SweepResult, String> {
     if shards.is_empty() {
         return Err("no shard files found".into());
     }
     if let Some(s) = shards.iter().find(|s| s.hash != hash) {
-        return Err(format!("shard {}/{} was made from a different spec (hash {} ≠ {hash})", s.shard, s.of, s.hash));
+        return Err(format!(
+            "shard {}/{} was made from a different spec (hash {} ≠ {hash})",
+            s.shard, s.of, s.hash
+        ));
     }
     let n = shards[0].of;
     if let Some(s) = shards.iter().find(|s| s.of != n) {
-        return Err(format!("shards of different splits: {}/{} and …/{n}", s.shard, s.of));
+        return Err(format!(
+            "shards of different splits: {}/{} and …/{n}",
+            s.shard, s.of
+        ));
     }
     shards.sort_by_key(|s| s.lines.start);
     shards.dedup_by_key(|s| s.shard);
@@ -170,13 +200,18 @@ pub fn merge_shards(mut shards: Vec<Shard>, hash: &str, total: usize) -> Result<
     let mut lines = Vec::with_capacity(total);
     for s in shards {
         if s.lines.start != next {
-            return Err(format!("lines {next}..{} are missing (run the missing shards of {n})", s.lines.start));
+            return Err(format!(
+                "lines {next}..{} are missing (run the missing shards of {n})",
+                s.lines.start
+            ));
         }
         next = s.lines.end;
         lines.extend(s.result.lines);
     }
     if next != total {
-        return Err(format!("lines {next}..{total} are missing (run the missing shards of {n})"));
+        return Err(format!(
+            "lines {next}..{total} are missing (run the missing shards of {n})"
+        ));
     }
     Ok(SweepResult { lines })
 }

@@ -54,17 +54,23 @@ impl Threshold {
         let column = columns.iter().position(|c| *c == t.metric).ok_or_else(|| {
             InputError::new(
                 format!("{field}.metric"),
-                format!("{:?} is not a metric column; the sweep computes {}", t.metric, columns.join(", ")),
+                format!(
+                    "{:?} is not a metric column; the sweep computes {}",
+                    t.metric,
+                    columns.join(", ")
+                ),
             )
         })?;
         crate::error::require_finite(&format!("{field}.level"), t.level)?;
-        if let Some(a) = &t.along {
-            if a != last_name {
-                return Err(InputError::new(
-                    format!("{field}.along"),
-                    format!("thresholds are located along the last axis ({last_name:?}); list {a:?} last in sweep.axes"),
-                ));
-            }
+        if let Some(a) = &t.along
+            && a != last_name
+        {
+            return Err(InputError::new(
+                format!("{field}.along"),
+                format!(
+                    "thresholds are located along the last axis ({last_name:?}); list {a:?} last in sweep.axes"
+                ),
+            ));
         }
         let numbers: Vec<f64> = last.values.iter().map(AxisValue::number).collect();
         if numbers.iter().any(|x| x.is_nan()) || numbers.len() < 2 {
@@ -163,10 +169,10 @@ pub(super) fn locate(
             brackets.push((x0, x1, g0, g1));
         }
     }
-    if let Some(&(x, g)) = pts.last() {
-        if g == 0.0 {
-            brackets.push((x, x, g, g));
-        }
+    if let Some(&(x, g)) = pts.last()
+        && g == 0.0
+    {
+        brackets.push((x, x, g, g));
     }
     let crossings = brackets.len();
     let Some(&(lo, hi, glo, ghi)) = brackets.first() else {
@@ -180,7 +186,11 @@ pub(super) fn locate(
             sides: [f64::NAN; 2],
         };
     };
-    let status = if crossings == 1 { ThresholdStatus::Found } else { ThresholdStatus::Several };
+    let status = if crossings == 1 {
+        ThresholdStatus::Found
+    } else {
+        ThresholdStatus::Several
+    };
     if lo == hi {
         return ThresholdRecord {
             criterion: t.criterion.clone(),
@@ -196,7 +206,9 @@ pub(super) fn locate(
     let g = |x: f64| -> f64 {
         let c = evaluate_cells(plan, outer, &[AxisValue::Number(x)]);
         match c.first() {
-            Some(c) if c.failure.is_none() && c.values[t.column].is_finite() => c.values[t.column] - t.level,
+            Some(c) if c.failure.is_none() && c.values[t.column].is_finite() => {
+                c.values[t.column] - t.level
+            }
             _ => f64::NAN,
         }
     };
