@@ -170,7 +170,9 @@ impl Grid {
             if !(lo.is_finite() && hi.is_finite()) || hi <= lo {
                 return Err(InputError::new(
                     name,
-                    format!("must be two finite numbers [min, max] with min < max, got [{lo}, {hi}]"),
+                    format!(
+                        "must be two finite numbers [min, max] with min < max, got [{lo}, {hi}]"
+                    ),
                 ));
             }
         }
@@ -345,9 +347,11 @@ pub fn zero_level(grid: &Grid, values: &[f64]) -> Vec<Vec<(f64, f64)>> {
             return false;
         }
         let (u, v) = (g.0 - 0.5, g.1 - 0.5);
-        [u.floor(), u.ceil()]
-            .iter()
-            .all(|&i| [v.floor(), v.ceil()].iter().all(|&j| finite_at(i as i64, j as i64)))
+        [u.floor(), u.ceil()].iter().all(|&i| {
+            [v.floor(), v.ceil()]
+                .iter()
+                .all(|&j| finite_at(i as i64, j as i64))
+        })
     };
     let to_data = |g: (f64, f64)| {
         (
@@ -470,9 +474,15 @@ pub fn streamlines(
             for _ in 0..max_steps {
                 let Some(k1) = direction(p, sign) else { break };
                 let at = |k: (f64, f64), f: f64| (p.0 + f * ds * k.0, p.1 + f * ds * k.1);
-                let Some(k2) = direction(at(k1, 0.5), sign) else { break };
-                let Some(k3) = direction(at(k2, 0.5), sign) else { break };
-                let Some(k4) = direction(at(k3, 1.0), sign) else { break };
+                let Some(k2) = direction(at(k1, 0.5), sign) else {
+                    break;
+                };
+                let Some(k3) = direction(at(k2, 0.5), sign) else {
+                    break;
+                };
+                let Some(k4) = direction(at(k3, 1.0), sign) else {
+                    break;
+                };
                 let dot = |a: (f64, f64), b: (f64, f64)| a.0 * b.0 + a.1 * b.1;
                 if dot(k1, k2) < 0.0 || dot(k1, k3) < 0.0 || dot(k1, k4) < 0.0 {
                     break;
@@ -615,7 +625,12 @@ pub fn slice_equilibria(
     let mut starts: Vec<(f64, f64)> = extra_starts.to_vec();
     for j in 0..g.ny - 1 {
         for i in 0..g.nx - 1 {
-            let k = [j * g.nx + i, j * g.nx + i + 1, (j + 1) * g.nx + i, (j + 1) * g.nx + i + 1];
+            let k = [
+                j * g.nx + i,
+                j * g.nx + i + 1,
+                (j + 1) * g.nx + i,
+                (j + 1) * g.nx + i + 1,
+            ];
             let u = k.map(|k| samples.u[k]);
             let v = k.map(|k| samples.v[k]);
             if changes(u) && changes(v) {
@@ -760,7 +775,7 @@ pub fn equilibrium_state(model: &FeatureModel, space: Space) -> Result<Vec<f64>,
 
 /// The state in `space` that corresponds to responses z at a fixed point (see
 /// [`equilibrium_state`]).
-fn state_from_responses(model: &FeatureModel, space: Space, z: &[f64]) -> Vec<f64> {
+pub fn state_from_responses(model: &FeatureModel, space: Space, z: &[f64]) -> Vec<f64> {
     match space {
         Space::Responses => z.to_vec(),
         Space::Parameters => model.parameters_from_responses(z),
@@ -890,9 +905,12 @@ pub fn portrait(model: &FeatureModel, settings: &PortraitSettings) -> Result<Por
     let reference = match (&fine, &arrows) {
         (Some(f), _) => Some(f.clone()),
         (None, Some(a)) => Some(a.clone()),
-        (None, None) if settings.streamlines.is_some() || settings.equilibria => Some(
-            sample_field(&slice, &Grid::new(settings.x_range, settings.y_range, 81, 81)?),
-        ),
+        (None, None) if settings.streamlines.is_some() || settings.equilibria => {
+            Some(sample_field(
+                &slice,
+                &Grid::new(settings.x_range, settings.y_range, 81, 81)?,
+            ))
+        }
         (None, None) => None,
     };
     let streamlines = match (&settings.streamlines, &reference) {
