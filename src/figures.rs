@@ -1664,7 +1664,9 @@ fn plan_panel(
             o.output = match &t.output {
                 None | Some(OutputSpec::Steps) => Output::Steps,
                 Some(OutputSpec::Count(c)) => Output::Count(*c),
-                Some(OutputSpec::Times(ts)) => Output::Times(ts.clone()),
+                Some(OutputSpec::Times(ts)) => Output::Times(
+                    ts.values(&format!("{tf}.output.times")).map_err(&locate)?,
+                ),
             };
             o.validate(method, model.features()).map_err(|e| {
                 locate(InputError::new(

@@ -166,21 +166,34 @@ fn load(path: &Path) -> Result<Spec, InputError> {
 
 fn check(path: &Path) -> Result<ExitCode, Error> {
     let spec = load(path)?;
-    let runs = spec.expand_runs()?;
-    for r in &runs {
-        r.check()?;
+    starvation::figures::check_sections(&spec)?;
+    let mut parts = Vec::new();
+    if spec.sweep.is_some() {
+        let (plan, _) = sweep_plan(&spec)?;
+        parts.push(format!("a sweep of {} cells in {} lines", plan.cells(), plan.lines()));
     }
-    println!(
-        "{}: valid ({} run{})",
-        spec.name,
-        runs.len(),
-        if runs.len() == 1 { "" } else { "s" }
-    );
+    if spec.simulation.is_some() {
+        let runs = spec.expand_runs()?;
+        for r in &runs {
+            r.check()?;
+        }
+        parts.push(format!("{} run{}", runs.len(), if runs.len() == 1 { "" } else { "s" }));
+    }
+    if spec.equilibrium.is_some() || (spec.simulation.is_none() && spec.sweep.is_none() && spec.portrait.is_none()) {
+        spec.equilibrium_section()?;
+        let models = spec.expand_models()?;
+        parts.push(format!("{} equilibrium model{}", models.len(), if models.len() == 1 { "" } else { "s" }));
+    }
+    if spec.portrait.is_some() {
+        parts.push("a portrait section".into());
+    }
+    println!("{}: valid ({})", spec.name, parts.join(", "));
     Ok(ExitCode::SUCCESS)
 }
 
 fn run(path: &Path, out: &Path) -> Result<ExitCode, Error> {
     let spec = load(path)?;
+    starvation::figures::check_sections(&spec)?;
     let runs = spec.expand_runs()?;
     for r in &runs {
         r.check()?;

@@ -182,9 +182,15 @@ pub fn csv_field(s: &str) -> String {
     }
 }
 
-/// Pretty JSON with a trailing newline.
+/// JSON with a trailing newline: pretty-printed (diffs cleanly) unless the compact form exceeds
+/// 1 MB, where one number per line would multiply the size; such documents are written compact.
 pub fn to_json_bytes(v: &Value) -> Vec<u8> {
-    let mut b = serde_json::to_vec_pretty(v).unwrap_or_default();
+    let compact = serde_json::to_vec(v).unwrap_or_default();
+    let mut b = if compact.len() > 1 << 20 {
+        compact
+    } else {
+        serde_json::to_vec_pretty(v).unwrap_or_default()
+    };
     b.push(b'\n');
     b
 }

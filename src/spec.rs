@@ -812,8 +812,8 @@ pub struct SimulationSpec {
 pub enum OutputSpec {
     /// N equally spaced times.
     Count(usize),
-    /// Explicit times.
-    Times(Vec<f64>),
+    /// Explicit times: a list, `{"linspace": …}` or `{"logspace": …}`.
+    Times(ValuesSpec),
     /// Every step.
     Steps,
 }
@@ -924,7 +924,10 @@ impl SimulationSpec {
         o.output = match self.output {
             None => Output::default(),
             Some(OutputSpec::Count(c)) => Output::Count(c),
-            Some(OutputSpec::Times(t)) => Output::Times(t),
+            Some(OutputSpec::Times(t)) => Output::Times(match t {
+                ValuesSpec::List(v) => v,
+                range => range.values("simulation.output.times")?,
+            }),
             Some(OutputSpec::Steps) => Output::Steps,
         };
         if let Some(ev) = self.events {

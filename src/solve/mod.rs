@@ -33,7 +33,9 @@ pub enum Method {
     Radau5,
     /// Variable-order BDF, implicit (differential-equations).
     Bdf,
-    /// `dop853` with frequent stiffness tests, switching to `radau5` when the problem is stiff.
+    /// `dop853` with frequent stiffness tests, switching to `radau5` from the last accepted state
+    /// when the problem is stiff (or the explicit method runs out of steps, underflows its step
+    /// size or meets a non-finite state).
     Auto,
     /// The discrete gradient-descent map x ← x + h f(x) with step `options.step`.
     GradientDescent,
@@ -821,7 +823,10 @@ fn continuous(
                         stats += failure.stats;
                         let switchable = matches!(
                             failure.error,
-                            SolveError::Stiff { .. } | SolveError::MaxSteps { .. }
+                            SolveError::Stiff { .. }
+                                | SolveError::MaxSteps { .. }
+                                | SolveError::StepSizeUnderflow { .. }
+                                | SolveError::NonFinite { .. }
                         );
                         if method == Method::Auto && current == Method::Dop853 && switchable {
                             t = failure.t;
