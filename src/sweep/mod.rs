@@ -111,14 +111,20 @@ impl AxisValue {
         }
     }
 
-    /// A label: the number, "l2(λ=0.01)", "sd(λ=0.002)", "none", or the loss name.
+    /// A label: the number, "L2 (λ = 0.01)", "SD (λ = 0.002)", "none", or the loss name.
     pub fn label(&self) -> String {
         match self {
             AxisValue::Number(x) => format!("{x}"),
             AxisValue::Regulariser(r) => match r {
                 Regulariser::None => "none".into(),
-                Regulariser::L2 { lambda } => format!("l2(λ={lambda})"),
-                Regulariser::SpectralDecoupling(sd) => format!("sd(λ={})", sd.lambda_positive),
+                Regulariser::L2 { lambda } => format!("L2 (λ = {lambda})"),
+                Regulariser::SpectralDecoupling(sd) if sd.is_uniform() => {
+                    format!("SD (λ = {})", sd.lambda_positive)
+                }
+                Regulariser::SpectralDecoupling(sd) => format!(
+                    "SD (λ = {}/{}, γ = {}/{})",
+                    sd.lambda_positive, sd.lambda_negative, sd.target_positive, sd.target_negative
+                ),
             },
             AxisValue::Loss(l) => l.name().into(),
         }

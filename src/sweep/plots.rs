@@ -323,8 +323,11 @@ fn heatmap(
                         a.0.total_cmp(&b.0)
                     }
                 });
+                if pts.is_empty() {
+                    continue;
+                }
                 curves.push(Series {
-                    label: Some(format!("threshold {}", t.criterion)),
+                    label: Some(t.label.clone()),
                     points: pts,
                     colour: 1 + ti,
                     width: 2.5,
@@ -340,11 +343,16 @@ fn heatmap(
             curves.push(s);
         }
         let title = match facet {
-            Some(f) => format!(
-                "{} = {}",
-                symbol(&plan.axes[f].name),
-                plan.axes[f].values[fv].label()
-            ),
+            Some(f) => match plan.axes[f].parameter {
+                super::AxisParameter::Regulariser | super::AxisParameter::Loss => {
+                    plan.axes[f].values[fv].label()
+                }
+                _ => format!(
+                    "{} = {}",
+                    symbol(&plan.axes[f].name),
+                    plan.axes[f].values[fv].label()
+                ),
+            },
             None => String::new(),
         };
         panels.push(Panel::HeatMap(HeatMapPanel {
@@ -438,7 +446,7 @@ fn threshold_curves(
                     symbol(&plan.axes[a].name),
                     plan.axes[a].values[*g].label()
                 ),
-                None => t.criterion.clone(),
+                None => t.label.clone(),
             };
             series.push(Series {
                 label: Some(label),

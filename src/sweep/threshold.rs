@@ -20,6 +20,9 @@ pub struct ThresholdSpec {
     /// Axis to move along: must be the last axis (the default).
     #[serde(default)]
     pub along: Option<String>,
+    /// Legend text in figures (default: the criterion, e.g. "ratio2 = 0.5 along s1").
+    #[serde(default)]
+    pub label: Option<String>,
     /// Absolute precision in the axis' units (default 1e−10 × the axis span): the width of the
     /// final bracket. The location is also limited by the metric's own accuracy (equilibria:
     /// ~1e−13 relative; trajectory metrics: ~rtol).
@@ -40,6 +43,8 @@ pub struct Threshold {
     pub precision: f64,
     /// "metric = level along axis".
     pub criterion: String,
+    /// Legend text.
+    pub label: String,
 }
 
 impl Threshold {
@@ -90,12 +95,14 @@ impl Threshold {
             Some(p) => crate::error::require_positive(&format!("{field}.precision"), p)?,
             None => 1e-10 * span,
         };
+        let criterion = format!("{} = {} along {last_name}", t.metric, t.level);
         Ok(Self {
             column,
             metric: t.metric.clone(),
             level: t.level,
             precision,
-            criterion: format!("{} = {} along {last_name}", t.metric, t.level),
+            label: t.label.clone().unwrap_or_else(|| criterion.clone()),
+            criterion,
         })
     }
 }
