@@ -39,6 +39,27 @@ impl InputError {
     }
 }
 
+/// Largest number of values an axis, a continuation or an output list may have.
+pub const MAX_VALUES: usize = 10_000_000;
+/// Largest number of examples of a generated model.
+pub const MAX_EXAMPLES: usize = 5_000;
+/// Largest number of entries of a generated matrix (examples × parameters).
+pub const MAX_MATRIX_ENTRIES: usize = 50_000_000;
+/// Largest number of cells of a sweep.
+pub const MAX_CELLS: usize = 1 << 36;
+
+/// Checks that a count is at most `limit`; the error names `field`.
+pub fn require_at_most(field: &str, value: usize, limit: usize) -> Result<usize, InputError> {
+    if value <= limit {
+        Ok(value)
+    } else {
+        Err(InputError::new(
+            field,
+            format!("{value} is more than the {limit} this tool allows; use a smaller value (or shards for sweeps)"),
+        ))
+    }
+}
+
 /// Checks that `value` is a finite number; the error names `field`.
 pub fn require_finite(field: &str, value: f64) -> Result<f64, InputError> {
     if value.is_finite() {

@@ -180,8 +180,11 @@ fn check(path: &Path) -> Result<ExitCode, Error> {
         parts.push(format!("{} run{}", runs.len(), if runs.len() == 1 { "" } else { "s" }));
     }
     if spec.equilibrium.is_some() || (spec.simulation.is_none() && spec.sweep.is_none() && spec.portrait.is_none()) {
-        spec.equilibrium_section()?;
+        let settings = spec.equilibrium_section()?;
         let models = spec.expand_models()?;
+        for (_, _, m) in &models {
+            settings.check_model(m)?;
+        }
         parts.push(format!("{} equilibrium model{}", models.len(), if models.len() == 1 { "" } else { "s" }));
     }
     if spec.portrait.is_some() {
@@ -292,6 +295,9 @@ fn equilibrium(path: &Path, out: &Path) -> Result<ExitCode, Error> {
     let spec = load(path)?;
     let settings = spec.equilibrium_section()?;
     let models = spec.expand_models()?;
+    for (_, _, m) in &models {
+        settings.check_model(m)?;
+    }
     prepare_output_dir(out)?;
     let start = Instant::now();
     let mut entries = Vec::new();
@@ -402,10 +408,8 @@ fn equilibrium(path: &Path, out: &Path) -> Result<ExitCode, Error> {
 }
 
 fn verify(quick: bool, json: Option<&Path>) -> Result<ExitCode, Error> {
-    if let Some(p) = json
-        && let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty())
-    {
-        prepare_output_dir(dir).map_err(|e| InputError::new("--json", e.message))?;
+    if let Some(p) = json {
+        check_json_target(p)?;
     }
     let start = Instant::now();
     let results = starvation::verify::run_all(quick);
@@ -642,10 +646,8 @@ fn bench(
         }
         None => None,
     };
-    if let Some(p) = json
-        && let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty())
-    {
-        prepare_output_dir(dir).map_err(|e| InputError::new("--json", e.message))?;
+    if let Some(p) = json {
+        check_json_target(p)?;
     }
     let grid = Grid { side };
     let cores = std::thread::available_parallelism()
@@ -847,4 +849,15 @@ fn bench_sweep(cores: usize) -> Result<starvation::bench::Timing, Error> {
             "failed_cells": s["failed_cells"],
         }),
     })
+}
+
+/// A `--json FILE` target must be a file path in a writable folder (checked before any work).
+fn check_json_target(p: &Path) -> Result<(), InputError> {
+    if p.is_dir() {
+        return Err(InputError::new("--json", format!("{} is a folder; give a file name such as out/table.json", p.display())));
+    }
+    if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
+        prepare_output_dir(dir).map_err(|e| InputError::new("--json", e.message))?;
+    }
+    Ok(())
 }

@@ -412,6 +412,7 @@ impl FeatureModel {
         if examples == 0 {
             return Err(InputError::new("examples", "must be ≥ 1"));
         }
+        crate::error::require_at_most("examples", examples, crate::error::MAX_EXAMPLES)?;
         let strengths = match spectrum {
             Spectrum::List(s) => {
                 if s.len() != examples {
@@ -554,10 +555,17 @@ impl FeatureModel {
         Ok(self)
     }
 
-    /// The same model with λ replaced in its regulariser (both classes under SD).
+    /// The same model with λ replaced in its regulariser (both classes under SD). A model
+    /// without a regulariser has no λ: that is an error (set a regulariser first).
     pub fn with_lambda(self, lambda: f64) -> Result<Self, InputError> {
         let regulariser = match self.regulariser.clone() {
-            Regulariser::None | Regulariser::L2 { .. } => Regulariser::L2 { lambda },
+            Regulariser::None => {
+                return Err(InputError::new(
+                    "lambda",
+                    "the model has no regulariser, so λ cannot be set; give it an l2 or sd regulariser",
+                ));
+            }
+            Regulariser::L2 { .. } => Regulariser::L2 { lambda },
             Regulariser::SpectralDecoupling(sd) => {
                 let ratio = if sd.lambda_positive > 0.0 {
                     sd.lambda_negative / sd.lambda_positive
@@ -594,6 +602,11 @@ impl FeatureModel {
         seed: u64,
     ) -> Result<Self, InputError> {
         let k = self.features();
+        crate::error::require_at_most(
+            "parameters",
+            parameters,
+            crate::error::MAX_MATRIX_ENTRIES / k.max(1),
+        )?;
         if parameters < k {
             return Err(InputError::new(
                 "parameters",

@@ -107,6 +107,11 @@ pub fn trajectory_provenance(run: &RunSpec, tr: &Trajectory) -> Value {
         "options": options_json(&run.options),
         "methods_used": tr.methods_used.iter().map(|s| json!({"method": s.method.name(), "from": s.from})).collect::<Vec<_>>(),
         "statistics": stats_json(&tr.stats),
+        "radau5_effective_rtol": tr
+            .methods_used
+            .iter()
+            .any(|m| m.method == crate::solve::Method::Radau5)
+            .then(|| run.options.rtol.max(crate::solve::RADAU5_MIN_RTOL)),
         "time_convention": if run.method == crate::solve::Method::GradientDescent {
             "gd: step k is at time t_start + k·step (explicit Euler of the flow with rate η)"
         } else {

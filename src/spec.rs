@@ -69,7 +69,11 @@ fn json_path_at(text: &str, offset: usize) -> String {
         Array(usize),
     }
     let mut stack: Vec<Frame> = Vec::new();
-    let mut chars = text[..offset].char_indices().peekable();
+    let mut end = offset.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut chars = text[..end].char_indices().peekable();
     let mut last_string = String::new();
     while let Some((_, c)) = chars.next() {
         match c {
@@ -1023,26 +1027,10 @@ pub fn prepare_output_dir(dir: &Path) -> Result<(), InputError> {
     Ok(())
 }
 
-/// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename).
+/// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename; the
+/// temporary file is removed if anything fails).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let dir = path
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "output".into());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let io = |e: std::io::Error| Error::Io {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    };
-    std::fs::write(&tmp, bytes).map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        io(e)
-    })
+    write_atomic_with(path, |w| std::io::Write::write_all(w, bytes))
 }
 
 impl RunSpec {
@@ -1132,6 +1120,11 @@ impl ValuesSpec {
                 let name = if log { "logspace" } else { "linspace" };
                 crate::error::require_finite(&format!("{field}.{name}.start"), *start)?;
                 crate::error::require_finite(&format!("{field}.{name}.stop"), *stop)?;
+                crate::error::require_at_most(
+                    &format!("{field}.{name}.count"),
+                    *count,
+                    crate::error::MAX_VALUES,
+                )?;
                 if *count == 0 {
                     return Err(InputError::new(
                         format!("{field}.{name}.count"),
@@ -1216,6 +1209,36 @@ pub fn parse_parameter(
             field,
             format!("unknown parameter {other:?}; use \"s1\", \"s2\", …, \"delta\" or \"lambda\""),
         )),
+    }
+}
+
+impl EquilibriumSettings {
+    /// Checks the settings against one model: the start's length and the continuation
+    /// parameter (applied at its first value).
+    pub fn check_model(&self, model: &FeatureModel) -> Result<(), InputError> {
+        if let Some(s) = &self.start
+            && s.len() != model.features()
+        {
+            return Err(InputError::new(
+                "equilibrium.start",
+                format!(
+                    "has {} entries but the model has {} features; give one value per feature",
+                    s.len(),
+                    model.features()
+                ),
+            ));
+        }
+        if let Some((parameter, values)) = &self.continuation {
+            for v in values {
+                parameter.apply(model, *v).map_err(|e| {
+                    InputError::new(
+                        "equilibrium.continuation",
+                        format!("{} = {v}: {}: {}", parameter.name(), e.field, e.message),
+                    )
+                })?;
+            }
+        }
+        Ok(())
     }
 }
 

@@ -51,6 +51,7 @@ fn steady_state_event_stops_at_the_equilibrium() {
             .output(Output::Count(2));
         options.steady_state = Some(SteadyState { tolerance: tau });
         options.step = Some(0.05);
+        options.max_steps = 2_000_000;
         let tr = integrate(field.as_ref(), &[0.0, 0.0], method, &options).unwrap();
         assert_eq!(tr.stop, StopReason::SteadyState, "{method}");
         assert!(tr.final_time() < 1e5, "{method}: {:?}", tr.events);
@@ -156,6 +157,7 @@ fn gradient_descent_crossing_lies_within_one_step_of_the_flow() {
     .unwrap();
     let (tf, tg) = (flow.events[0].time, gd.events[0].time);
     println!("flow crosses at {tf:.4}, gd at {tg:.4}");
-    // Euler's global error is O(h); on this problem the crossing moves by less than a few steps.
-    assert!((tf - tg).abs() < 5.0 * 0.05 * tf.max(1.0) / 10.0 + 0.25);
+    // Euler's global error is O(h): the crossing time moves by O(1) steps (4.3 measured);
+    // allow 10 steps (0.5 time units), which a wrong interpolation or time convention exceeds.
+    assert!((tf - tg).abs() < 10.0 * 0.05, "{tf} vs {tg}");
 }

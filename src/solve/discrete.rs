@@ -25,24 +25,22 @@ pub(crate) fn run(
             options.t_start + k as f64 * h
         }
     };
-    let mut wanted = vec![false; steps + 1];
-    wanted[0] = true;
-    wanted[steps] = true;
-    match &options.output {
-        Output::Steps => wanted.iter_mut().for_each(|w| *w = true),
-        Output::Count(c) => {
-            for i in 0..*c {
-                let k = (i as f64 * steps as f64 / (*c - 1) as f64).round() as usize;
-                wanted[k.min(steps)] = true;
-            }
-        }
-        Output::Times(ts) => {
-            for t in ts {
-                let k = ((t - options.t_start) / h).round() as usize;
-                wanted[k.min(steps)] = true;
-            }
-        }
-    }
+    // Recorded steps, in increasing order (memory proportional to the outputs, not the steps).
+    let mut wanted: Vec<usize> = match &options.output {
+        Output::Steps => Vec::new(),
+        Output::Count(c) => (0..*c)
+            .map(|i| ((i as f64 * steps as f64 / (*c - 1) as f64).round() as usize).min(steps))
+            .collect(),
+        Output::Times(ts) => ts
+            .iter()
+            .map(|t| (((t - options.t_start) / h).round() as usize).min(steps))
+            .collect(),
+    };
+    wanted.push(steps);
+    wanted.sort_unstable();
+    wanted.dedup();
+    let every = options.output == Output::Steps;
+    let mut next_wanted = wanted.iter().copied().peekable();
     let dim = field.dim();
     let kdim = field.response_dim();
     let mut y = y0.to_vec();
@@ -64,8 +62,13 @@ pub(crate) fn run(
         stop: StopReason::ReachedEnd,
         events: Vec::new(),
     };
-    for (k, &wanted_here) in wanted.iter().enumerate().skip(1) {
-        let y_prev = y.clone();
+    let mut y_prev = y.clone();
+    for k in 1..=steps {
+        while next_wanted.peek().is_some_and(|&w| w < k) {
+            next_wanted.next();
+        }
+        let wanted_here = every || next_wanted.peek() == Some(&k);
+        y_prev.copy_from_slice(&y);
         z_prev.copy_from_slice(&z);
         gradient_descent_step(field, &mut y, h, &mut f);
         traj.stats.field_evaluations += 1;

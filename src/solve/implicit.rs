@@ -34,7 +34,8 @@ use super::{BackendFailure, BackendSettings, Control, Method, Segment, SolverSta
 use crate::error::SolveError;
 use crate::flow::VectorField;
 
-/// Smallest relative tolerance Radau5 can work at (its set-up needs rtol > 10·ε before rescaling).
+/// Smallest relative tolerance Radau5 can work at (its set-up needs rtol > 10·ε before rescaling);
+/// a tighter rtol is raised to this and recorded in the provenance.
 pub const RADAU5_MIN_RTOL: f64 = 1.7e-11;
 
 /// The tolerance to hand to Radau5 so that, after its rescaling rtol ← 0.1·rtol^(2/3), it works

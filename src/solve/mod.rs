@@ -14,6 +14,8 @@ mod discrete;
 mod explicit;
 mod implicit;
 
+pub use implicit::RADAU5_MIN_RTOL;
+
 use std::fmt;
 
 use crate::error::{InputError, SolveError, require_finite, require_positive};
@@ -34,8 +36,8 @@ pub enum Method {
     /// Variable-order BDF, implicit (differential-equations).
     Bdf,
     /// `dop853` with frequent stiffness tests, switching to `radau5` from the last accepted state
-    /// when the problem is stiff (or the explicit method runs out of steps, underflows its step
-    /// size or meets a non-finite state).
+    /// when the problem is stiff (or the explicit method underflows its step size or meets a
+    /// non-finite state).
     Auto,
     /// The discrete gradient-descent map x ← x + h f(x) with step `options.step`.
     GradientDescent,
@@ -237,6 +239,9 @@ impl SolveOptions {
                     format!("must be ≥ 2 (start and end are always recorded), got {c}"),
                 ));
             }
+            Output::Count(c) => {
+                crate::error::require_at_most(&f("output.count"), *c, crate::error::MAX_VALUES)?;
+            }
             Output::Times(ts) => {
                 if ts.is_empty() {
                     return Err(InputError::new(
@@ -290,6 +295,15 @@ impl SolveOptions {
             };
             require_positive(&f("step"), h)?;
             let n = (self.t_end - self.t_start) / h;
+            if n > self.max_steps as f64 {
+                return Err(InputError::new(
+                    f("step"),
+                    format!(
+                        "(t_end − t_start)/step = {n:.3e} steps exceeds max_steps = {}; use a larger step or raise max_steps",
+                        self.max_steps
+                    ),
+                ));
+            }
             if (n - n.round()).abs() > 1e-9 * n.max(1.0) || n.round() < 1.0 {
                 return Err(InputError::new(
                     f("step"),
@@ -824,7 +838,6 @@ fn continuous(
                         let switchable = matches!(
                             failure.error,
                             SolveError::Stiff { .. }
-                                | SolveError::MaxSteps { .. }
                                 | SolveError::StepSizeUnderflow { .. }
                                 | SolveError::NonFinite { .. }
                         );

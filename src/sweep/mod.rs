@@ -204,6 +204,26 @@ impl SweepPlan {
                 ));
             }
         }
+        let cells = axes
+            .iter()
+            .try_fold(1usize, |acc, a| acc.checked_mul(a.values.len()))
+            .filter(|c| *c <= crate::error::MAX_CELLS);
+        if cells.is_none() {
+            return Err(InputError::new(
+                "sweep.axes",
+                format!(
+                    "the grid has more than {} cells; use fewer values per axis",
+                    crate::error::MAX_CELLS
+                ),
+            ));
+        }
+        let has = |p: AxisParameter| axes.iter().any(|a| a.parameter == p);
+        if has(AxisParameter::StrengthRatio) && has(AxisParameter::Strength(0)) {
+            return Err(InputError::new(
+                "sweep.axes",
+                "\"s1\" and \"s1_over_s2\" both set s1; keep one of them",
+            ));
+        }
         if sweep.metrics.is_empty() {
             return Err(InputError::new(
                 "sweep.metrics",

@@ -204,6 +204,12 @@ pub fn sweep_figures(
         let p: SweepPlotSpec = from_value(raw.clone(), &field)?;
         let stem = p.name.clone().unwrap_or_else(|| format!("{name}_{n}"));
         let (w, h) = p.size.map(|s| (s[0], s[1])).unwrap_or((1200, 560));
+        if !(16..=16384).contains(&w) || !(16..=16384).contains(&h) || u64::from(w) * u64::from(h) > 64_000_000 {
+            return Err(InputError::new(
+                format!("{field}.size"),
+                format!("{w} × {h} pixels is outside 16…16384 per side (at most 64 Mpx); give a size like [1200, 560]"),
+            ));
+        }
         let fig = match p.kind.as_str() {
             "heatmap" => heatmap(plan, result, &p, &field, w, h)?,
             "threshold_curves" => threshold_curves(plan, result, &p, &field, w, h)?,
