@@ -314,7 +314,7 @@ fn cell_system(plan: &SweepPlan, outer: &[usize], last: &AxisValue) -> Result<Ce
         }
         _ => None,
     };
-    match (delta, kind, model.loss(), toy_labels) {
+    match (delta, kind, model.loss(), toy_labels && plan.settings.fast_toy_path) {
         (Some(delta), Some((kind, lambda)), LossModel::Exact, true) => {
             Ok(CellSystem::Toy(ToyCell {
                 s1: model.feature_strengths()[0],
@@ -529,14 +529,20 @@ impl StepObserver<2> for LevelWatch {
 struct MaxWatch {
     feature: usize,
     maxima: Vec<f64>,
+    rtol: f64,
+    atol: f64,
 }
 
 impl StepObserver<2> for MaxWatch {
     fn step(&mut self, info: &StepInfo<2>) -> Observation {
         let (p, j) = (info.problem, self.feature);
         self.maxima[p] = self.maxima[p].max(info.y0[j]).max(info.y1[j]);
-        // An interior maximum: the derivative changes sign from + to − within the step.
-        if info.f0[j] > 0.0 && info.f1[j] < 0.0 {
+        // An interior maximum: the derivative changes sign from + to − within the step, by more
+        // than the tolerance allows over the step. Near the equilibrium, where steps are long
+        // and f is noise, the interpolant is less accurate than the step ends: leave it alone.
+        let h = info.t1 - info.t0;
+        let weight = self.atol + self.rtol * info.y1[j].abs();
+        if info.f0[j] * h > weight && info.f1[j] * h < -weight {
             Observation::NeedDense
         } else {
             Observation::Continue
@@ -664,6 +670,60 @@ fn general_trajectory(
     o.max_steps = 2_000_000;
     o.level_crossings.extend(crossing);
     integrate(field.as_ref(), &vec![0.0; field.dim()], Method::Auto, &o).map_err(|e| e.to_string())
+}
+
+/// max_t z_j(t) of a trajectory recorded at every accepted step: the largest record, refined
+/// (when it is interior) by golden-section search over the two steps around it, each trial
+/// point integrated afresh from the record before them.
+fn refined_maximum(
+    plan: &SweepPlan,
+    model: &FeatureModel,
+    tr: &crate::solve::Trajectory,
+    j: usize,
+) -> Result<f64, String> {
+    let (k, best) = tr
+        .responses
+        .iter()
+        .map(|z| z[j])
+        .enumerate()
+        .fold((0, f64::NEG_INFINITY), |b, (i, v)| if v > b.1 { (i, v) } else { b });
+    if k == 0 || k + 1 >= tr.times.len() {
+        return Ok(best);
+    }
+    let field = build_flow(model, Space::Responses).map_err(|e| e.to_string())?;
+    let (t0, y0) = (tr.times[k - 1], &tr.states[k - 1]);
+    let value_at = |t: f64| -> Result<f64, String> {
+        if t <= t0 {
+            return Ok(tr.responses[k - 1][j]);
+        }
+        let mut o = SolveOptions::until(t)
+            .tolerances(plan.settings.rtol, plan.settings.atol)
+            .output(Output::Count(2));
+        o.t_start = t0;
+        let seg = integrate(field.as_ref(), y0, Method::Auto, &o).map_err(|e| e.to_string())?;
+        Ok(seg.final_responses()[j])
+    };
+    let phi = 0.5 * (5f64.sqrt() - 1.0);
+    let (mut a, mut b) = (t0, tr.times[k + 1]);
+    let mut c = b - phi * (b - a);
+    let mut d = a + phi * (b - a);
+    let (mut fc, mut fd) = (value_at(c)?, value_at(d)?);
+    while b - a > 1e-9 * b.abs().max(1.0) {
+        if fc > fd {
+            b = d;
+            d = c;
+            fd = fc;
+            c = b - phi * (b - a);
+            fc = value_at(c)?;
+        } else {
+            a = c;
+            c = d;
+            fc = fd;
+            d = a + phi * (b - a);
+            fd = value_at(d)?;
+        }
+    }
+    Ok(best.max(fc).max(fd))
 }
 
 fn default_horizon(eq: &EquilibriumData, given: Option<f64>) -> f64 {
@@ -967,6 +1027,8 @@ fn trajectory_metric(
                 let mut watch = MaxWatch {
                     feature,
                     maxima: vec![f64::NEG_INFINITY; n],
+                    rtol: plan.settings.rtol,
+                    atol: plan.settings.atol,
                 };
                 let ends = toy_trajectories(plan, &remapped, &mut watch);
                 for (pos, &(i, _, _)) in toy.iter().enumerate() {
@@ -1010,14 +1072,8 @@ fn trajectory_metric(
             }
             TrajectoryKind::Max { feature, .. } => {
                 general_trajectory(plan, model, t_end, None, true)
-                    .map(|tr| {
-                        vec![
-                            tr.responses
-                                .iter()
-                                .map(|z| z[feature])
-                                .fold(f64::NEG_INFINITY, f64::max),
-                        ]
-                    })
+                    .and_then(|tr| refined_maximum(plan, model, &tr, feature))
+                    .map(|m| vec![m])
                     .map_err(Some)
             }
         };

@@ -60,6 +60,10 @@ pub struct SolverSpec {
     /// quadratically, so this costs at most one iteration over 1e−12).
     #[serde(default)]
     pub newton_tolerance: Option<f64>,
+    /// Use the fast paths for the two-feature toy (2 × 2 Newton, lane-batched DOP853); default
+    /// true. False sends every cell through the general solvers (for cross-checks).
+    #[serde(default)]
+    pub fast_toy_path: Option<bool>,
 }
 
 /// One axis as written: a parameter name and its values.
@@ -151,6 +155,8 @@ pub struct SweepSettings {
     pub atol: f64,
     /// Newton options.
     pub equilibrium: EquilibriumOptions,
+    /// Whether toy cells take the fast paths.
+    pub fast_toy_path: bool,
 }
 
 /// A validated sweep: base model, axes, metrics, thresholds.
@@ -254,6 +260,7 @@ impl SweepPlan {
             rtol: None,
             atol: None,
             newton_tolerance: None,
+            fast_toy_path: None,
         });
         let settings = SweepSettings {
             rtol: crate::error::require_positive("sweep.solver.rtol", solver.rtol.unwrap_or(1e-8))?,
@@ -268,6 +275,7 @@ impl SweepPlan {
                 )?,
                 ..EquilibriumOptions::default()
             },
+            fast_toy_path: solver.fast_toy_path.unwrap_or(true),
         };
         Ok(Self {
             base,
