@@ -55,7 +55,9 @@ pub fn require_at_most(field: &str, value: usize, limit: usize) -> Result<usize,
     } else {
         Err(InputError::new(
             field,
-            format!("{value} is more than the {limit} this tool allows; use a smaller value (or shards for sweeps)"),
+            format!(
+                "{value} is more than the {limit} this tool allows; use a smaller value (or shards for sweeps)"
+            ),
         ))
     }
 }

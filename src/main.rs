@@ -170,22 +170,36 @@ fn check(path: &Path) -> Result<ExitCode, Error> {
     let mut parts = Vec::new();
     if spec.sweep.is_some() {
         let (plan, _) = sweep_plan(&spec)?;
-        parts.push(format!("a sweep of {} cells in {} lines", plan.cells(), plan.lines()));
+        parts.push(format!(
+            "a sweep of {} cells in {} lines",
+            plan.cells(),
+            plan.lines()
+        ));
     }
     if spec.simulation.is_some() {
         let runs = spec.expand_runs()?;
         for r in &runs {
             r.check()?;
         }
-        parts.push(format!("{} run{}", runs.len(), if runs.len() == 1 { "" } else { "s" }));
+        parts.push(format!(
+            "{} run{}",
+            runs.len(),
+            if runs.len() == 1 { "" } else { "s" }
+        ));
     }
-    if spec.equilibrium.is_some() || (spec.simulation.is_none() && spec.sweep.is_none() && spec.portrait.is_none()) {
+    if spec.equilibrium.is_some()
+        || (spec.simulation.is_none() && spec.sweep.is_none() && spec.portrait.is_none())
+    {
         let settings = spec.equilibrium_section()?;
         let models = spec.expand_models()?;
         for (_, _, m) in &models {
             settings.check_model(m)?;
         }
-        parts.push(format!("{} equilibrium model{}", models.len(), if models.len() == 1 { "" } else { "s" }));
+        parts.push(format!(
+            "{} equilibrium model{}",
+            models.len(),
+            if models.len() == 1 { "" } else { "s" }
+        ));
     }
     if spec.portrait.is_some() {
         parts.push("a portrait section".into());
@@ -854,7 +868,13 @@ fn bench_sweep(cores: usize) -> Result<starvation::bench::Timing, Error> {
 /// A `--json FILE` target must be a file path in a writable folder (checked before any work).
 fn check_json_target(p: &Path) -> Result<(), InputError> {
     if p.is_dir() {
-        return Err(InputError::new("--json", format!("{} is a folder; give a file name such as out/table.json", p.display())));
+        return Err(InputError::new(
+            "--json",
+            format!(
+                "{} is a folder; give a file name such as out/table.json",
+                p.display()
+            ),
+        ));
     }
     if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
         prepare_output_dir(dir).map_err(|e| InputError::new("--json", e.message))?;

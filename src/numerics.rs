@@ -37,12 +37,6 @@ pub fn logistic_slope(a: f64) -> f64 {
     e / ((1.0 + e) * (1.0 + e))
 }
 
-/// Binary entropy H(α) = −α log α − (1−α) log(1−α) (M9); 0 at the end points.
-pub fn binary_entropy(alpha: f64) -> f64 {
-    let term = |p: f64| if p > 0.0 { -p * p.ln() } else { 0.0 };
-    term(alpha) + term(1.0 - alpha)
-}
-
 /// The weighted RMS norm ‖e / (atol + rtol·|x|)‖ used for every tolerance in the project.
 pub fn weighted_rms(e: &[f64], x: &[f64], rtol: f64, atol: f64) -> f64 {
     debug_assert_eq!(e.len(), x.len());

@@ -1193,6 +1193,15 @@ pub struct ContinuationSpec {
     pub values: ValuesSpec,
 }
 
+/// The 0-based feature index j of a strength name "s1", "s2", … (None for anything else).
+pub fn strength_index(name: &str) -> Option<usize> {
+    name.strip_prefix('s')
+        .filter(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|d| d.parse::<usize>().ok())
+        .filter(|j| *j >= 1)
+        .map(|j| j - 1)
+}
+
 /// Parses a continuation/sweep parameter name.
 pub fn parse_parameter(
     name: &str,
@@ -1202,9 +1211,9 @@ pub fn parse_parameter(
     match name {
         "delta" => Ok(Parameter::Delta),
         "lambda" => Ok(Parameter::Lambda),
-        s if s.starts_with('s') && s[1..].parse::<usize>().is_ok_and(|j| j >= 1) => Ok(
-            Parameter::Strength(s[1..].parse::<usize>().unwrap_or(1) - 1),
-        ),
+        other if strength_index(other).is_some() => Ok(Parameter::Strength(
+            strength_index(other).unwrap_or_default(),
+        )),
         other => Err(InputError::new(
             field,
             format!("unknown parameter {other:?}; use \"s1\", \"s2\", …, \"delta\" or \"lambda\""),

@@ -12,16 +12,29 @@ fn run(args: &[&str], spec: &str) -> (i32, String, tempfile::TempDir) {
     full.insert(1, path.to_str().unwrap().to_string());
     full.push("--out".into());
     full.push(dir.path().join("out").to_str().unwrap().to_string());
-    let out = Command::new(env!("CARGO_BIN_EXE_starvation")).args(&full).output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).to_string(), dir)
+    let out = Command::new(env!("CARGO_BIN_EXE_starvation"))
+        .args(&full)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+        dir,
+    )
 }
 
 fn check(spec: &str) -> (i32, String) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("spec.json");
     std::fs::write(&path, spec).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_starvation")).args(["check", path.to_str().unwrap()]).output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).to_string())
+    let out = Command::new(env!("CARGO_BIN_EXE_starvation"))
+        .args(["check", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
 }
 
 fn assert_rejected((code, stderr): (i32, String), field: &str) {
@@ -44,13 +57,19 @@ fn huge_dimensions_are_rejected() {
     assert_rejected(check(&spec), "model.directions.parameters");
     let spec = r#"{ "name": "x", "model": { "features": { "random": { "examples": 100000000, "seed": 1, "power_law": { "largest": 2, "exponent": 1 } } } }, "simulation": { "t_end": 1 } }"#;
     assert_rejected(check(spec), "model.features.random.examples");
-    let spec = format!(r#"{{ "name": "x", "model": {{ {TOY} }}, "simulation": {{ "t_end": 1, "output": {{ "count": 10000000000 }} }} }}"#);
+    let spec = format!(
+        r#"{{ "name": "x", "model": {{ {TOY} }}, "simulation": {{ "t_end": 1, "output": {{ "count": 10000000000 }} }} }}"#
+    );
     assert_rejected(check(&spec), "simulation.output.count");
 }
 
 #[test]
 fn huge_sweeps_are_rejected() {
-    let axis = |p: &str| format!(r#"{{ "parameter": "{p}", "values": {{ "linspace": {{ "start": 0.1, "stop": 0.5, "count": 5000000 }} }} }}"#);
+    let axis = |p: &str| {
+        format!(
+            r#"{{ "parameter": "{p}", "values": {{ "linspace": {{ "start": 0.1, "stop": 0.5, "count": 5000000 }} }} }}"#
+        )
+    };
     let spec = format!(
         r#"{{ "name": "x", "model": {{ {TOY} }}, "sweep": {{ "axes": [{}, {}, {}], "metrics": ["z"] }} }}"#,
         axis("delta"),
@@ -66,9 +85,13 @@ fn huge_sweeps_are_rejected() {
 
 #[test]
 fn tiny_gradient_descent_steps_are_rejected() {
-    let spec = format!(r#"{{ "name": "x", "model": {{ {TOY} }}, "simulation": {{ "t_end": 250, "method": "gd", "step": 1e-20 }} }}"#);
+    let spec = format!(
+        r#"{{ "name": "x", "model": {{ {TOY} }}, "simulation": {{ "t_end": 250, "method": "gd", "step": 1e-20 }} }}"#
+    );
     assert_rejected(check(&spec), "simulation.step");
-    let spec = format!(r#"{{ "name": "x", "model": {{ {TOY} }}, "simulation": {{ "t_end": 1000000, "method": "gd", "step": 1e-6 }} }}"#);
+    let spec = format!(
+        r#"{{ "name": "x", "model": {{ {TOY} }}, "simulation": {{ "t_end": 1000000, "method": "gd", "step": 1e-6 }} }}"#
+    );
     let (code, stderr, dir) = run(&["run"], &spec);
     assert_rejected((code, stderr), "simulation.step");
     assert!(!dir.path().join("out").join("x.json").exists());
@@ -76,10 +99,17 @@ fn tiny_gradient_descent_steps_are_rejected() {
 
 #[test]
 fn syntax_errors_inside_multibyte_text_are_reported() {
-    for text in [r#"{"name":"\u12é4"}"#, r#"{"name":"\ud83d\udeé"}"#, "{\"name\":\"€\\ué€€€\"}"] {
+    for text in [
+        r#"{"name":"\u12é4"}"#,
+        r#"{"name":"\ud83d\udeé"}"#,
+        "{\"name\":\"€\\ué€€€\"}",
+    ] {
         let (code, stderr) = check(text);
         assert_eq!(code, 2, "{stderr}");
-        assert!(stderr.contains("name") && stderr.contains("not valid JSON"), "{stderr}");
+        assert!(
+            stderr.contains("name") && stderr.contains("not valid JSON"),
+            "{stderr}"
+        );
     }
 }
 
@@ -93,7 +123,9 @@ fn conflicting_axes_and_bad_sections_are_caught_by_check() {
         r#"{{ "name": "x", "model": {{ {TOY} }}, "sweep": {{ "axes": [ {{ "parameter": "delta", "values": [0.1, 0.2] }}, {{ "parameter": "s1", "values": [1, 2] }} ], "metrics": ["z"], "plots": [ {{ "kind": "heatmap", "metric": "z1", "x": "s1", "y": "delta", "size": [100000, 1] }} ] }} }}"#
     );
     assert_rejected(check(&spec), "sweep.plots[0].size");
-    let spec = format!(r#"{{ "name": "x", "model": {{ {TOY} }}, "equilibrium": {{ "start": [1, 2, 3] }} }}"#);
+    let spec = format!(
+        r#"{{ "name": "x", "model": {{ {TOY} }}, "equilibrium": {{ "start": [1, 2, 3] }} }}"#
+    );
     assert_rejected(check(&spec), "equilibrium.start");
     let spec = format!(
         r#"{{ "name": "x", "model": {{ {TOY} }}, "equilibrium": {{ "continuation": {{ "parameter": "s3", "values": [1, 2] }} }} }}"#

@@ -9,7 +9,9 @@ use starvation::equilibrium::toy::{ToyProblem, ToyRegulariser};
 use starvation::equilibrium::{EquilibriumOptions, find_equilibrium, sensitivities};
 use starvation::flow::{Space, build_flow};
 use starvation::model::{FeatureModel, Regulariser, SpectralDecoupling};
-use starvation::solve::batch::{BatchSettings, Dop853Tableau, NoObserver, ToyKind, ToyLanes, exp_lanes, run_batch};
+use starvation::solve::batch::{
+    BatchSettings, Dop853Tableau, NoObserver, ToyKind, ToyLanes, exp_lanes, run_batch,
+};
 use starvation::solve::{Method, Output, SolveOptions, integrate};
 use starvation::spec::parse_spec;
 use starvation::sweep::{SweepPlan, run_lines};
@@ -27,12 +29,23 @@ fn toy_newton_agrees_with_general_newton() {
                 for lambda in [1e-3, 1e-2, 1e-1] {
                     let reg = match kind {
                         ToyRegulariser::L2 => Regulariser::L2 { lambda },
-                        ToyRegulariser::Sd => Regulariser::SpectralDecoupling(SpectralDecoupling::uniform(lambda)),
+                        ToyRegulariser::Sd => {
+                            Regulariser::SpectralDecoupling(SpectralDecoupling::uniform(lambda))
+                        }
                     };
-                    let m = FeatureModel::two_feature_toy(s1, 2.0, delta).unwrap().with_regulariser(reg).unwrap();
+                    let m = FeatureModel::two_feature_toy(s1, 2.0, delta)
+                        .unwrap()
+                        .with_regulariser(reg)
+                        .unwrap();
                     let eq = find_equilibrium(&m, None, &EquilibriumOptions::default()).unwrap();
                     let mg = sensitivities(&m, &eq).unwrap().starvation_matrix;
-                    let p = ToyProblem { s1_squared: s1 * s1, s2_squared: 4.0, delta, lambda, regulariser: kind };
+                    let p = ToyProblem {
+                        s1_squared: s1 * s1,
+                        s2_squared: 4.0,
+                        delta,
+                        lambda,
+                        regulariser: kind,
+                    };
                     let sol = p.solve(p.cold_start(), 1e-12, 100);
                     assert!(sol.converged, "s1={s1} δ={delta} λ={lambda}");
                     let zs = eq.point.iter().fold(0.0f64, |m, v| m.max(v.abs()));
@@ -47,14 +60,24 @@ fn toy_newton_agrees_with_general_newton() {
                         for i in 0..2 {
                             worst[1] = worst[1].max(rel(sol.starvation[j][i], mg[(j, i)], ms));
                         }
-                        worst[2] = worst[2].max(rel(sol.eigenvalues[j], eq.eigenvalues[j].0, eq.eigenvalues[0].0.abs()));
+                        worst[2] = worst[2].max(rel(
+                            sol.eigenvalues[j],
+                            eq.eigenvalues[j].0,
+                            eq.eigenvalues[0].0.abs(),
+                        ));
                     }
                 }
             }
         }
     }
-    println!("toy vs general: z {:.2e}, M {:.2e}, eigenvalues {:.2e}", worst[0], worst[1], worst[2]);
-    assert!(worst[0] <= 1e-11 && worst[1] <= 1e-9 && worst[2] <= 1e-9, "{worst:?}");
+    println!(
+        "toy vs general: z {:.2e}, M {:.2e}, eigenvalues {:.2e}",
+        worst[0], worst[1], worst[2]
+    );
+    assert!(
+        worst[0] <= 1e-11 && worst[1] <= 1e-9 && worst[2] <= 1e-9,
+        "{worst:?}"
+    );
 }
 
 #[test]
@@ -62,7 +85,16 @@ fn vectorised_exponential_matches_the_standard_library() {
     let mut worst = 0.0f64;
     let mut x = -700.0;
     while x < 705.0 {
-        let mut lane = [x, x * 0.5, x + 0.123, -x * 0.3, x * 1e-3, x * 1e-9, x + 1e-7, x - 0.25];
+        let mut lane = [
+            x,
+            x * 0.5,
+            x + 0.123,
+            -x * 0.3,
+            x * 1e-3,
+            x * 1e-9,
+            x + 1e-7,
+            x - 0.25,
+        ];
         let expected = lane.map(f64::exp);
         exp_lanes(&mut lane);
         for (a, b) in lane.iter().zip(expected) {
@@ -81,7 +113,11 @@ fn batch_ends(problems: &[(f64, f64)], t_end: f64, rtol: f64) -> Vec<[f64; 2]> {
     run_batch(
         &mut field,
         &Dop853Tableau::new(),
-        &BatchSettings { rtol, atol: rtol * 1e-2, max_steps: 1_000_000 },
+        &BatchSettings {
+            rtol,
+            atol: rtol * 1e-2,
+            max_steps: 1_000_000,
+        },
         problems.len(),
         |p, lane, f: &mut ToyLanes<8>| {
             f.set(lane, problems[p].0, 2.0, problems[p].1, 0.01);
@@ -95,16 +131,20 @@ fn batch_ends(problems: &[(f64, f64)], t_end: f64, rtol: f64) -> Vec<[f64; 2]> {
 
 #[test]
 fn batch_kernel_agrees_with_ode_solvers_dop853() {
-    let problems: Vec<(f64, f64)> = (0..37).map(|i| (0.5 + 0.2 * i as f64, 0.65 * ((i * 7) % 37) as f64 / 36.0)).collect();
+    let problems: Vec<(f64, f64)> = (0..37)
+        .map(|i| (0.5 + 0.2 * i as f64, 0.65 * ((i * 7) % 37) as f64 / 36.0))
+        .collect();
     let ends = batch_ends(&problems, 250.0, 1e-11);
     let mut worst = 0.0f64;
     for (&(s1, delta), end) in problems.iter().zip(&ends) {
         let m = FeatureModel::two_feature_toy(s1, 2.0, delta).unwrap();
         let f = build_flow(&m, Space::Responses).unwrap();
-        let o = SolveOptions::until(250.0).tolerances(1e-12, 1e-14).output(Output::Count(2));
+        let o = SolveOptions::until(250.0)
+            .tolerances(1e-12, 1e-14)
+            .output(Output::Count(2));
         let r = integrate(f.as_ref(), &[0.0, 0.0], Method::Dop853, &o).unwrap();
-        for j in 0..2 {
-            worst = worst.max(rel(end[j], r.final_state()[j], r.final_state()[j].abs().max(1.0)));
+        for (e, r) in end.iter().zip(r.final_state()) {
+            worst = worst.max(rel(*e, *r, r.abs().max(1.0)));
         }
     }
     println!("batch kernel (rtol 1e-11) vs ode_solvers dop853 (rtol 1e-12): {worst:.2e}");
@@ -120,7 +160,11 @@ fn batch_kernel_matches_the_unregularised_closed_form() {
     run_batch(
         &mut field,
         &Dop853Tableau::new(),
-        &BatchSettings { rtol: 1e-12, atol: 1e-14, max_steps: 1_000_000 },
+        &BatchSettings {
+            rtol: 1e-12,
+            atol: 1e-14,
+            max_steps: 1_000_000,
+        },
         strengths.len(),
         |p, lane, f: &mut ToyLanes<8>| {
             f.set(lane, strengths[p], 1.0, 0.0, 0.0);
@@ -149,21 +193,36 @@ fn sweep_metrics(model_json: &str, fast: bool) -> Vec<f64> {
     .unwrap();
     let plan = SweepPlan::from_spec(&spec).unwrap();
     let r = run_lines(&plan, 0..plan.lines(), false, &|_| {});
-    r.lines.iter().flat_map(|l| l.cells.iter()).flat_map(|c| {
-        assert!(c.failure.is_none(), "{c:?}");
-        c.values.clone()
-    }).collect()
+    r.lines
+        .iter()
+        .flat_map(|l| l.cells.iter())
+        .flat_map(|c| {
+            assert!(c.failure.is_none(), "{c:?}");
+            c.values.clone()
+        })
+        .collect()
 }
 
 #[test]
 fn sweep_trajectory_metrics_agree_between_fast_and_general_paths() {
-    for reg in [r#"{ "l2": { "lambda": 0.01 } }"#, r#"{ "sd": { "lambda": 0.01 } }"#] {
-        let model = format!(r#"{{ "features": {{ "toy": {{ "s1": 1, "s2": 2, "delta": 0.3 }} }}, "regulariser": {reg} }}"#);
+    for reg in [
+        r#"{ "l2": { "lambda": 0.01 } }"#,
+        r#"{ "sd": { "lambda": 0.01 } }"#,
+    ] {
+        let model = format!(
+            r#"{{ "features": {{ "toy": {{ "s1": 1, "s2": 2, "delta": 0.3 }} }}, "regulariser": {reg} }}"#
+        );
         let toy = sweep_metrics(&model, true);
         let general = sweep_metrics(&model, false);
         assert_ne!(toy, general, "the two paths must be different computations");
-        let worst = toy.iter().zip(&general).map(|(a, b)| rel(*a, *b, b.abs().max(1e-3))).fold(0.0, f64::max);
-        println!("{reg}: fast vs general sweep metrics: {worst:.2e}\n  toy     {toy:?}\n  general {general:?}");
+        let worst = toy
+            .iter()
+            .zip(&general)
+            .map(|(a, b)| rel(*a, *b, b.abs().max(1e-3)))
+            .fold(0.0, f64::max);
+        println!(
+            "{reg}: fast vs general sweep metrics: {worst:.2e}\n  toy     {toy:?}\n  general {general:?}"
+        );
         // z*, t₀.₉, max z₁, overshoot and z(7.5): rtol 1e−11 on both sides; overshoot is a
         // difference of nearly equal numbers, measured relative to 1e−3.
         assert!(worst <= 1e-7, "{worst:e}");
@@ -175,19 +234,30 @@ fn overshoot_matches_a_densely_sampled_reference() {
     // SD, δ = 0.3, s1 = 6: z1 overshoots z1*; reference: dop853 at rtol 1e−12 sampled densely.
     let m = FeatureModel::two_feature_toy(6.0, 2.0, 0.3)
         .unwrap()
-        .with_regulariser(Regulariser::SpectralDecoupling(SpectralDecoupling::uniform(0.01)))
+        .with_regulariser(Regulariser::SpectralDecoupling(
+            SpectralDecoupling::uniform(0.01),
+        ))
         .unwrap();
     let f = build_flow(&m, Space::Responses).unwrap();
-    let o = SolveOptions::until(60.0).tolerances(1e-12, 1e-14).output(Output::Count(600_001));
+    let o = SolveOptions::until(60.0)
+        .tolerances(1e-12, 1e-14)
+        .output(Output::Count(600_001));
     let r = integrate(f.as_ref(), &[0.0, 0.0], Method::Dop853, &o).unwrap();
-    let reference = r.responses.iter().map(|z| z[0]).fold(f64::NEG_INFINITY, f64::max);
+    let reference = r
+        .responses
+        .iter()
+        .map(|z| z[0])
+        .fold(f64::NEG_INFINITY, f64::max);
     let model = r#"{ "features": { "toy": { "s1": 1, "s2": 2, "delta": 0.3 } }, "regulariser": { "sd": { "lambda": 0.01 } } }"#;
     for fast in [true, false] {
         let v = sweep_metrics(model, fast);
         // Cell 3 (s1 = 6): columns z1, z2, t0.9, max_z1, overshoot_z1, z1(7.5), z2(7.5).
         let max_z1 = v[2 * 7 + 3];
         println!("max z1 (fast path {fast}): sweep {max_z1:.12}, dense reference {reference:.12}");
-        assert!(rel(max_z1, reference, reference) <= 1e-8, "{max_z1} vs {reference}");
+        assert!(
+            rel(max_z1, reference, reference) <= 1e-8,
+            "{max_z1} vs {reference}"
+        );
         assert!(max_z1 > v[2 * 7], "an overshoot exists in this case");
     }
 }

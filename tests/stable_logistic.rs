@@ -34,13 +34,24 @@ fn flows_stay_finite_at_huge_margins() {
         let m = toy.clone().with_regulariser(reg.clone()).unwrap();
         for space in [Space::Responses, Space::Parameters] {
             let field = build_flow(&m, space).unwrap();
-            for x in [[1e300, -1e300], [-1e300, 1e300], [1e300, 1e300], [-1e150, 3e2]] {
+            for x in [
+                [1e300, -1e300],
+                [-1e300, 1e300],
+                [1e300, 1e300],
+                [-1e150, 3e2],
+            ] {
                 let mut out = [0.0; 2];
                 field.eval(&x, &mut out);
                 let mut j = DMatrix::zeros(2, 2);
                 field.jacobian(&x, &mut j);
-                assert!(out.iter().all(|v| v.is_finite()), "{reg:?} {space} at {x:?}: {out:?}");
-                assert!(j.iter().all(|v| v.is_finite()), "{reg:?} {space} at {x:?}: {j}");
+                assert!(
+                    out.iter().all(|v| v.is_finite()),
+                    "{reg:?} {space} at {x:?}: {out:?}"
+                );
+                assert!(
+                    j.iter().all(|v| v.is_finite()),
+                    "{reg:?} {space} at {x:?}: {j}"
+                );
             }
         }
     }

@@ -94,7 +94,30 @@ impl Quantity {
         let k = tr.responses.first().map(Vec::len).unwrap_or(0);
         match self {
             Quantity::Time => Ok(tr.times.clone()),
-            Quantity::Step => Ok((0..tr.times.len()).map(|i| i as f64).collect()),
+            Quantity::Step => {
+                // Step k of the discrete map: t = t_start + k·h, h = (t_last − t_start)/steps.
+                if tr.method != crate::solve::Method::GradientDescent {
+                    return Err(InputError::new(
+                        field,
+                        format!(
+                            "\"step\" counts steps of the gd map, but run {label:?} is a continuous run; plot \"t\" instead"
+                        ),
+                    ));
+                }
+                let (t0, t1) = (tr.times[0], tr.final_time());
+                let steps = tr.stats.accepted_steps as f64;
+                Ok(tr
+                    .times
+                    .iter()
+                    .map(|t| {
+                        if t1 > t0 {
+                            ((t - t0) / (t1 - t0) * steps).round()
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect())
+            }
             Quantity::ResponseNorm => Ok(tr.responses.iter().map(|z| norm(z)).collect()),
             Quantity::Response { j, abs } => {
                 if j >= k {

@@ -314,7 +314,12 @@ fn cell_system(plan: &SweepPlan, outer: &[usize], last: &AxisValue) -> Result<Ce
         }
         _ => None,
     };
-    match (delta, kind, model.loss(), toy_labels && plan.settings.fast_toy_path) {
+    match (
+        delta,
+        kind,
+        model.loss(),
+        toy_labels && plan.settings.fast_toy_path,
+    ) {
         (Some(delta), Some((kind, lambda)), LossModel::Exact, true) => {
             Ok(CellSystem::Toy(ToyCell {
                 s1: model.feature_strengths()[0],
@@ -602,7 +607,6 @@ fn toy_trajectories<O: StepObserver<2>>(
         if idx.is_empty() {
             continue;
         }
-        let rate = cells[idx[0]].1.rate;
         let mut field = ToyLanes::<LANES>::new(kind, 1.0);
         struct Remap<'a, O> {
             idx: &'a [usize],
@@ -628,7 +632,6 @@ fn toy_trajectories<O: StepObserver<2>>(
             idx: &idx,
             inner: observer,
         };
-        let _ = rate;
         run_batch(
             &mut field,
             &tableau,
@@ -681,12 +684,15 @@ fn refined_maximum(
     tr: &crate::solve::Trajectory,
     j: usize,
 ) -> Result<f64, String> {
-    let (k, best) = tr
-        .responses
-        .iter()
-        .map(|z| z[j])
-        .enumerate()
-        .fold((0, f64::NEG_INFINITY), |b, (i, v)| if v > b.1 { (i, v) } else { b });
+    let (k, best) =
+        tr.responses
+            .iter()
+            .map(|z| z[j])
+            .enumerate()
+            .fold(
+                (0, f64::NEG_INFINITY),
+                |b, (i, v)| if v > b.1 { (i, v) } else { b },
+            );
     if k == 0 || k + 1 >= tr.times.len() {
         return Ok(best);
     }
@@ -741,7 +747,7 @@ pub fn evaluate_line(plan: &SweepPlan, line: usize) -> LineResult {
     let outer = plan.line_indices(line);
     let last_axis = plan.axes.last().expect("axes checked non-empty");
     let n = last_axis.values.len();
-    let cells = evaluate_cells(plan, &outer, &last_axis.values);
+    let cells = evaluate_cells(plan, &outer, &last_axis.values, &plan.metrics);
     let thresholds = plan
         .thresholds
         .iter()
@@ -755,17 +761,19 @@ pub fn evaluate_line(plan: &SweepPlan, line: usize) -> LineResult {
     }
 }
 
-/// Evaluates the cells of one line at the given last-axis values (warm-started in order).
+/// Evaluates `metrics` (their columns, in order) in the cells of one line at the given
+/// last-axis values (warm-started in order).
 pub(super) fn evaluate_cells(
     plan: &SweepPlan,
     outer: &[usize],
     values: &[AxisValue],
+    metrics: &[Metric],
 ) -> Vec<CellOutcome> {
     let k = plan.base.features();
-    let width = plan.columns.len();
-    let need_eq = plan.metrics.iter().any(|m| m.needs_equilibrium());
-    let need_matrix = plan.metrics.contains(&Metric::StarvationMatrix);
-    let need_uncoupled = plan.metrics.contains(&Metric::StarvationRatio);
+    let width = metric_columns(metrics, k).len();
+    let need_eq = metrics.iter().any(|m| m.needs_equilibrium());
+    let need_matrix = metrics.contains(&Metric::StarvationMatrix);
+    let need_uncoupled = metrics.contains(&Metric::StarvationRatio);
     let mut outcomes: Vec<CellOutcome> = Vec::with_capacity(values.len());
     let mut systems: Vec<Option<CellSystem>> = Vec::with_capacity(values.len());
     let mut equilibria: Vec<Option<EquilibriumData>> = Vec::with_capacity(values.len());
@@ -810,7 +818,7 @@ pub(super) fn evaluate_cells(
     }
     // Fill the metric columns.
     let mut col = 0;
-    for metric in &plan.metrics {
+    for metric in metrics {
         match *metric {
             Metric::Z => {
                 for (o, e) in outcomes.iter_mut().zip(&equilibria) {

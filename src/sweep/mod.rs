@@ -251,6 +251,8 @@ impl SweepPlan {
             thresholds.push(threshold::Threshold::from_spec(
                 t,
                 &columns,
+                &metrics,
+                base.features(),
                 axes.last().expect("axes checked non-empty"),
                 &last,
                 &format!("sweep.thresholds[{i}]"),
@@ -325,8 +327,8 @@ fn parse_axis(a: &AxisSpec, base: &FeatureModel, field: &str) -> Result<Axis, In
         "regulariser" => AxisParameter::Regulariser,
         "loss" => AxisParameter::Loss,
         "s1_over_s2" => AxisParameter::StrengthRatio,
-        s if s.starts_with('s') && s[1..].parse::<usize>().is_ok_and(|j| j >= 1) => {
-            AxisParameter::Strength(s[1..].parse::<usize>().unwrap_or(1) - 1)
+        s if crate::spec::strength_index(s).is_some() => {
+            AxisParameter::Strength(crate::spec::strength_index(s).unwrap_or_default())
         }
         other => {
             return Err(InputError::new(

@@ -83,7 +83,7 @@ pub fn symbol(name: &str) -> String {
         "s1_over_s2" => "s₁/s₂".into(),
         "regulariser" => "regulariser".into(),
         "loss" => "loss model".into(),
-        s if s.starts_with('s') && s[1..].parse::<usize>().is_ok() => {
+        s if crate::spec::strength_index(s).is_some() => {
             let sub: String = s[1..]
                 .chars()
                 .map(|c| char::from_u32(0x2080 + c.to_digit(10).unwrap_or(0)).unwrap_or(c))
@@ -204,10 +204,15 @@ pub fn sweep_figures(
         let p: SweepPlotSpec = from_value(raw.clone(), &field)?;
         let stem = p.name.clone().unwrap_or_else(|| format!("{name}_{n}"));
         let (w, h) = p.size.map(|s| (s[0], s[1])).unwrap_or((1200, 560));
-        if !(16..=16384).contains(&w) || !(16..=16384).contains(&h) || u64::from(w) * u64::from(h) > 64_000_000 {
+        if !(16..=16384).contains(&w)
+            || !(16..=16384).contains(&h)
+            || u64::from(w) * u64::from(h) > 64_000_000
+        {
             return Err(InputError::new(
                 format!("{field}.size"),
-                format!("{w} × {h} pixels is outside 16…16384 per side (at most 64 Mpx); give a size like [1200, 560]"),
+                format!(
+                    "{w} × {h} pixels is outside 16…16384 per side (at most 64 Mpx); give a size like [1200, 560]"
+                ),
             ));
         }
         let fig = match p.kind.as_str() {
@@ -342,10 +347,20 @@ fn heatmap(
             }
         }
         for (k, o) in p.overlays.iter().enumerate() {
-            let mut s = overlay_curve(o, &ys, &format!("{field}.overlays[{k}]"))?;
-            if plan.axes[ya].name == "delta" {
+            let f = format!("{field}.overlays[{k}]");
+            // The closed form is a curve over δ: draw it against whichever axis is δ.
+            let s = if plan.axes[xa].parameter == super::AxisParameter::Delta {
+                overlay_curve(o, &xs, &f)?
+            } else if plan.axes[ya].parameter == super::AxisParameter::Delta {
+                let mut s = overlay_curve(o, &ys, &f)?;
                 s.points = s.points.iter().map(|&(d, r)| (r, d)).collect();
-            }
+                s
+            } else {
+                return Err(InputError::new(
+                    f,
+                    "closed-form overlays are curves over δ; put \"delta\" on x or y",
+                ));
+            };
             curves.push(s);
         }
         let title = match facet {
@@ -466,7 +481,14 @@ fn threshold_curves(
     }
     let xs: Vec<f64> = plan.axes[xa].values.iter().map(AxisValue::number).collect();
     for (k, o) in p.overlays.iter().enumerate() {
-        series.push(overlay_curve(o, &xs, &format!("{field}.overlays[{k}]"))?);
+        let f = format!("{field}.overlays[{k}]");
+        if plan.axes[xa].parameter != super::AxisParameter::Delta {
+            return Err(InputError::new(
+                f,
+                "closed-form overlays are curves over δ; put \"delta\" on x",
+            ));
+        }
+        series.push(overlay_curve(o, &xs, &f)?);
     }
     Ok(Figure {
         title: p.title.clone().unwrap_or_default(),

@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use super::cell::evaluate_cells;
+use super::cell::{Metric, evaluate_cells, metric_columns};
 use super::{Axis, AxisValue, CellOutcome, SweepPlan};
 use crate::error::InputError;
 use crate::numerics::brent_root;
@@ -35,6 +35,9 @@ pub struct ThresholdSpec {
 pub struct Threshold {
     /// Metric column index.
     pub column: usize,
+    /// The metric that produces the column, and the column's offset within its columns
+    /// (refinement evaluates only this metric).
+    pub source: (Metric, usize),
     /// Metric column name.
     pub metric: String,
     /// Level.
@@ -52,6 +55,8 @@ impl Threshold {
     pub fn from_spec(
         t: &ThresholdSpec,
         columns: &[String],
+        metrics: &[Metric],
+        features: usize,
         last: &Axis,
         last_name: &str,
         field: &str,
@@ -95,9 +100,26 @@ impl Threshold {
             Some(p) => crate::error::require_positive(&format!("{field}.precision"), p)?,
             None => 1e-10 * span,
         };
+        let mut offset = column;
+        let mut source = None;
+        for m in metrics {
+            let width = metric_columns(std::slice::from_ref(m), features).len();
+            if offset < width {
+                source = Some((*m, offset));
+                break;
+            }
+            offset -= width;
+        }
+        let source = source.ok_or_else(|| {
+            InputError::new(
+                format!("{field}.metric"),
+                "internal: no metric produces this column",
+            )
+        })?;
         let criterion = format!("{} = {} along {last_name}", t.metric, t.level);
         Ok(Self {
             column,
+            source,
             metric: t.metric.clone(),
             level: t.level,
             precision,
@@ -211,10 +233,11 @@ pub(super) fn locate(
     }
     let mut failed = false;
     let g = |x: f64| -> f64 {
-        let c = evaluate_cells(plan, outer, &[AxisValue::Number(x)]);
+        let (metric, offset) = t.source;
+        let c = evaluate_cells(plan, outer, &[AxisValue::Number(x)], &[metric]);
         match c.first() {
-            Some(c) if c.failure.is_none() && c.values[t.column].is_finite() => {
-                c.values[t.column] - t.level
+            Some(c) if c.failure.is_none() && c.values[offset].is_finite() => {
+                c.values[offset] - t.level
             }
             _ => f64::NAN,
         }
