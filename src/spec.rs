@@ -822,6 +822,17 @@ pub enum OutputSpec {
     Steps,
 }
 
+impl OutputSpec {
+    /// The solver's output times; errors name `field`.
+    pub fn to_output(&self, field: &str) -> Result<Output, InputError> {
+        Ok(match self {
+            OutputSpec::Count(c) => Output::Count(*c),
+            OutputSpec::Times(t) => Output::Times(t.values(&format!("{field}.times"))?),
+            OutputSpec::Steps => Output::Steps,
+        })
+    }
+}
+
 /// Events section.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -925,14 +936,9 @@ impl SimulationSpec {
         o.initial_step = self.initial_step;
         o.max_step = self.max_step;
         o.step = self.step;
-        o.output = match self.output {
+        o.output = match &self.output {
             None => Output::default(),
-            Some(OutputSpec::Count(c)) => Output::Count(c),
-            Some(OutputSpec::Times(t)) => Output::Times(match t {
-                ValuesSpec::List(v) => v,
-                range => range.values("simulation.output.times")?,
-            }),
-            Some(OutputSpec::Steps) => Output::Steps,
+            Some(out) => out.to_output("simulation.output")?,
         };
         if let Some(ev) = self.events {
             if let Some(ss) = ev.steady_state {

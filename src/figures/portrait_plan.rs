@@ -12,7 +12,7 @@ use crate::flow::Space;
 use crate::model::FeatureModel;
 use crate::portrait::{Fixed, PortraitSettings, StreamlineOptions, TrajectorySettings};
 use crate::solve::{Output, SolveOptions};
-use crate::spec::{OutputSpec, Spec, from_value, merge, parse_method, parse_space};
+use crate::spec::{Spec, from_value, merge, parse_method, parse_space};
 
 /// The checked `portrait` section: stem, layout and a plan per panel.
 pub(super) struct PortraitPlan {
@@ -246,9 +246,8 @@ fn trajectory_settings(
     o.max_step = t.max_step;
     o.step = t.step;
     o.output = match &t.output {
-        None | Some(OutputSpec::Steps) => Output::Steps,
-        Some(OutputSpec::Count(c)) => Output::Count(*c),
-        Some(OutputSpec::Times(ts)) => Output::Times(ts.values(&format!("{tf}.output.times"))?),
+        None => Output::Steps,
+        Some(out) => out.to_output(&format!("{tf}.output"))?,
     };
     o.validate(method, model.features()).map_err(|e| {
         InputError::new(
