@@ -1,7 +1,7 @@
-//! The standard benchmark of shared/design.md, measured in-process: the two-feature L2 flow M7
+//! The standard benchmark of docs/architecture.md, measured in-process: the two-feature L2 flow M7
 //! with U(δ) of M17, s₂ = 2, λ = 0.01, η = 1, on the grid s₁ ∈ [0.5, 8] × δ ∈ [0, 0.65].
 //! Timings are reported per point, single- and multi-threaded, next to the peers' figures when a
-//! peer file (the JSON printed by shared/bench/run-peers.sh) is given.
+//! peer file (the JSON printed by bench/peers/run.sh) is given.
 
 use std::time::Instant;
 
@@ -120,7 +120,7 @@ pub fn equilibria(grid: Grid, threads: usize) -> Timing {
     }
 }
 
-/// Peer figures read from the JSON of shared/bench/run-peers.sh.
+/// Peer figures read from the JSON of bench/peers/run.sh.
 #[derive(Debug, Clone, Default)]
 pub struct Peers {
     /// The whole file.

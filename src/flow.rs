@@ -1,6 +1,6 @@
 //! Vector fields of the gradient flow in three spaces, each with its analytic Jacobian:
 //! responses z (M7, M8, and the unregularised flow), parameters θ (M5, M6) and the dual α
-//! (M10, M11); plus the discrete gradient-descent map (model.md §1, §6).
+//! (M10, M11); plus the discrete gradient-descent map (docs/theory.md §1, §6).
 //!
 //! Every field is autonomous and is evaluated by one allocation-free call
 //! [`VectorField::eval`]; scratch space lives inside the field, so a field is used by one thread
@@ -57,7 +57,7 @@ pub trait VectorField {
     fn responses(&self, state: &[f64], out: &mut [f64]);
     /// The space of the state.
     fn space(&self) -> Space;
-    /// Map a state back into the domain after a discrete step (clipping of α, model.md §6).
+    /// Map a state back into the domain after a discrete step (clipping of α, docs/theory.md §6).
     fn project(&self, _state: &mut [f64]) {}
     /// The default initial state: zeros (z, θ) or α = 1e−8 (the paper's dual start).
     fn default_initial_state(&self) -> Vec<f64> {
@@ -313,7 +313,7 @@ impl VectorField for ParameterFlow {
     }
 }
 
-/// Smallest α kept by the discrete dual map's clipping (model.md §6).
+/// Smallest α kept by the discrete dual map's clipping (docs/theory.md §6).
 pub const DUAL_CLIP_LOW: f64 = f64::MIN_POSITIVE;
 /// Largest α kept by the discrete dual map's clipping: the largest double below 1.
 pub const DUAL_CLIP_HIGH: f64 = 1.0 - f64::EPSILON / 2.0;

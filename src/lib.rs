@@ -3,7 +3,7 @@
 //! Integrates the gradient-flow equations of Pezeshki et al., "Gradient Starvation: A Learning
 //! Proclivity in Neural Networks" (NeurIPS 2021), finds and classifies their equilibria, draws
 //! phase portraits and sweeps parameter grids to locate starvation thresholds. Equation tags
-//! (M1 … M19) refer to `shared/model.md`.
+//! (M1 … M19) refer to `docs/theory.md`.
 //!
 //! ## A guided tour, in the order data flows
 //!
@@ -32,7 +32,7 @@
 //!    built from spec sections.
 //! 9. **[`result`]** and **[`plot`]**: JSON/CSV documents (a `data` block and a `provenance`
 //!    block) and the renderer (PNG and SVG, embedded font).
-//! 10. **[`bench`]**: the standard benchmark of `shared/design.md`.
+//! 10. **[`bench`]**: the standard benchmark of `docs/architecture.md`.
 //!
 //! ## Example
 //!

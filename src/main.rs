@@ -86,7 +86,7 @@ enum Command {
         #[arg(long, default_value = "out")]
         out: PathBuf,
     },
-    /// The standard benchmark of shared/design.md (trajectories and equilibria on the s₁ × δ
+    /// The standard benchmark of docs/architecture.md (trajectories and equilibria on the s₁ × δ
     /// grid), single- and multi-threaded, with ratios to the peers' figures if given.
     Bench {
         /// Which part: "trajectories", "equilibria", "sweep" (simulations/bench_sweep.json, 2^20
@@ -96,7 +96,7 @@ enum Command {
         /// Points per grid axis (the grid has side² points; 1024 is the standard 2^20).
         #[arg(long, default_value_t = 1024)]
         side: usize,
-        /// JSON printed by ../shared/bench/run-peers.sh on this machine.
+        /// JSON printed by bench/peers/run.sh on this machine.
         #[arg(long)]
         peers: Option<PathBuf>,
         /// Also write the results as JSON to this file.

@@ -1,4 +1,4 @@
-//! The paper's quantities (model.md §1–§2): feature strengths s, coupling U, labels y, feature
+//! The paper's quantities (docs/theory.md §1–§2): feature strengths s, coupling U, labels y, feature
 //! directions V, the regulariser, the loss model and the rate η, validated once when built.
 //!
 //! Four constructors: the two-feature toy U(δ) (M17), an explicit U and s, the SVD of a
@@ -94,7 +94,7 @@ impl Regulariser {
     }
 }
 
-/// Which per-example loss the flows use (model.md §3.4).
+/// Which per-example loss the flows use (docs/theory.md §3.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LossModel {
     /// Cross-entropy as is: gradient weight σ(−a).
@@ -595,7 +595,7 @@ impl FeatureModel {
     }
 
     /// The same model with feature directions V (m × k, orthonormal columns) replaced by a
-    /// seeded random one in m ≥ k parameters. V does not affect z (model.md §6).
+    /// seeded random one in m ≥ k parameters. V does not affect z (docs/theory.md §6).
     pub fn with_random_directions(
         mut self,
         parameters: usize,

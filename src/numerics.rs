@@ -30,7 +30,7 @@ pub fn softplus(x: f64) -> f64 {
     -log_logistic(-x)
 }
 
-/// κ(a) = σ(a) σ(−a), the logistic's derivative (model.md §4.2), stable for every finite a.
+/// κ(a) = σ(a) σ(−a), the logistic's derivative (docs/theory.md §4.2), stable for every finite a.
 #[inline]
 pub fn logistic_slope(a: f64) -> f64 {
     let e = (-a.abs()).exp();

@@ -1,4 +1,4 @@
-//! Every claim of the paper and of model.md §5 as a named numerical check.
+//! Every claim of the paper and of docs/theory.md §5 as a named numerical check.
 //!
 //! Each check compares the simulator against a reference computed another way (a long
 //! integration of the flow, finite differences, a closed form, an independent root or QP
@@ -33,7 +33,7 @@ pub struct CheckResult {
     pub name: &'static str,
     /// The claim in words.
     pub claim: String,
-    /// Where the claim comes from (model.md tag or theorem).
+    /// Where the claim comes from (docs/theory.md tag or theorem).
     pub source: &'static str,
     /// What was measured, with numbers (or the error that made the check fail).
     pub measured: String,
@@ -293,7 +293,7 @@ pub fn equilibrium_matches_long_integration(quick: bool) -> CheckResult {
             id: 1,
             name: "equilibrium_matches_long_integration",
             claim: "Every regularised flow (and the unregularised quadratic model) has exactly one equilibrium and it attracts every trajectory: the Newton fixed point equals the end state of a long integration from z = 0",
-            source: "model.md M12, M13 / §4.1",
+            source: "docs/theory.md M12, M13 / §4.1",
             tolerance: "max_j |z_j(T) − z_j*| ≤ 1e−8 · max_j |z_j*| (T from the derived convergence bound, transient ≤ 1e−12)",
         },
         || {
@@ -431,7 +431,7 @@ pub fn starvation_matrix_matches_finite_differences(quick: bool) -> CheckResult 
             id: 2,
             name: "starvation_matrix_matches_finite_differences",
             claim: "M_ji = ∂z_j*/∂(s_i²) from the implicit-function theorem (M16; M = 0 for SD) agrees with finite differences of the equilibrium",
-            source: "model.md M16 / §4.3",
+            source: "docs/theory.md M16 / §4.3",
             tolerance: "max|M − FD| ≤ 1e−6 · max|M| (L2); max_ji |M_ji − FD_ji| · s_i²/max|z*| ≤ 1e−6 where M = 0 (SD, quadratic without regulariser); FD central, h = 1e−4 relative in s_i²",
         },
         || {
@@ -725,7 +725,7 @@ pub fn theorem2_spectral_decoupling(quick: bool) -> CheckResult {
 // ---------------------------------------------------------------------------------------------
 // 5. Sign law and mutual starvation
 
-/// Check 5 (model.md §5): in the M17 toy (s₂ = 2, L2) sign M₂₁ = −sign(δ)·sign(s₁ − s₂) over a
+/// Check 5 (docs/theory.md §5): in the M17 toy (s₂ = 2, L2) sign M₂₁ = −sign(δ)·sign(s₁ − s₂) over a
 /// grid of 0 < |δ| < 1/√2 (both signs) and s₁ on both sides of s₂; whenever M₂₁ < 0 also
 /// M₁₂ < 0 (mutual starvation); and M₂₁ = M₁₂ = 0 at s₁ = s₂ for random 2 × 2 orthogonal U
 /// (rotations and reflections).
@@ -741,7 +741,7 @@ pub fn sign_law_and_mutual_starvation(quick: bool) -> CheckResult {
             id: 5,
             name: "sign_law_and_mutual_starvation",
             claim: "sign dz₂*/d(s₁²) = −sign(δ)·sign(s₁ − s₂) for 0 < |δ| < 1/√2; it vanishes at s₁ = s₂ for every orthogonal U; starvation is mutual (M₂₁ < 0 ⇒ M₁₂ < 0)",
-            source: "model.md §5 (further facts: sign law, mutual starvation)",
+            source: "docs/theory.md §5 (further facts: sign law, mutual starvation)",
             tolerance: "no sign violation on the grid; |M₂₁|, |M₁₂| ≤ 1e−12 · max|M| at s₁ = s₂",
         },
         || {
@@ -847,7 +847,7 @@ pub fn sign_law_and_mutual_starvation(quick: bool) -> CheckResult {
 // ---------------------------------------------------------------------------------------------
 // 6. Critical coupling
 
-/// Check 6 (model.md §5, M17): at δ = 1/√2, (Uᵀ1)₂ = c − δ = 0 and z₂* = 0; for δ > 1/√2,
+/// Check 6 (docs/theory.md §5, M17): at δ = 1/√2, (Uᵀ1)₂ = c − δ = 0 and z₂* = 0; for δ > 1/√2,
 /// z₂* < 0 and |z₂*| decreases as s₁ grows past s₂ (the Theorem-1 regime s₁ > s₂), checked by
 /// the sign of d|z₂*|/d(s₁²) = sign(z₂*)·M₂₁ and by comparing equilibria at increasing s₁.
 ///
@@ -863,7 +863,7 @@ pub fn critical_coupling(quick: bool) -> CheckResult {
             id: 6,
             name: "critical_coupling",
             claim: "At δ = 1/√2, (Uᵀ1)₂ = 0 and z₂* = 0; beyond it z₂* < 0 and |z₂*| still shrinks as s₁ grows (s₁ > s₂)",
-            source: "model.md §5 (critical coupling), M17",
+            source: "docs/theory.md §5 (critical coupling), M17",
             tolerance: "|(Uᵀ1)₂| ≤ 4ε, |z₂*| ≤ 1e−12·|z₁*| at δ = 1/√2; for δ > 1/√2, s₁ > s₂: z₂* < 0, sign(z₂*)·M₂₁ < 0 and |z₂*| strictly decreasing along increasing s₁",
         },
         || {
@@ -997,7 +997,7 @@ pub fn quadratic_model_has_no_starvation(quick: bool) -> CheckResult {
             id: 7,
             name: "quadratic_model_has_no_starvation",
             claim: "Under the quadratic loss model the flow is linear and decoupled: the starvation matrix is diagonal (no starvation); starvation is a saturation effect of the cross-entropy",
-            source: "model.md §3.4 (quadratic loss model) / §5",
+            source: "docs/theory.md §3.4 (quadratic loss model) / §5",
             tolerance: "quadratic: max|off-diag| ≤ 1e−12 · max|diag|, diag vs closed form ≤ 1e−10 rel.; exact loss: max|off-diag|/max|diag| ≥ 1e−3",
         },
         || {
@@ -1071,7 +1071,7 @@ pub fn lambert_w_law(quick: bool) -> CheckResult {
             id: 8,
             name: "lambert_w_law",
             claim: "Exponential-tail model, U = I, L2: z_j* = W(s_j²/λ) exactly; W(s²/λ) is the large-s²/λ limit of the exact cross-entropy equilibrium",
-            source: "model.md §3.4 (exponential tail, Lambert W)",
+            source: "docs/theory.md §3.4 (exponential tail, Lambert W)",
             tolerance: "exponential tail vs W: rel. 1e−12 for s²/λ ∈ [1e−1, 1e8]; exact-loss relative error strictly decreasing in s²/λ",
         },
         || {
@@ -1155,7 +1155,7 @@ pub fn max_margin_limit(quick: bool) -> CheckResult {
             id: 9,
             name: "max_margin_limit",
             claim: "λ → 0 with L2: z*/‖z*‖ tends to the max-margin direction (min Σ z_j²/s_j² s.t. Uz ≥ 1); in the M17 toy example 1 leaves the support set at s₁²/s₂² = c(c+δ)/(δ(c−δ)) (6.46 at δ = 0.5)",
-            source: "model.md §5 (max-margin limit, support switch)",
+            source: "docs/theory.md §5 (max-margin limit, support switch)",
             tolerance: "angle strictly decreasing over λ = 1e−2 … 1e−10 and, at λ = 1e−10, ≤ 0.05 rad and ≤ ⅓ of the angle to the nearest other support set's direction; switch ratio within 1% of the closed form, with the active set changing across it",
         },
         || {
@@ -1342,7 +1342,7 @@ pub fn jacobian_spectrum(quick: bool) -> CheckResult {
             id: 10,
             name: "jacobian_spectrum",
             claim: "The linearisations M14 (L2) and M15 (SD) have real negative eigenvalues; the L2 spectrum is bounded above by −ηλ",
-            source: "model.md M14, M15 / §4.2",
+            source: "docs/theory.md M14, M15 / §4.2",
             tolerance: "|im| ≤ 1e−10·|re|; L2: max re ≤ −ηλ + r; SD: max re ≤ −ηλ_min s_min² + r < 0; J and eigenvalues vs symmetric reference within r = 100ε(s_max/s_min)‖J‖_F",
         },
         || {

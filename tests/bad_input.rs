@@ -1,4 +1,4 @@
-//! Reliability contract (shared/design.md): "Bad input … gets a clear one-line error naming the
+//! Reliability contract (docs/architecture.md): "Bad input … gets a clear one-line error naming the
 //! field and the fix, exit status 2, and no panic", and "No partial outputs". Each malformed spec
 //! below is run through the `starvation` binary; the test checks the exit status, that stderr is
 //! one line naming the field, and that nothing was written.

@@ -1,4 +1,4 @@
-//! Closed-form solutions the flows must reproduce (model.md §3.4 and §5):
+//! Closed-form solutions the flows must reproduce (docs/theory.md §3.4 and §5):
 //!
 //! - "λ = 0, U = I: dz/dt = η s² σ(−z), z(0) = 0 has the closed form z(t) = 1 + τ − W(e^{1+τ}),
 //!   τ = η s² t (asymptotically log τ)." Matched to 1e−9 over t ∈ [0, 1e4].

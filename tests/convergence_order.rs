@@ -2,7 +2,7 @@
 //! step = h, tolerances so loose that no step is rejected) the global error at t = T behaves like
 //! C hᵖ; the slope of log(error) against log(h), fitted by least squares, must lie within ±0.3 of
 //! p (5 for dopri5, 8 for dop853). Reference: the closed form z(t) = 1 + τ − W(e^{1+τ}) of the
-//! unregularised uncoupled flow (model.md §5), s = 1, T = 10. The step sizes are chosen in the
+//! unregularised uncoupled flow (docs/theory.md §5), s = 1, T = 10. The step sizes are chosen in the
 //! asymptotic range (errors between ~1e−9 and ~1e−13): larger steps show the next term of the
 //! error expansion (local slopes near 5.8 and 8.3), smaller ones reach rounding.
 

@@ -1,4 +1,4 @@
-//! Claim (model.md §5): "At δ = 1/√2, (Uᵀ1)_2 = 0; beyond it z_2* < 0 and |z_2*| still shrinks
+//! Claim (docs/theory.md §5): "At δ = 1/√2, (Uᵀ1)_2 = 0; beyond it z_2* < 0 and |z_2*| still shrinks
 //! as s_1 grows." Checked with M17's U(δ): (Uᵀ1)₂ and z₂* vanish to rounding at δ = 1/√2; for
 //! δ > 1/√2 and s₁ > s₂ (the Theorem-1 regime) z₂* < 0 with d|z₂*|/d(s₁²) < 0, both from the
 //! starvation matrix and by comparing equilibria at increasing s₁.

@@ -1,4 +1,4 @@
-//! Claim (model.md §3.3): "Dual and primal trajectories differ; their fixed points coincide."
+//! Claim (docs/theory.md §3.3): "Dual and primal trajectories differ; their fixed points coincide."
 //! The dual flow (M10 for L2, M11 for SD), started at the paper's α₀ = 1e−8 and integrated with
 //! the implicit method (its log barrier makes it stiff), ends at the same responses z as the
 //! primal z-flow (M7/M8), to 1e−7. Both are integrated at rtol 1e−11 far past their slowest

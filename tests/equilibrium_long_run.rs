@@ -1,4 +1,4 @@
-//! Claim (model.md §4.1, M12/M13): "both strictly convex for λ > 0, so each has exactly one
+//! Claim (docs/theory.md §4.1, M12/M13): "both strictly convex for λ > 0, so each has exactly one
 //! equilibrium and it attracts every trajectory." The Newton equilibrium must equal the end
 //! state of a long integration from z = 0 (L2, uniform SD, per-class SD with targets, and the
 //! unregularised quadratic loss model) to 1e−8 relative; the horizon comes from the strong

@@ -153,7 +153,7 @@ fn batch_kernel_agrees_with_ode_solvers_dop853() {
 
 #[test]
 fn batch_kernel_matches_the_unregularised_closed_form() {
-    // λ = 0, δ = 0: z_j(t) = 1 + τ − W(e^{1+τ}) = ln ω(1 + s_j² t) (model.md §5).
+    // λ = 0, δ = 0: z_j(t) = 1 + τ − W(e^{1+τ}) = ln ω(1 + s_j² t) (docs/theory.md §5).
     let mut field = ToyLanes::<8>::new(ToyKind::L2, 1.0);
     let strengths = [0.5, 1.0, 3.0, 6.0, 0.7, 2.2, 4.0, 8.0, 1.3];
     let mut out = vec![[f64::NAN; 2]; strengths.len()];

@@ -1,4 +1,4 @@
-//! Claims of the paper's Figure 6 (shared/model.md §6), on the data of
+//! Claims of the paper's Figure 6 (docs/theory.md §6), on the data of
 //! simulations/fig06_toy_dynamics.json run through the library at full resolution:
 //! "the primal L2 end points decrease in z₂ as s₁ grows; the primal SD end points agree with the
 //! SD equilibrium; dual and primal L2 end near the same point" — and the figure's data file

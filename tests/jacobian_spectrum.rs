@@ -1,4 +1,4 @@
-//! Claim (model.md §4.2, M14/M15): "Both have real negative eigenvalues (similar to symmetric
+//! Claim (docs/theory.md §4.2, M14/M15): "Both have real negative eigenvalues (similar to symmetric
 //! negative-definite matrices). The L2 spectrum is bounded above by −ηλ"; and §5
 //! "Linearisation: eigenvalues of M14/M15 real, ≤ −ηλ for L2." Checked on random models of
 //! sizes 2 … 12 with η ∈ {0.7, 2.5} under L2, uniform SD and per-class SD, against the

@@ -1,4 +1,4 @@
-//! Claim (model.md §4.2, M14/M15, and the θ and α flows of §3): the analytic Jacobian of every
+//! Claim (docs/theory.md §4.2, M14/M15, and the θ and α flows of §3): the analytic Jacobian of every
 //! flow equals the derivative of its vector field. Checked against central finite differences on
 //! random models and random states (property test) for every regulariser and loss model.
 //!

@@ -1,4 +1,4 @@
-//! Claim (model.md §3.4): "exponential tail: log(1+e^{−a}) ≈ e^{−a} … Uncoupled (U = I) L2 fixed
+//! Claim (docs/theory.md §3.4): "exponential tail: log(1+e^{−a}) ≈ e^{−a} … Uncoupled (U = I) L2 fixed
 //! point: z_j* = W(s_j²/λ) (Lambert W, principal branch)." Checked to 1e−12 relative over
 //! s²/λ ∈ [1e−1, 1e8]; W(s²/λ) approaches the exact cross-entropy equilibrium with a relative
 //! error that decreases monotonically as s²/λ grows.

@@ -1,4 +1,4 @@
-//! Claim (model.md §5): "λ → 0 with L2: z*/‖z*‖ tends to the hard-margin (max-margin)
+//! Claim (docs/theory.md §5): "λ → 0 with L2: z*/‖z*‖ tends to the hard-margin (max-margin)
 //! direction, the minimiser of Σ z_j²/s_j² subject to U z ≥ 1. In the M17 toy, example 1
 //! leaves the support set when s_1²/s_2² ≥ c(c+δ)/(δ(c−δ)) (6.46 at δ = 0.5); below that the
 //! direction is Uᵀ1 (no starvation in direction), above it the direction is ∝ (s_1² δ, s_2² c)

@@ -1,4 +1,4 @@
-//! Claim (model.md §3.4 and §5): under the quadratic loss model "the flow becomes linear and
+//! Claim (docs/theory.md §3.4 and §5): under the quadratic loss model "the flow becomes linear and
 //! decoupled: z_j* = 2 s_j² (Uᵀ1)_j / (s_j² + 4λ) … No starvation at all under this model";
 //! "The quadratic loss model shows no starvation (M = 0 off the diagonal): starvation is a
 //! saturation effect of the cross-entropy." Checked on random coupled models: off-diagonal

@@ -1,4 +1,4 @@
-//! Claim (model.md §5): "The sign of dz_2*/d(s_1²) in the M17 model is −sign(δ)·sign(s_1 − s_2)
+//! Claim (docs/theory.md §5): "The sign of dz_2*/d(s_1²) in the M17 model is −sign(δ)·sign(s_1 − s_2)
 //! for 0 < |δ| < 1/√2; it vanishes exactly at s_1 = s_2 for every U. Starvation is mutual:
 //! when feature 1 starves feature 2, dz_1*/d(s_2²) < 0 too." Checked on a grid with both signs
 //! of δ and s₁ on both sides of s₂, and at s₁ = s₂ for random rotations and reflections U.

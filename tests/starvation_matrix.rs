@@ -1,4 +1,4 @@
-//! Claim (model.md §4.3, M16): "∂z*/∂(s_i²) = (S² Uᵀ D U + λ I)^{−1} e_i r_i … For SD,
+//! Claim (docs/theory.md §4.3, M16): "∂z*/∂(s_i²) = (S² Uᵀ D U + λ I)^{−1} e_i r_i … For SD,
 //! ∂F/∂(s_i²) vanishes at the equilibrium, so M = 0 exactly. Finite differences of the
 //! equilibrium must agree with M16." Checked for the exact, quadratic and exponential-tail loss
 //! models under L2 (relative 1e−6 of max|M|) and for SD / the unregularised quadratic model

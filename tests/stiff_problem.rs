@@ -1,4 +1,4 @@
-//! Claim (model.md §4.2): "Stiffness ratio ≈ max_j s_j² / λ for L2, so real tangent spectra
+//! Claim (docs/theory.md §4.2): "Stiffness ratio ≈ max_j s_j² / λ for L2, so real tangent spectra
 //! (s² spanning many decades) are stiff." A problem with n = 20, s² log-spaced from 1e4 down to
 //! 1e−4, a Haar-random coupling and L2 with λ = 1e−3 is solved by the implicit method and by
 //! `auto`; both must agree with a tight-tolerance reference. The explicit method either stops

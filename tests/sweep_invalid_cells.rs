@@ -1,5 +1,5 @@
 //! "A failed cell is recorded with its reason and the sweep goes on" (issue "Parallel parameter
-//! sweeps"; shared/design.md: a sweep never aborts the grid on one bad cell).
+//! sweeps"; docs/architecture.md: a sweep never aborts the grid on one bad cell).
 
 use starvation::result::write_sweep_csv;
 use starvation::spec::parse_spec;

@@ -1,6 +1,6 @@
 //! Thresholds of a sweep (issue "Parallel parameter sweeps"): "a threshold lies inside its
 //! bracket and the classified regime differs on its two sides; on the toy, the threshold of
-//! dz₂*/d(s₁²) = 0 is found at s₁ = s₂ for every δ in (0, 0.7)" (model.md §5, the sign law:
+//! dz₂*/d(s₁²) = 0 is found at s₁ = s₂ for every δ in (0, 0.7)" (docs/theory.md §5, the sign law:
 //! dz₂*/d(s₁²) vanishes exactly at s₁ = s₂).
 
 use starvation::equilibrium::closed_form::uncoupled_response;

@@ -1,10 +1,10 @@
-//! Claim (model.md §5, Theorem 1): "With the coupling M17, δ > 0 small and s_1 > s_2,
+//! Claim (docs/theory.md §5, Theorem 1): "With the coupling M17, δ > 0 small and s_1 > s_2,
 //! dz_2*/d(s_1²) < 0. To first order in δ … dz_2*/d(s_1²) = δ · s_2² [κ(z_1⁰) − κ(z_2⁰)] /
 //! (λ + s_2² κ(z_2⁰)) · σ(−z_1⁰) / (λ + s_1² κ(z_1⁰)) + O(δ²) (M18)." The sign is checked on a
 //! grid δ ∈ (0, 0.7), s₁ ∈ (2, 8], λ ∈ {1e−3, 1e−2, 1e−1} (with finite differences at every
 //! point), and the error of M18 must shrink like δ² (ratio e(δ)/e(δ/2) → 4).
 //!
-//! Extra: the paper's Figure 6 claim (model.md §6), "under L2, larger s_1 gives larger z_1*
+//! Extra: the paper's Figure 6 claim (docs/theory.md §6), "under L2, larger s_1 gives larger z_1*
 //! and smaller z_2* (starvation)", by direct comparison of equilibria at s₁ = 2, …, 6.
 
 use starvation::equilibrium::{EquilibriumOptions, find_equilibrium};

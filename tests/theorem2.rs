@@ -1,10 +1,10 @@
-//! Claim (model.md §5, Theorem 2): "Under SD the equilibrium responses do not depend on the
+//! Claim (docs/theory.md §5, Theorem 2): "Under SD the equilibrium responses do not depend on the
 //! strengths: dz_j*/d(s_i²) = 0 for all i, j." And M13: "For SD with γ = 0 all margins are
 //! equal to one scalar a*(λ), the root of σ(−a) = λ a, and z* = a* Uᵀ 1." Checked on random
 //! models of sizes 2 … 12: |M| ≤ 1e−10 (scaled), z* unchanged (1e−12) when S is rescaled by
 //! random factors in [0.1, 10] (and the rescaled flow ends there, 1e−8), margins = a*(λ).
 //!
-//! Extra: the paper's Figure 6 SD runs (model.md §6: "under SD all s_1 end at the same
+//! Extra: the paper's Figure 6 SD runs (docs/theory.md §6: "under SD all s_1 end at the same
 //! point"): for s₁ = 2, …, 6, δ = 0.5, λ = 0.002, z* equals the closed form a*(λ)·Uᵀ1 to 1e−12.
 
 use starvation::equilibrium::closed_form::sd_margin;

@@ -1,4 +1,4 @@
-//! Claim (model.md §3.2): "Integrating M5/M6 and projecting with S Vᵀ must give the same z(t) as
+//! Claim (docs/theory.md §3.2): "Integrating M5/M6 and projecting with S Vᵀ must give the same z(t) as
 //! integrating M7/M8."
 //!
 //! A random problem with n = 5 examples, m = 20 parameters and a nonzero θ₀ is integrated in θ

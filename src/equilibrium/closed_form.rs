@@ -1,4 +1,4 @@
-//! Closed forms and first-order formulas of model.md §3.4 and §5, for comparison with the exact
+//! Closed forms and first-order formulas of docs/theory.md §3.4 and §5, for comparison with the exact
 //! equilibria: Lambert-W uncoupled responses, the SD margin, the quadratic model's z*, and the
 //! first-order starvation formulas M18 and M19.
 
@@ -116,7 +116,7 @@ pub fn first_order_exponential_tail(
 }
 
 /// The support-set switch of the max-margin limit in the M17 toy: example 1 leaves the support
-/// set when s₁²/s₂² ≥ c(c + δ)/(δ(c − δ)) (model.md §5; 6.46 at δ = 0.5).
+/// set when s₁²/s₂² ≥ c(c + δ)/(δ(c − δ)) (docs/theory.md §5; 6.46 at δ = 0.5).
 pub fn support_switch_ratio(delta: f64) -> f64 {
     let c = (1.0 - delta * delta).sqrt();
     c * (c + delta) / (delta * (c - delta))

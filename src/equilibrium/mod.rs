@@ -1,4 +1,4 @@
-//! Fixed points of the response flow (model.md §4): Newton's method with a backtracking line
+//! Fixed points of the response flow (docs/theory.md §4): Newton's method with a backtracking line
 //! search on the strictly convex z-loss, stability from the Jacobian's eigenvalues, the
 //! starvation matrix M16 and other sensitivities, and continuation along a parameter.
 //!

@@ -18,7 +18,7 @@ use crate::model::{FeatureModel, LossModel, Regulariser, toy_coupling};
 pub struct ClosedFormComparison {
     /// What is compared (e.g. "z₂* vs W(s₂²/λ)").
     pub name: String,
-    /// Where the closed form comes from (model.md tag).
+    /// Where the closed form comes from (docs/theory.md tag).
     pub source: &'static str,
     /// The exact value (from the equilibrium).
     pub exact: f64,
@@ -100,7 +100,7 @@ pub fn analyse(
             for (j, s) in s2.iter().enumerate() {
                 closed.push(ClosedFormComparison::new(
                     format!("uncoupled z{}⁰ vs W(s{}²/λ)", j + 1, j + 1),
-                    "model.md §3.4 (exp. tail, U = I)",
+                    "docs/theory.md §3.4 (exp. tail, U = I)",
                     z0[j],
                     lambert_uncoupled(*s, l),
                 ));
@@ -109,7 +109,7 @@ pub fn analyse(
                 for (j, q) in quadratic_equilibrium(model).into_iter().enumerate() {
                     closed.push(ClosedFormComparison::new(
                         format!("z{}* vs 2s²(Uᵀ1)/(s²+4λ)", j + 1),
-                        "model.md §3.4 (quadratic)",
+                        "docs/theory.md §3.4 (quadratic)",
                         z[j],
                         q,
                     ));
@@ -150,7 +150,7 @@ pub fn analyse(
                 }
                 closed.push(ClosedFormComparison::new(
                     "a*(λ) vs W(1/λ)".into(),
-                    "model.md §3.4 (SD margin)",
+                    "docs/theory.md §3.4 (SD margin)",
                     exact,
                     sd_margin_lambert(l),
                 ));

@@ -1,6 +1,6 @@
 //! The explicit Dormand–Prince pairs of ode_solvers 0.6.2, behind the crate's interface.
 //!
-//! Work-arounds for that crate's known defects (shared/design.md): output is always `Sparse`
+//! Work-arounds for that crate's known defects (docs/architecture.md): output is always `Sparse`
 //! (its `Dense` end point is extrapolated and its `solout` sees mismatched (t, y) pairs), so the
 //! state at every requested time is the true end state of a segment integrated up to exactly that
 //! time; integration only runs forward; our fields are autonomous, so Dop853's wrong c12/c13
