@@ -57,10 +57,22 @@ pub mod figures;
 pub mod flow;
 pub mod model;
 pub mod numerics;
+pub mod output;
 pub mod plot;
 pub mod portrait;
 pub mod result;
 pub mod solve;
 pub mod spec;
 pub mod sweep;
+pub mod tasks;
 pub mod verify;
+
+pub use equilibrium::{
+    Equilibrium, EquilibriumOptions, Sensitivities, Stability, find_equilibrium, sensitivities,
+};
+pub use error::{Error, InputError, SolveError};
+pub use flow::{Space, build_flow};
+pub use model::{FeatureModel, LossModel, Regulariser, SpectralDecoupling};
+pub use solve::{Method, Output, SolveOptions, Trajectory, integrate};
+pub use spec::{Spec, parse_spec, read_spec};
+pub use sweep::{SweepPlan, SweepResult, ThresholdRecord, ThresholdStatus};

@@ -248,3 +248,95 @@ mod tests {
         assert!(br[0] <= r && r <= br[1]);
     }
 }
+
+/// Serde representation of an f64 that survives a JSON round trip bit for bit: finite values as
+/// JSON numbers (shortest round-trip form, read back exactly with serde_json's
+/// `float_roundtrip`), NaN and ±∞ as the strings "NaN", "inf" and "-inf" (JSON has no such
+/// numbers). Used by shard files, whose merge must equal an unsharded run byte for byte.
+pub mod exact_f64 {
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(untagged)]
+    enum Repr {
+        Number(f64),
+        Text(String),
+    }
+
+    fn to_repr(x: f64) -> Repr {
+        if x.is_finite() {
+            Repr::Number(x)
+        } else if x.is_nan() {
+            Repr::Text("NaN".into())
+        } else if x > 0.0 {
+            Repr::Text("inf".into())
+        } else {
+            Repr::Text("-inf".into())
+        }
+    }
+
+    fn from_repr<E: serde::de::Error>(r: Repr) -> Result<f64, E> {
+        match r {
+            Repr::Number(x) => Ok(x),
+            Repr::Text(t) => match t.as_str() {
+                "NaN" => Ok(f64::NAN),
+                "inf" => Ok(f64::INFINITY),
+                "-inf" => Ok(f64::NEG_INFINITY),
+                other => Err(E::custom(format!(
+                    "{other:?} is not a number; use a number, \"NaN\", \"inf\" or \"-inf\""
+                ))),
+            },
+        }
+    }
+
+    /// Serialises one value.
+    pub fn serialize<S: Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
+        to_repr(*x).serialize(s)
+    }
+
+    /// Deserialises one value.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        from_repr(Repr::deserialize(d)?)
+    }
+
+    /// The same for a `Vec<f64>`.
+    pub mod vec {
+        use super::*;
+
+        /// Serialises a list.
+        pub fn serialize<S: Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq(v.iter().map(|x| to_repr(*x)))
+        }
+
+        /// Deserialises a list.
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+            Vec::<Repr>::deserialize(d)?
+                .into_iter()
+                .map(from_repr)
+                .collect()
+        }
+    }
+
+    /// The same for a pair `[f64; 2]`.
+    pub mod pair {
+        use super::*;
+
+        /// Serialises a pair.
+        pub fn serialize<S: Serializer>(v: &[f64; 2], s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq(v.iter().map(|x| to_repr(*x)))
+        }
+
+        /// Deserialises a pair.
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[f64; 2], D::Error> {
+            let v = Vec::<Repr>::deserialize(d)?;
+            if v.len() != 2 {
+                return Err(D::Error::custom("expected a pair of numbers"));
+            }
+            let mut it = v.into_iter();
+            let a = it.next().map(from_repr).transpose()?.unwrap_or(f64::NAN);
+            let b = it.next().map(from_repr).transpose()?.unwrap_or(f64::NAN);
+            Ok([a, b])
+        }
+    }
+}

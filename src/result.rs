@@ -4,8 +4,9 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::output::provenance_base;
 use crate::solve::{Output, SolveOptions, SolverStats, Trajectory};
-use crate::spec::{RunSpec, Spec, provenance_base};
+use crate::spec::{RunSpec, Spec};
 
 /// Statistics as JSON.
 pub fn stats_json(s: &SolverStats) -> Value {
@@ -189,7 +190,7 @@ pub fn csv_field(s: &str) -> String {
 
 /// JSON with a trailing newline: pretty-printed (diffs cleanly) unless the compact form exceeds
 /// 1 MB, where one number per line would multiply the size; such documents are written compact.
-pub fn to_json_bytes(v: &Value) -> Vec<u8> {
+pub fn to_json_bytes(v: &impl serde::Serialize) -> Vec<u8> {
     let compact = serde_json::to_vec(v).unwrap_or_default();
     let mut b = if compact.len() > 1 << 20 {
         compact
@@ -406,7 +407,7 @@ pub fn sweep_document(
                 failed.push(json!({
                     "cell": l.line * line_len + pos,
                     "axes": crate::sweep::cell_labels(plan, l.line, pos),
-                    "reason": reason,
+                    "reason": reason.to_string(),
                 }));
             }
         }
@@ -446,7 +447,7 @@ pub fn sweep_document(
 pub fn write_sweep_csv(
     plan: &crate::sweep::SweepPlan,
     result: &crate::sweep::SweepResult,
-    w: &mut impl std::io::Write,
+    w: &mut (impl std::io::Write + ?Sized),
 ) -> std::io::Result<()> {
     let mut header: Vec<String> = plan.axes.iter().map(|a| csv_field(&a.name)).collect();
     header.extend(plan.columns.iter().map(|c| csv_field(c)));
@@ -495,7 +496,7 @@ fn axis_csv(v: &crate::sweep::AxisValue) -> String {
 pub fn write_thresholds_csv(
     plan: &crate::sweep::SweepPlan,
     result: &crate::sweep::SweepResult,
-    w: &mut impl std::io::Write,
+    w: &mut (impl std::io::Write + ?Sized),
 ) -> std::io::Result<()> {
     let outer = &plan.axes[..plan.axes.len() - 1];
     let mut header = vec!["line".to_string()];

@@ -25,7 +25,7 @@ use crate::numerics::{SeededRng, brent_root};
 use crate::solve::{Method, Output, SolveOptions, integrate};
 
 /// One verified claim, as a record.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct CheckResult {
     /// Check number, 1..=10.
     pub id: usize,

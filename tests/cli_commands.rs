@@ -27,7 +27,7 @@ fn every_shipped_spec_is_valid() {
             let spec = starvation::spec::parse_spec(&text)
                 .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             if spec.sweep.is_some() {
-                starvation::sweep::SweepPlan::from_spec(&spec)
+                starvation::spec::sweep_plan(&spec)
                     .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             } else if spec.simulation.is_some() {
                 let (code, log) = starvation(&["check", path.to_str().unwrap()]);

@@ -14,7 +14,7 @@ use starvation::solve::batch::{
 };
 use starvation::solve::{Method, Output, SolveOptions, integrate};
 use starvation::spec::parse_spec;
-use starvation::sweep::{SweepPlan, run_lines};
+use starvation::sweep::run_lines;
 
 fn rel(a: f64, b: f64, scale: f64) -> f64 {
     (a - b).abs() / scale.max(1e-300)
@@ -191,7 +191,7 @@ fn sweep_metrics(model_json: &str, fast: bool) -> Vec<f64> {
               "solver": {{ "rtol": 1e-11, "atol": 1e-13, "fast_toy_path": {fast} }} }} }}"#
     ))
     .unwrap();
-    let plan = SweepPlan::from_spec(&spec).unwrap();
+    let plan = starvation::spec::sweep_plan(&spec).unwrap();
     let r = run_lines(&plan, 0..plan.lines(), false, &|_| {});
     r.lines
         .iter()

@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 use starvation::figures::{FigureOutput, portrait_figures, reduce_resolution, run_figures};
-use starvation::plot::{Figure, Panel, save};
+use starvation::output::save_figure as save;
+use starvation::plot::{Figure, Panel};
 use starvation::spec::parse_spec;
 
 /// Decodes an RGB PNG: (width, height, pixels).

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use starvation::output::save_figure as save;
 use starvation::plot::*;
 
 /// Okabe–Ito palette indices used below.

@@ -7,7 +7,7 @@ use std::process::Command;
 
 use starvation::result::{sweep_document, to_json_bytes, write_sweep_csv, write_thresholds_csv};
 use starvation::spec::parse_spec;
-use starvation::sweep::{SweepPlan, run_lines};
+use starvation::sweep::run_lines;
 
 const SPEC: &str = r#"{
   "name": "determinism",
@@ -27,7 +27,7 @@ const SPEC: &str = r#"{
 
 fn bytes_of(parallel: bool) -> Vec<u8> {
     let spec = parse_spec(SPEC).unwrap();
-    let plan = SweepPlan::from_spec(&spec).unwrap();
+    let plan = starvation::spec::sweep_plan(&spec).unwrap();
     let result = run_lines(&plan, 0..plan.lines(), parallel, &|_| {});
     let mut out = Vec::new();
     write_sweep_csv(&plan, &result, &mut out).unwrap();

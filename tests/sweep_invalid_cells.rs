@@ -3,7 +3,7 @@
 
 use starvation::result::write_sweep_csv;
 use starvation::spec::parse_spec;
-use starvation::sweep::{SweepPlan, run_lines, summary};
+use starvation::sweep::{run_lines, summary};
 
 #[test]
 fn invalid_cells_are_recorded_and_the_rest_is_computed() {
@@ -22,7 +22,7 @@ fn invalid_cells_are_recorded_and_the_rest_is_computed() {
       }
     }"#)
     .unwrap();
-    let plan = SweepPlan::from_spec(&spec).unwrap();
+    let plan = starvation::spec::sweep_plan(&spec).unwrap();
     let result = run_lines(&plan, 0..plan.lines(), true, &|_| {});
     let s = summary(&result);
     assert_eq!(s["cells"], 18);
@@ -32,7 +32,10 @@ fn invalid_cells_are_recorded_and_the_rest_is_computed() {
     assert_eq!(ok.len(), 2, "{cells:#?}");
     assert!(ok.iter().all(|c| c.values.iter().all(|v| v.is_finite())));
     assert_eq!(s["failed_cells"], 16);
-    let reasons: Vec<&str> = cells.iter().filter_map(|c| c.failure.as_deref()).collect();
+    let reasons: Vec<String> = cells
+        .iter()
+        .filter_map(|c| c.failure.as_ref().map(|f| f.to_string()))
+        .collect();
     assert!(reasons.iter().any(|r| r.contains("delta")), "{reasons:?}");
     assert!(
         reasons.iter().any(|r| r.contains("strengths")),

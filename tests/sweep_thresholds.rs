@@ -10,7 +10,7 @@ use starvation::spec::parse_spec;
 use starvation::sweep::{SweepPlan, ThresholdStatus, run_lines};
 
 fn plan(text: &str) -> SweepPlan {
-    SweepPlan::from_spec(&parse_spec(text).unwrap()).unwrap()
+    starvation::spec::sweep_plan(&parse_spec(text).unwrap()).unwrap()
 }
 
 #[test]

@@ -106,6 +106,7 @@ mod resolution;
 mod runs;
 mod selection;
 mod spec;
+pub mod sweep;
 
 use serde_json::{Map, Value, json};
 

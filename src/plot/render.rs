@@ -1,8 +1,6 @@
 //! Rendering a [`Figure`] to PNG or SVG bytes: the figure grid, the three panel kinds, and the
 //! heat-map colour bar and contours. The same drawing code runs on both plotters backends.
 
-use std::path::Path;
-
 use contour::ContourBuilder;
 use plotters::coord::Shift;
 use plotters::prelude::{BitMapBackend, DrawingArea, DrawingBackend, IntoDrawingArea, SVGBackend};
@@ -47,27 +45,6 @@ pub fn render(figure: &Figure, format: ImageFormat) -> Result<Vec<u8>, Error> {
         ImageFormat::Png => render_png(figure),
         ImageFormat::Svg => render_svg(figure),
     }
-}
-
-/// Renders the figure and writes it atomically; the format follows the extension (.png, .svg).
-pub fn save(figure: &Figure, path: &Path) -> Result<(), Error> {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
-    let format = match ext.as_deref() {
-        Some("png") => ImageFormat::Png,
-        Some("svg") => ImageFormat::Svg,
-        _ => {
-            return Err(InputError::new(
-                path.display().to_string(),
-                "unsupported image file extension; use .png or .svg",
-            )
-            .into());
-        }
-    };
-    let bytes = render(figure, format)?;
-    crate::spec::write_atomic(path, &bytes)
 }
 
 /// Rejects empty and absurdly large figures.

@@ -3,11 +3,10 @@
 //! or the general integrator, then thresholds.
 
 use nalgebra::{DMatrix, DVector};
-use serde::Deserialize;
-use serde_json::Value;
 
+use super::metric::{Metric, metric_columns};
 use super::threshold;
-use super::{AxisParameter, AxisValue, CellOutcome, LineResult, SweepPlan};
+use super::{AxisParameter, AxisValue, CellFailure, CellOutcome, LineResult, SweepPlan};
 use crate::equilibrium::closed_form::{sd_margin, uncoupled_response};
 use crate::equilibrium::report::toy_delta;
 use crate::equilibrium::toy::{ToyProblem, ToyRegulariser};
@@ -21,232 +20,6 @@ use crate::solve::batch::{
     ToyKind, ToyLanes, run_batch,
 };
 use crate::solve::{Direction, LevelCrossing, Method, Output, SolveOptions, integrate};
-use crate::spec::from_value;
-
-/// A metric computed in every cell.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Metric {
-    /// The equilibrium z* (columns z1 … zk).
-    Z,
-    /// z_j*/z_j⁰, z⁰ the equilibrium of the same model with U = I (columns ratio1 … ratiok).
-    StarvationRatio,
-    /// M_ji = ∂z_j*/∂(s_i²) (columns M11, M12, …; "M{j}{i}").
-    StarvationMatrix,
-    /// Largest and smallest real part of the Jacobian's eigenvalues at z*.
-    Stability,
-    /// Unconstrained max-margin multipliers (K⁻¹1)_j, K = U S² Uᵀ: their sign change marks the
-    /// support-set switch of the λ → 0 limit (columns mu1 … muk).
-    MaxMarginMultiplier,
-    /// z_j(T) from z = 0 (columns z1_at_T …).
-    ResponseAt {
-        /// T.
-        time: f64,
-    },
-    /// First time z_j(t) reaches fraction q of z_j* from z = 0 (column time_to_q_zj); NaN if
-    /// not reached before the horizon.
-    TimeToFraction {
-        /// j (0-based).
-        feature: usize,
-        /// q.
-        fraction: f64,
-        /// Horizon (default 40 / min |eigenvalue|).
-        horizon: Option<f64>,
-    },
-    /// max_t z_j(t) from z = 0 up to the horizon and the relative overshoot (max − z_j*)/|z_j*|
-    /// (columns max_zj, overshoot_zj).
-    Overshoot {
-        /// j (0-based).
-        feature: usize,
-        /// Horizon (default 40 / min |eigenvalue|).
-        horizon: Option<f64>,
-    },
-    /// Stability margin of discrete gradient descent with step h: h·max|eigenvalue| (stable
-    /// below 2; column gd_stability).
-    GdStability {
-        /// h.
-        step: f64,
-    },
-}
-
-impl Metric {
-    fn needs_equilibrium(self) -> bool {
-        !matches!(
-            self,
-            Metric::MaxMarginMultiplier | Metric::ResponseAt { .. }
-        )
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TimeSpec {
-    time: f64,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FractionSpec {
-    feature: usize,
-    fraction: f64,
-    #[serde(default)]
-    horizon: Option<f64>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct OvershootSpec {
-    feature: usize,
-    #[serde(default)]
-    horizon: Option<f64>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct StepSpec {
-    step: f64,
-}
-
-fn feature_index(j: usize, k: usize, field: &str) -> Result<usize, InputError> {
-    if j == 0 || j > k {
-        return Err(InputError::new(
-            field,
-            format!("must be between 1 and {k} (1 is z₁), got {j}"),
-        ));
-    }
-    Ok(j - 1)
-}
-
-fn horizon(h: Option<f64>, field: &str) -> Result<Option<f64>, InputError> {
-    match h {
-        Some(v) => crate::error::require_positive(field, v).map(Some),
-        None => Ok(None),
-    }
-}
-
-/// Parses one metric: a name, or an object with one key.
-pub(super) fn parse_metric(
-    v: &Value,
-    base: &FeatureModel,
-    field: &str,
-) -> Result<Metric, InputError> {
-    const NAMES: &str = "\"z\", \"starvation_ratio\", \"starvation_matrix\", \"stability\", \"max_margin_multiplier\", {\"response_at\": …}, {\"time_to_fraction\": …}, {\"overshoot\": …} or {\"gd_stability\": …}";
-    let k = base.features();
-    if let Some(name) = v.as_str() {
-        return match name {
-            "z" => Ok(Metric::Z),
-            "starvation_ratio" => Ok(Metric::StarvationRatio),
-            "starvation_matrix" => Ok(Metric::StarvationMatrix),
-            "stability" => Ok(Metric::Stability),
-            "max_margin_multiplier" => {
-                if base.features() != base.examples() {
-                    return Err(InputError::new(
-                        field,
-                        "max_margin_multiplier needs a full-rank model (U square)",
-                    ));
-                }
-                Ok(Metric::MaxMarginMultiplier)
-            }
-            other => Err(InputError::new(
-                field,
-                format!("unknown metric {other:?}; use {NAMES}"),
-            )),
-        };
-    }
-    let Some(obj) = v.as_object().filter(|o| o.len() == 1) else {
-        return Err(InputError::new(
-            field,
-            format!("must be a metric name or an object with one key; use {NAMES}"),
-        ));
-    };
-    let (key, inner) = obj.iter().next().expect("one key");
-    let f = format!("{field}.{key}");
-    match key.as_str() {
-        "response_at" => {
-            let s: TimeSpec = from_value(inner.clone(), &f)?;
-            Ok(Metric::ResponseAt {
-                time: crate::error::require_positive(&format!("{f}.time"), s.time)?,
-            })
-        }
-        "time_to_fraction" => {
-            let s: FractionSpec = from_value(inner.clone(), &f)?;
-            if !(s.fraction > 0.0 && s.fraction < 1.0) {
-                return Err(InputError::new(
-                    format!("{f}.fraction"),
-                    format!("must lie in (0, 1), got {}", s.fraction),
-                ));
-            }
-            Ok(Metric::TimeToFraction {
-                feature: feature_index(s.feature, k, &format!("{f}.feature"))?,
-                fraction: s.fraction,
-                horizon: horizon(s.horizon, &format!("{f}.horizon"))?,
-            })
-        }
-        "overshoot" => {
-            let s: OvershootSpec = from_value(inner.clone(), &f)?;
-            Ok(Metric::Overshoot {
-                feature: feature_index(s.feature, k, &format!("{f}.feature"))?,
-                horizon: horizon(s.horizon, &format!("{f}.horizon"))?,
-            })
-        }
-        "gd_stability" => {
-            let s: StepSpec = from_value(inner.clone(), &f)?;
-            Ok(Metric::GdStability {
-                step: crate::error::require_positive(&format!("{f}.step"), s.step)?,
-            })
-        }
-        other => Err(InputError::new(
-            field,
-            format!("unknown metric {other:?}; use {NAMES}"),
-        )),
-    }
-}
-
-fn fmt_number(x: f64) -> String {
-    format!("{x}")
-}
-
-/// Column names of the metrics, in order (k features).
-pub fn metric_columns(metrics: &[Metric], k: usize) -> Vec<String> {
-    let mut c = Vec::new();
-    for m in metrics {
-        match m {
-            Metric::Z => c.extend((1..=k).map(|j| format!("z{j}"))),
-            Metric::StarvationRatio => c.extend((1..=k).map(|j| format!("ratio{j}"))),
-            Metric::StarvationMatrix => {
-                for j in 1..=k {
-                    for i in 1..=k {
-                        c.push(if k < 10 {
-                            format!("M{j}{i}")
-                        } else {
-                            format!("M{j}_{i}")
-                        });
-                    }
-                }
-            }
-            Metric::Stability => {
-                c.push("max_eigenvalue".into());
-                c.push("min_eigenvalue".into());
-            }
-            Metric::MaxMarginMultiplier => c.extend((1..=k).map(|j| format!("mu{j}"))),
-            Metric::ResponseAt { time } => {
-                c.extend((1..=k).map(|j| format!("z{j}_at_{}", fmt_number(*time))))
-            }
-            Metric::TimeToFraction {
-                feature, fraction, ..
-            } => c.push(format!(
-                "time_to_{}_z{}",
-                fmt_number(*fraction),
-                feature + 1
-            )),
-            Metric::Overshoot { feature, .. } => {
-                c.push(format!("max_z{}", feature + 1));
-                c.push(format!("overshoot_z{}", feature + 1));
-            }
-            Metric::GdStability { .. } => c.push("gd_stability".into()),
-        }
-    }
-    c
-}
 
 /// The two-feature toy in the fast path's terms.
 #[derive(Debug, Clone, Copy)]
@@ -748,10 +521,23 @@ pub fn evaluate_line(plan: &SweepPlan, line: usize) -> LineResult {
     let last_axis = plan.axes.last().expect("axes checked non-empty");
     let n = last_axis.values.len();
     let cells = evaluate_cells(plan, &outer, &last_axis.values, &plan.metrics);
+    let xs: Vec<f64> = last_axis.values.iter().map(AxisValue::number).collect();
     let thresholds = plan
         .thresholds
         .iter()
-        .map(|t| threshold::locate(plan, &outer, t, &cells))
+        .map(|t| {
+            let (metric, offset) = t.source;
+            let metric_at = |x: f64| -> f64 {
+                let c = evaluate_cells(plan, &outer, &[AxisValue::Number(x)], &[metric]);
+                match c.first() {
+                    Some(c) if c.failure.is_none() && c.values[offset].is_finite() => {
+                        c.values[offset]
+                    }
+                    _ => f64::NAN,
+                }
+            };
+            threshold::locate(&xs, &cells, t, &metric_at)
+        })
         .collect();
     debug_assert_eq!(cells.len(), n);
     LineResult {
@@ -763,7 +549,7 @@ pub fn evaluate_line(plan: &SweepPlan, line: usize) -> LineResult {
 
 /// Evaluates `metrics` (their columns, in order) in the cells of one line at the given
 /// last-axis values (warm-started in order).
-pub(super) fn evaluate_cells(
+fn evaluate_cells(
     plan: &SweepPlan,
     outer: &[usize],
     values: &[AxisValue],
@@ -787,7 +573,7 @@ pub(super) fn evaluate_cells(
         let system = match cell_system(plan, outer, v) {
             Ok(s) => Some(s),
             Err(e) => {
-                outcome.failure = Some(e);
+                outcome.failure = Some(CellFailure::Model(e));
                 None
             }
         };
@@ -805,7 +591,7 @@ pub(super) fn evaluate_cells(
                     warm = Some(e.z.clone());
                     eq = Some(e);
                 }
-                Err(e) => outcome.failure = Some(e),
+                Err(e) => outcome.failure = Some(CellFailure::Equilibrium(e)),
             }
         }
         outcomes.push(outcome);
@@ -874,7 +660,7 @@ pub(super) fn evaluate_cells(
                     if let Some(s) = s {
                         match max_margin_multipliers(s) {
                             Ok(mu) => o.values[col..col + k].copy_from_slice(&mu),
-                            Err(e) => o.failure = Some(e),
+                            Err(e) => o.failure = Some(CellFailure::Metric(e)),
                         }
                     }
                 }
@@ -894,7 +680,7 @@ pub(super) fn evaluate_cells(
                 for (o, r) in outcomes.iter_mut().zip(ends) {
                     match r {
                         Ok(v) => o.values[col..col + k].copy_from_slice(&v),
-                        Err(Some(e)) => o.failure = Some(e),
+                        Err(Some(e)) => o.failure = Some(CellFailure::Integration(e)),
                         Err(None) => {}
                     }
                 }
@@ -918,7 +704,7 @@ pub(super) fn evaluate_cells(
                 for (o, r) in outcomes.iter_mut().zip(r) {
                     match r {
                         Ok(v) => o.values[col] = v[0],
-                        Err(Some(e)) => o.failure = Some(e),
+                        Err(Some(e)) => o.failure = Some(CellFailure::Integration(e)),
                         Err(None) => {}
                     }
                 }
@@ -937,7 +723,7 @@ pub(super) fn evaluate_cells(
                             o.values[col] = v[0];
                             o.values[col + 1] = (v[0] - e.z[feature]) / e.z[feature].abs();
                         }
-                        (Err(Some(e)), _) => o.failure = Some(e),
+                        (Err(Some(e)), _) => o.failure = Some(CellFailure::Integration(e)),
                         _ => {}
                     }
                 }

@@ -4,11 +4,11 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{AxisValue, SweepPlan, SweepResult, ThresholdStatus};
+use super::FigureOutput;
 use crate::error::InputError;
-use crate::figures::FigureOutput;
 use crate::plot::{Axis as PlotAxis, Dash, Figure, HeatMapPanel, LinePanel, Panel, Scale, Series};
 use crate::spec::from_value;
+use crate::sweep::{AxisParameter, AxisValue, SweepPlan, SweepResult, ThresholdStatus};
 
 /// A sweep figure as written in a spec.
 #[derive(Debug, Clone, Deserialize)]
@@ -349,9 +349,9 @@ fn heatmap(
         for (k, o) in p.overlays.iter().enumerate() {
             let f = format!("{field}.overlays[{k}]");
             // The closed form is a curve over δ: draw it against whichever axis is δ.
-            let s = if plan.axes[xa].parameter == super::AxisParameter::Delta {
+            let s = if plan.axes[xa].parameter == AxisParameter::Delta {
                 overlay_curve(o, &xs, &f)?
-            } else if plan.axes[ya].parameter == super::AxisParameter::Delta {
+            } else if plan.axes[ya].parameter == AxisParameter::Delta {
                 let mut s = overlay_curve(o, &ys, &f)?;
                 s.points = s.points.iter().map(|&(d, r)| (r, d)).collect();
                 s
@@ -365,9 +365,7 @@ fn heatmap(
         }
         let title = match facet {
             Some(f) => match plan.axes[f].parameter {
-                super::AxisParameter::Regulariser | super::AxisParameter::Loss => {
-                    plan.axes[f].values[fv].label()
-                }
+                AxisParameter::Regulariser | AxisParameter::Loss => plan.axes[f].values[fv].label(),
                 _ => format!(
                     "{} = {}",
                     symbol(&plan.axes[f].name),
@@ -482,7 +480,7 @@ fn threshold_curves(
     let xs: Vec<f64> = plan.axes[xa].values.iter().map(AxisValue::number).collect();
     for (k, o) in p.overlays.iter().enumerate() {
         let f = format!("{field}.overlays[{k}]");
-        if plan.axes[xa].parameter != super::AxisParameter::Delta {
+        if plan.axes[xa].parameter != AxisParameter::Delta {
             return Err(InputError::new(
                 f,
                 "closed-form overlays are curves over δ; put \"delta\" on x",

@@ -1,0 +1,198 @@
+//! The input layer: JSON specs parsed into typed sections, validated with messages that name the
+//! field and say how to fix it, and expanded into concrete runs. Pure: it reads a spec, never
+//! writes a file.
+//!
+//! A spec is one JSON object. Its base `model` and `simulation` are merged with each entry of
+//! `runs` (a partial override with a `label`), and every combination of the `vary` axes is run.
+//! Unknown fields are rejected everywhere.
+
+mod equilibrium;
+mod expand;
+mod json;
+mod model;
+mod simulation;
+mod sweep;
+mod values;
+
+use std::path::Path;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::error::InputError;
+
+pub use equilibrium::{
+    ContinuationSpec, EquilibriumSettings, EquilibriumSpec, parse_parameter, strength_index,
+};
+pub use expand::{ExpandedRun, LabelledModel, merge};
+pub use json::from_value;
+pub(crate) use json::json_syntax_error;
+pub use model::{
+    DirectionsSpec, FeaturesSpec, LogSpacedSpec, LossSpec, ModelSpec, PowerLawSpec,
+    RegulariserSpec, build_model,
+};
+pub use simulation::{
+    EventsSpec, LevelCrossingSpec, OutputSpec, RunSpec, SimulationParts, SimulationSpec,
+    SteadyStateSpec, parse_method, parse_space,
+};
+pub use sweep::{AxisSpec, SolverSpec, SweepSpec, ThresholdSpec, sweep_plan};
+pub use values::{RangeSpec, ValuesSpec};
+
+/// Largest spec file read (64 MiB): far above any real spec (an explicit 2000 × 2000 Φ is about
+/// 80 MB of text only when written with 20 digits per entry), small enough to read safely.
+pub const MAX_SPEC_BYTES: u64 = 64 << 20;
+
+/// Reads a regular text file of at most [`MAX_SPEC_BYTES`]; errors name `field`. Devices and
+/// FIFOs (`/dev/zero`, a pipe) are refused instead of read without end.
+pub fn read_text(path: &Path, field: &str) -> Result<String, InputError> {
+    use std::io::Read;
+    let fail = |what: String| InputError::new(field, what);
+    let meta = std::fs::metadata(path).map_err(|e| {
+        fail(format!(
+            "cannot read {}: {e}; give the path of a JSON file",
+            path.display()
+        ))
+    })?;
+    if !meta.is_file() {
+        return Err(fail(format!(
+            "{} is not a regular file; give the path of a JSON file",
+            path.display()
+        )));
+    }
+    if meta.len() > MAX_SPEC_BYTES {
+        return Err(fail(format!(
+            "{} has {} bytes, more than the {} MiB a spec may have; generate large inputs (features, grids) with the spec's generators instead of listing them",
+            path.display(),
+            meta.len(),
+            MAX_SPEC_BYTES >> 20
+        )));
+    }
+    let file = std::fs::File::open(path)
+        .map_err(|e| fail(format!("cannot read {}: {e}", path.display())))?;
+    let mut text = String::new();
+    file.take(MAX_SPEC_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| {
+            fail(format!(
+                "cannot read {}: {e}; give a UTF-8 JSON file",
+                path.display()
+            ))
+        })?;
+    if text.len() as u64 > MAX_SPEC_BYTES {
+        return Err(fail(format!(
+            "{} is larger than {} MiB",
+            path.display(),
+            MAX_SPEC_BYTES >> 20
+        )));
+    }
+    Ok(text)
+}
+
+/// Reads and parses a spec file; errors name the field (exit status 2 in the CLI).
+pub fn read_spec(path: &Path) -> Result<Spec, InputError> {
+    parse_spec(&read_text(path, "SPEC")?)
+}
+
+/// Parses a spec from JSON text.
+pub fn parse_spec(text: &str) -> Result<Spec, InputError> {
+    let value: Value = serde_json::from_str(text).map_err(|e| json_syntax_error(text, &e))?;
+    let spec: Spec = from_value(value.clone(), "")?;
+    let spec = Spec { raw: value, ..spec };
+    spec.validate()?;
+    Ok(spec)
+}
+
+/// The whole spec file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// Name: used for output file names (letters, digits, '_', '-', '.').
+    pub name: String,
+    /// Free text shown in outputs.
+    #[serde(default)]
+    pub description: String,
+    /// Base model, merged under each run's `model`.
+    #[serde(default)]
+    pub model: Option<Value>,
+    /// Base simulation settings, merged under each run's `simulation`.
+    #[serde(default)]
+    pub simulation: Option<Value>,
+    /// Runs: partial overrides of `model` / `simulation`, each with a `label`.
+    #[serde(default)]
+    pub runs: Option<Vec<Value>>,
+    /// Parameters to vary: every combination is run.
+    #[serde(default)]
+    pub vary: Vec<VaryAxis>,
+    /// Plot section (see the `plot` module).
+    #[serde(default)]
+    pub plot: Option<Value>,
+    /// Equilibrium section (see the `equilibrium` command).
+    #[serde(default)]
+    pub equilibrium: Option<EquilibriumSpec>,
+    /// Portrait section (see the `portrait` module).
+    #[serde(default)]
+    pub portrait: Option<Value>,
+    /// Sweep section (see the `sweep` module).
+    #[serde(default)]
+    pub sweep: Option<SweepSpec>,
+    /// The spec as read, kept for provenance.
+    #[serde(skip)]
+    pub raw: Value,
+}
+
+/// One varied parameter: a dotted path into a run (e.g. `model.features.toy.s1`) and its values.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VaryAxis {
+    /// Dotted path into the merged run object.
+    pub path: String,
+    /// Values, in order.
+    pub values: Vec<Value>,
+}
+
+impl Spec {
+    fn validate(&self) -> Result<(), InputError> {
+        if self.name.is_empty()
+            || !self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+        {
+            return Err(InputError::new(
+                "name",
+                format!(
+                    "{:?} is not a usable file name; use letters, digits, '_', '-' or '.'",
+                    self.name
+                ),
+            ));
+        }
+        if let Some(runs) = &self.runs
+            && runs.is_empty()
+        {
+            return Err(InputError::new(
+                "runs",
+                "is empty; give at least one run, or leave `runs` out for a single run",
+            ));
+        }
+        for (i, axis) in self.vary.iter().enumerate() {
+            if axis.values.is_empty() {
+                return Err(InputError::new(
+                    format!("vary[{i}].values"),
+                    "is empty; give at least one value",
+                ));
+            }
+            if axis.path.is_empty()
+                || !(axis.path.starts_with("model.") || axis.path.starts_with("simulation."))
+            {
+                return Err(InputError::new(
+                    format!("vary[{i}].path"),
+                    format!(
+                        "{:?} must start with \"model.\" or \"simulation.\" (e.g. \"model.features.toy.s1\")",
+                        axis.path
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}

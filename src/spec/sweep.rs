@@ -1,0 +1,466 @@
+//! The `sweep` section: axes, metrics, thresholds and solver settings, validated and turned into
+//! a [`SweepPlan`] (the grid the sweep module evaluates).
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::json::from_value;
+use super::model::{LossSpec, RegulariserSpec, build_model};
+use super::values::ValuesSpec;
+use super::{Spec, strength_index};
+use crate::equilibrium::EquilibriumOptions;
+use crate::error::InputError;
+use crate::model::FeatureModel;
+use crate::sweep::{
+    Axis, AxisParameter, AxisValue, Metric, SweepPlan, SweepSettings, Threshold, metric_columns,
+};
+
+/// The `sweep` section of a spec.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepSpec {
+    /// Axes, outermost first; the last axis is the line axis (warm starts, thresholds).
+    pub axes: Vec<AxisSpec>,
+    /// Metrics per cell.
+    pub metrics: Vec<Value>,
+    /// Thresholds along the last axis.
+    #[serde(default)]
+    pub thresholds: Vec<ThresholdSpec>,
+    /// Figures drawn from the results (see `sweep::plots`).
+    #[serde(default)]
+    pub plots: Vec<Value>,
+    /// Solver settings for trajectory metrics.
+    #[serde(default)]
+    pub solver: Option<SolverSpec>,
+}
+
+/// Solver settings for trajectory metrics.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SolverSpec {
+    /// Relative tolerance (default 1e−8).
+    #[serde(default)]
+    pub rtol: Option<f64>,
+    /// Absolute tolerance (default 1e−10).
+    #[serde(default)]
+    pub atol: Option<f64>,
+    /// Newton's weighted-residual tolerance for equilibria (default 1e−14: thresholds of
+    /// equilibrium metrics are then accurate to ~1e−13 relative; Newton converges
+    /// quadratically, so this costs at most one iteration over 1e−12).
+    #[serde(default)]
+    pub newton_tolerance: Option<f64>,
+    /// Use the fast paths for the two-feature toy (2 × 2 Newton, lane-batched DOP853); default
+    /// true. False sends every cell through the general solvers (for cross-checks).
+    #[serde(default)]
+    pub fast_toy_path: Option<bool>,
+}
+
+/// One axis as written: a parameter name and its values.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AxisSpec {
+    /// "s1", "s2", …, "s1_over_s2", "delta", "lambda", "rate", "regulariser" or "loss".
+    pub parameter: String,
+    /// Numbers (list, linspace, logspace) or, for "regulariser" and "loss", a list of those.
+    pub values: Value,
+}
+
+/// A threshold as written in a spec.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThresholdSpec {
+    /// Metric column (e.g. "ratio2", "M21", "mu1").
+    pub metric: String,
+    /// Level to cross.
+    pub level: f64,
+    /// Axis to move along: must be the last axis (the default).
+    #[serde(default)]
+    pub along: Option<String>,
+    /// Legend text in figures (default: the criterion, e.g. "ratio2 = 0.5 along s1").
+    #[serde(default)]
+    pub label: Option<String>,
+    /// Absolute precision in the axis' units (default 1e−10 × the axis span): the width of the
+    /// final bracket. The location is also limited by the metric's own accuracy (equilibria:
+    /// ~1e−13 relative; trajectory metrics: ~rtol).
+    #[serde(default)]
+    pub precision: Option<f64>,
+}
+
+/// Builds and validates the sweep plan of a spec with a `sweep` section.
+pub fn sweep_plan(spec: &Spec) -> Result<SweepPlan, InputError> {
+    let sweep = spec.sweep.as_ref().ok_or_else(|| {
+        InputError::new(
+            "sweep",
+            "is missing; add a `sweep` section with `axes` and `metrics`",
+        )
+    })?;
+    let base = build_model(spec.model.clone().ok_or_else(|| {
+        InputError::new(
+            "model",
+            "is missing; the sweep varies the parameters of this base model",
+        )
+    })?)?;
+    if sweep.axes.is_empty() {
+        return Err(InputError::new(
+            "sweep.axes",
+            "is empty; give at least one axis",
+        ));
+    }
+    let mut axes = Vec::new();
+    for (i, a) in sweep.axes.iter().enumerate() {
+        axes.push(parse_axis(a, &base, &format!("sweep.axes[{i}]"))?);
+    }
+    for (i, a) in axes.iter().enumerate() {
+        if axes[..i].iter().any(|b| b.parameter == a.parameter) {
+            return Err(InputError::new(
+                format!("sweep.axes[{i}].parameter"),
+                format!("{:?} appears twice; give each parameter one axis", a.name),
+            ));
+        }
+    }
+    let cells = axes
+        .iter()
+        .try_fold(1usize, |acc, a| acc.checked_mul(a.values.len()))
+        .filter(|c| *c <= crate::error::MAX_CELLS);
+    if cells.is_none() {
+        return Err(InputError::new(
+            "sweep.axes",
+            format!(
+                "the grid has more than {} cells; use fewer values per axis",
+                crate::error::MAX_CELLS
+            ),
+        ));
+    }
+    let has = |p: AxisParameter| axes.iter().any(|a| a.parameter == p);
+    if has(AxisParameter::StrengthRatio) && has(AxisParameter::Strength(0)) {
+        return Err(InputError::new(
+            "sweep.axes",
+            "\"s1\" and \"s1_over_s2\" both set s1; keep one of them",
+        ));
+    }
+    if sweep.metrics.is_empty() {
+        return Err(InputError::new(
+            "sweep.metrics",
+            "is empty; give at least one metric, e.g. \"z\"",
+        ));
+    }
+    let mut metrics = Vec::new();
+    for (i, m) in sweep.metrics.iter().enumerate() {
+        metrics.push(parse_metric(m, &base, &format!("sweep.metrics[{i}]"))?);
+    }
+    let columns = metric_columns(&metrics, base.features());
+    let last = axes.last().map(|a| a.name.clone()).unwrap_or_default();
+    let mut thresholds = Vec::new();
+    for (i, t) in sweep.thresholds.iter().enumerate() {
+        thresholds.push(threshold(
+            t,
+            &columns,
+            &metrics,
+            base.features(),
+            axes.last().expect("axes checked non-empty"),
+            &last,
+            &format!("sweep.thresholds[{i}]"),
+        )?);
+    }
+    let solver = sweep.solver.clone().unwrap_or(SolverSpec {
+        rtol: None,
+        atol: None,
+        newton_tolerance: None,
+        fast_toy_path: None,
+    });
+    let settings = SweepSettings {
+        rtol: crate::error::require_positive("sweep.solver.rtol", solver.rtol.unwrap_or(1e-8))?,
+        atol: crate::error::require_positive("sweep.solver.atol", solver.atol.unwrap_or(1e-10))?,
+        equilibrium: EquilibriumOptions {
+            tolerance: crate::error::require_positive(
+                "sweep.solver.newton_tolerance",
+                solver.newton_tolerance.unwrap_or(1e-14),
+            )?,
+            ..EquilibriumOptions::default()
+        },
+        fast_toy_path: solver.fast_toy_path.unwrap_or(true),
+    };
+    Ok(SweepPlan {
+        base,
+        axes,
+        metrics,
+        columns,
+        thresholds,
+        settings,
+    })
+}
+
+fn parse_axis(a: &AxisSpec, base: &FeatureModel, field: &str) -> Result<Axis, InputError> {
+    let pfield = format!("{field}.parameter");
+    let vfield = format!("{field}.values");
+    let parameter = match a.parameter.as_str() {
+        "delta" => AxisParameter::Delta,
+        "lambda" => AxisParameter::Lambda,
+        "rate" => AxisParameter::Rate,
+        "regulariser" => AxisParameter::Regulariser,
+        "loss" => AxisParameter::Loss,
+        "s1_over_s2" => AxisParameter::StrengthRatio,
+        s if strength_index(s).is_some() => {
+            AxisParameter::Strength(strength_index(s).unwrap_or_default())
+        }
+        other => {
+            return Err(InputError::new(
+                pfield,
+                format!(
+                    "unknown parameter {other:?}; use \"s1\", \"s2\", …, \"s1_over_s2\", \"delta\", \"lambda\", \"rate\", \"regulariser\" or \"loss\""
+                ),
+            ));
+        }
+    };
+    if let AxisParameter::Strength(j) = parameter
+        && j >= base.features()
+    {
+        return Err(InputError::new(
+            pfield,
+            format!(
+                "the base model has {} features; s{} does not exist",
+                base.features(),
+                j + 1
+            ),
+        ));
+    }
+    if matches!(
+        parameter,
+        AxisParameter::Delta | AxisParameter::StrengthRatio
+    ) && (base.features() != 2 || base.examples() != 2)
+    {
+        return Err(InputError::new(
+            pfield,
+            format!(
+                "{:?} needs the two-feature toy model (features.toy)",
+                a.parameter
+            ),
+        ));
+    }
+    let values: Vec<AxisValue> = match parameter {
+        AxisParameter::Regulariser => {
+            let list: Vec<RegulariserSpec> = from_value(a.values.clone(), &vfield)?;
+            list.iter()
+                .map(|r| AxisValue::Regulariser(r.to_regulariser()))
+                .collect()
+        }
+        AxisParameter::Loss => {
+            let list: Vec<LossSpec> = from_value(a.values.clone(), &vfield)?;
+            list.into_iter()
+                .map(|l| AxisValue::Loss(l.into()))
+                .collect()
+        }
+        _ => {
+            let spec: ValuesSpec = from_value(a.values.clone(), &vfield)?;
+            spec.values(&vfield)?
+                .into_iter()
+                .map(AxisValue::Number)
+                .collect()
+        }
+    };
+    if values.is_empty() {
+        return Err(InputError::new(vfield, "is empty; give at least one value"));
+    }
+    Ok(Axis {
+        parameter,
+        name: a.parameter.clone(),
+        values,
+    })
+}
+
+/// Validates a threshold against the metric columns and the line axis.
+fn threshold(
+    t: &ThresholdSpec,
+    columns: &[String],
+    metrics: &[Metric],
+    features: usize,
+    last: &Axis,
+    last_name: &str,
+    field: &str,
+) -> Result<Threshold, InputError> {
+    let column = columns.iter().position(|c| *c == t.metric).ok_or_else(|| {
+        InputError::new(
+            format!("{field}.metric"),
+            format!(
+                "{:?} is not a metric column; the sweep computes {}",
+                t.metric,
+                columns.join(", ")
+            ),
+        )
+    })?;
+    crate::error::require_finite(&format!("{field}.level"), t.level)?;
+    if let Some(a) = &t.along
+        && a != last_name
+    {
+        return Err(InputError::new(
+            format!("{field}.along"),
+            format!(
+                "thresholds are located along the last axis ({last_name:?}); list {a:?} last in sweep.axes"
+            ),
+        ));
+    }
+    let numbers: Vec<f64> = last.values.iter().map(AxisValue::number).collect();
+    if numbers.iter().any(|x| x.is_nan()) || numbers.len() < 2 {
+        return Err(InputError::new(
+            format!("{field}.along"),
+            "thresholds need a numeric last axis with at least two values",
+        ));
+    }
+    if !numbers.windows(2).all(|w| w[0] < w[1]) && !numbers.windows(2).all(|w| w[0] > w[1]) {
+        return Err(InputError::new(
+            format!("{field}.along"),
+            "the last axis' values must be monotonic to locate thresholds",
+        ));
+    }
+    let span = (numbers[numbers.len() - 1] - numbers[0]).abs();
+    let precision = match t.precision {
+        Some(p) => crate::error::require_positive(&format!("{field}.precision"), p)?,
+        None => 1e-10 * span,
+    };
+    let mut offset = column;
+    let mut source = None;
+    for m in metrics {
+        let width = metric_columns(std::slice::from_ref(m), features).len();
+        if offset < width {
+            source = Some((*m, offset));
+            break;
+        }
+        offset -= width;
+    }
+    let source = source.ok_or_else(|| {
+        InputError::new(
+            format!("{field}.metric"),
+            "internal: no metric produces this column",
+        )
+    })?;
+    let criterion = format!("{} = {} along {last_name}", t.metric, t.level);
+    Ok(Threshold {
+        column,
+        source,
+        metric: t.metric.clone(),
+        level: t.level,
+        precision,
+        label: t.label.clone().unwrap_or_else(|| criterion.clone()),
+        criterion,
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TimeSpec {
+    time: f64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FractionSpec {
+    feature: usize,
+    fraction: f64,
+    #[serde(default)]
+    horizon: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OvershootSpec {
+    feature: usize,
+    #[serde(default)]
+    horizon: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StepSpec {
+    step: f64,
+}
+
+fn feature_index(j: usize, k: usize, field: &str) -> Result<usize, InputError> {
+    if j == 0 || j > k {
+        return Err(InputError::new(
+            field,
+            format!("must be between 1 and {k} (1 is z₁), got {j}"),
+        ));
+    }
+    Ok(j - 1)
+}
+
+fn horizon(h: Option<f64>, field: &str) -> Result<Option<f64>, InputError> {
+    match h {
+        Some(v) => crate::error::require_positive(field, v).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Parses one metric: a name, or an object with one key.
+fn parse_metric(v: &Value, base: &FeatureModel, field: &str) -> Result<Metric, InputError> {
+    const NAMES: &str = "\"z\", \"starvation_ratio\", \"starvation_matrix\", \"stability\", \"max_margin_multiplier\", {\"response_at\": …}, {\"time_to_fraction\": …}, {\"overshoot\": …} or {\"gd_stability\": …}";
+    let k = base.features();
+    if let Some(name) = v.as_str() {
+        return match name {
+            "z" => Ok(Metric::Z),
+            "starvation_ratio" => Ok(Metric::StarvationRatio),
+            "starvation_matrix" => Ok(Metric::StarvationMatrix),
+            "stability" => Ok(Metric::Stability),
+            "max_margin_multiplier" => {
+                if base.features() != base.examples() {
+                    return Err(InputError::new(
+                        field,
+                        "max_margin_multiplier needs a full-rank model (U square)",
+                    ));
+                }
+                Ok(Metric::MaxMarginMultiplier)
+            }
+            other => Err(InputError::new(
+                field,
+                format!("unknown metric {other:?}; use {NAMES}"),
+            )),
+        };
+    }
+    let Some(obj) = v.as_object().filter(|o| o.len() == 1) else {
+        return Err(InputError::new(
+            field,
+            format!("must be a metric name or an object with one key; use {NAMES}"),
+        ));
+    };
+    let (key, inner) = obj.iter().next().expect("one key");
+    let f = format!("{field}.{key}");
+    match key.as_str() {
+        "response_at" => {
+            let s: TimeSpec = from_value(inner.clone(), &f)?;
+            Ok(Metric::ResponseAt {
+                time: crate::error::require_positive(&format!("{f}.time"), s.time)?,
+            })
+        }
+        "time_to_fraction" => {
+            let s: FractionSpec = from_value(inner.clone(), &f)?;
+            if !(s.fraction > 0.0 && s.fraction < 1.0) {
+                return Err(InputError::new(
+                    format!("{f}.fraction"),
+                    format!("must lie in (0, 1), got {}", s.fraction),
+                ));
+            }
+            Ok(Metric::TimeToFraction {
+                feature: feature_index(s.feature, k, &format!("{f}.feature"))?,
+                fraction: s.fraction,
+                horizon: horizon(s.horizon, &format!("{f}.horizon"))?,
+            })
+        }
+        "overshoot" => {
+            let s: OvershootSpec = from_value(inner.clone(), &f)?;
+            Ok(Metric::Overshoot {
+                feature: feature_index(s.feature, k, &format!("{f}.feature"))?,
+                horizon: horizon(s.horizon, &format!("{f}.horizon"))?,
+            })
+        }
+        "gd_stability" => {
+            let s: StepSpec = from_value(inner.clone(), &f)?;
+            Ok(Metric::GdStability {
+                step: crate::error::require_positive(&format!("{f}.step"), s.step)?,
+            })
+        }
+        other => Err(InputError::new(
+            field,
+            format!("unknown metric {other:?}; use {NAMES}"),
+        )),
+    }
+}

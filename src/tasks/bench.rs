@@ -1,0 +1,259 @@
+//! `bench`: the standard benchmark (trajectories, equilibria, the 2^20-cell sweep), single- and
+//! multi-threaded, with ratios to peers measured on the same machine.
+
+use std::path::Path;
+use std::time::Instant;
+
+use serde_json::{Value, json};
+
+use super::line;
+use crate::bench::{Grid, Peers, Timing, equilibria, trajectories};
+use crate::error::{Error, InputError};
+
+/// Which parts to measure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BenchPart {
+    /// Trajectories to t = 250 and t = 3000.
+    Trajectories,
+    /// Equilibria and starvation matrices.
+    Equilibria,
+    /// The 2^20-cell sweep of simulations/bench_sweep.json, end to end.
+    Sweep,
+    /// All of them.
+    All,
+}
+
+impl BenchPart {
+    /// Parses a part name.
+    pub fn parse(name: &str) -> Result<Self, InputError> {
+        Ok(match name {
+            "trajectories" => Self::Trajectories,
+            "equilibria" => Self::Equilibria,
+            "sweep" => Self::Sweep,
+            "all" => Self::All,
+            other => {
+                return Err(InputError::new(
+                    "PART",
+                    format!(
+                        "unknown benchmark {other:?}; use \"trajectories\", \"equilibria\", \"sweep\" or \"all\""
+                    ),
+                ));
+            }
+        })
+    }
+
+    fn includes(self, p: BenchPart) -> bool {
+        self == BenchPart::All || self == p
+    }
+}
+
+/// Largest grid side (2^24 points).
+pub const MAX_SIDE: usize = 4096;
+
+/// Reads a peer file (the JSON printed by bench/peers/run.sh).
+pub fn read_peers(path: &Path) -> Result<Peers, InputError> {
+    let text = crate::spec::read_text(path, "--peers")?;
+    let raw: Value = serde_json::from_str(&text).map_err(|e| {
+        InputError::new(
+            "--peers",
+            format!(
+                "{} is not the JSON of bench/peers/run.sh: {e}",
+                path.display()
+            ),
+        )
+    })?;
+    Ok(Peers { raw })
+}
+
+/// One measured row and the peer it is compared with (name, µs per point).
+pub type BenchRow = (Timing, Option<(String, f64)>);
+
+/// The measured rows, the report table and the JSON document.
+pub struct BenchOutcome {
+    /// Rows in the order measured.
+    pub rows: Vec<BenchRow>,
+    /// The printed table.
+    pub report: String,
+    /// The `--json` document.
+    pub document: Value,
+}
+
+/// Measures `part` on a grid of `side`² points.
+pub fn bench(part: BenchPart, side: usize, peers: Option<&Peers>) -> Result<BenchOutcome, Error> {
+    if !(2..=MAX_SIDE).contains(&side) {
+        return Err(InputError::new(
+            "--side",
+            format!("must be between 2 and {MAX_SIDE}, got {side}"),
+        )
+        .into());
+    }
+    let grid = Grid { side };
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let mut report = String::new();
+    let mut rows: Vec<BenchRow> = Vec::new();
+    let peer = |name: &str, value: Option<f64>| value.map(|v| (name.to_string(), v));
+    if part.includes(BenchPart::Trajectories) {
+        for t_end in [250.0, 3000.0] {
+            for threads in [1, cores] {
+                let t = trajectories(grid, t_end, threads);
+                let p = peers.and_then(|p| {
+                    peer(
+                        "JAX/diffrax Tsit5 (vmapped, CPU)",
+                        p.jax_micros("Tsit5", Some(t_end)),
+                    )
+                });
+                rows.push((t, p));
+            }
+            if let Some(p) = peers.and_then(|p| p.scipy_millis("DOP853", t_end)) {
+                line(
+                    &mut report,
+                    format!(
+                        "SciPy solve_ivp DOP853 to t = {t_end}: {:.1} µs per trajectory",
+                        1e3 * p
+                    ),
+                );
+            }
+        }
+    }
+    if part.includes(BenchPart::Equilibria) {
+        for threads in [1, cores] {
+            let t = equilibria(grid, threads);
+            let p = peers.and_then(|p| {
+                peer(
+                    "JAX Newton ×40 (vmapped, CPU)",
+                    p.jax_micros("Newton", None),
+                )
+            });
+            rows.push((t, p));
+        }
+    }
+    if part.includes(BenchPart::Sweep) {
+        rows.push((bench_sweep(cores)?, None));
+    }
+    line(
+        &mut report,
+        format!(
+            "{:<34} {:>7} {:>9} {:>12}  {:<34} {:>10} {:>8}",
+            "benchmark",
+            "threads",
+            "points",
+            "µs / point",
+            "peer on this machine",
+            "peer µs",
+            "speed-up"
+        ),
+    );
+    for (t, p) in &rows {
+        let (pname, pv, ratio) = match p {
+            Some((n, v)) => (
+                n.as_str(),
+                format!("{v:.2}"),
+                format!("{:.1}×", v / t.micros_per_point()),
+            ),
+            None => ("—", "—".into(), "—".into()),
+        };
+        line(
+            &mut report,
+            format!(
+                "{:<34} {:>7} {:>9} {:>12.4}  {:<34} {:>10} {:>8}",
+                t.name,
+                t.threads,
+                t.points,
+                t.micros_per_point(),
+                pname,
+                pv,
+                ratio
+            ),
+        );
+    }
+    for (t, _) in &rows {
+        line(
+            &mut report,
+            format!(
+                "  {} ({} threads): checksum {:.12e}, {}",
+                t.name, t.threads, t.checksum, t.extra
+            ),
+        );
+    }
+    let mut prov = crate::output::provenance_base();
+    prov.insert("cores".into(), json!(cores));
+    prov.insert(
+        "peers".into(),
+        peers.map(|p| p.raw.clone()).unwrap_or(Value::Null),
+    );
+    let document = json!({
+        "data": { "rows": rows.iter().map(|(t, p)| json!({
+            "benchmark": t.name, "threads": t.threads, "points": t.points,
+            "seconds": t.seconds, "us_per_point": t.micros_per_point(), "checksum": t.checksum,
+            "extra": t.extra, "peer": p.as_ref().map(|(n, v)| json!({"name": n, "us_per_point": v})),
+        })).collect::<Vec<_>>() },
+        "provenance": prov,
+    });
+    Ok(BenchOutcome {
+        rows,
+        report,
+        document,
+    })
+}
+
+/// Peak resident memory of this process so far (Linux: VmHWM), in MiB.
+pub fn peak_memory_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// The 2^20-cell sweep of simulations/bench_sweep.json, end to end (spec to files on disk, in a
+/// temporary folder removed afterwards).
+fn bench_sweep(cores: usize) -> Result<Timing, Error> {
+    let spec_path = Path::new("simulations/bench_sweep.json");
+    let out = std::env::temp_dir().join(format!("starvation-bench-sweep-{}", std::process::id()));
+    let start = Instant::now();
+    let spec = crate::spec::read_spec(spec_path).map_err(|e| {
+        InputError::new(
+            format!("simulations/bench_sweep.json: {}", e.field),
+            e.message,
+        )
+    })?;
+    let task = super::SweepTask::new(&spec)?;
+    crate::output::prepare_output_dir(&out)?;
+    let result = task.run(true, &|_| {});
+    let computed = start.elapsed().as_secs_f64();
+    let outcome = task.outputs(&result)?;
+    let written = crate::output::write_files(&out, outcome.files);
+    let seconds = start.elapsed().as_secs_f64();
+    let bytes: u64 = std::fs::read_dir(&out)
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| e.metadata().ok())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0);
+    let _ = std::fs::remove_dir_all(&out);
+    written?;
+    let s = crate::sweep::summary(&result);
+    Ok(Timing {
+        name: "sweep 2^20 cells, end to end".into(),
+        threads: cores,
+        points: task.plan.cells(),
+        seconds,
+        checksum: result
+            .lines
+            .iter()
+            .flat_map(|l| l.cells.iter())
+            .map(|c| c.values.iter().filter(|v| v.is_finite()).sum::<f64>())
+            .sum(),
+        extra: json!({
+            "seconds_end_to_end": seconds,
+            "seconds_computing": computed,
+            "peak_memory_mib": peak_memory_mib(),
+            "bytes_written": bytes,
+            "thresholds_found": s["thresholds_found"],
+            "failed_cells": s["failed_cells"],
+        }),
+    })
+}

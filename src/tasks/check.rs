@@ -1,0 +1,62 @@
+//! `check`: validate a spec fully, as `run`, `sweep`, `equilibrium` and `portrait` would, without
+//! running anything.
+
+use crate::error::Error;
+use crate::spec::Spec;
+
+/// What a valid spec asks for.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CheckSummary {
+    /// Spec name.
+    pub name: String,
+    /// Its parts ("a sweep of N cells in L lines", "3 runs", …).
+    pub parts: Vec<String>,
+}
+
+impl std::fmt::Display for CheckSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: valid ({})", self.name, self.parts.join(", "))
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+/// Validates every section of `spec`.
+pub fn check(spec: &Spec) -> Result<CheckSummary, Error> {
+    crate::figures::check_sections(spec)?;
+    let mut parts = Vec::new();
+    if spec.sweep.is_some() {
+        let task = super::SweepTask::new(spec)?;
+        parts.push(format!(
+            "a sweep of {} cells in {} lines",
+            task.plan.cells(),
+            task.plan.lines()
+        ));
+    }
+    if spec.simulation.is_some() {
+        let runs = spec.expand_runs()?;
+        for r in &runs {
+            r.check()?;
+        }
+        parts.push(plural(runs.len(), "run"));
+    }
+    if spec.equilibrium.is_some()
+        || (spec.simulation.is_none() && spec.sweep.is_none() && spec.portrait.is_none())
+    {
+        let settings = spec.equilibrium_section()?;
+        let models = spec.expand_models()?;
+        for (_, _, m) in &models {
+            settings.check_model(m)?;
+        }
+        parts.push(plural(models.len(), "equilibrium model"));
+    }
+    if spec.portrait.is_some() {
+        parts.push("a portrait section".into());
+    }
+    Ok(CheckSummary {
+        name: spec.name.clone(),
+        parts,
+    })
+}

@@ -1,0 +1,123 @@
+//! `run` (integrate every run of a spec, draw its `plot` section) and `portrait` (draw a spec's
+//! `portrait` section).
+
+use std::time::Instant;
+
+use super::{Outcome, line};
+use crate::error::{Error, InputError, SolveError};
+use crate::output::OutputFile;
+use crate::solve::Trajectory;
+use crate::spec::{RunSpec, Spec};
+
+/// The integrated runs of a spec.
+pub struct RunOutcome {
+    /// Each run with its trajectory and wall time in seconds.
+    pub runs: Vec<(RunSpec, Trajectory, f64)>,
+    /// Total wall time in seconds.
+    pub wall_seconds: f64,
+}
+
+/// Integrates every run of `spec` (validated first) and returns the run document, the CSV
+/// table and the figures of its `plot` section.
+pub fn run(spec: &Spec) -> Result<(RunOutcome, Outcome<'static>), Error> {
+    crate::figures::check_sections(spec)?;
+    let runs = spec.expand_runs()?;
+    for r in &runs {
+        r.check()?;
+    }
+    let start = Instant::now();
+    let mut results = Vec::with_capacity(runs.len());
+    let mut seconds = Vec::with_capacity(runs.len());
+    for r in runs {
+        let t0 = Instant::now();
+        let tr = r.simulate().map_err(|e| match e {
+            Error::Solve(s) => Error::Solve(SolveError::Backend {
+                method: r.label.clone(),
+                message: s.to_string(),
+            }),
+            other => other,
+        })?;
+        seconds.push(t0.elapsed().as_secs_f64());
+        results.push((r, tr));
+    }
+    let figures = crate::figures::run_figures(spec, &results)?;
+    let wall = start.elapsed().as_secs_f64();
+    let doc = crate::result::runs_document(spec, &results, &seconds, wall);
+    let mut files = vec![
+        OutputFile::json(format!("{}.json", spec.name), &doc),
+        OutputFile::bytes(
+            format!("{}.csv", spec.name),
+            crate::result::runs_csv(&results).into_bytes(),
+        ),
+    ];
+    let mut report = String::new();
+    for ((r, tr), sec) in results.iter().zip(&seconds) {
+        let z: Vec<String> = tr
+            .final_responses()
+            .iter()
+            .map(|v| format!("{v:.6}"))
+            .collect();
+        line(
+            &mut report,
+            format!(
+                "{:<24} {:>7} {:>6}  t = {:<10} z = [{}]  ({} field evaluations, {:.1} µs, {})",
+                r.label,
+                tr.method.name(),
+                tr.space.name(),
+                format!("{:.6}", tr.final_time()),
+                z.join(", "),
+                tr.stats.field_evaluations,
+                1e6 * sec,
+                tr.stop.name()
+            ),
+        );
+    }
+    line(
+        &mut report,
+        format!(
+            "wrote {}.json and {}.csv ({wall:.3} s)",
+            spec.name, spec.name
+        ),
+    );
+    figure_files(&figures, &mut files, &mut report);
+    let outcome = RunOutcome {
+        runs: results
+            .into_iter()
+            .zip(seconds)
+            .map(|((r, t), s)| (r, t, s))
+            .collect(),
+        wall_seconds: wall,
+    };
+    Ok((outcome, Outcome { files, report }))
+}
+
+/// The phase portraits of `spec`'s `portrait` section.
+pub fn portrait(spec: &Spec) -> Result<Outcome<'static>, Error> {
+    if spec.portrait.is_none() {
+        return Err(InputError::new(
+            "portrait",
+            "is missing; this command draws a spec's `portrait` section",
+        )
+        .into());
+    }
+    let figures = crate::figures::portrait_figures(spec)?;
+    let mut files = Vec::new();
+    let mut report = String::new();
+    figure_files(&figures, &mut files, &mut report);
+    Ok(Outcome { files, report })
+}
+
+/// Adds each figure's PNG, SVG and data JSON to `files`, with a report line.
+pub(crate) fn figure_files(
+    figures: &[crate::figures::FigureOutput],
+    files: &mut Vec<OutputFile<'_>>,
+    report: &mut String,
+) {
+    for f in figures {
+        files.extend(OutputFile::figure(f));
+        line(
+            report,
+            format!("drew {0}.{{png,svg}} and {0}.data.json", f.stem),
+        );
+    }
+}
