@@ -32,7 +32,11 @@ fn bytes_of(parallel: bool) -> Vec<u8> {
     let mut out = Vec::new();
     write_sweep_csv(&plan, &result, &mut out).unwrap();
     write_thresholds_csv(&plan, &result, &mut out).unwrap();
-    out.extend(to_json_bytes(&sweep_document(&spec, &plan, &result)));
+    out.extend(to_json_bytes(&sweep_document(
+        spec.source(),
+        &plan,
+        &result,
+    )));
     out
 }
 

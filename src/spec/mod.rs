@@ -196,3 +196,14 @@ impl Spec {
         Ok(())
     }
 }
+
+impl Spec {
+    /// What output documents record about this spec.
+    pub fn source(&self) -> crate::result::Source<'_> {
+        crate::result::Source {
+            name: &self.name,
+            description: &self.description,
+            spec: &self.raw,
+        }
+    }
+}

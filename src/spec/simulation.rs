@@ -336,3 +336,18 @@ impl RunSpec {
         Ok(())
     }
 }
+
+impl RunSpec {
+    /// What output documents record about this run.
+    pub fn input(&self) -> crate::result::RunInput<'_> {
+        crate::result::RunInput {
+            label: &self.label,
+            parameters: &self.parameters,
+            raw: &self.raw,
+            model: &self.model,
+            space: self.space,
+            method: self.method,
+            options: &self.options,
+        }
+    }
+}

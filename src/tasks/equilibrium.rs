@@ -51,7 +51,7 @@ pub fn equilibrium(spec: &Spec) -> Result<(EquilibriumOutcome, Outcome<'static>)
         });
     }
     let wall = start.elapsed().as_secs_f64();
-    let doc = crate::result::equilibrium_document(spec, &entries, wall);
+    let doc = crate::result::equilibrium_document(spec.source(), &entries, wall);
     let mut report = String::new();
     for e in &entries {
         report_entry(&mut report, e);

@@ -42,14 +42,20 @@ pub fn run(spec: &Spec) -> Result<(RunOutcome, Outcome<'static>), Error> {
     }
     let figures = crate::figures::run_figures(spec, &results)?;
     let wall = start.elapsed().as_secs_f64();
-    let doc = crate::result::runs_document(spec, &results, &seconds, wall);
+    let inputs: Vec<_> = results
+        .iter()
+        .zip(&seconds)
+        .map(|((r, t), s)| (r.input(), t, *s))
+        .collect();
+    let doc = crate::result::runs_document(spec.source(), &inputs, wall);
     let mut files = vec![
         OutputFile::json(format!("{}.json", spec.name), &doc),
         OutputFile::bytes(
             format!("{}.csv", spec.name),
-            crate::result::runs_csv(&results).into_bytes(),
+            crate::result::runs_csv(&inputs).into_bytes(),
         ),
     ];
+    drop(inputs);
     let mut report = String::new();
     for ((r, tr), sec) in results.iter().zip(&seconds) {
         let z: Vec<String> = tr

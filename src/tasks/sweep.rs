@@ -102,7 +102,7 @@ impl<'s> SweepTask<'s> {
             }),
             OutputFile::json(
                 format!("{name}.json"),
-                &crate::result::sweep_document(self.spec, plan, result),
+                &crate::result::sweep_document(self.spec.source(), plan, result),
             ),
         ];
         let s = summary(result);

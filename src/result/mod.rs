@@ -1,0 +1,128 @@
+//! Typed output documents. Every document has a `data` block (numbers only, so files diff
+//! cleanly between runs) and a `provenance` block (spec, crate version, git commit, solver
+//! settings, statistics, wall time). Tables are column-oriented, columns in their natural order,
+//! so that `pandas.DataFrame(doc["data"]["runs"][0]["table"])` works.
+
+mod equilibrium;
+mod run;
+mod sweep;
+
+use serde::{Serialize, Serializer};
+use serde_json::Value;
+
+pub use equilibrium::{
+    BranchRecord, ClosedFormRecord, EquilibriumEntry, EquilibriumRecord, ModelRecord,
+    equilibrium_data, equilibrium_document,
+};
+pub use run::{
+    EventRecord, OptionsRecord, RunInput, TrajectoryProvenance, TrajectoryRecord, runs_csv,
+    runs_document,
+};
+pub use sweep::{
+    FailedCell, SweepAxisRecord, SweepData, ThresholdRow, sweep_document, write_sweep_csv,
+    write_thresholds_csv,
+};
+
+/// What every document says about the spec it came from.
+#[derive(Debug, Clone, Copy)]
+pub struct Source<'a> {
+    /// Spec name.
+    pub name: &'a str,
+    /// Spec description.
+    pub description: &'a str,
+    /// The spec as read.
+    pub spec: &'a Value,
+}
+
+/// A document: data and provenance.
+#[derive(Debug, Clone, Serialize)]
+pub struct Document<D: Serialize, P: Serialize> {
+    /// The numbers.
+    pub data: D,
+    /// Where they come from.
+    pub provenance: Provenance<P>,
+}
+
+/// The provenance block: crate, version and commit, then the document's own entries.
+#[derive(Debug, Clone, Serialize)]
+pub struct Provenance<P: Serialize> {
+    /// Always "starvation".
+    #[serde(rename = "crate")]
+    pub krate: &'static str,
+    /// Crate version.
+    pub crate_version: &'static str,
+    /// Git commit of the build.
+    pub git_commit: &'static str,
+    /// The document's own provenance.
+    #[serde(flatten)]
+    pub details: P,
+}
+
+impl<P: Serialize> Provenance<P> {
+    /// The provenance of this build with `details`.
+    pub fn new(details: P) -> Self {
+        Self {
+            krate: "starvation",
+            crate_version: env!("CARGO_PKG_VERSION"),
+            git_commit: crate::output::git_commit(),
+            details,
+        }
+    }
+}
+
+/// Named columns in order, serialised as a JSON object whose keys keep that order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Table(pub Vec<(String, Vec<Option<f64>>)>);
+
+impl Table {
+    /// Adds a column of finite values (non-finite ones become null).
+    pub fn push(&mut self, name: impl Into<String>, values: impl IntoIterator<Item = f64>) {
+        self.0
+            .push((name.into(), values.into_iter().map(finite).collect()));
+    }
+}
+
+impl Serialize for Table {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+/// `Some(x)` for finite x, else `None` (JSON null: JSON has no NaN or ∞).
+pub fn finite(x: f64) -> Option<f64> {
+    x.is_finite().then_some(x)
+}
+
+/// Quotes a CSV field when needed.
+pub fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// JSON with a trailing newline: pretty-printed (diffs cleanly) unless the compact form exceeds
+/// 1 MB, where one number per line would multiply the size; such documents are written compact.
+pub fn to_json_bytes(v: &impl Serialize) -> Vec<u8> {
+    let compact = serde_json::to_vec(v).unwrap_or_default();
+    let mut b = if compact.len() > 1 << 20 {
+        compact
+    } else {
+        serde_json::to_vec_pretty(v).unwrap_or_default()
+    };
+    b.push(b'\n');
+    b
+}
+
+/// A matrix as a list of rows.
+pub(crate) fn matrix_rows(m: &nalgebra::DMatrix<f64>) -> Vec<Vec<f64>> {
+    (0..m.nrows())
+        .map(|i| (0..m.ncols()).map(|j| m[(i, j)]).collect())
+        .collect()
+}

@@ -1,0 +1,362 @@
+//! The document of `run`: every run's trajectory (table of t and z, events) and its provenance
+//! (the merged run object, model summary, solver options and statistics).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{Document, Provenance, Source, Table, csv_field};
+use crate::flow::Space;
+use crate::model::FeatureModel;
+use crate::solve::{Method, Output, SolveOptions, Trajectory};
+
+/// What a document needs to know about one run.
+#[derive(Debug, Clone, Copy)]
+pub struct RunInput<'a> {
+    /// Label.
+    pub label: &'a str,
+    /// Values of the `vary` axes.
+    pub parameters: &'a BTreeMap<String, Value>,
+    /// The merged run object as read.
+    pub raw: &'a Value,
+    /// The model.
+    pub model: &'a FeatureModel,
+    /// Space, method and options it was integrated with.
+    pub space: Space,
+    /// Method.
+    pub method: Method,
+    /// Options.
+    pub options: &'a SolveOptions,
+}
+
+/// One run's data: the table of t and z, and its events.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrajectoryRecord {
+    /// Label.
+    pub label: String,
+    /// Values of the `vary` axes.
+    pub parameters: BTreeMap<String, Value>,
+    /// "z", "theta" or "alpha".
+    pub space: &'static str,
+    /// Method name.
+    pub method: &'static str,
+    /// Why the integration stopped.
+    pub stop_reason: &'static str,
+    /// Columns t, z1, …, zk.
+    pub table: Table,
+    /// Full states, for θ and α runs (z is in the table).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub states: Option<Vec<Vec<f64>>>,
+    /// Events located during the run.
+    pub events: Vec<EventRecord>,
+}
+
+/// One located event.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventRecord {
+    /// "steady_state" or "level_crossing".
+    pub kind: &'static str,
+    /// Feature (1-based) of a level crossing.
+    pub feature: Option<usize>,
+    /// Level of a level crossing.
+    pub level: Option<f64>,
+    /// Time.
+    pub time: f64,
+    /// Final bracket of the root finder.
+    pub bracket: Option<[f64; 2]>,
+    /// z at the event.
+    pub responses: Vec<f64>,
+}
+
+/// Solver options as written in provenance (features 1-based).
+#[derive(Debug, Clone, Serialize)]
+pub struct OptionsRecord {
+    /// Start time.
+    pub t_start: f64,
+    /// End time.
+    pub t_end: f64,
+    /// Relative tolerance.
+    pub rtol: f64,
+    /// Absolute tolerance.
+    pub atol: f64,
+    /// Output times: `{"count": n}`, `{"times": […]}` or "steps".
+    pub output: Value,
+    /// Step budget.
+    pub max_steps: usize,
+    /// First step, if given.
+    pub initial_step: Option<f64>,
+    /// Largest step, if given.
+    pub max_step: Option<f64>,
+    /// Fixed step (gd).
+    pub step: Option<f64>,
+    /// Steady-state event tolerance.
+    pub steady_state_tolerance: Option<f64>,
+    /// Level-crossing events.
+    pub level_crossings: Vec<Value>,
+}
+
+impl OptionsRecord {
+    /// The record of `o`.
+    pub fn new(o: &SolveOptions) -> Self {
+        let output = match &o.output {
+            Output::Count(c) => serde_json::json!({ "count": c }),
+            Output::Times(t) => serde_json::json!({ "times": t }),
+            Output::Steps => serde_json::json!("steps"),
+        };
+        Self {
+            t_start: o.t_start,
+            t_end: o.t_end,
+            rtol: o.rtol,
+            atol: o.atol,
+            output,
+            max_steps: o.max_steps,
+            initial_step: o.initial_step,
+            max_step: o.max_step,
+            step: o.step,
+            steady_state_tolerance: o.steady_state.map(|s| s.tolerance),
+            level_crossings: o
+                .level_crossings
+                .iter()
+                .map(|l| {
+                    serde_json::json!({
+                        "feature": l.feature + 1,
+                        "level": l.level,
+                        "direction": format!("{:?}", l.direction).to_lowercase(),
+                        "terminal": l.terminal,
+                    })
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The model as summarised in provenance.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelSummary {
+    /// n.
+    pub examples: usize,
+    /// k.
+    pub features: usize,
+    /// m.
+    pub parameters: usize,
+    /// Regulariser name.
+    pub regulariser: &'static str,
+    /// λ.
+    pub lambda: f64,
+    /// Loss model name.
+    pub loss: &'static str,
+    /// η.
+    pub rate: f64,
+    /// Singular values dropped when Φ was rank deficient.
+    pub dropped_singular_values: Option<Vec<f64>>,
+}
+
+impl ModelSummary {
+    /// The summary of `m`.
+    pub fn new(m: &FeatureModel) -> Self {
+        Self {
+            examples: m.examples(),
+            features: m.features(),
+            parameters: m.parameters(),
+            regulariser: m.regulariser().name(),
+            lambda: m.regulariser().lambda(),
+            loss: m.loss().name(),
+            rate: m.rate(),
+            dropped_singular_values: m.rank_report().map(|r| r.dropped.clone()),
+        }
+    }
+}
+
+/// Solver statistics.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct StatsRecord {
+    /// Field evaluations.
+    pub field_evaluations: usize,
+    /// Jacobian evaluations.
+    pub jacobian_evaluations: usize,
+    /// LU factorisations.
+    pub factorisations: usize,
+    /// Linear solves.
+    pub linear_solves: usize,
+    /// Accepted steps.
+    pub accepted_steps: usize,
+    /// Rejected steps.
+    pub rejected_steps: usize,
+}
+
+/// One run's provenance.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrajectoryProvenance {
+    /// Label.
+    pub label: String,
+    /// The merged run object.
+    pub run: Value,
+    /// The model.
+    pub model: ModelSummary,
+    /// Space.
+    pub space: &'static str,
+    /// Method asked for.
+    pub method: &'static str,
+    /// Options.
+    pub options: OptionsRecord,
+    /// Methods used and from which time (auto switches).
+    pub methods_used: Vec<Value>,
+    /// Statistics.
+    pub statistics: StatsRecord,
+    /// The tolerance Radau5 really used, when it ran.
+    pub radau5_effective_rtol: Option<f64>,
+    /// How time is counted.
+    pub time_convention: &'static str,
+    /// Wall time in seconds.
+    pub wall_time_seconds: f64,
+}
+
+fn trajectory_record(run: &RunInput<'_>, tr: &Trajectory) -> TrajectoryRecord {
+    let mut table = Table::default();
+    table.push("t", tr.times.iter().copied());
+    let k = tr.responses.first().map(Vec::len).unwrap_or(0);
+    for j in 0..k {
+        table.push(format!("z{}", j + 1), tr.responses.iter().map(|z| z[j]));
+    }
+    TrajectoryRecord {
+        label: run.label.to_string(),
+        parameters: run.parameters.clone(),
+        space: tr.space.name(),
+        method: tr.method.name(),
+        stop_reason: tr.stop.name(),
+        table,
+        states: (tr.space != Space::Responses).then(|| tr.states.clone()),
+        events: tr
+            .events
+            .iter()
+            .map(|e| {
+                let lc = e.index.map(|i| run.options.level_crossings[i]);
+                EventRecord {
+                    kind: e.kind,
+                    feature: lc.map(|l| l.feature + 1),
+                    level: lc.map(|l| l.level),
+                    time: e.time,
+                    bracket: e.bracket,
+                    responses: e.responses.clone(),
+                }
+            })
+            .collect(),
+    }
+}
+
+fn trajectory_provenance(
+    run: &RunInput<'_>,
+    tr: &Trajectory,
+    seconds: f64,
+) -> TrajectoryProvenance {
+    let s = &tr.stats;
+    TrajectoryProvenance {
+        label: run.label.to_string(),
+        run: run.raw.clone(),
+        model: ModelSummary::new(run.model),
+        space: run.space.name(),
+        method: run.method.name(),
+        options: OptionsRecord::new(run.options),
+        methods_used: tr
+            .methods_used
+            .iter()
+            .map(|m| serde_json::json!({"method": m.method.name(), "from": m.from}))
+            .collect(),
+        statistics: StatsRecord {
+            field_evaluations: s.field_evaluations,
+            jacobian_evaluations: s.jacobian_evaluations,
+            factorisations: s.factorisations,
+            linear_solves: s.linear_solves,
+            accepted_steps: s.accepted_steps,
+            rejected_steps: s.rejected_steps,
+        },
+        radau5_effective_rtol: tr
+            .methods_used
+            .iter()
+            .any(|m| m.method == Method::Radau5)
+            .then(|| run.options.rtol.max(crate::solve::RADAU5_MIN_RTOL)),
+        time_convention: if run.method == Method::GradientDescent {
+            "gd: step k is at time t_start + k·step (explicit Euler of the flow with rate η)"
+        } else {
+            "continuous gradient-flow time t"
+        },
+        wall_time_seconds: seconds,
+    }
+}
+
+/// The data block of a run document.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunsData {
+    /// Spec name.
+    pub name: String,
+    /// Spec description.
+    pub description: String,
+    /// One record per run.
+    pub runs: Vec<TrajectoryRecord>,
+}
+
+/// The provenance of a run document.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunsProvenance {
+    /// The spec as read.
+    pub spec: Value,
+    /// One entry per run.
+    pub runs: Vec<TrajectoryProvenance>,
+    /// Total wall time in seconds.
+    pub wall_time_seconds: f64,
+}
+
+/// The document of `run`: each run with its trajectory and wall time in seconds.
+pub fn runs_document(
+    source: Source<'_>,
+    runs: &[(RunInput<'_>, &Trajectory, f64)],
+    wall_seconds: f64,
+) -> Document<RunsData, RunsProvenance> {
+    Document {
+        data: RunsData {
+            name: source.name.to_string(),
+            description: source.description.to_string(),
+            runs: runs
+                .iter()
+                .map(|(r, t, _)| trajectory_record(r, t))
+                .collect(),
+        },
+        provenance: Provenance::new(RunsProvenance {
+            spec: source.spec.clone(),
+            runs: runs
+                .iter()
+                .map(|(r, t, s)| trajectory_provenance(r, t, *s))
+                .collect(),
+            wall_time_seconds: wall_seconds,
+        }),
+    }
+}
+
+/// All runs as one long CSV table: run index, label, t, z1 … zk.
+pub fn runs_csv(runs: &[(RunInput<'_>, &Trajectory, f64)]) -> String {
+    let k = runs
+        .iter()
+        .map(|(_, t, _)| t.responses.first().map(Vec::len).unwrap_or(0))
+        .max()
+        .unwrap_or(0);
+    let mut s = String::from("run,label,t");
+    for j in 0..k {
+        s.push_str(&format!(",z{}", j + 1));
+    }
+    s.push('\n');
+    for (i, (r, t, _)) in runs.iter().enumerate() {
+        let label = csv_field(r.label);
+        for (time, z) in t.times.iter().zip(&t.responses) {
+            s.push_str(&format!("{i},{label},{time}"));
+            for j in 0..k {
+                match z.get(j) {
+                    Some(v) => s.push_str(&format!(",{v}")),
+                    None => s.push(','),
+                }
+            }
+            s.push('\n');
+        }
+    }
+    s
+}

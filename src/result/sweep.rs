@@ -1,0 +1,283 @@
+//! The outputs of a sweep: the cell table (CSV, streamed), the thresholds table (CSV) and the
+//! JSON document (axes, columns, thresholds, failed cells). Deterministic: no timing and no shard
+//! information, so sharded and unsharded runs agree byte for byte.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::{Document, Provenance, Source, csv_field, finite};
+use crate::sweep::{AxisValue, SweepPlan, SweepResult, cell_labels, summary};
+
+/// An axis: its parameter and values (numbers, or labels for regulariser and loss axes).
+#[derive(Debug, Clone, Serialize)]
+pub struct SweepAxisRecord {
+    /// Parameter name.
+    pub parameter: String,
+    /// Values.
+    pub values: Vec<Value>,
+}
+
+/// A threshold located on one line.
+#[derive(Debug, Clone, Serialize)]
+pub struct ThresholdRow {
+    /// Line index.
+    pub line: usize,
+    /// Values of the outer axes on that line, by axis name.
+    #[serde(flatten)]
+    pub axes: Map<String, Value>,
+    /// "metric = level along axis".
+    pub criterion: String,
+    /// found, several, not_found or failed.
+    pub status: &'static str,
+    /// Located value.
+    pub value: Option<f64>,
+    /// Final bracket.
+    pub bracket: [Option<f64>; 2],
+    /// Bracket width.
+    pub precision: Option<f64>,
+    /// Grid crossings on the line.
+    pub crossings: usize,
+    /// metric − level at the bracket ends.
+    pub metric_minus_level_at_bracket: [Option<f64>; 2],
+}
+
+/// A cell that failed.
+#[derive(Debug, Clone, Serialize)]
+pub struct FailedCell {
+    /// Cell index (row-major over the axes).
+    pub cell: usize,
+    /// Its axis values as labels.
+    pub axes: Vec<String>,
+    /// Why it failed.
+    pub reason: String,
+}
+
+/// The data block of the sweep document.
+#[derive(Debug, Clone, Serialize)]
+pub struct SweepData {
+    /// Spec name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Axes, outermost first.
+    pub axes: Vec<SweepAxisRecord>,
+    /// Values per axis.
+    pub shape: Vec<usize>,
+    /// The axis along which lines run (and thresholds are located).
+    pub line_axis: Option<String>,
+    /// Columns of the cell table.
+    pub columns: Vec<String>,
+    /// File name of the cell table.
+    pub table: String,
+    /// File name of the thresholds table.
+    pub thresholds_table: String,
+    /// Counts: cells, failed cells, thresholds found.
+    pub summary: std::collections::BTreeMap<&'static str, usize>,
+    /// Every threshold record.
+    pub thresholds: Vec<ThresholdRow>,
+    /// Every failed cell.
+    pub failed_cells: Vec<FailedCell>,
+}
+
+/// Solver settings of a sweep, for provenance.
+#[derive(Debug, Clone, Serialize)]
+pub struct SweepSettingsRecord {
+    /// Relative tolerance of trajectory metrics.
+    pub rtol: f64,
+    /// Absolute tolerance.
+    pub atol: f64,
+    /// Newton tolerance.
+    pub newton_tolerance: f64,
+    /// Integrators used.
+    pub integrator: &'static str,
+    /// How equilibria are found.
+    pub equilibria: &'static str,
+}
+
+/// The provenance of the sweep document.
+#[derive(Debug, Clone, Serialize)]
+pub struct SweepProvenance {
+    /// The spec as read.
+    pub spec: Value,
+    /// Solver settings.
+    pub settings: SweepSettingsRecord,
+}
+
+fn axis_value(v: &AxisValue) -> Value {
+    match v {
+        AxisValue::Number(x) => serde_json::json!(x),
+        other => Value::from(other.label()),
+    }
+}
+
+/// The sweep document (the cell table itself is the CSV).
+pub fn sweep_document(
+    source: Source<'_>,
+    plan: &SweepPlan,
+    result: &SweepResult,
+) -> Document<SweepData, SweepProvenance> {
+    let mut columns: Vec<String> = plan.axes.iter().map(|a| a.name.clone()).collect();
+    columns.extend(plan.columns.iter().cloned());
+    columns.push("status".into());
+    let line_len = plan.line_length();
+    let mut failed = Vec::new();
+    let mut thresholds = Vec::new();
+    let outer = &plan.axes[..plan.axes.len() - 1];
+    for l in &result.lines {
+        for (pos, c) in l.cells.iter().enumerate() {
+            if let Some(reason) = &c.failure {
+                failed.push(FailedCell {
+                    cell: l.line * line_len + pos,
+                    axes: cell_labels(plan, l.line, pos),
+                    reason: reason.to_string(),
+                });
+            }
+        }
+        let idx = plan.line_indices(l.line);
+        for t in &l.thresholds {
+            thresholds.push(ThresholdRow {
+                line: l.line,
+                axes: outer
+                    .iter()
+                    .zip(&idx)
+                    .map(|(a, &i)| (a.name.clone(), axis_value(&a.values[i])))
+                    .collect(),
+                criterion: t.criterion.clone(),
+                status: t.status.name(),
+                value: finite(t.value),
+                bracket: [finite(t.bracket[0]), finite(t.bracket[1])],
+                precision: finite(t.precision),
+                crossings: t.crossings,
+                metric_minus_level_at_bracket: [finite(t.sides[0]), finite(t.sides[1])],
+            });
+        }
+    }
+    Document {
+        data: SweepData {
+            name: source.name.to_string(),
+            description: source.description.to_string(),
+            axes: plan
+                .axes
+                .iter()
+                .map(|a| SweepAxisRecord {
+                    parameter: a.name.clone(),
+                    values: a.values.iter().map(axis_value).collect(),
+                })
+                .collect(),
+            shape: plan.axes.iter().map(|a| a.values.len()).collect(),
+            line_axis: plan.axes.last().map(|a| a.name.clone()),
+            columns,
+            table: format!("{}.csv", source.name),
+            thresholds_table: format!("{}.thresholds.csv", source.name),
+            summary: summary(result),
+            thresholds,
+            failed_cells: failed,
+        },
+        provenance: Provenance::new(SweepProvenance {
+            spec: source.spec.clone(),
+            settings: SweepSettingsRecord {
+                rtol: plan.settings.rtol,
+                atol: plan.settings.atol,
+                newton_tolerance: plan.settings.equilibrium.tolerance,
+                integrator: "lane-batched DOP853 (two-feature toy) or auto (dop853 → radau5)",
+                equilibria: "Newton with line search, warm-started along each line",
+            },
+        }),
+    }
+}
+
+/// Writes the cell table (one row per cell: axis values, metric columns, status) as CSV.
+pub fn write_sweep_csv(
+    plan: &SweepPlan,
+    result: &SweepResult,
+    w: &mut (impl std::io::Write + ?Sized),
+) -> std::io::Result<()> {
+    let mut header: Vec<String> = plan.axes.iter().map(|a| csv_field(&a.name)).collect();
+    header.extend(plan.columns.iter().map(|c| csv_field(c)));
+    header.push("status".into());
+    writeln!(w, "{}", header.join(","))?;
+    let outer = &plan.axes[..plan.axes.len() - 1];
+    let last = plan.axes.last().expect("axes checked non-empty");
+    let mut line = String::with_capacity(256);
+    for l in &result.lines {
+        let idx = plan.line_indices(l.line);
+        let mut prefix = String::new();
+        for (a, &i) in outer.iter().zip(&idx) {
+            prefix.push_str(&axis_csv(&a.values[i]));
+            prefix.push(',');
+        }
+        for (pos, c) in l.cells.iter().enumerate() {
+            line.clear();
+            line.push_str(&prefix);
+            line.push_str(&axis_csv(&last.values[pos]));
+            for v in &c.values {
+                line.push(',');
+                if v.is_finite() {
+                    line.push_str(&format!("{v:?}"));
+                }
+            }
+            line.push(',');
+            match &c.failure {
+                None => line.push_str("ok"),
+                Some(r) => line.push_str(&csv_field(&format!("failed: {r}"))),
+            }
+            line.push('\n');
+            w.write_all(line.as_bytes())?;
+        }
+    }
+    Ok(())
+}
+
+fn axis_csv(v: &AxisValue) -> String {
+    match v {
+        AxisValue::Number(x) => format!("{x:?}"),
+        other => csv_field(&other.label()),
+    }
+}
+
+/// Writes the threshold table as CSV.
+pub fn write_thresholds_csv(
+    plan: &SweepPlan,
+    result: &SweepResult,
+    w: &mut (impl std::io::Write + ?Sized),
+) -> std::io::Result<()> {
+    let outer = &plan.axes[..plan.axes.len() - 1];
+    let mut header = vec!["line".to_string()];
+    header.extend(outer.iter().map(|a| csv_field(&a.name)));
+    header.extend(
+        [
+            "criterion",
+            "status",
+            "value",
+            "bracket_lo",
+            "bracket_hi",
+            "precision",
+            "crossings",
+        ]
+        .map(String::from),
+    );
+    writeln!(w, "{}", header.join(","))?;
+    let num = |x: f64| {
+        if x.is_finite() {
+            format!("{x:?}")
+        } else {
+            String::new()
+        }
+    };
+    for l in &result.lines {
+        let idx = plan.line_indices(l.line);
+        for t in &l.thresholds {
+            let mut row = vec![l.line.to_string()];
+            row.extend(outer.iter().zip(&idx).map(|(a, &i)| axis_csv(&a.values[i])));
+            row.push(csv_field(&t.criterion));
+            row.push(t.status.name().into());
+            row.push(num(t.value));
+            row.push(num(t.bracket[0]));
+            row.push(num(t.bracket[1]));
+            row.push(num(t.precision));
+            row.push(t.crossings.to_string());
+            writeln!(w, "{}", row.join(","))?;
+        }
+    }
+    Ok(())
+}
