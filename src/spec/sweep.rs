@@ -12,7 +12,7 @@ use crate::equilibrium::EquilibriumOptions;
 use crate::error::InputError;
 use crate::model::FeatureModel;
 use crate::sweep::{
-    Axis, AxisParameter, AxisValue, Metric, SweepPlan, SweepSettings, Threshold, metric_columns,
+    Axis, AxisParameter, AxisValue, Metric, SweepBuilder, SweepPlan, SweepSettings,
 };
 
 /// The `sweep` section of a spec.
@@ -66,25 +66,7 @@ pub struct AxisSpec {
 }
 
 /// A threshold as written in a spec.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ThresholdSpec {
-    /// Metric column (e.g. "ratio2", "M21", "mu1").
-    pub metric: String,
-    /// Level to cross.
-    pub level: f64,
-    /// Axis to move along: must be the last axis (the default).
-    #[serde(default)]
-    pub along: Option<String>,
-    /// Legend text in figures (default: the criterion, e.g. "ratio2 = 0.5 along s1").
-    #[serde(default)]
-    pub label: Option<String>,
-    /// Absolute precision in the axis' units (default 1e−10 × the axis span): the width of the
-    /// final bracket. The location is also limited by the metric's own accuracy (equilibria:
-    /// ~1e−13 relative; trajectory metrics: ~rtol).
-    #[serde(default)]
-    pub precision: Option<f64>,
-}
+pub type ThresholdSpec = crate::sweep::ThresholdRequest;
 
 /// Builds and validates the sweep plan of a spec with a `sweep` section.
 pub fn sweep_plan(spec: &Spec) -> Result<SweepPlan, InputError> {
@@ -100,67 +82,15 @@ pub fn sweep_plan(spec: &Spec) -> Result<SweepPlan, InputError> {
             "is missing; the sweep varies the parameters of this base model",
         )
     })?)?;
-    if sweep.axes.is_empty() {
-        return Err(InputError::new(
-            "sweep.axes",
-            "is empty; give at least one axis",
-        ));
-    }
-    let mut axes = Vec::new();
+    let mut builder = SweepBuilder::new(base.clone());
     for (i, a) in sweep.axes.iter().enumerate() {
-        axes.push(parse_axis(a, &base, &format!("sweep.axes[{i}]"))?);
+        builder = builder.push_axis(parse_axis(a, &format!("sweep.axes[{i}]"))?);
     }
-    for (i, a) in axes.iter().enumerate() {
-        if axes[..i].iter().any(|b| b.parameter == a.parameter) {
-            return Err(InputError::new(
-                format!("sweep.axes[{i}].parameter"),
-                format!("{:?} appears twice; give each parameter one axis", a.name),
-            ));
-        }
-    }
-    let cells = axes
-        .iter()
-        .try_fold(1usize, |acc, a| acc.checked_mul(a.values.len()))
-        .filter(|c| *c <= crate::error::MAX_CELLS);
-    if cells.is_none() {
-        return Err(InputError::new(
-            "sweep.axes",
-            format!(
-                "the grid has more than {} cells; use fewer values per axis",
-                crate::error::MAX_CELLS
-            ),
-        ));
-    }
-    let has = |p: AxisParameter| axes.iter().any(|a| a.parameter == p);
-    if has(AxisParameter::StrengthRatio) && has(AxisParameter::Strength(0)) {
-        return Err(InputError::new(
-            "sweep.axes",
-            "\"s1\" and \"s1_over_s2\" both set s1; keep one of them",
-        ));
-    }
-    if sweep.metrics.is_empty() {
-        return Err(InputError::new(
-            "sweep.metrics",
-            "is empty; give at least one metric, e.g. \"z\"",
-        ));
-    }
-    let mut metrics = Vec::new();
     for (i, m) in sweep.metrics.iter().enumerate() {
-        metrics.push(parse_metric(m, &base, &format!("sweep.metrics[{i}]"))?);
+        builder = builder.metric(parse_metric(m, &base, &format!("sweep.metrics[{i}]"))?);
     }
-    let columns = metric_columns(&metrics, base.features());
-    let last = axes.last().map(|a| a.name.clone()).unwrap_or_default();
-    let mut thresholds = Vec::new();
-    for (i, t) in sweep.thresholds.iter().enumerate() {
-        thresholds.push(threshold(
-            t,
-            &columns,
-            &metrics,
-            base.features(),
-            axes.last().expect("axes checked non-empty"),
-            &last,
-            &format!("sweep.thresholds[{i}]"),
-        )?);
+    for t in &sweep.thresholds {
+        builder = builder.threshold_request(t.clone());
     }
     let solver = sweep.solver.clone().unwrap_or(SolverSpec {
         rtol: None,
@@ -168,29 +98,31 @@ pub fn sweep_plan(spec: &Spec) -> Result<SweepPlan, InputError> {
         newton_tolerance: None,
         fast_toy_path: None,
     });
+    let defaults = SweepSettings::default();
     let settings = SweepSettings {
-        rtol: crate::error::require_positive("sweep.solver.rtol", solver.rtol.unwrap_or(1e-8))?,
-        atol: crate::error::require_positive("sweep.solver.atol", solver.atol.unwrap_or(1e-10))?,
+        rtol: crate::error::require_positive(
+            "sweep.solver.rtol",
+            solver.rtol.unwrap_or(defaults.rtol),
+        )?,
+        atol: crate::error::require_positive(
+            "sweep.solver.atol",
+            solver.atol.unwrap_or(defaults.atol),
+        )?,
         equilibrium: EquilibriumOptions {
             tolerance: crate::error::require_positive(
                 "sweep.solver.newton_tolerance",
-                solver.newton_tolerance.unwrap_or(1e-14),
+                solver
+                    .newton_tolerance
+                    .unwrap_or(defaults.equilibrium.tolerance),
             )?,
-            ..EquilibriumOptions::default()
+            ..defaults.equilibrium
         },
-        fast_toy_path: solver.fast_toy_path.unwrap_or(true),
+        fast_toy_path: solver.fast_toy_path.unwrap_or(defaults.fast_toy_path),
     };
-    Ok(SweepPlan {
-        base,
-        axes,
-        metrics,
-        columns,
-        thresholds,
-        settings,
-    })
+    builder.settings(settings).build()
 }
 
-fn parse_axis(a: &AxisSpec, base: &FeatureModel, field: &str) -> Result<Axis, InputError> {
+fn parse_axis(a: &AxisSpec, field: &str) -> Result<Axis, InputError> {
     let pfield = format!("{field}.parameter");
     let vfield = format!("{field}.values");
     let parameter = match a.parameter.as_str() {
@@ -212,31 +144,6 @@ fn parse_axis(a: &AxisSpec, base: &FeatureModel, field: &str) -> Result<Axis, In
             ));
         }
     };
-    if let AxisParameter::Strength(j) = parameter
-        && j >= base.features()
-    {
-        return Err(InputError::new(
-            pfield,
-            format!(
-                "the base model has {} features; s{} does not exist",
-                base.features(),
-                j + 1
-            ),
-        ));
-    }
-    if matches!(
-        parameter,
-        AxisParameter::Delta | AxisParameter::StrengthRatio
-    ) && (base.features() != 2 || base.examples() != 2)
-    {
-        return Err(InputError::new(
-            pfield,
-            format!(
-                "{:?} needs the two-feature toy model (features.toy)",
-                a.parameter
-            ),
-        ));
-    }
     let values: Vec<AxisValue> = match parameter {
         AxisParameter::Regulariser => {
             let list: Vec<RegulariserSpec> = from_value(a.values.clone(), &vfield)?;
@@ -265,83 +172,6 @@ fn parse_axis(a: &AxisSpec, base: &FeatureModel, field: &str) -> Result<Axis, In
         parameter,
         name: a.parameter.clone(),
         values,
-    })
-}
-
-/// Validates a threshold against the metric columns and the line axis.
-fn threshold(
-    t: &ThresholdSpec,
-    columns: &[String],
-    metrics: &[Metric],
-    features: usize,
-    last: &Axis,
-    last_name: &str,
-    field: &str,
-) -> Result<Threshold, InputError> {
-    let column = columns.iter().position(|c| *c == t.metric).ok_or_else(|| {
-        InputError::new(
-            format!("{field}.metric"),
-            format!(
-                "{:?} is not a metric column; the sweep computes {}",
-                t.metric,
-                columns.join(", ")
-            ),
-        )
-    })?;
-    crate::error::require_finite(&format!("{field}.level"), t.level)?;
-    if let Some(a) = &t.along
-        && a != last_name
-    {
-        return Err(InputError::new(
-            format!("{field}.along"),
-            format!(
-                "thresholds are located along the last axis ({last_name:?}); list {a:?} last in sweep.axes"
-            ),
-        ));
-    }
-    let numbers: Vec<f64> = last.values.iter().map(AxisValue::number).collect();
-    if numbers.iter().any(|x| x.is_nan()) || numbers.len() < 2 {
-        return Err(InputError::new(
-            format!("{field}.along"),
-            "thresholds need a numeric last axis with at least two values",
-        ));
-    }
-    if !numbers.windows(2).all(|w| w[0] < w[1]) && !numbers.windows(2).all(|w| w[0] > w[1]) {
-        return Err(InputError::new(
-            format!("{field}.along"),
-            "the last axis' values must be monotonic to locate thresholds",
-        ));
-    }
-    let span = (numbers[numbers.len() - 1] - numbers[0]).abs();
-    let precision = match t.precision {
-        Some(p) => crate::error::require_positive(&format!("{field}.precision"), p)?,
-        None => 1e-10 * span,
-    };
-    let mut offset = column;
-    let mut source = None;
-    for m in metrics {
-        let width = metric_columns(std::slice::from_ref(m), features).len();
-        if offset < width {
-            source = Some((*m, offset));
-            break;
-        }
-        offset -= width;
-    }
-    let source = source.ok_or_else(|| {
-        InputError::new(
-            format!("{field}.metric"),
-            "internal: no metric produces this column",
-        )
-    })?;
-    let criterion = format!("{} = {} along {last_name}", t.metric, t.level);
-    Ok(Threshold {
-        column,
-        source,
-        metric: t.metric.clone(),
-        level: t.level,
-        precision,
-        label: t.label.clone().unwrap_or_else(|| criterion.clone()),
-        criterion,
     })
 }
 

@@ -48,6 +48,35 @@ pub enum Metric {
 }
 
 impl Metric {
+    /// Checks the metric against the base model (feature indices, square U where needed); the
+    /// message says how to fix it.
+    pub fn check(&self, base: &crate::model::FeatureModel) -> Result<(), String> {
+        let k = base.features();
+        match *self {
+            Metric::MaxMarginMultiplier if base.features() != base.examples() => {
+                Err("max_margin_multiplier needs a full-rank model (U square)".into())
+            }
+            Metric::TimeToFraction { feature, .. } | Metric::Overshoot { feature, .. }
+                if feature >= k =>
+            {
+                Err(format!(
+                    "feature {} does not exist; the model has features 1 to {k}",
+                    feature + 1
+                ))
+            }
+            Metric::TimeToFraction { fraction, .. } if !(fraction > 0.0 && fraction < 1.0) => {
+                Err(format!("the fraction must lie in (0, 1), got {fraction}"))
+            }
+            Metric::ResponseAt { time } if !(time.is_finite() && time > 0.0) => {
+                Err(format!("the time must be finite and > 0, got {time}"))
+            }
+            Metric::GdStability { step } if !(step.is_finite() && step > 0.0) => {
+                Err(format!("the step must be finite and > 0, got {step}"))
+            }
+            _ => Ok(()),
+        }
+    }
+
     pub(crate) fn needs_equilibrium(self) -> bool {
         !matches!(
             self,

@@ -9,6 +9,7 @@
 
 mod cell;
 mod metric;
+mod plan;
 pub mod shard;
 mod threshold;
 
@@ -20,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::numerics::exact_f64;
 pub use cell::evaluate_line;
 pub use metric::{Metric, metric_columns};
+pub use plan::{SweepBuilder, ThresholdRequest};
 pub use shard::{ShardFile, merge_shards, shard_range};
 pub use threshold::{Threshold, ThresholdRecord, ThresholdStatus, locate};
 

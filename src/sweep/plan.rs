@@ -1,0 +1,371 @@
+//! A typed builder for sweep plans: the base model, axes, metrics, thresholds and solver
+//! settings, validated together. The spec layer's `sweep` section and Rust users both build plans
+//! through it, so both get the same checks and messages.
+
+use super::metric::{Metric, metric_columns};
+use super::{Axis, AxisParameter, AxisValue, SweepPlan, SweepSettings, Threshold};
+use crate::equilibrium::EquilibriumOptions;
+use crate::error::{InputError, MAX_CELLS};
+use crate::model::{FeatureModel, LossModel, Regulariser};
+
+/// A threshold to locate: where metric column `metric` crosses `level` along the last axis.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThresholdRequest {
+    /// Metric column (e.g. "ratio2", "M21", "mu1").
+    pub metric: String,
+    /// Level to cross.
+    pub level: f64,
+    /// Axis to move along: must be the last axis (the default).
+    #[serde(default)]
+    pub along: Option<String>,
+    /// Legend text in figures (default: the criterion, e.g. "ratio2 = 0.5 along s1").
+    #[serde(default)]
+    pub label: Option<String>,
+    /// Absolute precision in the axis' units (default 1e−10 × the axis span): the width of the
+    /// final bracket. The location is also limited by the metric's own accuracy (equilibria:
+    /// ~1e−13 relative; trajectory metrics: ~rtol).
+    #[serde(default)]
+    pub precision: Option<f64>,
+}
+
+impl Default for SweepSettings {
+    fn default() -> Self {
+        Self {
+            rtol: 1e-8,
+            atol: 1e-10,
+            equilibrium: EquilibriumOptions {
+                tolerance: 1e-14,
+                ..EquilibriumOptions::default()
+            },
+            fast_toy_path: true,
+        }
+    }
+}
+
+impl AxisParameter {
+    /// The parameter's name in specs and tables ("s1", "s1_over_s2", "delta", …).
+    pub fn name(self) -> String {
+        match self {
+            AxisParameter::Strength(j) => format!("s{}", j + 1),
+            AxisParameter::StrengthRatio => "s1_over_s2".into(),
+            AxisParameter::Delta => "delta".into(),
+            AxisParameter::Lambda => "lambda".into(),
+            AxisParameter::Rate => "rate".into(),
+            AxisParameter::Regulariser => "regulariser".into(),
+            AxisParameter::Loss => "loss".into(),
+        }
+    }
+}
+
+/// Builds a [`SweepPlan`]; [`SweepBuilder::build`] validates everything together.
+///
+/// ```
+/// use starvation::sweep::{AxisParameter, Metric, SweepBuilder};
+/// use starvation::{FeatureModel, Regulariser};
+///
+/// let base = FeatureModel::two_feature_toy(2.0, 2.0, 0.3)?
+///     .with_regulariser(Regulariser::L2 { lambda: 0.01 })?;
+/// let plan = SweepBuilder::new(base)
+///     .axis(AxisParameter::Delta, [0.1, 0.3, 0.5])
+///     .axis(AxisParameter::Strength(0), (0..=30).map(|i| 0.5 + 0.25 * i as f64))
+///     .metric(Metric::StarvationRatio)
+///     .threshold("ratio2", 0.5)
+///     .build()?;
+/// let result = plan.run(true);
+/// assert_eq!(result.lines.len(), 3);
+/// # Ok::<(), starvation::InputError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct SweepBuilder {
+    base: FeatureModel,
+    axes: Vec<Axis>,
+    metrics: Vec<Metric>,
+    thresholds: Vec<ThresholdRequest>,
+    settings: SweepSettings,
+}
+
+impl SweepBuilder {
+    /// A sweep over the parameters of `base`, with default settings (rtol 1e−8, atol 1e−10,
+    /// Newton tolerance 1e−14, the toy's fast path).
+    pub fn new(base: FeatureModel) -> Self {
+        Self {
+            base,
+            axes: Vec::new(),
+            metrics: Vec::new(),
+            thresholds: Vec::new(),
+            settings: SweepSettings::default(),
+        }
+    }
+
+    /// Adds a numeric axis (outermost first; the last axis is the line axis).
+    pub fn axis(self, parameter: AxisParameter, values: impl IntoIterator<Item = f64>) -> Self {
+        let values = values.into_iter().map(AxisValue::Number).collect();
+        self.push_axis(Axis {
+            name: parameter.name(),
+            parameter,
+            values,
+        })
+    }
+
+    /// Adds an axis over regularisers.
+    pub fn regulariser_axis(self, values: impl IntoIterator<Item = Regulariser>) -> Self {
+        let values = values.into_iter().map(AxisValue::Regulariser).collect();
+        self.push_axis(Axis {
+            name: AxisParameter::Regulariser.name(),
+            parameter: AxisParameter::Regulariser,
+            values,
+        })
+    }
+
+    /// Adds an axis over loss models.
+    pub fn loss_axis(self, values: impl IntoIterator<Item = LossModel>) -> Self {
+        let values = values.into_iter().map(AxisValue::Loss).collect();
+        self.push_axis(Axis {
+            name: AxisParameter::Loss.name(),
+            parameter: AxisParameter::Loss,
+            values,
+        })
+    }
+
+    /// Adds an axis as it is.
+    pub fn push_axis(mut self, axis: Axis) -> Self {
+        self.axes.push(axis);
+        self
+    }
+
+    /// Adds a metric.
+    pub fn metric(mut self, metric: Metric) -> Self {
+        self.metrics.push(metric);
+        self
+    }
+
+    /// Adds a threshold: where column `metric` crosses `level` along the last axis.
+    pub fn threshold(self, metric: &str, level: f64) -> Self {
+        self.threshold_request(ThresholdRequest {
+            metric: metric.into(),
+            level,
+            along: None,
+            label: None,
+            precision: None,
+        })
+    }
+
+    /// Adds a threshold with all its options.
+    pub fn threshold_request(mut self, t: ThresholdRequest) -> Self {
+        self.thresholds.push(t);
+        self
+    }
+
+    /// Sets the solver settings.
+    pub fn settings(mut self, settings: SweepSettings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// Validates and builds the plan; errors name the spec field (`sweep.axes[1].values`, …).
+    pub fn build(self) -> Result<SweepPlan, InputError> {
+        let Self {
+            base,
+            axes,
+            metrics,
+            thresholds,
+            settings,
+        } = self;
+        if axes.is_empty() {
+            return Err(InputError::new(
+                "sweep.axes",
+                "is empty; give at least one axis",
+            ));
+        }
+        for (i, a) in axes.iter().enumerate() {
+            check_axis(a, &base, &format!("sweep.axes[{i}]"))?;
+            if axes[..i].iter().any(|b| b.parameter == a.parameter) {
+                return Err(InputError::new(
+                    format!("sweep.axes[{i}].parameter"),
+                    format!("{:?} appears twice; give each parameter one axis", a.name),
+                ));
+            }
+        }
+        let cells = axes
+            .iter()
+            .try_fold(1usize, |acc, a| acc.checked_mul(a.values.len()))
+            .filter(|c| *c <= MAX_CELLS);
+        if cells.is_none() {
+            return Err(InputError::new(
+                "sweep.axes",
+                format!(
+                    "the grid has more than {MAX_CELLS} cells; use fewer values per axis, or split the sweep into several specs"
+                ),
+            ));
+        }
+        let has = |p: AxisParameter| axes.iter().any(|a| a.parameter == p);
+        if has(AxisParameter::StrengthRatio) && has(AxisParameter::Strength(0)) {
+            return Err(InputError::new(
+                "sweep.axes",
+                "\"s1\" and \"s1_over_s2\" both set s1; keep one of them",
+            ));
+        }
+        if metrics.is_empty() {
+            return Err(InputError::new(
+                "sweep.metrics",
+                "is empty; give at least one metric, e.g. \"z\"",
+            ));
+        }
+        for (i, m) in metrics.iter().enumerate() {
+            m.check(&base)
+                .map_err(|e| InputError::new(format!("sweep.metrics[{i}]"), e))?;
+        }
+        let columns = metric_columns(&metrics, base.features());
+        let mut located = Vec::new();
+        let last = axes.last().expect("axes checked non-empty");
+        for (i, t) in thresholds.iter().enumerate() {
+            located.push(threshold(
+                t,
+                &columns,
+                &metrics,
+                base.features(),
+                last,
+                &format!("sweep.thresholds[{i}]"),
+            )?);
+        }
+        crate::error::require_positive("sweep.solver.rtol", settings.rtol)?;
+        crate::error::require_positive("sweep.solver.atol", settings.atol)?;
+        crate::error::require_positive(
+            "sweep.solver.newton_tolerance",
+            settings.equilibrium.tolerance,
+        )?;
+        Ok(SweepPlan {
+            base,
+            axes,
+            metrics,
+            columns,
+            thresholds: located,
+            settings,
+        })
+    }
+}
+
+/// Checks an axis against the base model.
+fn check_axis(a: &Axis, base: &FeatureModel, field: &str) -> Result<(), InputError> {
+    let pfield = format!("{field}.parameter");
+    if let AxisParameter::Strength(j) = a.parameter
+        && j >= base.features()
+    {
+        return Err(InputError::new(
+            pfield,
+            format!(
+                "the base model has {} features; s{} does not exist",
+                base.features(),
+                j + 1
+            ),
+        ));
+    }
+    if matches!(
+        a.parameter,
+        AxisParameter::Delta | AxisParameter::StrengthRatio
+    ) && (base.features() != 2 || base.examples() != 2)
+    {
+        return Err(InputError::new(
+            pfield,
+            format!(
+                "{:?} needs the two-feature toy model (features.toy)",
+                a.name
+            ),
+        ));
+    }
+    let vfield = format!("{field}.values");
+    if a.values.is_empty() {
+        return Err(InputError::new(vfield, "is empty; give at least one value"));
+    }
+    for (i, v) in a.values.iter().enumerate() {
+        if let AxisValue::Number(x) = v {
+            crate::error::require_finite(&format!("{vfield}[{i}]"), *x)?;
+        }
+    }
+    Ok(())
+}
+
+/// Validates a threshold against the metric columns and the line axis.
+fn threshold(
+    t: &ThresholdRequest,
+    columns: &[String],
+    metrics: &[Metric],
+    features: usize,
+    last: &Axis,
+    field: &str,
+) -> Result<Threshold, InputError> {
+    let last_name = &last.name;
+    let column = columns.iter().position(|c| *c == t.metric).ok_or_else(|| {
+        InputError::new(
+            format!("{field}.metric"),
+            format!(
+                "{:?} is not a metric column; the sweep computes {}",
+                t.metric,
+                columns.join(", ")
+            ),
+        )
+    })?;
+    crate::error::require_finite(&format!("{field}.level"), t.level)?;
+    if let Some(a) = &t.along
+        && a != last_name
+    {
+        return Err(InputError::new(
+            format!("{field}.along"),
+            format!(
+                "thresholds are located along the last axis ({last_name:?}); list {a:?} last in sweep.axes"
+            ),
+        ));
+    }
+    let numbers: Vec<f64> = last.values.iter().map(AxisValue::number).collect();
+    if numbers.iter().any(|x| x.is_nan()) || numbers.len() < 2 {
+        return Err(InputError::new(
+            format!("{field}.along"),
+            "thresholds need a numeric last axis with at least two values",
+        ));
+    }
+    if !numbers.windows(2).all(|w| w[0] < w[1]) && !numbers.windows(2).all(|w| w[0] > w[1]) {
+        return Err(InputError::new(
+            format!("{field}.along"),
+            "the last axis' values must be monotonic to locate thresholds",
+        ));
+    }
+    let span = (numbers[numbers.len() - 1] - numbers[0]).abs();
+    let precision = match t.precision {
+        Some(p) => crate::error::require_positive(&format!("{field}.precision"), p)?,
+        None => 1e-10 * span,
+    };
+    let mut offset = column;
+    let mut source = None;
+    for m in metrics {
+        let width = metric_columns(std::slice::from_ref(m), features).len();
+        if offset < width {
+            source = Some((*m, offset));
+            break;
+        }
+        offset -= width;
+    }
+    let source = source.ok_or_else(|| {
+        InputError::new(
+            format!("{field}.metric"),
+            "internal: no metric produces this column",
+        )
+    })?;
+    let criterion = format!("{} = {} along {last_name}", t.metric, t.level);
+    Ok(Threshold {
+        column,
+        source,
+        metric: t.metric.clone(),
+        level: t.level,
+        precision,
+        label: t.label.clone().unwrap_or_else(|| criterion.clone()),
+        criterion,
+    })
+}
+
+impl SweepPlan {
+    /// Evaluates every line (in parallel with rayon when `parallel`; the result is identical).
+    pub fn run(&self, parallel: bool) -> super::SweepResult {
+        super::run_lines(self, 0..self.lines(), parallel, &|_| {})
+    }
+}
