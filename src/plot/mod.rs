@@ -12,6 +12,7 @@ mod elements;
 pub mod figure;
 mod geometry;
 mod layout;
+mod raster;
 mod render;
 mod style;
 
