@@ -1,5 +1,8 @@
 //! Rendering tests: every panel kind renders to PNG (decoded and checked for size and drawn
 //! content) and to SVG; odd inputs (NaN, empty, single points, zero size) never panic.
+//!
+//! SVG heat maps: "the cells are one embedded raster image, not one element per cell", and the
+//! raster shows the same colours in the same places as the PNG rendering.
 
 use std::path::Path;
 
@@ -406,6 +409,118 @@ fn heat_map_panel_renders() {
     // near-white around its centre value).
     let ink = check_figure(&fig, dir.path(), "heat_map", 0.2);
     assert!(ink > 0.25, "heat map centre coloured, got {ink:.3}");
+}
+
+/// Decodes standard base64 (RFC 4648, padded).
+fn base64_decode(text: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        b'/' => 63,
+        _ => panic!("not base64: {c}"),
+    };
+    let mut out = Vec::new();
+    for chunk in text.as_bytes().chunks(4) {
+        let data: Vec<u8> = chunk
+            .iter()
+            .copied()
+            .filter(|&c| c != b'=')
+            .map(value)
+            .collect();
+        let n = data.iter().fold(0u32, |n, &v| n << 6 | v as u32) << (6 * (4 - data.len()));
+        out.extend_from_slice(&n.to_be_bytes()[1..data.len()]);
+    }
+    out
+}
+
+/// A value of an SVG attribute in `element`.
+fn attribute(element: &str, name: &str) -> f64 {
+    let key = format!(" {name}=\"");
+    let start = element.find(&key).expect("attribute present") + key.len();
+    let end = start + element[start..].find('"').expect("closing quote");
+    element[start..end].parse().expect("a number")
+}
+
+#[test]
+fn svg_heat_map_embeds_one_raster() {
+    // 120 × 90 = 10 800 cells on a non-uniform x grid, no overlays.
+    let xs: Vec<f64> = (0..120).map(|i| (i as f64 / 119.0).powf(1.3)).collect();
+    let ys: Vec<f64> = (0..90).map(|j| j as f64 / 89.0).collect();
+    let values: Vec<f64> = ys
+        .iter()
+        .flat_map(|&y| xs.iter().map(move |&x| (7.0 * x).sin() * (5.0 * y).cos()))
+        .collect();
+    let panel = HeatMapPanel {
+        title: "cells".into(),
+        x: axis("x", None, Scale::Linear),
+        y: axis("y", None, Scale::Linear),
+        x_values: xs,
+        y_values: ys,
+        values,
+        colour_label: "v".into(),
+        ..HeatMapPanel::default()
+    };
+    let fig = figure("", vec![Panel::HeatMap(panel)], 1, 800, 600);
+    let svg = String::from_utf8(render(&fig, ImageFormat::Svg).expect("SVG")).expect("UTF-8");
+    assert_eq!(svg.matches("<image").count(), 1, "one image for the cells");
+    let rects = svg.matches("<rect").count();
+    assert!(
+        rects < 1000,
+        "no rectangle per cell: {rects} <rect> elements"
+    );
+    assert!(svg.len() < 400_000, "SVG of {} bytes", svg.len());
+
+    // The embedded PNG against the PNG rendering of the same figure.
+    let start = svg.find("<image").expect("image");
+    let element = &svg[start..start + svg[start..].find("/>").expect("end of image")];
+    let data = element.split("base64,").nth(1).expect("data URI");
+    let data = &data[..data.find('"').expect("end of URI")];
+    let decoder = png::Decoder::new(std::io::Cursor::new(base64_decode(data)));
+    let mut reader = decoder.read_info().expect("a valid PNG");
+    let mut raster = vec![0u8; reader.output_buffer_size().expect("a buffer size")];
+    let info = reader.next_frame(&mut raster).expect("one frame");
+    assert_eq!(info.color_type, png::ColorType::Rgba);
+    assert!(
+        raster.chunks(4).all(|p| p[3] == 255),
+        "the cells cover the image"
+    );
+    let (iw, ih) = (info.width as f64, info.height as f64);
+    // SVG user units per figure pixel: the viewBox is drawn at a finer scale.
+    let root = &svg[..svg.find('>').expect("root element")];
+    let view_box = root.split("viewBox=\"").nth(1).expect("viewBox");
+    let view_width: f64 = view_box
+        .split_whitespace()
+        .nth(2)
+        .expect("width")
+        .parse()
+        .expect("number");
+    let units = view_width / 800.0;
+    let (x, y, w, h) = (
+        attribute(element, "x") / units,
+        attribute(element, "y") / units,
+        attribute(element, "width") / units,
+        attribute(element, "height") / units,
+    );
+    let (pw, _, png_rgb) = decode(&render(&fig, ImageFormat::Png).expect("PNG"));
+    let (mut same, mut total) = (0, 0);
+    for a in 0..20 {
+        for b in 0..20 {
+            let (fx, fy) = ((a as f64 + 0.37) / 20.0, (b as f64 + 0.61) / 20.0);
+            let r = 4 * ((fy * ih) as usize * iw as usize + (fx * iw) as usize);
+            let p = 3 * ((y + fy * h) as usize * pw as usize + (x + fx * w) as usize);
+            total += 1;
+            if (0..3).all(|c| raster[r + c].abs_diff(png_rgb[p + c]) <= 2) {
+                same += 1;
+            }
+        }
+    }
+    // Points near a cell border may fall on different sides in the two renderings.
+    assert!(
+        same * 10 >= total * 8,
+        "{same} of {total} sampled colours agree with the PNG"
+    );
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Drawing primitives in pixel coordinates on any plotters backend: lines, polygons, circles,
 //! rectangles and text placed by its baseline metrics, so that PNG and SVG output agree.
 
+use std::cell::RefCell;
 use std::fmt::Display;
 
 use plotters::coord::Shift;
@@ -12,6 +13,7 @@ use plotters::style::{
 };
 
 use crate::error::Error;
+use crate::plot::raster::{self, Raster};
 use crate::plot::style::{FONT_FAMILY, metrics, render_error};
 
 /// A point in pixels.
@@ -144,12 +146,46 @@ pub(crate) struct Canvas<'a, DB: DrawingBackend> {
     area: &'a DrawingArea<DB, Shift>,
     /// The backend renders text as SVG `<text>` (different vertical metrics).
     svg: bool,
+    /// SVG `<image>` elements waiting to replace their placeholders (see [`raster`]).
+    images: RefCell<Vec<String>>,
 }
 
 impl<'a, DB: DrawingBackend> Canvas<'a, DB> {
     /// A canvas on `area`; `svg` selects the SVG text metrics.
     pub(crate) fn new(area: &'a DrawingArea<DB, Shift>, svg: bool) -> Self {
-        Self { area, svg }
+        Self {
+            area,
+            svg,
+            images: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Whether the canvas draws SVG.
+    pub(crate) fn is_svg(&self) -> bool {
+        self.svg
+    }
+
+    /// The `<image>` elements of [`Canvas::svg_image`], in placeholder order.
+    pub(crate) fn into_images(self) -> Vec<String> {
+        self.images.into_inner()
+    }
+
+    /// SVG only: `image` stretched over `r`, drawn unsmoothed. The backend cannot write an
+    /// `<image>`, so a placeholder text holds its place in the stacking order until
+    /// [`raster::substitute`] replaces it in the finished SVG text.
+    pub(crate) fn svg_image(&self, r: Rect, image: &Raster) -> Result<(), Error> {
+        let element = raster::image_element(r, &raster::encode_png(image)?);
+        let index = {
+            let mut images = self.images.borrow_mut();
+            images.push(element);
+            images.len() - 1
+        };
+        let style = Self::font(12.0).color(&RGBColor(0, 0, 0));
+        Self::check(self.area.draw(&Text::new(
+            raster::placeholder(index),
+            ip((r.x0, r.y0)),
+            style,
+        )))
     }
 
     /// Maps a drawing result to the crate error.

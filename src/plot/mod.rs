@@ -19,6 +19,8 @@ mod geometry;
 #[cfg(feature = "plot")]
 mod layout;
 #[cfg(feature = "plot")]
+mod raster;
+#[cfg(feature = "plot")]
 mod render;
 #[cfg(feature = "plot")]
 mod style;

@@ -17,6 +17,7 @@ use crate::plot::figure::{
 };
 use crate::plot::geometry::{arrowhead, clip_polygon, clip_polyline, clip_segment};
 use crate::plot::layout::{AxesSpec, Frame, draw_axes, draw_grid, layout, line_height};
+use crate::plot::raster;
 use crate::plot::style::{Style, ensure_font, render_error};
 
 /// Output image format.
@@ -147,24 +148,30 @@ fn render_svg(figure: &Figure) -> Result<Vec<u8>, Error> {
 /// The SVG text of the figure drawn at `k` units per pixel.
 fn svg_string(figure: &Figure, k: u32) -> Result<String, Error> {
     let mut s = String::new();
+    let images;
     {
         let size = (figure.width * k, figure.height * k);
         let root = SVGBackend::with_string(&mut s, size).into_drawing_area();
-        draw_figure(&root, figure, true, k as f64)?;
+        images = draw_figure(&root, figure, true, k as f64)?;
         root.present()
             .map_err(|e| render_error(format!("drawing failed: {e}")))?;
     }
-    Ok(s)
+    if images.is_empty() {
+        Ok(s)
+    } else {
+        raster::substitute(&s, &images)
+    }
 }
 
 /// Draws the whole figure (background, overall title, panels on the grid) at `k` drawing units
-/// per output pixel.
+/// per output pixel. Returns the SVG `<image>` elements whose placeholders the drawing holds
+/// (empty for PNG).
 fn draw_figure<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     fig: &Figure,
     svg: bool,
     k: f64,
-) -> Result<(), Error> {
+) -> Result<Vec<String>, Error> {
     area.fill(&WHITE)
         .map_err(|e| render_error(format!("drawing failed: {e}")))?;
     let c = Canvas::new(area, svg);
@@ -207,7 +214,7 @@ fn draw_figure<DB: DrawingBackend>(
             Panel::HeatMap(p) => draw_heat_map(&c, &s, cell, p, &field)?,
         }
     }
-    Ok(())
+    Ok(c.into_images())
 }
 
 /// All x and y coordinates of series and markers.
@@ -687,7 +694,11 @@ fn draw_heat_map<DB: DrawingBackend>(
         return Ok(());
     };
     if has_cells {
-        draw_cells(c, s, &f, p, &scale, &ex, &ey)?;
+        if c.is_svg() {
+            draw_cells_raster(c, s, &f, p, &scale, &ex, &ey)?;
+        } else {
+            draw_cells(c, s, &f, p, &scale, &ex, &ey)?;
+        }
     }
     let mut occupied = Occupied::default();
     draw_contours(c, s, &f, p, &tx, &ty, &mut occupied)?;
@@ -739,6 +750,32 @@ fn draw_cells<DB: DrawingBackend>(
         }
     }
     Ok(())
+}
+
+/// SVG: the cells as one embedded raster image (one `<image>` instead of one `<rect>` per cell),
+/// sampled at twice the output resolution and drawn without smoothing.
+fn draw_cells_raster<DB: DrawingBackend>(
+    c: &Canvas<DB>,
+    s: &Style,
+    f: &Frame,
+    p: &HeatMapPanel,
+    scale: &ColourScale,
+    ex: &[f64],
+    ey: &[f64],
+) -> Result<(), Error> {
+    let px: Vec<Option<f64>> = ex.iter().map(|&t| f.x.px_t(t)).collect();
+    let py: Vec<Option<f64>> = ey.iter().map(|&t| f.y.px_t(t)).collect();
+    let nx = p.x_values.len();
+    let colour = |ix: usize, iy: usize| {
+        p.values.get(iy * nx + ix).map(|&v| {
+            let c = scale.colour(v);
+            [c.0, c.1, c.2, 255]
+        })
+    };
+    match raster::sample_cells(&px, &py, f.plot, s.px, colour) {
+        Some((area, image)) => c.svg_image(area, &image),
+        None => Ok(()),
+    }
 }
 
 /// Contour lines of the values at the panel's levels (thin, dark), in data coordinates.

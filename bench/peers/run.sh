@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Peer baselines for the standard benchmark (docs/architecture.md, "Benchmark").
+#
+# The one command, from the repository root:
+#
+#     bench/peers/run.sh > /tmp/peers.json && cargo run --release -- bench all --peers /tmp/peers.json
+#
+# run.sh makes its own virtual environment in bench/peers/.venv (git-ignored) the first time, or
+# whenever requirements.txt changed, installs the pinned CPU peers listed there (numpy, SciPy, JAX,
+# diffrax) with pip, and runs peers.py, which prints one JSON object on standard output. Progress
+# and pip's messages go to standard error. The first run needs the PyPI registry and a few minutes;
+# later runs work offline.
+#
+# Options are passed on to peers.py: [--grid N] [--scipy-points K] [--repeats R]
+# Environment: PYTHON (interpreter for the venv, default python3, needs ≥ 3.11),
+#              PEERS_VENV (another place for the virtual environment).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+venv=${PEERS_VENV:-$here/.venv}
+python=${PYTHON:-python3}
+stamp="$venv/requirements.installed"
+
+if [ ! -x "$venv/bin/python" ]; then
+  echo "run.sh: creating $venv" >&2
+  "$python" -m venv "$venv"
+fi
+if ! cmp -s "$here/requirements.txt" "$stamp"; then
+  echo "run.sh: installing the pinned peers into $venv" >&2
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$here/requirements.txt" >&2
+  cp "$here/requirements.txt" "$stamp"
+fi
+
+# CPU only: no accelerator probing, no GPU wheels.
+export JAX_PLATFORMS=cpu
+exec "$venv/bin/python" "$here/peers.py" "$@"
