@@ -92,6 +92,9 @@ pub fn write_atomic_with(
     })
 }
 
+/// A writer that fills a streamed file.
+pub type Fill<'a> = Box<dyn FnOnce(&mut dyn std::io::Write) -> std::io::Result<()> + 'a>;
+
 /// What a file holds.
 pub enum Contents<'a> {
     /// Bytes, written as they are.
@@ -99,7 +102,7 @@ pub enum Contents<'a> {
     /// A figure, rendered as PNG or SVG by the file name's extension.
     Figure(crate::plot::Figure),
     /// Text streamed by a writer (large tables, written without holding them in memory).
-    Stream(Box<dyn FnOnce(&mut dyn std::io::Write) -> std::io::Result<()> + 'a>),
+    Stream(Fill<'a>),
 }
 
 /// One file a command produces: its name inside the output folder and its contents.
