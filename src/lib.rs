@@ -63,4 +63,5 @@ pub mod result;
 pub mod solve;
 pub mod spec;
 pub mod sweep;
+pub mod toy;
 pub mod verify;

@@ -10,18 +10,17 @@ use super::threshold;
 use super::{AxisParameter, AxisValue, CellOutcome, LineResult, SweepPlan};
 use crate::equilibrium::closed_form::{sd_margin, uncoupled_response};
 use crate::equilibrium::report::toy_delta;
-use crate::equilibrium::toy::{ToyProblem, ToyRegulariser};
 use crate::equilibrium::{find_equilibrium, sensitivities};
 use crate::error::InputError;
 use crate::flow::{Space, build_flow};
 use crate::model::{FeatureModel, LossModel, Regulariser};
 use crate::numerics::brent_root;
 use crate::solve::batch::{
-    BatchSettings, DenseStep, Dop853Tableau, LaneStatus, Observation, StepInfo, StepObserver,
-    ToyKind, ToyLanes, run_batch,
+    BatchSettings, DenseStep, LaneStatus, Observation, StepInfo, StepObserver, run_batch,
 };
 use crate::solve::{Direction, LevelCrossing, Method, Output, SolveOptions, integrate};
 use crate::spec::from_value;
+use crate::toy::{ToyLanes, ToyProblem, ToyRegulariser, ToyRegulariser as ToyKind};
 
 /// A metric computed in every cell.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -591,7 +590,6 @@ fn toy_trajectories<O: StepObserver<2>>(
     observer: &mut O,
 ) -> Vec<Option<[f64; 2]>> {
     const LANES: usize = crate::bench::LANES;
-    let tableau = Dop853Tableau::new();
     let settings = BatchSettings {
         rtol: plan.settings.rtol,
         atol: plan.settings.atol,
@@ -634,7 +632,6 @@ fn toy_trajectories<O: StepObserver<2>>(
         };
         run_batch(
             &mut field,
-            &tableau,
             &settings,
             idx.len(),
             |p, lane, f: &mut ToyLanes<LANES>| {
