@@ -8,7 +8,11 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde_json::{Value, json};
 
-use crate::equilibrium::toy::{ToyProblem, ToyRegulariser};
+use crate::solve::batch::{BatchSettings, NoObserver, run_batch};
+use crate::toy::{ToyLanes, ToyProblem, ToyRegulariser};
+
+/// Lanes of the batched integrator used by the benchmark and the sweeps.
+pub use crate::toy::LANES;
 
 /// s₂ of the standard benchmark.
 pub const S2: f64 = 2.0;
@@ -155,54 +159,20 @@ impl Peers {
     }
 }
 
-/// Lanes of the batched integrator used by the benchmark and the sweeps.
-pub const LANES: usize = 8;
-
 /// End states of trajectories from z = 0 to `t_end` for problems `range` of the grid, by the
 /// lane-batched DOP853; returns (z₁, z₂) per problem and the total field evaluations.
 pub fn trajectory_chunk(
     grid: Grid,
     t_end: f64,
     range: std::ops::Range<usize>,
-    settings: &crate::solve::batch::BatchSettings,
+    settings: &BatchSettings,
 ) -> (Vec<[f64; 2]>, u64) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2 (checked just above).
-            return unsafe { trajectory_chunk_avx2(grid, t_end, range, settings) };
-        }
-    }
-    trajectory_chunk_portable(grid, t_end, range, settings)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn trajectory_chunk_avx2(
-    grid: Grid,
-    t_end: f64,
-    range: std::ops::Range<usize>,
-    settings: &crate::solve::batch::BatchSettings,
-) -> (Vec<[f64; 2]>, u64) {
-    trajectory_chunk_portable(grid, t_end, range, settings)
-}
-
-#[inline(always)]
-fn trajectory_chunk_portable(
-    grid: Grid,
-    t_end: f64,
-    range: std::ops::Range<usize>,
-    settings: &crate::solve::batch::BatchSettings,
-) -> (Vec<[f64; 2]>, u64) {
-    use crate::solve::batch::{Dop853Tableau, NoObserver, ToyKind, ToyLanes, run_batch};
-    let tableau = Dop853Tableau::new();
-    let mut field = ToyLanes::<LANES>::new(ToyKind::L2, 1.0);
+    let mut field = ToyLanes::<LANES>::new(ToyRegulariser::L2, 1.0);
     let mut out = vec![[0.0; 2]; range.len()];
     let mut evaluations = 0u64;
     let base = range.start;
     run_batch(
         &mut field,
-        &tableau,
         settings,
         range.len(),
         |p, lane, f: &mut ToyLanes<LANES>| {
@@ -222,7 +192,7 @@ fn trajectory_chunk_portable(
 
 /// Trajectories to `t_end` at every grid point with `threads` threads (rtol 1e−8, atol 1e−10).
 pub fn trajectories(grid: Grid, t_end: f64, threads: usize) -> Timing {
-    let settings = crate::solve::batch::BatchSettings {
+    let settings = BatchSettings {
         rtol: 1e-8,
         atol: 1e-10,
         max_steps: 1_000_000,

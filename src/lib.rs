@@ -93,6 +93,7 @@ pub mod solve;
 pub mod spec;
 pub mod sweep;
 pub mod tasks;
+pub mod toy;
 pub mod verify;
 
 pub use equilibrium::{

@@ -5,16 +5,14 @@
 //! metrics on the toy (batch kernel, dense output) with the same metrics on the same model given
 //! as an explicit coupling (general integrator).
 
-use starvation::equilibrium::toy::{ToyProblem, ToyRegulariser};
 use starvation::equilibrium::{EquilibriumOptions, find_equilibrium, sensitivities};
 use starvation::flow::{Space, build_flow};
 use starvation::model::{FeatureModel, Regulariser, SpectralDecoupling};
-use starvation::solve::batch::{
-    BatchSettings, Dop853Tableau, NoObserver, ToyKind, ToyLanes, exp_lanes, run_batch,
-};
+use starvation::solve::batch::{BatchSettings, NoObserver, run_batch};
 use starvation::solve::{Method, Output, SolveOptions, integrate};
 use starvation::spec::parse_spec;
 use starvation::sweep::run_lines;
+use starvation::toy::{ToyLanes, ToyProblem, ToyRegulariser, exp_lanes};
 
 fn rel(a: f64, b: f64, scale: f64) -> f64 {
     (a - b).abs() / scale.max(1e-300)
@@ -108,11 +106,10 @@ fn vectorised_exponential_matches_the_standard_library() {
 
 /// End states of the batch kernel for the toy L2 flow.
 fn batch_ends(problems: &[(f64, f64)], t_end: f64, rtol: f64) -> Vec<[f64; 2]> {
-    let mut field = ToyLanes::<8>::new(ToyKind::L2, 1.0);
+    let mut field = ToyLanes::<8>::new(ToyRegulariser::L2, 1.0);
     let mut out = vec![[f64::NAN; 2]; problems.len()];
     run_batch(
         &mut field,
-        &Dop853Tableau::new(),
         &BatchSettings {
             rtol,
             atol: rtol * 1e-2,
@@ -154,12 +151,11 @@ fn batch_kernel_agrees_with_ode_solvers_dop853() {
 #[test]
 fn batch_kernel_matches_the_unregularised_closed_form() {
     // λ = 0, δ = 0: z_j(t) = 1 + τ − W(e^{1+τ}) = ln ω(1 + s_j² t) (docs/theory.md §5).
-    let mut field = ToyLanes::<8>::new(ToyKind::L2, 1.0);
+    let mut field = ToyLanes::<8>::new(ToyRegulariser::L2, 1.0);
     let strengths = [0.5, 1.0, 3.0, 6.0, 0.7, 2.2, 4.0, 8.0, 1.3];
     let mut out = vec![[f64::NAN; 2]; strengths.len()];
     run_batch(
         &mut field,
-        &Dop853Tableau::new(),
         &BatchSettings {
             rtol: 1e-12,
             atol: 1e-14,

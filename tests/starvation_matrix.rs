@@ -4,12 +4,12 @@
 //! models under L2 (relative 1e−6 of max|M|) and for SD / the unregularised quadratic model
 //! (absolute, in units of max|z*|/s_i²).
 //!
-//! Extra: the fast 2 × 2 solver of `equilibrium::toy` gives the same z* and starvation matrix
+//! Extra: the fast 2 × 2 solver of `toy::newton` gives the same z* and starvation matrix
 //! as the general solver, to 1e−10 relative (L2) and 1e−10 in units of max|z*|/s_i² (SD).
 
-use starvation::equilibrium::toy::{ToyProblem, ToyRegulariser};
 use starvation::equilibrium::{EquilibriumOptions, find_equilibrium, sensitivities};
 use starvation::model::{FeatureModel, Regulariser, SpectralDecoupling};
+use starvation::toy::{ToyProblem, ToyRegulariser};
 use starvation::verify;
 
 #[test]

@@ -11,7 +11,6 @@
 
 pub mod closed_form;
 pub mod report;
-pub mod toy;
 
 use nalgebra::{Cholesky, DMatrix, DVector};
 

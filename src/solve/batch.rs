@@ -5,46 +5,21 @@
 //! so the stages of different trajectories overlap in the processor (and vectorise), instead of
 //! waiting on each other as the stages of one trajectory must. When a lane finishes, the next
 //! problem is loaded into it. The method, its error estimator (Hairer's 5th/3rd-order blend),
-//! its step-size controller and its dense output of order 7 are those of Hairer's DOP853, with
-//! the tableau taken from the differential-equations crate.
+//! its step-size controller, initial step and dense output of order 7 are those of Hairer's
+//! DOP853 (HNW I, §II.5 and dop853.f), from [`super::runge_kutta`]. [`run_batch`] picks the
+//! AVX2 build of the kernel when the processor has it (run-time detection), for every caller.
 
 // Index loops over lanes and components are the point here: they vectorise.
 #![allow(clippy::needless_range_loop)]
 
-use differential_equations::tableau::ButcherTableau;
+use super::Method;
+use super::runge_kutta::dop853::{A, B, BHH, D, ER, STAGES};
+use super::runge_kutta::{
+    StepController, step_from_trial, tolerance_scale, trial_step, weighted_rms,
+};
 
-/// The DOP853 coefficients used by the kernel (0-based stages; stage 12 is f at the new point).
-#[derive(Debug, Clone)]
-pub struct Dop853Tableau {
-    a: [[f64; 16]; 16],
-    b: [f64; 12],
-    bhh: [f64; 12],
-    er: [f64; 12],
-    d: [[f64; 16]; 4],
-}
-
-impl Dop853Tableau {
-    /// Hairer's DOP853 tableau.
-    pub fn new() -> Self {
-        let t = ButcherTableau::<f64, 12, 16>::dop853();
-        let bhh = t.bh.unwrap_or([0.0; 12]);
-        let er = t.er.unwrap_or([0.0; 12]);
-        let bi = t.bi.unwrap_or([[0.0; 16]; 16]);
-        Self {
-            a: t.a,
-            b: t.b,
-            bhh,
-            er,
-            d: [bi[4], bi[5], bi[6], bi[7]],
-        }
-    }
-}
-
-impl Default for Dop853Tableau {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+/// Hairer's controller parameters for DOP853.
+const CONTROL: StepController = StepController::DOP853;
 
 /// A vector field evaluated for `L` lanes at once; state layout `[component][lane]`.
 pub trait LaneField<const N: usize, const L: usize> {
@@ -167,19 +142,68 @@ impl<const N: usize> StepObserver<N> for NoObserver {}
 
 /// Integrates `count` problems on `L` lanes. `load(problem, lane, field)` puts a problem's
 /// parameters into the field's lane and returns its initial state and end time (start time 0);
-/// `finish(problem, outcome)` receives each result (in completion order).
-#[inline(always)]
-pub fn run_batch<F, O, const N: usize, const L: usize>(
+/// `finish(problem, outcome)` receives each result (in completion order). On x86-64 processors
+/// with AVX2 the kernel, the field and the callbacks run as AVX2 code (same operations, same
+/// results, wider registers).
+pub fn run_batch<F, O, Load, Finish, const N: usize, const L: usize>(
     field: &mut F,
-    tableau: &Dop853Tableau,
     settings: &BatchSettings,
     count: usize,
-    mut load: impl FnMut(usize, usize, &mut F) -> ([f64; N], f64),
+    load: Load,
     observer: &mut O,
-    mut finish: impl FnMut(usize, LaneOutcome<N>),
+    finish: Finish,
 ) where
     F: LaneField<N, L>,
     O: StepObserver<N>,
+    Load: FnMut(usize, usize, &mut F) -> ([f64; N], f64),
+    Finish: FnMut(usize, LaneOutcome<N>),
+{
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the processor supports AVX2 (checked just above).
+            unsafe { run_batch_avx2(field, settings, count, load, observer, finish) };
+            return;
+        }
+    }
+    run_batch_portable(field, settings, count, load, observer, finish);
+}
+
+/// [`run_batch_portable`] compiled for AVX2.
+///
+/// # Safety
+/// The processor must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn run_batch_avx2<F, O, Load, Finish, const N: usize, const L: usize>(
+    field: &mut F,
+    settings: &BatchSettings,
+    count: usize,
+    load: Load,
+    observer: &mut O,
+    finish: Finish,
+) where
+    F: LaneField<N, L>,
+    O: StepObserver<N>,
+    Load: FnMut(usize, usize, &mut F) -> ([f64; N], f64),
+    Finish: FnMut(usize, LaneOutcome<N>),
+{
+    run_batch_portable(field, settings, count, load, observer, finish);
+}
+
+#[inline(always)]
+fn run_batch_portable<F, O, Load, Finish, const N: usize, const L: usize>(
+    field: &mut F,
+    settings: &BatchSettings,
+    count: usize,
+    mut load: Load,
+    observer: &mut O,
+    mut finish: Finish,
+) where
+    F: LaneField<N, L>,
+    O: StepObserver<N>,
+    Load: FnMut(usize, usize, &mut F) -> ([f64; N], f64),
+    Finish: FnMut(usize, LaneOutcome<N>),
 {
     let mut lanes = Lanes::<N, L>::new();
     let mut next = 0usize;
@@ -202,7 +226,7 @@ pub fn run_batch<F, O, const N: usize, const L: usize>(
         if !lanes.active.iter().any(|a| *a) {
             break;
         }
-        lanes.step(field, tableau, settings, observer, &mut finish);
+        lanes.step(field, settings, observer, &mut finish);
     }
 }
 
@@ -252,7 +276,8 @@ impl<const N: usize, const L: usize> Lanes<N, L> {
         self.rejected[l] = 0;
     }
 
-    /// f(y0) and Hairer's initial step for the refilled lanes (2 evaluations each).
+    /// f(y0) and Hairer's initial step for the refilled lanes (2 evaluations each), by the rule
+    /// of [`super::runge_kutta`] with q = 8 (dop853.f: IORD = 8).
     fn initial_steps<F: LaneField<N, L>>(
         &mut self,
         field: &F,
@@ -261,28 +286,26 @@ impl<const N: usize, const L: usize> Lanes<N, L> {
         f0: &mut [[f64; L]; N],
         f1: &mut [[f64; L]; N],
     ) {
+        const Q: u32 = match Method::Dop853.order() {
+            Some(q) => q,
+            None => unreachable!(),
+        };
         field.eval(&self.y, f0);
         let mut h0 = [0.0; L];
+        let mut d1 = [0.0; L];
         let mut y1 = self.y;
         for l in 0..L {
             if !refilled[l] {
                 continue;
             }
-            let (mut d0, mut d1) = (0.0, 0.0);
+            let y: [f64; N] = std::array::from_fn(|i| self.y[i][l]);
+            let f: [f64; N] = std::array::from_fn(|i| f0[i][l]);
             for i in 0..N {
-                let sk = s.atol + s.rtol * self.y[i][l].abs();
-                d0 += (self.y[i][l] / sk).powi(2);
-                d1 += (f0[i][l] / sk).powi(2);
-                self.k[0][i][l] = f0[i][l];
+                self.k[0][i][l] = f[i];
             }
-            let (d0, d1) = ((d0 / N as f64).sqrt(), (d1 / N as f64).sqrt());
-            let span = self.t_end[l];
-            h0[l] = if d0 < 1e-5 || d1 < 1e-5 {
-                1e-6
-            } else {
-                0.01 * d0 / d1
-            }
-            .min(span);
+            let d0 = weighted_rms(&y, &y, s.rtol, s.atol);
+            d1[l] = weighted_rms(&f, &y, s.rtol, s.atol);
+            h0[l] = trial_step(d0, d1[l], self.t_end[l]);
             for i in 0..N {
                 y1[i][l] = self.y[i][l] + h0[l] * f0[i][l];
             }
@@ -292,31 +315,21 @@ impl<const N: usize, const L: usize> Lanes<N, L> {
             if !refilled[l] {
                 continue;
             }
-            let (mut d1, mut d2) = (0.0, 0.0);
-            for i in 0..N {
-                let sk = s.atol + s.rtol * self.y[i][l].abs();
-                d1 += (f0[i][l] / sk).powi(2);
-                d2 += ((f1[i][l] - f0[i][l]) / sk).powi(2);
-            }
-            let d1 = (d1 / N as f64).sqrt();
-            let d2 = (d2 / N as f64).sqrt() / h0[l];
-            let h1 = if d1.max(d2) <= 1e-15 {
-                (h0[l] * 1e-3).max(1e-6)
-            } else {
-                (0.01 / d1.max(d2)).powf(1.0 / 8.0)
-            };
-            self.h[l] = (100.0 * h0[l]).min(h1).min(self.t_end[l]);
+            let y: [f64; N] = std::array::from_fn(|i| self.y[i][l]);
+            let df: [f64; N] = std::array::from_fn(|i| f1[i][l] - f0[i][l]);
+            let d2 = weighted_rms(&df, &y, s.rtol, s.atol) / h0[l];
+            self.h[l] = step_from_trial(h0[l], d1[l], d2, Q, self.t_end[l]);
             self.evaluations[l] += 2;
         }
     }
 
     #[inline(always)]
-    fn stage_state(&self, tab: &Dop853Tableau, s: usize, out: &mut [[f64; L]; N]) {
+    fn stage_state(&self, s: usize, out: &mut [[f64; L]; N]) {
         for i in 0..N {
             for l in 0..L {
                 let mut acc = 0.0;
                 for j in 0..s {
-                    acc += tab.a[s][j] * self.k[j][i][l];
+                    acc += A[s][j] * self.k[j][i][l];
                 }
                 out[i][l] = self.y[i][l] + self.h[l] * acc;
             }
@@ -324,14 +337,8 @@ impl<const N: usize, const L: usize> Lanes<N, L> {
     }
 
     #[inline(always)]
-    fn step<F, O, G>(
-        &mut self,
-        field: &F,
-        tab: &Dop853Tableau,
-        s: &BatchSettings,
-        observer: &mut O,
-        finish: &mut G,
-    ) where
+    fn step<F, O, G>(&mut self, field: &F, s: &BatchSettings, observer: &mut O, finish: &mut G)
+    where
         F: LaneField<N, L>,
         O: StepObserver<N>,
         G: FnMut(usize, LaneOutcome<N>),
@@ -349,8 +356,8 @@ impl<const N: usize, const L: usize> Lanes<N, L> {
             }
         }
         let mut ys = [[0.0; L]; N];
-        for st in 1..12 {
-            self.stage_state(tab, st, &mut ys);
+        for st in 1..STAGES {
+            self.stage_state(st, &mut ys);
             let mut out = [[0.0; L]; N];
             field.eval(&ys, &mut out);
             self.k[st] = out;
@@ -362,14 +369,14 @@ impl<const N: usize, const L: usize> Lanes<N, L> {
         for i in 0..N {
             for l in 0..L {
                 let (mut sb, mut s5, mut s3) = (0.0, 0.0, 0.0);
-                for j in 0..12 {
+                for j in 0..STAGES {
                     let kj = self.k[j][i][l];
-                    sb += tab.b[j] * kj;
-                    s5 += tab.er[j] * kj;
-                    s3 += tab.bhh[j] * kj;
+                    sb += B[j] * kj;
+                    s5 += ER[j] * kj;
+                    s3 += BHH[j] * kj;
                 }
                 y_new[i][l] = self.y[i][l] + self.h[l] * sb;
-                let sk = s.atol + s.rtol * self.y[i][l].abs().max(y_new[i][l].abs());
+                let sk = tolerance_scale(self.y[i][l].abs().max(y_new[i][l].abs()), s.rtol, s.atol);
                 let e5 = s5 / sk;
                 let e3 = (sb - s3) / sk;
                 err5[l] += e5 * e5;
@@ -391,8 +398,7 @@ impl<const N: usize, const L: usize> Lanes<N, L> {
             let err = h.abs() * err5[l] * (1.0 / (deno * N as f64)).sqrt();
             // err^(1/8) by three square roots (a third of the cost of powf, same value to an ulp).
             let fac11 = err.sqrt().sqrt().sqrt();
-            let fac = (fac11 / 0.9).clamp(1.0 / 6.0, 1.0 / 0.333);
-            let mut h_new = h / fac;
+            let mut h_new = CONTROL.after_accept(h, fac11);
             let finite = (0..N).all(|i| y_new[i][l].is_finite() && f_new[i][l].is_finite());
             if err <= 1.0 && finite {
                 if self.reject[l] {
@@ -417,7 +423,7 @@ impl<const N: usize, const L: usize> Lanes<N, L> {
                 };
                 let mut decision = observer.step(&info);
                 if decision == Observation::NeedDense {
-                    let dense = self.dense(field, tab, l, &y_new, &f_new);
+                    let dense = self.dense(field, l, &y_new, &f_new);
                     decision = observer.dense(&info, &dense);
                 }
                 for i in 0..N {
@@ -456,7 +462,7 @@ impl<const N: usize, const L: usize> Lanes<N, L> {
                 // Hairer: h ← h / min(1/fac_min, err^(1/8)/safety); a non-finite trial state
                 // (overflow, domain) shrinks the step tenfold.
                 self.h[l] = if finite {
-                    h / (fac11 / 0.9).min(1.0 / 0.333)
+                    CONTROL.after_reject(h, fac11)
                 } else {
                     0.1 * h
                 };
@@ -492,7 +498,6 @@ impl<const N: usize, const L: usize> Lanes<N, L> {
     fn dense<F: LaneField<N, L>>(
         &mut self,
         field: &F,
-        tab: &Dop853Tableau,
         l: usize,
         y_new: &[[f64; L]; N],
         f_new: &[[f64; L]; N],
@@ -500,7 +505,7 @@ impl<const N: usize, const L: usize> Lanes<N, L> {
         self.k[12] = *f_new;
         for st in 13..16 {
             let mut ys = [[0.0; L]; N];
-            self.stage_state(tab, st, &mut ys);
+            self.stage_state(st, &mut ys);
             let mut out = [[0.0; L]; N];
             field.eval(&ys, &mut out);
             self.k[st] = out;
@@ -519,7 +524,7 @@ impl<const N: usize, const L: usize> Lanes<N, L> {
             for r in 0..4 {
                 let mut acc = 0.0;
                 for j in 0..16 {
-                    acc += tab.d[r][j] * self.k[j][i][l];
+                    acc += D[r][j] * self.k[j][i][l];
                 }
                 cont[4 + r][i] = h * acc;
             }
@@ -528,131 +533,6 @@ impl<const N: usize, const L: usize> Lanes<N, L> {
             t0: self.t[l],
             h,
             cont,
-        }
-    }
-}
-
-/// e^x for a lane of values, written without branches or library calls so that it vectorises:
-/// x = k ln 2 + r with |r| ≤ ln2/2 (Cody–Waite, two-part ln 2), e^r by its Taylor series to r¹³
-/// (truncation below 5e−18), 2^k built in the exponent bits. Inputs are clamped to [−708, 709]
-/// (results stay finite; e^{±708} is far beyond what the logistic can resolve). Relative error
-/// ≲ 2e−16.
-#[inline(always)]
-pub fn exp_lanes<const L: usize>(x: &mut [f64; L]) {
-    const LOG2E: f64 = std::f64::consts::LOG2_E;
-    const LN2_HI: f64 = 0.693_147_180_369_123_8;
-    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
-    // 1.5·2^52: adding it rounds to an integer held in the low mantissa bits.
-    const SHIFTER: f64 = 6_755_399_441_055_744.0;
-    for v in x.iter_mut() {
-        let xc = v.clamp(-708.0, 709.0);
-        let t = xc * LOG2E + SHIFTER;
-        let k = t - SHIFTER;
-        let r = (xc - k * LN2_HI) - k * LN2_LO;
-        // Taylor coefficients 1/n! for n = 13 … 0, Horner.
-        let mut p = 1.0 / 6_227_020_800.0;
-        p = p * r + 1.0 / 479_001_600.0;
-        p = p * r + 1.0 / 39_916_800.0;
-        p = p * r + 1.0 / 3_628_800.0;
-        p = p * r + 1.0 / 362_880.0;
-        p = p * r + 1.0 / 40_320.0;
-        p = p * r + 1.0 / 5_040.0;
-        p = p * r + 1.0 / 720.0;
-        p = p * r + 1.0 / 120.0;
-        p = p * r + 1.0 / 24.0;
-        p = p * r + 1.0 / 6.0;
-        p = p * r + 0.5;
-        p = p * r + 1.0;
-        p = p * r + 1.0;
-        // 2^k: the integer k sits in the low bits of t's representation.
-        let bits = t
-            .to_bits()
-            .wrapping_sub(SHIFTER.to_bits())
-            .wrapping_add(1023)
-            << 52;
-        *v = p * f64::from_bits(bits);
-    }
-}
-
-/// Regulariser of [`ToyLanes`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ToyKind {
-    /// M7 with weight decay.
-    L2,
-    /// M8 with uniform SD and no targets.
-    Sd,
-}
-
-/// The two-feature toy flow (M7 or M8 with U(δ) of M17, exact loss, rate η) on `L` lanes, each
-/// lane with its own s₁², s₂², δ and λ.
-#[derive(Debug, Clone)]
-pub struct ToyLanes<const L: usize> {
-    /// Regulariser.
-    pub kind: ToyKind,
-    /// η.
-    pub rate: f64,
-    s1_squared: [f64; L],
-    s2_squared: [f64; L],
-    c: [f64; L],
-    delta: [f64; L],
-    lambda: [f64; L],
-}
-
-impl<const L: usize> ToyLanes<L> {
-    /// Lanes of the given kind and rate, parameters unset (all lanes s = 1, δ = 0, λ = 0.01).
-    pub fn new(kind: ToyKind, rate: f64) -> Self {
-        Self {
-            kind,
-            rate,
-            s1_squared: [1.0; L],
-            s2_squared: [1.0; L],
-            c: [1.0; L],
-            delta: [0.0; L],
-            lambda: [0.01; L],
-        }
-    }
-
-    /// Puts (s₁, s₂, δ, λ) into lane `l`.
-    pub fn set(&mut self, l: usize, s1: f64, s2: f64, delta: f64, lambda: f64) {
-        self.s1_squared[l] = s1 * s1;
-        self.s2_squared[l] = s2 * s2;
-        self.delta[l] = delta;
-        self.c[l] = (1.0 - delta * delta).sqrt();
-        self.lambda[l] = lambda;
-    }
-}
-
-impl<const L: usize> LaneField<2, L> for ToyLanes<L> {
-    #[inline(always)]
-    fn eval(&self, y: &[[f64; L]; 2], out: &mut [[f64; L]; 2]) {
-        let mut e1 = [0.0; L];
-        let mut e2 = [0.0; L];
-        for l in 0..L {
-            e1[l] = self.c[l] * y[0][l] - self.delta[l] * y[1][l];
-            e2[l] = self.delta[l] * y[0][l] + self.c[l] * y[1][l];
-        }
-        let (a1, a2) = (e1, e2);
-        exp_lanes(&mut e1);
-        exp_lanes(&mut e2);
-        for l in 0..L {
-            // σ(−a) = 1/(1 + e^a): e^a ≤ e^709 keeps this finite and accurate.
-            let w1 = 1.0 / (1.0 + e1[l]);
-            let w2 = 1.0 / (1.0 + e2[l]);
-            let (c, d, lam) = (self.c[l], self.delta[l], self.lambda[l]);
-            match self.kind {
-                ToyKind::L2 => {
-                    out[0][l] =
-                        self.rate * (self.s1_squared[l] * (c * w1 + d * w2) - lam * y[0][l]);
-                    out[1][l] =
-                        self.rate * (self.s2_squared[l] * (-d * w1 + c * w2) - lam * y[1][l]);
-                }
-                ToyKind::Sd => {
-                    let r1 = w1 - lam * a1[l];
-                    let r2 = w2 - lam * a2[l];
-                    out[0][l] = self.rate * self.s1_squared[l] * (c * r1 + d * r2);
-                    out[1][l] = self.rate * self.s2_squared[l] * (-d * r1 + c * r2);
-                }
-            }
         }
     }
 }

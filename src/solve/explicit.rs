@@ -5,12 +5,17 @@
 //! state at every requested time is the true end state of a segment integrated up to exactly that
 //! time; integration only runs forward; our fields are autonomous, so Dop853's wrong c12/c13
 //! nodes for time-dependent systems never matter.
+//!
+//! ode_solvers runs its own step-size controller and initial-step rule (the formulas of
+//! dopri5.f / dop853.f); this wrapper gives it the controller parameters of
+//! [`super::runge_kutta::StepController`], the ones the lane-batched DOP853 uses.
 
 use std::cell::Cell;
 
 use ode_solvers::dop_shared::{IntegrationError, System};
 use ode_solvers::{DVector, Dop853, Dopri5, OutputType};
 
+use super::runge_kutta::StepController;
 use super::{BackendFailure, BackendSettings, Control, Method, Segment, SolverStats, StepView};
 use crate::error::SolveError;
 use crate::flow::VectorField;
@@ -87,7 +92,7 @@ pub(crate) fn advance(
     let n_stiff = u32::try_from(settings.stiffness_test_interval).unwrap_or(u32::MAX);
     let (outcome, x_out, y_out) = match method {
         Method::Dopri5 => {
-            // Hairer's DOPRI5 defaults: safety 0.9, β = 0.04, step ratio in [0.2, 10].
+            let c = StepController::DOPRI5;
             let mut s = Dopri5::from_param(
                 adapter,
                 t0,
@@ -96,10 +101,10 @@ pub(crate) fn advance(
                 y,
                 settings.rtol,
                 settings.atol,
-                0.9,
-                0.04,
-                0.2,
-                10.0,
+                c.safety,
+                c.beta,
+                c.fac_min,
+                c.fac_max,
                 h_max,
                 h0,
                 n_max,
@@ -111,7 +116,7 @@ pub(crate) fn advance(
             (outcome, xs.last().copied(), ys.last().cloned())
         }
         _ => {
-            // Hairer's DOP853 defaults: safety 0.9, β = 0, step ratio in [1/3, 6].
+            let c = StepController::DOP853;
             let mut s = Dop853::from_param(
                 adapter,
                 t0,
@@ -120,10 +125,10 @@ pub(crate) fn advance(
                 y,
                 settings.rtol,
                 settings.atol,
-                0.9,
-                0.0,
-                0.333,
-                6.0,
+                c.safety,
+                c.beta,
+                c.fac_min,
+                c.fac_max,
                 h_max,
                 h0,
                 n_max,

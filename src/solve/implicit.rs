@@ -13,7 +13,7 @@
 //! every other method (the smallest it accepts is [`RADAU5_MIN_RTOL`]).
 //!
 //! Work-around: BDF's own first-step estimate fails with a step-size underflow at t = 0 on our
-//! problems, so both methods get the first step from [`super::initial_step`].
+//! problems, so both methods get the first step from [`super::runge_kutta::initial_step`].
 
 use std::cell::{Cell, RefCell};
 
@@ -30,6 +30,7 @@ use differential_equations::solution::Solution;
 use differential_equations::traits::State;
 use nalgebra::DMatrix;
 
+use super::runge_kutta::initial_step;
 use super::{BackendFailure, BackendSettings, Control, Method, Segment, SolverStats, StepView};
 use crate::error::SolveError;
 use crate::flow::VectorField;
@@ -37,6 +38,11 @@ use crate::flow::VectorField;
 /// Smallest relative tolerance Radau5 can work at (its set-up needs rtol > 10·ε before rescaling);
 /// a tighter rtol is raised to this and recorded in the provenance.
 pub const RADAU5_MIN_RTOL: f64 = 1.7e-11;
+
+/// Order of Radau IIA with 3 stages ([`Method::order`] of `radau5`).
+const RADAU5_ORDER: u32 = 5;
+/// Order of BDF's first steps.
+const BDF_START_ORDER: u32 = 1;
 
 /// The tolerance to hand to Radau5 so that, after its rescaling rtol ← 0.1·rtol^(2/3), it works
 /// at `rtol` (and atol keeps its ratio to rtol).
@@ -214,14 +220,15 @@ pub(crate) fn advance(
     let _dimension = DimensionGuard::set(n);
     let mut extra_evaluations = 0;
     // Radau5 takes the hint as is; BDF starts at order 1 and needs a first step no larger than
-    // the order-1 estimate.
+    // the order-1 estimate. The estimate's exponent is 1/(order + 1) (one more than Hairer's
+    // codes use for an explicit method of that order).
     let mut first_step = |order: u32| {
         let estimate = |extra: &mut usize| {
             *extra += 2;
-            super::initial_step(field, y0, t1 - t0, order, settings.rtol, settings.atol)
+            initial_step(field, y0, t1 - t0, order + 1, settings.rtol, settings.atol)
         };
         match (settings.initial_step, order) {
-            (Some(h), 5) => h.min(t1 - t0),
+            (Some(h), RADAU5_ORDER) => h.min(t1 - t0),
             (Some(h), _) => h.min(estimate(&mut extra_evaluations)),
             (None, _) => estimate(&mut extra_evaluations),
         }
@@ -235,7 +242,7 @@ pub(crate) fn advance(
                 .atol(vec![atol; n])
                 .max_steps(settings.max_steps)
                 .h_max(settings.max_step.unwrap_or(f64::INFINITY))
-                .h0(first_step(5));
+                .h0(first_step(RADAU5_ORDER));
             solve_ode(&mut m, &problem, t0, t1, &y, &mut solout)
         }
         _ => {
@@ -244,7 +251,7 @@ pub(crate) fn advance(
                 .atol(vec![settings.atol; n])
                 .max_steps(settings.max_steps)
                 .h_max(settings.max_step.unwrap_or(f64::INFINITY))
-                .h0(first_step(1));
+                .h0(first_step(BDF_START_ORDER));
             solve_ode(&mut m, &problem, t0, t1, &y, &mut solout)
         }
     };

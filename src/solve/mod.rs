@@ -13,6 +13,7 @@ pub mod batch;
 mod discrete;
 mod explicit;
 mod implicit;
+pub mod runge_kutta;
 
 pub use implicit::RADAU5_MIN_RTOL;
 
@@ -53,6 +54,20 @@ impl Method {
             Method::Bdf => "bdf",
             Method::Auto => "auto",
             Method::GradientDescent => "gd",
+        }
+    }
+
+    /// Order of accuracy p (global error O(hᵖ)) of a fixed-order method: 5 for `dopri5`, 8 for
+    /// `dop853` (Hairer, Nørsett & Wanner, *Solving ODEs I*, §II.5), 5 for `radau5` (*Solving
+    /// ODEs II*, §IV.5), 1 for `gd` (the explicit Euler map); `None` for the variable-order `bdf`
+    /// (orders 1–5) and for `auto` (whichever method runs).
+    pub const fn order(self) -> Option<u32> {
+        match self {
+            Method::Dopri5 => Some(5),
+            Method::Dop853 => Some(8),
+            Method::Radau5 => Some(5),
+            Method::GradientDescent => Some(1),
+            Method::Bdf | Method::Auto => None,
         }
     }
 
@@ -900,43 +915,4 @@ fn output_times(options: &SolveOptions) -> Vec<f64> {
         v.push(b);
     }
     v
-}
-
-/// First step size by Hairer's estimate (Hairer, Nørsett & Wanner, *Solving ODEs I*, II.4) for a
-/// method of the given order over a span of length `span` (2 field evaluations).
-pub(crate) fn initial_step(
-    field: &dyn VectorField,
-    y0: &[f64],
-    span: f64,
-    order: u32,
-    rtol: f64,
-    atol: f64,
-) -> f64 {
-    let n = y0.len();
-    let mut f0 = vec![0.0; n];
-    field.eval(y0, &mut f0);
-    let d0 = weighted_rms(y0, y0, rtol, atol);
-    let d1 = weighted_rms(&f0, y0, rtol, atol);
-    let h0 = if d0 < 1e-5 || d1 < 1e-5 {
-        1e-6
-    } else {
-        0.01 * d0 / d1
-    };
-    let h0 = h0.min(span);
-    let y1: Vec<f64> = y0.iter().zip(&f0).map(|(y, f)| y + h0 * f).collect();
-    let mut f1 = vec![0.0; n];
-    field.eval(&y1, &mut f1);
-    let diff: Vec<f64> = f1.iter().zip(&f0).map(|(a, b)| a - b).collect();
-    let d2 = weighted_rms(&diff, y0, rtol, atol) / h0;
-    let h1 = if d1.max(d2) <= 1e-15 {
-        (h0 * 1e-3).max(1e-6)
-    } else {
-        (0.01 / d1.max(d2)).powf(1.0 / (order as f64 + 1.0))
-    };
-    let h = (100.0 * h0).min(h1).min(span);
-    if h.is_finite() && h > 0.0 {
-        h
-    } else {
-        1e-6f64.min(span)
-    }
 }

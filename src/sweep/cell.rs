@@ -9,17 +9,16 @@ use super::threshold;
 use super::{AxisParameter, AxisValue, CellFailure, CellOutcome, LineResult, SweepPlan};
 use crate::equilibrium::closed_form::{sd_margin, uncoupled_response};
 use crate::equilibrium::report::toy_delta;
-use crate::equilibrium::toy::{ToyProblem, ToyRegulariser};
 use crate::equilibrium::{find_equilibrium, sensitivities};
 use crate::error::InputError;
 use crate::flow::{Space, build_flow};
 use crate::model::{FeatureModel, LossModel, Regulariser};
 use crate::numerics::brent_root;
 use crate::solve::batch::{
-    BatchSettings, DenseStep, Dop853Tableau, LaneStatus, Observation, StepInfo, StepObserver,
-    ToyKind, ToyLanes, run_batch,
+    BatchSettings, DenseStep, LaneStatus, Observation, StepInfo, StepObserver, run_batch,
 };
 use crate::solve::{Direction, LevelCrossing, Method, Output, SolveOptions, integrate};
+use crate::toy::{ToyLanes, ToyProblem, ToyRegulariser};
 
 /// The two-feature toy in the fast path's terms.
 #[derive(Debug, Clone, Copy)]
@@ -29,7 +28,7 @@ struct ToyCell {
     delta: f64,
     lambda: f64,
     rate: f64,
-    kind: ToyKind,
+    kind: ToyRegulariser,
 }
 
 /// A cell's system: the fast toy path or a general model.
@@ -81,9 +80,9 @@ fn cell_system(plan: &SweepPlan, outer: &[usize], last: &AxisValue) -> Result<Ce
     let delta = toy_delta(&model);
     let toy_labels = model.labels() == [1.0, 1.0];
     let kind = match model.regulariser() {
-        Regulariser::L2 { lambda } if *lambda > 0.0 => Some((ToyKind::L2, *lambda)),
+        Regulariser::L2 { lambda } if *lambda > 0.0 => Some((ToyRegulariser::L2, *lambda)),
         Regulariser::SpectralDecoupling(sd) if sd.is_uniform() && sd.lambda_positive > 0.0 => {
-            Some((ToyKind::Sd, sd.lambda_positive))
+            Some((ToyRegulariser::Sd, sd.lambda_positive))
         }
         _ => None,
     };
@@ -125,10 +124,7 @@ fn toy_problem(c: &ToyCell) -> ToyProblem {
         s2_squared: c.s2 * c.s2,
         delta: c.delta,
         lambda: c.lambda,
-        regulariser: match c.kind {
-            ToyKind::L2 => ToyRegulariser::L2,
-            ToyKind::Sd => ToyRegulariser::Sd,
-        },
+        regulariser: c.kind,
     }
 }
 
@@ -197,11 +193,11 @@ fn equilibrium_of(
                 )
             });
             let uncoupled = need_uncoupled.then(|| match c.kind {
-                ToyKind::L2 => vec![
+                ToyRegulariser::L2 => vec![
                     cache.get(c.s1 * c.s1, c.lambda),
                     cache.get(c.s2 * c.s2, c.lambda),
                 ],
-                ToyKind::Sd => vec![sd_margin(c.lambda); 2],
+                ToyRegulariser::Sd => vec![sd_margin(c.lambda); 2],
             });
             Ok(EquilibriumData {
                 z: sol.z.to_vec(),
@@ -364,7 +360,6 @@ fn toy_trajectories<O: StepObserver<2>>(
     observer: &mut O,
 ) -> Vec<Option<[f64; 2]>> {
     const LANES: usize = crate::bench::LANES;
-    let tableau = Dop853Tableau::new();
     let settings = BatchSettings {
         rtol: plan.settings.rtol,
         atol: plan.settings.atol,
@@ -373,7 +368,7 @@ fn toy_trajectories<O: StepObserver<2>>(
     let mut out = vec![None; cells.len()];
     // Lanes of one kind per run; a line may mix L2 and SD only through a regulariser axis on
     // the line itself, so split by kind.
-    for kind in [ToyKind::L2, ToyKind::Sd] {
+    for kind in [ToyRegulariser::L2, ToyRegulariser::Sd] {
         let idx: Vec<usize> = (0..cells.len())
             .filter(|&i| cells[i].1.kind == kind)
             .collect();
@@ -407,7 +402,6 @@ fn toy_trajectories<O: StepObserver<2>>(
         };
         run_batch(
             &mut field,
-            &tableau,
             &settings,
             idx.len(),
             |p, lane, f: &mut ToyLanes<LANES>| {

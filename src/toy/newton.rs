@@ -1,16 +1,10 @@
 //! A fast, allocation-free equilibrium solver for the two-feature toy of M17 with the exact
-//! cross-entropy (L2 or uniform SD): the same Newton iteration as [`super::find_equilibrium`]
-//! on 2 × 2 matrices held in registers, plus the starvation matrix M16. Used by sweeps and the
-//! equilibrium benchmark; agreement with the general solver is a test.
+//! cross-entropy (L2 or uniform SD): the same Newton iteration as
+//! [`crate::equilibrium::find_equilibrium`] on 2 × 2 matrices held in registers, plus the
+//! starvation matrix M16. Used by sweeps and the equilibrium benchmark; agreement with the
+//! general solver is a test (tests/fast_paths.rs).
 
-/// Regulariser of the toy problem.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum ToyRegulariser {
-    /// Weight decay λ (> 0).
-    L2,
-    /// Spectral Decoupling with one λ (> 0) and no targets.
-    Sd,
-}
+use super::ToyRegulariser;
 
 /// The toy: s₁², s₂², δ, λ, regulariser (y = (+1, +1), exact loss).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -36,7 +30,7 @@ pub struct ToySolution {
     pub starvation: [[f64; 2]; 2],
     /// Newton iterations.
     pub iterations: u32,
-    /// Weighted residual (as in [`super::EquilibriumOptions`]).
+    /// Weighted residual (as in [`crate::equilibrium::EquilibriumOptions`]).
     pub residual: f64,
     /// Whether the residual reached the tolerance.
     pub converged: bool,
