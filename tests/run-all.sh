@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Runs every test of the project: formatting and lints, the Rust tests (unit, integration, doc
+# tests, examples), the library without default features, the Python package's tests and the
+# browser tests of the explorer. Installs what it needs when absent (Debian packages with
+# apt-get, Python packages into a virtual environment it creates). `.ci/run` calls exactly this.
+#
+# Usage: bash tests/run-all.sh            (from anywhere inside the repository)
+# Slow checks not run here are listed in the README ("Long runs").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy --all-targets -- -D warnings"
+cargo clippy --release --all-targets -- -D warnings
+
+step "library without default features (no clap, no plotters)"
+cargo check --release --lib --no-default-features
+
+step "cargo doc (warnings are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps --quiet
+
+step "cargo test --release (unit, integration and doc tests; builds the examples)"
+cargo test --release --all-targets
+cargo test --release --doc
+
+for e in examples/*.rs; do
+  name=$(basename "$e" .rs)
+  step "example $name"
+  cargo run --release --quiet --example "$name" > /dev/null
+done
+
+if [ -x python/ci.sh ]; then
+  step "Python package (python/ci.sh)"
+  python/ci.sh
+fi
+
+if [ -x tests/browser/run.sh ]; then
+  step "browser tests of the explorer (tests/browser/run.sh)"
+  tests/browser/run.sh
+fi
+
+step "all tests passed"
