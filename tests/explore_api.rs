@@ -13,12 +13,9 @@ use starvation::model::{FeatureModel, Regulariser};
 /// GET `path` from the explorer at `url`: (status, body).
 fn get(url: &str, path: &str) -> (u16, String) {
     let addr = url.trim_start_matches("http://").trim_end_matches('/');
+    // HTTP/1.0: a plain body (no chunked transfer encoding) that ends when the server closes.
     let mut s = TcpStream::connect(addr).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
+    write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).unwrap();
     let text = String::from_utf8_lossy(&raw).to_string();

@@ -140,7 +140,7 @@ fn auto_range(e: Option<f64>) -> (f64, f64) {
         _ => (0.0, 1.0),
     };
     let span = (hi - lo).max(1.0);
-    (lo - 0.12 * span, hi + 0.3 * span)
+    (lo - 0.25 * span, hi + 0.25 * span)
 }
 
 /// The solve options of the explorer's trajectories (and of the downloaded spec).

@@ -23,6 +23,8 @@ pub const MAX_GD_STEPS: f64 = 2e5;
 pub const MAX_CELLS: usize = 400;
 /// Largest phase-diagram side when the general (not the fast toy) solver is needed.
 pub const MAX_CELLS_GENERAL: usize = 120;
+/// Most features a model may have in the explorer (its equilibrium analysis is O(n³)).
+pub const MAX_FEATURES: usize = 64;
 /// Longest query string accepted.
 pub const MAX_QUERY: usize = 64 * 1024;
 
@@ -310,6 +312,19 @@ fn model_section(p: &Params) -> Result<(Value, Option<ToyParameters>), InputErro
                     format!("is not valid JSON: {e}; give the spec's `features` section"),
                 )
             })?;
+            if let Some(n) = v
+                .get("random")
+                .and_then(|r| r.get("examples"))
+                .and_then(Value::as_u64)
+                .filter(|n| *n > MAX_FEATURES as u64)
+            {
+                return Err(InputError::new(
+                    "features.random.examples",
+                    format!(
+                        "{n} is more than the {MAX_FEATURES} features the explorer analyses interactively; use `starvation equilibrium` or `starvation portrait` for larger models"
+                    ),
+                ));
+            }
             (v, None)
         }
         None => {
@@ -414,6 +429,14 @@ pub fn parse_view(query: &str) -> Result<View, InputError> {
     let (model_json, toy) = model_section(&p)?;
     let model = crate::spec::build_model(model_json.clone())?;
     let n = model.features();
+    if n > MAX_FEATURES {
+        return Err(InputError::new(
+            "features",
+            format!(
+                "the model has {n} features, more than the {MAX_FEATURES} the explorer analyses interactively; use `starvation equilibrium` or `starvation portrait` for larger models"
+            ),
+        ));
+    }
     if n < 2 {
         return Err(InputError::new(
             "model.features",
@@ -615,6 +638,11 @@ mod tests {
         assert_eq!(parse_view("arrows=100000").unwrap_err().field, "arrows");
         assert_eq!(parse_view("s1=nan").unwrap_err().field, "s1");
         assert_eq!(parse_view("loss=hinge").unwrap_err().field, "model.loss");
+        let big = r#"features={"random":{"examples":5000,"seed":1,"power_law":{"largest":5,"exponent":1}}}"#;
+        assert_eq!(
+            parse_view(big).unwrap_err().field,
+            "features.random.examples"
+        );
     }
 
     #[test]

@@ -44,12 +44,15 @@ const diagram = await measure(page, "lambda", ["-2", "-1.9", "-1.8", "-2.1", "-2
 await browser.close();
 
 const line = (name, rows, budget) => {
-  const rt = summary(rows.map(r => r.ms)), sv = summary(rows.map(r => r.server_ms));
-  return `${name.padEnd(44)} ${rt.median.toFixed(1).padStart(8)} ${rt.p10.toFixed(1).padStart(7)} ${rt.p90.toFixed(1).padStart(7)} ${sv.median.toFixed(1).padStart(10)} ${String(budget).padStart(8)}`;
+  const rt = summary(rows.map(r => r.ms)), fr = summary(rows.map(r => r.frame_ms));
+  const sv = summary(rows.map(r => r.server_ms));
+  return `${name.padEnd(40)} ${rt.median.toFixed(1).padStart(8)} ${rt.p10.toFixed(1).padStart(7)} ${rt.p90.toFixed(1).padStart(7)} ${fr.median.toFixed(1).padStart(11)} ${sv.median.toFixed(1).padStart(11)} ${String(budget).padStart(7)}`;
 };
 console.log(`starvation explore latency, ${REPS} repetitions each (ms, measured in headless Chromium)`);
-console.log(`${"".padEnd(44)} ${"median".padStart(8)} ${"p10".padStart(7)} ${"p90".padStart(7)} ${"server med".padStart(10)} ${"budget".padStart(8)}`);
-console.log(line(`portrait (${Math.sqrt(info.arrows)}² arrows, ${info.streamlines} streamlines)`, portrait, 50));
+console.log("round trip = input event → fetch → JSON → canvas drawn; next frame = to the following animation frame");
+console.log(`${"".padEnd(40)} ${"median".padStart(8)} ${"p10".padStart(7)} ${"p90".padStart(7)} ${"next frame".padStart(11)} ${"server med".padStart(11)} ${"budget".padStart(7)}`);
+console.log(line(`portrait (${Math.sqrt(info.arrows)}² arrows, ${info.streamlines} stream.)`, portrait, 50));
 console.log(line(`phase diagram (${Math.sqrt(info.cells)}² cells)`, diagram, 200));
 console.log(JSON.stringify({ reps: REPS, info,
-  portrait_ms: summary(portrait.map(r => r.ms)), diagram_ms: summary(diagram.map(r => r.ms)) }));
+  portrait_ms: summary(portrait.map(r => r.ms)), diagram_ms: summary(diagram.map(r => r.ms)),
+  portrait_frame_ms: summary(portrait.map(r => r.frame_ms)), diagram_frame_ms: summary(diagram.map(r => r.frame_ms)) }));
