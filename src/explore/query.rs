@@ -542,6 +542,8 @@ pub fn parse_view(query: &str) -> Result<View, InputError> {
 /// The query string of the state described by a spec's `model` section (for `explore SPEC`):
 /// the toy's numbers when the features are the toy's, else the `features` section as JSON.
 pub fn query_from_model(model: &Value) -> Result<String, InputError> {
+    // The spec's own checks first, so that a bad spec gets the message `starvation check` gives.
+    crate::spec::build_model(model.clone())?;
     let section: crate::spec::ModelSpec = crate::spec::from_value(model.clone(), "model")?;
     let mut parts: Vec<(String, String)> = Vec::new();
     match model.get("features") {
@@ -593,7 +595,7 @@ pub fn query_from_model(model: &Value) -> Result<String, InputError> {
         .collect::<Vec<_>>()
         .join("&");
     // The state must load: the same checks as every request.
-    parse_view(&query).map_err(|e| e.within("model"))?;
+    parse_view(&query)?;
     Ok(query)
 }
 
