@@ -13,7 +13,7 @@ use super::query::{DiagramMetric, MAX_CELLS_GENERAL, View};
 use crate::equilibrium::closed_form::{sd_margin, uncoupled_response};
 use crate::equilibrium::toy::{ToyProblem, ToyRegulariser};
 use crate::equilibrium::{EquilibriumOptions, find_equilibrium, sensitivities};
-use crate::error::{Error, InputError};
+use crate::error::Error;
 use crate::model::{FeatureModel, LossModel, Regulariser};
 use crate::portrait::{Grid, zero_level};
 
@@ -52,6 +52,20 @@ pub struct DiagramData {
     pub fast_path: bool,
     /// Server time spent, milliseconds.
     pub compute_ms: f64,
+}
+
+/// The answer for a view: the diagram, or why there is none for this model (not a bad request:
+/// the page shows the reason in the diagram's place).
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum DiagramReply {
+    /// The diagram.
+    Drawn(DiagramData),
+    /// No diagram for this model.
+    Unavailable {
+        /// Why.
+        unavailable: String,
+    },
 }
 
 /// One cell's numbers: z*, z⁰ and ∂z₂*/∂(s₁²).
@@ -164,34 +178,28 @@ fn general_cell(
 }
 
 /// Computes the phase diagram of a view (toy models only).
-pub fn diagram_data(view: &View) -> Result<DiagramData, Error> {
+pub fn diagram_data(view: &View) -> Result<DiagramReply, Error> {
     let start = std::time::Instant::now();
     let Some(toy) = view.toy else {
-        return Err(InputError::new(
-            "features",
-            "the phase diagram over (s₁/s₂, δ) is drawn for the two-feature toy only; use s1, s2, delta",
-        )
-        .into());
+        return Ok(DiagramReply::Unavailable {
+            unavailable: "The phase diagram over (s₁/s₂, δ) is drawn for the two-feature toy only."
+                .into(),
+        });
     };
     let model = &view.model;
     if model.regulariser().lambda() <= 0.0 {
-        return Err(InputError::new(
-            "lambda",
-            "must be positive for the phase diagram (without a regulariser there is no equilibrium)",
-        )
-        .into());
+        return Ok(DiagramReply::Unavailable {
+            unavailable: "No phase diagram without a regulariser (λ = 0): there is no equilibrium."
+                .into(),
+        });
     }
     let fast = fast_regulariser(model);
-    let n = view.cells;
-    if fast.is_none() && n > MAX_CELLS_GENERAL {
-        return Err(InputError::new(
-            "cells",
-            format!(
-                "{n} per side is more than the {MAX_CELLS_GENERAL} the explorer computes with the general solver (this loss or regulariser has no fast path); use fewer cells"
-            ),
-        )
-        .into());
-    }
+    // Without the fast path (other losses, SD with targets) the side is capped, and the
+    // response says so (nx, ny, fast_path).
+    let n = match fast {
+        Some(_) => view.cells,
+        None => view.cells.min(MAX_CELLS_GENERAL),
+    };
     let opts = EquilibriumOptions::default();
     let (lr0, lr1) = (view.ratio_range.0.log10(), view.ratio_range.1.log10());
     let ratio = |i: usize| 10f64.powf(lr0 + (lr1 - lr0) * i as f64 / (n - 1) as f64);
@@ -238,7 +246,7 @@ pub fn diagram_data(view: &View) -> Result<DiagramData, Error> {
         .map(|piece| piece.into_iter().map(|(a, b)| [a, b]).collect())
         .collect();
     let as_f32 = |v: f64| v.is_finite().then_some(v as f32);
-    Ok(DiagramData {
+    Ok(DiagramReply::Drawn(DiagramData {
         metric: view.metric.name(),
         label: view.metric.label(),
         nx: n,
@@ -261,5 +269,5 @@ pub fn diagram_data(view: &View) -> Result<DiagramData, Error> {
         failed: cells.iter().filter(|c| c.is_none()).count(),
         fast_path: fast.is_some(),
         compute_ms: 1e3 * start.elapsed().as_secs_f64(),
-    })
+    }))
 }

@@ -21,7 +21,7 @@ pub const MAX_T_END: f64 = 1e5;
 pub const MAX_GD_STEPS: f64 = 2e5;
 /// Largest phase-diagram side (cells per axis).
 pub const MAX_CELLS: usize = 400;
-/// Largest phase-diagram side when the general (not the fast toy) solver is needed.
+/// Phase-diagram side used (at most) when the general, not the fast toy, solver is needed.
 pub const MAX_CELLS_GENERAL: usize = 120;
 /// Most features a model may have in the explorer (its equilibrium analysis is O(n³)).
 pub const MAX_FEATURES: usize = 64;

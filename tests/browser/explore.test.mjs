@@ -226,3 +226,18 @@ test("downloads: the spec, the SVG and the PNG of the view", async () => {
   writeFileSync(join(OUT, "07_download.png"), png.body);
   await page.close();
 });
+
+test("without a regulariser: the portrait, no equilibrium and no diagram, and no error", async () => {
+  const page = await open(browser);
+  const s = await stats(page);
+  await page.selectOption("#reg", "none");
+  await waitRender(page, s, { diagram: true });
+  const d = await page.evaluate(() => window.__explore.portraitData);
+  assert.equal(d.readouts, null);
+  assert.match(await page.textContent("#readouts"), /^no equilibrium exists with λ = 0/);
+  assert.ok(d.streamlines.length > 0);
+  assert.match((await page.evaluate(() => window.__explore.diagramData)).unavailable, /λ = 0/);
+  assert.equal(await page.isVisible("#error"), false);
+  await shot(page, "08_no_regulariser.png");
+  await page.close();
+});

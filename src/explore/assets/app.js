@@ -120,6 +120,11 @@ const diagramFetcher = makeFetcher("/api/diagram", (d, t0) => {
   diagramData = stats.diagramData = d;
   drawDiagram();
   const t1 = performance.now();
+  if (d.unavailable) {
+    document.getElementById("diagram-status").textContent = "";
+    requestAnimationFrame(() => { stats.diagramRenders += 1; });
+    return;
+  }
   requestAnimationFrame(() => {
     const t2 = performance.now();
     stats.lastDiagram = { requested: t0, drawn: t1, ms: t1 - t0, frame_ms: t2 - t0, server_ms: d.compute_ms };
@@ -182,6 +187,7 @@ function syncControls() {
   document.getElementById("gd").checked = get("gd") === "1";
   document.getElementById("lock").checked = state.xr !== undefined;
   document.getElementById("sd-extra").hidden = get("reg") !== "sd";
+  document.querySelectorAll('.row[data-key="lambda"] input').forEach(i => { i.disabled = get("reg") === "none"; });
   const toy = isToy();
   document.getElementById("toy-controls").hidden = !toy;
   const note = document.getElementById("features-note");
@@ -471,9 +477,10 @@ function drawDiagram() {
   const d = diagramData;
   const canvas = document.getElementById("diagram");
   const { ctx, w, h } = setupCanvas(canvas);
-  if (!isToy()) {
+  if (!isToy() || (d && d.unavailable)) {
     ctx.fillStyle = INK; ctx.font = "13px 'DejaVu Sans', sans-serif";
-    ctx.fillText("The phase diagram over (s₁/s₂, δ) is drawn for the toy only.", 20, 40);
+    ctx.fillText(d && d.unavailable ? d.unavailable : "The phase diagram over (s₁/s₂, δ) is drawn for the toy only.", 20, 40);
+    document.getElementById("diagram-caption").textContent = "";
     diagramGeometry = null; return;
   }
   if (!d) return;
@@ -550,7 +557,7 @@ function showCell(e) {
 function vec(v) { return "[" + v.map(x => x === null ? "null" : x.toFixed(10)).join(", ") + "]"; }
 function updateReadouts() {
   const d = portraitData, pre = document.getElementById("readouts");
-  if (!d.readouts) { pre.textContent = "no equilibrium: " + (d.no_equilibrium || "") + "\n(without a regulariser the responses grow like log t)"; return; }
+  if (!d.readouts) { pre.textContent = d.no_equilibrium || "no equilibrium"; return; }
   const r = d.readouts, L = [];
   L.push(`z*            ${vec(r.z)}`);
   L.push(`margins a*    ${vec(r.margins)}`);
