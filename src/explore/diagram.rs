@@ -60,7 +60,7 @@ pub struct DiagramData {
 #[serde(untagged)]
 pub enum DiagramReply {
     /// The diagram.
-    Drawn(DiagramData),
+    Drawn(Box<DiagramData>),
     /// No diagram for this model.
     Unavailable {
         /// Why.
@@ -246,7 +246,7 @@ pub fn diagram_data(view: &View) -> Result<DiagramReply, Error> {
         .map(|piece| piece.into_iter().map(|(a, b)| [a, b]).collect())
         .collect();
     let as_f32 = |v: f64| v.is_finite().then_some(v as f32);
-    Ok(DiagramReply::Drawn(DiagramData {
+    Ok(DiagramReply::Drawn(Box::new(DiagramData {
         metric: view.metric.name(),
         label: view.metric.label(),
         nx: n,
@@ -269,5 +269,5 @@ pub fn diagram_data(view: &View) -> Result<DiagramReply, Error> {
         failed: cells.iter().filter(|c| c.is_none()).count(),
         fast_path: fast.is_some(),
         compute_ms: 1e3 * start.elapsed().as_secs_f64(),
-    }))
+    })))
 }
