@@ -81,6 +81,8 @@
 pub mod bench;
 pub mod equilibrium;
 pub mod error;
+#[cfg(feature = "explore")]
+pub mod explore;
 pub mod figures;
 pub mod flow;
 pub mod model;

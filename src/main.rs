@@ -104,6 +104,16 @@ enum Command {
         #[arg(long)]
         json: Option<PathBuf>,
     },
+    /// Interactive phase-portrait and phase-diagram explorer in the browser: a local web server
+    /// on 127.0.0.1 (the URL is printed; Ctrl-C stops it).
+    #[cfg(feature = "explore")]
+    Explore {
+        /// Spec whose `model` section the page opens with (default: the paper's toy).
+        spec: Option<PathBuf>,
+        /// Port (0 picks a free one).
+        #[arg(long, default_value_t = 8737)]
+        port: u16,
+    },
     /// Check every claim of the paper numerically and print a table (exit status 1 if any fails).
     Verify {
         /// Coarser grids (a few seconds).
@@ -179,6 +189,10 @@ fn dispatch(command: Command) -> Result<ExitCode, Error> {
             finish(outcome, &out)
         }
         Command::Verify { quick, json } => verify(quick, json.as_deref()),
+        #[cfg(feature = "explore")]
+        Command::Explore { spec, port } => {
+            starvation::explore::serve(spec.as_deref(), port).map(|()| ExitCode::SUCCESS)
+        }
         Command::Bench {
             part,
             side,

@@ -1,0 +1,243 @@
+// `starvation explore` in a real headless Chromium: the page loads and draws, a slider moves the
+// model (and the equilibrium shown is the one `starvation equilibrium` prints for the same spec),
+// a click launches a trajectory that ends at z*, the URL carries the whole state, a bad value
+// shows the CLI's one-line message, the n-feature slice and the downloads work.
+// Screenshots: target/explore-browser/*.png.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { launch, open, stats, waitRender, OUT, BIN, URL_BASE } from "./browser.mjs";
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+const shot = (page, name) => page.screenshot({ path: join(OUT, name), fullPage: true });
+/** JS errors other than the expected failed (400) loads. */
+const jsErrors = page => page.jsErrors.filter(e => !/status of 400/.test(e));
+
+/** The numbers of a readout line such as `z*            [7.8120486241, 1.4668142578]`. */
+function numbers(text, label) {
+  const line = text.split("\n").find(l => l.trimStart().startsWith(label));
+  assert.ok(line, `no line starting with ${label} in:\n${text}`);
+  return [...line.slice(line.indexOf(label) + label.length).matchAll(/-?\d+\.\d+(e[-+]?\d+)?/g)]
+    .map(m => Number(m[0]));
+}
+
+/** Runs `starvation equilibrium` on the spec the page downloads for its current state. */
+async function cliEquilibrium(page) {
+  const q = new URL(page.url()).search.slice(1);
+  const spec = await (await fetch(`${URL_BASE}api/spec?${q}`)).text();
+  const dir = mkdtempSync(join(tmpdir(), "explore-cli-"));
+  writeFileSync(join(dir, "view.json"), spec);
+  return execFileSync(BIN, ["equilibrium", join(dir, "view.json"), "--out", join(dir, "out")],
+    { encoding: "utf8" });
+}
+
+test("the page loads offline and draws the portrait, the diagram and the readouts", async () => {
+  const page = await open(browser);
+  const d = await page.evaluate(() => window.__explore.portraitData);
+  assert.equal(d.arrows.nx * d.arrows.ny, 1600, "40 × 40 arrows");
+  assert.ok(d.streamlines.length >= 10, `streamlines drawn (${d.streamlines.length})`);
+  assert.ok(d.nullclines[0].length > 0 && d.nullclines[1].length > 0, "both nullclines");
+  assert.equal(d.equilibrium.stability, "stable_node");
+  const g = await page.evaluate(() => window.__explore.diagramData);
+  assert.equal(g.values.length, 200 * 200);
+  assert.ok(g.level_set.length > 0, "the threshold level set is drawn");
+  // The canvas is not blank: many distinct colours.
+  const colours = await page.evaluate(() => {
+    const c = document.getElementById("portrait"), x = c.getContext("2d");
+    const px = x.getImageData(0, 0, c.width, c.height).data, seen = new Set();
+    for (let i = 0; i < px.length; i += 4 * 7) seen.add((px[i] << 16) | (px[i + 1] << 8) | px[i + 2]);
+    return seen.size;
+  });
+  assert.ok(colours > 20, `portrait has ${colours} colours`);
+  assert.deepEqual(jsErrors(page), []);
+  await shot(page, "01_loaded.png");
+  await page.close();
+});
+
+test("moving the s₁ slider redraws with the equilibrium `starvation equilibrium` prints", async () => {
+  const page = await open(browser);
+  const zBefore = numbers(await page.textContent("#readouts"), "z*");
+  const s = await stats(page);
+  await page.locator('.row[data-key="s1"] input[type=range]').fill("6");
+  await waitRender(page, s);
+  assert.match(page.url(), /[?&]s1=6(&|$)/);
+  const shown = await page.textContent("#readouts");
+  const zShown = numbers(shown, "z*");
+  // Theorem 1: a stronger feature 1 starves feature 2 (z₂* falls, z₁* grows).
+  assert.ok(zShown[0] > zBefore[0] && zShown[1] < zBefore[1], `${zBefore} → ${zShown}`);
+  const cli = cliEquilibrium(page);
+  const text = await cli;
+  for (const label of ["z*", "margins a*", "uncoupled z⁰", "z*/z⁰"]) {
+    assert.deepEqual(numbers(shown, label), numbers(text, label), label);
+  }
+  // The marker drawn is z*.
+  const marker = await page.evaluate(() => window.__explore.portraitData.equilibrium.point);
+  assert.ok(Math.abs(marker[0] - zShown[0]) < 1e-9 && Math.abs(marker[1] - zShown[1]) < 1e-9);
+  await shot(page, "02_slider_s1_6.png");
+  await page.close();
+});
+
+test("a click launches a trajectory that ends at z*; shift-click clears", async () => {
+  const page = await open(browser, "s1=6");
+  const box = await page.locator("#portrait").boundingBox();
+  let s = await stats(page);
+  await page.mouse.click(box.x + 120, box.y + box.height - 120);
+  await waitRender(page, s);
+  s = await stats(page);
+  await page.mouse.click(box.x + 200, box.y + 60);
+  await waitRender(page, s);
+  const d = await page.evaluate(() => window.__explore.portraitData);
+  assert.equal(d.trajectories.length, 2);
+  assert.match(page.url(), /traj=/);
+  const z = d.readouts.z;
+  for (const t of d.trajectories) {
+    assert.ok(t.points.length > 10, "integrated (adaptive steps)");
+    const end = t.points[t.points.length - 1];
+    assert.ok(Math.hypot(end[0] - z[0], end[1] - z[1]) < 1e-3, `ends at z*: ${end} vs ${z}`);
+  }
+  // Overlay of the paper's gradient-descent run.
+  s = await stats(page);
+  await page.check("#gd");
+  await waitRender(page, s);
+  const gd = await page.evaluate(() => window.__explore.portraitData.gd);
+  assert.equal(gd.method, "gd");
+  assert.deepEqual(gd.points[0], [0, 0]);
+  await shot(page, "03_trajectories_gd.png");
+  s = await stats(page);
+  await page.locator("#portrait").click({ position: { x: 300, y: 300 }, modifiers: ["Shift"] });
+  await waitRender(page, s);
+  assert.equal((await page.evaluate(() => window.__explore.portraitData.trajectories)).length, 0);
+  assert.doesNotMatch(page.url(), /traj=/);
+  await page.close();
+});
+
+test("the URL round-trips the state", async () => {
+  const page = await open(browser, "s1=5.5&s2=1.5&delta=0.3&reg=sd&lambda=0.002&traj=1,0.5&metric=ratio1");
+  const url = page.url();
+  const readouts = await page.textContent("#readouts");
+  const other = await browser.newPage();
+  await other.goto(url);
+  await other.waitForFunction(() => window.__explore && window.__explore.portraitRenders > 0);
+  assert.equal(other.url(), url);
+  assert.equal(await other.textContent("#readouts"), readouts);
+  assert.equal(await other.inputValue('.row[data-key="delta"] input[type=text]'), "0.3");
+  assert.equal(await other.inputValue("#reg"), "sd");
+  assert.equal(await other.inputValue("#metric"), "ratio1");
+  assert.equal((await other.evaluate(() => window.__explore.portraitData.trajectories)).length, 1);
+  await page.close();
+  await other.close();
+});
+
+test("a bad value shows the CLI's one-line message and the server keeps serving", async () => {
+  const page = await open(browser);
+  const s = await stats(page);
+  const input = page.locator('.row[data-key="s1"] input[type=text]');
+  await input.fill("-3");
+  await input.press("Enter");
+  await page.waitForFunction(n => window.__explore.errors > n, s.errors);
+  const shown = (await page.textContent("#error")).trim();
+  // The CLI's message for the same spec value.
+  const dir = mkdtempSync(join(tmpdir(), "explore-bad-"));
+  writeFileSync(join(dir, "bad.json"), JSON.stringify({
+    name: "bad", model: { features: { toy: { s1: -3, s2: 2, delta: 0.5 } } },
+  }));
+  let cli = "";
+  try { execFileSync(BIN, ["check", join(dir, "bad.json")], { encoding: "utf8", stdio: "pipe" }); }
+  catch (e) { cli = e.stderr.trim(); assert.equal(e.status, 2); }
+  assert.equal(shown, cli);
+  assert.ok(await page.isVisible('.row.invalid[data-key="s1"]'), "the s₁ control is marked");
+  await shot(page, "04_bad_value.png");
+  // Out-of-range grid, unknown parameter: 400 with one line.
+  for (const q of ["cells=100000", "bogus=1", "delta=1.5", "traj=1,2;x"]) {
+    const r = await fetch(`${URL_BASE}api/portrait?${q}`);
+    assert.equal(r.status, 400, q);
+    const body = (await r.text()).trim();
+    assert.match(body, /^error: \S+: .+$/, body);
+    assert.doesNotMatch(body, /\n/);
+  }
+  // Fixing the value clears the error.
+  const s2 = await stats(page);
+  await input.fill("3");
+  await input.press("Enter");
+  await waitRender(page, s2);
+  assert.equal(await page.isVisible("#error"), false);
+  await page.close();
+});
+
+test("the phase diagram: hover shows the cell, a click moves the model there", async () => {
+  const page = await open(browser);
+  const box = await page.locator("#diagram").boundingBox();
+  await page.mouse.move(box.x + 300, box.y + 150);
+  const hover = await page.textContent("#diagram-hover");
+  assert.match(hover, /s₁\/s₂ = [\d.]+ +δ = [\d.]+ +z₁\* = [\d.]+ +z₂\* = [\d.]+ +z₂\*\/z₂⁰ = [\d.]+/);
+  const s = await stats(page);
+  await page.mouse.click(box.x + 300, box.y + 150);
+  await waitRender(page, s);
+  const q = new URL(page.url()).searchParams;
+  const cell = hover.match(/s₁\/s₂ = ([\d.]+) +δ = ([\d.]+)/);
+  assert.equal(q.get("s2"), "2", "the URL carries the whole model");
+  const moved = [Number(q.get("s1")) / Number(q.get("s2")), Number(q.get("delta"))];
+  assert.ok(Math.abs(moved[0] - Number(cell[1])) < 1e-3 * Number(cell[1]), `${moved} vs ${hover}`);
+  assert.ok(Math.abs(moved[1] - Number(cell[2])) < 1e-4, `${moved} vs ${hover}`);
+  // The cell's z* is the portrait's z* there (to the f32 the diagram sends).
+  const z = await page.evaluate(() => window.__explore.portraitData.readouts.z);
+  const z1 = Number(hover.match(/z₁\* = ([\d.]+)/)[1]);
+  assert.ok(Math.abs(z[0] - z1) < 1e-4 * z1, `${z[0]} vs ${z1}`);
+  await shot(page, "05_diagram_click.png");
+  await page.close();
+});
+
+test("models with n features: choose the two coordinates of the slice", async () => {
+  const features = JSON.stringify({ random: { examples: 4, seed: 7, power_law: { largest: 5, exponent: 0.7 } } });
+  const page = await open(browser, "features=" + encodeURIComponent(features), { diagram: false });
+  assert.equal((await page.evaluate(() => window.__explore.portraitData)).features, 4);
+  const s = await stats(page);
+  await page.selectOption("#coord-y", "z3");
+  await waitRender(page, s);
+  const d = await page.evaluate(() => window.__explore.portraitData);
+  assert.deepEqual(d.coordinates, [0, 2]);
+  assert.ok(Math.abs(d.base[2] - d.readouts.z[2]) < 1e-12, "the slice passes through z*");
+  assert.match(page.url(), /y=z3/);
+  await shot(page, "06_four_features_z1_z3.png");
+  await page.close();
+});
+
+test("downloads: the spec, the SVG and the PNG of the view", async () => {
+  const page = await open(browser, "s1=6&traj=2,0.5");
+  const grab = async button => {
+    const [dl] = await Promise.all([page.waitForEvent("download"), page.click(button)]);
+    return { name: dl.suggestedFilename(), body: readFileSync(await dl.path()) };
+  };
+  const spec = await grab("#dl-spec");
+  assert.equal(spec.name, "explore_view.json");
+  const parsed = JSON.parse(spec.body.toString());
+  assert.equal(parsed.model.features.toy.s1, 6);
+  assert.deepEqual(parsed.portrait.panels[0].trajectories.starts, [[2, 0.5]]);
+  const svg = await grab("#dl-svg");
+  assert.match(svg.body.toString().slice(0, 200), /<svg/);
+  const png = await grab("#dl-png");
+  assert.deepEqual([...png.body.subarray(1, 4)], [0x50, 0x4e, 0x47]);
+  writeFileSync(join(OUT, "07_download.png"), png.body);
+  await page.close();
+});
+
+test("without a regulariser: the portrait, no equilibrium and no diagram, and no error", async () => {
+  const page = await open(browser);
+  const s = await stats(page);
+  await page.selectOption("#reg", "none");
+  await waitRender(page, s, { diagram: true });
+  const d = await page.evaluate(() => window.__explore.portraitData);
+  assert.equal(d.readouts, null);
+  assert.match(await page.textContent("#readouts"), /^no equilibrium exists with λ = 0/);
+  assert.ok(d.streamlines.length > 0);
+  assert.match((await page.evaluate(() => window.__explore.diagramData)).unavailable, /λ = 0/);
+  assert.equal(await page.isVisible("#error"), false);
+  await shot(page, "08_no_regulariser.png");
+  await page.close();
+});
