@@ -3,7 +3,7 @@
 //! same model with U = I) and the metric's level set at the threshold.
 //!
 //! Exact loss with L2 or uniform SD (λ > 0) uses the fast 2 × 2 Newton solver of the sweeps
-//! ([`crate::equilibrium::toy`]); every other model the general [`find_equilibrium`]. Rows run
+//! ([`crate::toy`]); every other model the general [`find_equilibrium`]. Rows run
 //! in parallel; along a row each cell starts from its neighbour's z*.
 
 use rayon::prelude::*;
@@ -11,11 +11,11 @@ use serde::Serialize;
 
 use super::query::{DiagramMetric, MAX_CELLS_GENERAL, View};
 use crate::equilibrium::closed_form::{sd_margin, uncoupled_response};
-use crate::equilibrium::toy::{ToyProblem, ToyRegulariser};
 use crate::equilibrium::{EquilibriumOptions, find_equilibrium, sensitivities};
 use crate::error::Error;
 use crate::model::{FeatureModel, LossModel, Regulariser};
 use crate::portrait::{Grid, zero_level};
+use crate::toy::{ToyProblem, ToyRegulariser};
 
 /// The diagram as the page draws it. Cell (i, j) (i along s₁/s₂, j along δ) is entry j·nx + i.
 #[derive(Debug, Serialize)]
