@@ -12,7 +12,7 @@ use crate::solve::batch::{BatchSettings, NoObserver, run_batch};
 use crate::toy::{ToyLanes, ToyProblem, ToyRegulariser};
 
 /// Lanes of the batched integrator used by the benchmark and the sweeps.
-pub use crate::toy::LANES;
+use crate::toy::LANES;
 
 /// s₂ of the standard benchmark.
 pub const S2: f64 = 2.0;

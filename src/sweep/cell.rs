@@ -359,7 +359,7 @@ fn toy_trajectories<O: StepObserver<2>>(
     cells: &[(usize, ToyCell, f64)],
     observer: &mut O,
 ) -> Vec<Option<[f64; 2]>> {
-    const LANES: usize = crate::bench::LANES;
+    const LANES: usize = crate::toy::LANES;
     let settings = BatchSettings {
         rtol: plan.settings.rtol,
         atol: plan.settings.atol,
