@@ -137,33 +137,33 @@ fn main() -> ExitCode {
             let text = e.to_string();
             let first = text.lines().next().unwrap_or("invalid arguments");
             let first = first.trim_start_matches("error: ");
-            eprintln!("error: {first}; see `starvation --help`");
+            complain(&format!("{first}; see `starvation --help`"));
             return ExitCode::from(2);
         }
     };
     match dispatch(cli.command) {
         Ok(code) => code,
         Err(Error::Input(e)) => {
-            eprintln!("error: {e}");
+            complain(&e.to_string());
             ExitCode::from(2)
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            complain(&e.to_string());
             ExitCode::from(1)
         }
     }
 }
 
-/// Prints a report; a closed standard output (`| head`) ends the program quietly.
+/// Prints a report. A closed standard output (`| head -c0`) is not an error: the report is
+/// dropped and the command goes on (its files are written before it reports anyway).
 fn say(text: &str) {
     let mut out = std::io::stdout().lock();
-    if out
-        .write_all(text.as_bytes())
-        .and_then(|_| out.flush())
-        .is_err()
-    {
-        std::process::exit(0);
-    }
+    let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+}
+
+/// Prints an error line on standard error (ignored if that is closed too).
+fn complain(text: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "error: {text}");
 }
 
 fn dispatch(command: Command) -> Result<ExitCode, Error> {
