@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Builds the Python package in a fresh virtual environment and runs its tests.
+#
+#   python/ci.sh            (from anywhere; exits non-zero when a test fails)
+#
+# The venv lives in $STARVATION_VENV (default: python/.venv-ci, git-ignored) and is reused when
+# it exists. The package is installed exactly as users do (`pip install ./python[test]`), built
+# by maturin through PEP 517. Cargo's target folder is the repository's `target/` unless
+# CARGO_TARGET_DIR says otherwise, so the engine compiled by `cargo test --release` is reused
+# and the tests' reference CLI is the one in that folder.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+venv="${STARVATION_VENV:-$here/.venv-ci}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
+python="${PYTHON:-python3}"
+if [ ! -x "$venv/bin/python" ]; then
+    "$python" -m venv "$venv"
+fi
+"$venv/bin/python" -m pip install --quiet --upgrade pip
+"$venv/bin/python" -m pip install --quiet "$here[test]"
+cd "$here"
+"$venv/bin/python" -m pytest -q tests
