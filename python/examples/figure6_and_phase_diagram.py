@@ -71,7 +71,7 @@ for ax in (left, right):
     ax.set_ylim(-0.1, 1.75)
     ax.set_xlabel("|z₁|")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper right")
+    ax.legend(fontsize=8, loc="upper left")
 left.set_ylabel("|z₂|")
 fig.suptitle("Figure 6: two-feature toy (δ = 0.5, s₂ = 2), 5000 gradient steps from 0")
 fig.tight_layout()

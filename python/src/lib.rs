@@ -145,37 +145,39 @@ fn integrate<'py>(
     let section = to_value(simulation, "simulation")?;
     let parts = tasks::simulation(section, model.model.features()).map_err(input_error)?;
     let m = &model.model;
-    let (result, seconds) = py.detach(|| -> Result<(Trajectory, f64), Error> {
-        let field = build_flow(m, parts.space).map_err(|e| e.within("model"))?;
-        let y0 = match &parts.initial_state {
-            Some(y) => {
-                if y.len() != field.dim() {
-                    return Err(InputError::new(
-                        "simulation.initial_state",
-                        format!(
-                            "has {} entries but the {} state has dimension {}",
-                            y.len(),
-                            parts.space,
-                            field.dim()
-                        ),
-                    )
-                    .into());
+    let (result, seconds) = py
+        .detach(|| -> Result<(Trajectory, f64), Error> {
+            let field = build_flow(m, parts.space).map_err(|e| e.within("model"))?;
+            let y0 = match &parts.initial_state {
+                Some(y) => {
+                    if y.len() != field.dim() {
+                        return Err(InputError::new(
+                            "simulation.initial_state",
+                            format!(
+                                "has {} entries but the {} state has dimension {}",
+                                y.len(),
+                                parts.space,
+                                field.dim()
+                            ),
+                        )
+                        .into());
+                    }
+                    y.clone()
                 }
-                y.clone()
-            }
-            None => field.default_initial_state(),
-        };
-        let start = Instant::now();
-        let tr = solve(field.as_ref(), &y0, parts.method, &parts.options).map_err(|e| match e {
-            Error::Input(i) => Error::Input(InputError::new(
-                i.field.replacen("options.", "simulation.", 1),
-                i.message,
-            )),
-            other => other,
-        })?;
-        Ok((tr, start.elapsed().as_secs_f64()))
-    })
-    .map_err(error)?;
+                None => field.default_initial_state(),
+            };
+            let start = Instant::now();
+            let tr =
+                solve(field.as_ref(), &y0, parts.method, &parts.options).map_err(|e| match e {
+                    Error::Input(i) => Error::Input(InputError::new(
+                        i.field.replacen("options.", "simulation.", 1),
+                        i.message,
+                    )),
+                    other => other,
+                })?;
+            Ok((tr, start.elapsed().as_secs_f64()))
+        })
+        .map_err(error)?;
     let out = PyDict::new(py);
     let k = m.features();
     let dim = result.states.first().map(Vec::len).unwrap_or(0);
@@ -227,7 +229,9 @@ fn run_spec<'py>(
     command: Option<&str>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let spec = tasks::parse(text).map_err(input_error)?;
-    let command = command.unwrap_or_else(|| tasks::default_command(&spec)).to_string();
+    let command = command
+        .unwrap_or_else(|| tasks::default_command(&spec))
+        .to_string();
     let doc = py
         .detach(|| tasks::document(&spec, &command))
         .map_err(error)?;
@@ -332,7 +336,12 @@ fn toy_equilibria<'py>(
     toy_fast::validate(&inputs, n).map_err(input_error)?;
     let r = py.detach(|| toy_fast::solve(&inputs, n));
     let out = PyDict::new(py);
-    out.set_item("z", Array2::from_shape_vec((n, 2), r.z).expect("n × 2").into_pyarray(py))?;
+    out.set_item(
+        "z",
+        Array2::from_shape_vec((n, 2), r.z)
+            .expect("n × 2")
+            .into_pyarray(py),
+    )?;
     out.set_item(
         "starvation_matrix",
         Array3::from_shape_vec((n, 2, 2), r.starvation)

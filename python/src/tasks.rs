@@ -13,7 +13,9 @@ use starvation::equilibrium::{continuation, report::analyse};
 use starvation::error::{Error, InputError, SolveError};
 use starvation::model::FeatureModel;
 use starvation::result::{EquilibriumEntry, equilibrium_document, runs_document};
-use starvation::spec::{Spec, SimulationParts, SimulationSpec, build_model, from_value, parse_spec};
+use starvation::spec::{
+    SimulationParts, SimulationSpec, Spec, build_model, from_value, parse_spec,
+};
 use starvation::sweep::{SweepPlan, SweepResult, run_lines};
 
 /// Parses spec text exactly as `starvation COMMAND SPEC` reads a file.
@@ -100,7 +102,12 @@ fn run(spec: &Spec) -> Result<Value, Error> {
     if let Some(d) = doc.get_mut("data").and_then(Value::as_object_mut) {
         d.insert(
             "figures".into(),
-            Value::Array(figures.into_iter().map(|f| json!({"stem": f.stem, "data": f.data})).collect()),
+            Value::Array(
+                figures
+                    .into_iter()
+                    .map(|f| json!({"stem": f.stem, "data": f.data}))
+                    .collect(),
+            ),
         );
     }
     Ok(doc)
@@ -116,12 +123,13 @@ fn equilibrium(spec: &Spec) -> Result<Value, Error> {
     let start = Instant::now();
     let mut entries = Vec::new();
     for (label, parameters, model) in models {
-        let report = analyse(&model, settings.start.as_deref(), &settings.options).map_err(|e| {
-            Error::Solve(SolveError::Backend {
-                method: label.clone(),
-                message: e.to_string(),
-            })
-        })?;
+        let report =
+            analyse(&model, settings.start.as_deref(), &settings.options).map_err(|e| {
+                Error::Solve(SolveError::Backend {
+                    method: label.clone(),
+                    message: e.to_string(),
+                })
+            })?;
         let branch = match &settings.continuation {
             Some((parameter, values)) => Some((
                 parameter.name(),
@@ -154,7 +162,12 @@ pub fn sweep_plan(spec: &Spec) -> Result<SweepPlan, Error> {
         .and_then(|p| p.as_array())
         .cloned()
         .unwrap_or_default();
-    starvation::sweep::plots::sweep_figures(&spec.name, &plots, &plan, &SweepResult { lines: Vec::new() })?;
+    starvation::sweep::plots::sweep_figures(
+        &spec.name,
+        &plots,
+        &plan,
+        &SweepResult { lines: Vec::new() },
+    )?;
     Ok(plan)
 }
 
@@ -241,7 +254,10 @@ pub fn verify(quick: bool) -> Value {
     let results = starvation::verify::run_all(quick);
     let mut prov = starvation::spec::provenance_base();
     prov.insert("quick".into(), json!(quick));
-    prov.insert("wall_time_seconds".into(), json!(start.elapsed().as_secs_f64()));
+    prov.insert(
+        "wall_time_seconds".into(),
+        json!(start.elapsed().as_secs_f64()),
+    );
     json!({
         "data": { "checks": results.iter().map(|r| r.to_json()).collect::<Vec<_>>() },
         "provenance": prov,
