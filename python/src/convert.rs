@@ -52,7 +52,7 @@ pub fn to_value(obj: &Bound<'_, PyAny>, path: &str) -> PyResult<Value> {
         if let Ok(u) = obj.extract::<u64>() {
             return Ok(Value::from(u));
         }
-        return Ok(float_value(obj.extract::<f64>()?, path)?);
+        return float_value(obj.extract::<f64>()?, path);
     }
     if obj.is_instance_of::<PyFloat>() {
         return float_value(obj.extract::<f64>()?, path);
