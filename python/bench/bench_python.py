@@ -8,6 +8,9 @@
    separate process, alternating, single- and multi-threaded (RAYON_NUM_THREADS=1 runs the
    package on one thread in a child process). Reported: µs per point, best of the rounds, and
    the ratio package / CLI.
+   Also, in one process: the engine's own benchmark loop (`starvation::bench::equilibria`,
+   compiled into the extension) against `toy_equilibria` on the same grid, alternating — the
+   binding's cost (arrays in and out, validation) without process or machine-load differences.
 2. Overhead of one small `integrate` call: Python wall time of the call minus the engine's own
    time for the integration (`Solution.wall_seconds`, timed in Rust around the integrator);
    medians over many calls.
@@ -113,6 +116,25 @@ def main():
     for t in sorted(cli_best):
         print(f"{'':<48} {t:>7} {cli_best[t]:>10.4f} {pkg_best[t]:>14.4f} "
               f"{pkg_best[t] / cli_best[t]:>7.3f}")
+    import numpy as np
+    import starvation as gs
+    from starvation import _core
+
+    side = args.side
+    s1 = 0.5 + 7.5 * np.arange(side) / (side - 1)
+    delta = 0.65 * np.arange(side) / (side - 1)
+    S1, D = np.meshgrid(s1, delta, indexing="ij")
+    lib, pkg = [], []
+    for _ in range(2 * args.rounds):
+        seconds, _ = _core.bench_equilibria(side, cores)
+        lib.append(1e6 * seconds / S1.size)
+        t0 = time.perf_counter()
+        gs.toy_equilibria(S1, 2.0, D, 0.01)
+        pkg.append(1e6 * (time.perf_counter() - t0) / S1.size)
+    print()
+    print(f"in one process, {cores} threads: engine loop {min(lib):.4f} µs/pt, "
+          f"toy_equilibria {min(pkg):.4f} µs/pt, ratio {min(pkg) / min(lib):.3f} (best of "
+          f"{len(lib)})")
     o = integrate_overhead(args.calls)
     print()
     print(f"integrate(toy, t_end=10, count=2): Python call {o['python_call_us']:.2f} µs, "
