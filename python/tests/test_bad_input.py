@@ -137,7 +137,17 @@ def test_numerical_failure_is_numerical_error():
     assert "max_steps" in str(e.value)
 
 
-def test_equilibrium_without_regulariser_is_numerical_error():
-    """With λ = 0 the margins grow forever: there is no equilibrium to report."""
-    with pytest.raises((gs.NumericalError, ValueError)):
+def test_equilibrium_without_regulariser_is_numerical_error(cli, tmp_path):
+    """With λ = 0 the margins grow forever: no equilibrium exists. The CLI exits with status 1
+    (a numerical failure, not bad input) and the package raises NumericalError, same message."""
+    spec = {"name": "x", "model": {"features": {"toy": {"s1": 6, "s2": 2, "delta": 0.5}},
+                                   "regulariser": "none"}}
+    path = tmp_path / "x.json"
+    path.write_text(json.dumps(spec))
+    r = cli("equilibrium", path, "--out", tmp_path / "out")
+    assert r.returncode == 1
+    with pytest.raises(gs.NumericalError) as e:
+        gs.run_spec(spec)
+    assert "error: " + str(e.value) == r.stderr.strip()
+    with pytest.raises(gs.NumericalError):
         gs.equilibrium(gs.toy(6.0, 2.0, 0.5, regulariser="none"))
