@@ -19,5 +19,7 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 "$venv/bin/python" -m pip install --quiet --upgrade pip
 "$venv/bin/python" -m pip install --quiet "$here[test]"
-cd "$here"
-"$venv/bin/python" -m pytest -q tests
+# From inside tests/, so that `import starvation` finds the installed package, not the
+# source folder python/starvation (which has no compiled extension).
+cd "$here/tests"
+"$venv/bin/python" -m pytest -q -p no:cacheprovider .
