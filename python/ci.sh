@@ -6,8 +6,10 @@
 # The venv lives in $STARVATION_VENV (default: python/.venv-ci, git-ignored) and is reused when
 # it exists. The package is installed exactly as users do (`pip install ./python[test]`), built
 # by maturin through PEP 517. Cargo's target folder is the repository's `target/` unless
-# CARGO_TARGET_DIR says otherwise, so the engine compiled by `cargo test --release` is reused
-# and the tests' reference CLI is the one in that folder.
+# CARGO_TARGET_DIR says otherwise, so the tests' reference CLI is the binary that
+# `cargo test --release` has already built there (the extension itself is compiled with thin
+# LTO, so it shares no artefacts with that build). Runtime: about 5 minutes of compilation on a
+# clean clone, then about 1 minute of tests.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
