@@ -1,0 +1,741 @@
+"""The gradient-starvation engine from Python.
+
+Pezeshki et al., "Gradient Starvation: A Learning Proclivity in Neural Networks" (NeurIPS
+2021): gradient flows in responses z, parameters θ and dual variables α, their equilibria, the
+starvation matrix, phase portraits and parameter sweeps, computed by the Rust engine of this
+repository and returned as NumPy arrays.
+
+Build a model, then ask questions about it::
+
+    import numpy as np
+    import starvation as gs
+
+    m = gs.toy(s1=6.0, s2=2.0, delta=0.5, regulariser=gs.l2(0.01))
+    sol = gs.integrate(m, t_end=250.0, method="dop853", times=np.linspace(0, 250, 101))
+    sol.t.shape, sol.z.shape            # (101,), (101, 2)
+    eq = gs.equilibrium(m)
+    eq.z, eq.stability, eq.starvation_matrix
+
+Wherever a model is expected, a spec dict (the JSON the command line reads) is accepted too:
+``gs.equilibrium({"model": {"features": {"toy": {"s1": 6, "s2": 2, "delta": 0.5}}}})``.
+
+Bad input raises :class:`ValueError` with the command line's one-line message (field: what to
+do); a numerical failure raises :class:`NumericalError` (a :class:`RuntimeError`). Long
+computations release the GIL. Equation tags (M1 … M19) refer to docs/theory.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from . import _core
+from ._core import Model, NumericalError
+
+__all__ = [
+    "Model",
+    "NumericalError",
+    "Solution",
+    "EquilibriumResult",
+    "SweepResult",
+    "PortraitData",
+    "toy",
+    "explicit",
+    "tangent",
+    "random",
+    "model",
+    "l2",
+    "sd",
+    "integrate",
+    "equilibrium",
+    "toy_equilibria",
+    "sweep",
+    "portrait",
+    "verify",
+    "run_spec",
+    "check",
+    "__version__",
+]
+
+__version__ = "0.1.0"
+
+SpecLike = Union[Model, Mapping[str, Any], str, "os.PathLike[str]"]
+
+# ── regularisers and losses: spec fragments ────────────────────────────────────────────────
+
+
+def l2(lam: float = 0.01) -> Dict[str, Any]:
+    """Weight decay (λ/2)‖θ‖² (the paper's default, λ = 0.01), as a spec fragment."""
+    return {"l2": {"lambda": lam}}
+
+
+def sd(
+    lam: float,
+    *,
+    lambda_negative: Optional[float] = None,
+    target_positive: Optional[float] = None,
+    target_negative: Optional[float] = None,
+) -> Dict[str, Any]:
+    """Spectral Decoupling (λ/2)‖ŷ − γ‖² with optional per-class λ and targets γ (M9)."""
+    body: Dict[str, Any] = {"lambda": lam}
+    if lambda_negative is not None:
+        body["lambda_negative"] = lambda_negative
+    if target_positive is not None:
+        body["target_positive"] = target_positive
+    if target_negative is not None:
+        body["target_negative"] = target_negative
+    return {"sd": body}
+
+
+# ── models ──────────────────────────────────────────────────────────────────────────────────
+
+
+def _section(features: Dict[str, Any], regulariser, loss, rate, directions) -> Dict[str, Any]:
+    section: Dict[str, Any] = {"features": features}
+    if directions is not None:
+        parameters, seed = directions
+        section["directions"] = {"parameters": parameters, "seed": seed}
+    if regulariser is not None:
+        section["regulariser"] = regulariser
+    if loss is not None:
+        section["loss"] = loss
+    if rate is not None:
+        section["rate"] = rate
+    return section
+
+
+def toy(
+    s1: float,
+    s2: float,
+    delta: float,
+    *,
+    regulariser: Union[str, Dict[str, Any], None] = None,
+    loss: Optional[str] = None,
+    rate: Optional[float] = None,
+    directions: Optional[Tuple[int, int]] = None,
+) -> Model:
+    """The paper's two-feature toy: strengths s₁, s₂ and coupling U(δ) of M17, labels (+1, +1).
+
+    ``regulariser``: ``"none"``, :func:`l2` (default ``l2(0.01)``) or :func:`sd`; ``loss``:
+    ``"exact"`` (default), ``"quadratic"`` or ``"exponential_tail"``; ``rate``: η (default 1);
+    ``directions``: (parameters, seed) for a random V (does not affect z).
+    """
+    return Model(
+        _section({"toy": {"s1": s1, "s2": s2, "delta": delta}}, regulariser, loss, rate, directions)
+    )
+
+
+def explicit(
+    strengths: Sequence[float],
+    coupling: Any,
+    labels: Optional[Sequence[float]] = None,
+    *,
+    regulariser: Union[str, Dict[str, Any], None] = None,
+    loss: Optional[str] = None,
+    rate: Optional[float] = None,
+    directions: Optional[Tuple[int, int]] = None,
+) -> Model:
+    """Explicit strengths s (k,) and coupling U (n × k, orthonormal columns, rows = examples)."""
+    body: Dict[str, Any] = {"strengths": strengths, "coupling": np.asarray(coupling, dtype=float)}
+    if labels is not None:
+        body["labels"] = labels
+    return Model(_section({"explicit": body}, regulariser, loss, rate, directions))
+
+
+def tangent(
+    phi: Any,
+    labels: Sequence[float],
+    *,
+    regulariser: Union[str, Dict[str, Any], None] = None,
+    loss: Optional[str] = None,
+    rate: Optional[float] = None,
+) -> Model:
+    """A model from tangent features Φ (n × m) and labels ±1: the SVD of YΦ (M3)."""
+    body = {"phi": np.asarray(phi, dtype=float), "labels": labels}
+    return Model(_section({"tangent": body}, regulariser, loss, rate, None))
+
+
+def random(
+    examples: int,
+    seed: int,
+    *,
+    strengths: Optional[Sequence[float]] = None,
+    power_law: Optional[Tuple[float, float]] = None,
+    log_spaced: Optional[Tuple[float, float]] = None,
+    labels: Optional[Sequence[float]] = None,
+    regulariser: Union[str, Dict[str, Any], None] = None,
+    loss: Optional[str] = None,
+    rate: Optional[float] = None,
+    directions: Optional[Tuple[int, int]] = None,
+) -> Model:
+    """A seeded Haar-random coupling U with one spectrum: ``strengths``, ``power_law`` =
+    (largest, exponent) or ``log_spaced`` = (max s², min s²)."""
+    body: Dict[str, Any] = {"examples": examples, "seed": seed}
+    if strengths is not None:
+        body["strengths"] = strengths
+    if power_law is not None:
+        body["power_law"] = {"largest": power_law[0], "exponent": power_law[1]}
+    if log_spaced is not None:
+        body["log_spaced"] = {"max_squared": log_spaced[0], "min_squared": log_spaced[1]}
+    if labels is not None:
+        body["labels"] = labels
+    return Model(_section({"random": body}, regulariser, loss, rate, directions))
+
+
+def _read_spec(spec: Union[str, "os.PathLike[str]"]) -> Dict[str, Any]:
+    path = os.fspath(spec)
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as e:
+        raise ValueError(
+            f"SPEC: cannot read {path}: {e}; give the path of a JSON spec file"
+        ) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        # The engine's parser reports the syntax error with the CLI's message.
+        _core.run_spec(text, "check")
+        raise
+
+
+def _spec_dict(spec: SpecLike) -> Dict[str, Any]:
+    if isinstance(spec, (str, os.PathLike)):
+        return _read_spec(spec)
+    if isinstance(spec, Mapping):
+        return dict(spec)
+    raise TypeError(
+        f"expected a Model, a spec dict or the path of a spec file, got {type(spec).__name__}"
+    )
+
+
+def model(spec: SpecLike) -> Model:
+    """A :class:`Model` from a Model, a ``model`` section, a spec dict with a ``model`` section,
+    or the path of a spec file (its base model)."""
+    if isinstance(spec, Model):
+        return spec
+    d = _spec_dict(spec)
+    if "features" in d:
+        return Model(d)
+    if "model" not in d:
+        raise ValueError("model: is missing; add a `model` section")
+    return Model(d["model"])
+
+
+_as_model = model
+
+
+# ── integration ─────────────────────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class Solution:
+    """A trajectory: arrays and the solver's statistics.
+
+    ``t`` (n,) output times; ``z`` (n, k) responses; ``y`` (n, d) states in the integrated
+    space (= ``z`` for space "z"); ``stats`` counters (field_evaluations, jacobian_evaluations,
+    factorisations, linear_solves, accepted_steps, rejected_steps); ``stop_reason``
+    ("reached_end", "steady_state", "level_crossing"); ``events`` (kind, feature, level, time,
+    bracket, z, y); ``methods_used`` [(method, from_time)]; ``wall_seconds`` the engine's
+    integration time.
+    """
+
+    t: np.ndarray
+    z: np.ndarray
+    y: np.ndarray
+    stats: Dict[str, int]
+    stop_reason: str
+    method: str
+    space: str
+    methods_used: List[Tuple[str, float]]
+    events: List[Dict[str, Any]]
+    wall_seconds: float
+
+
+def _simulation(spec: SpecLike) -> Tuple[Model, Dict[str, Any]]:
+    if isinstance(spec, Model):
+        return spec, {}
+    d = _spec_dict(spec)
+    if "features" in d:
+        return Model(d), {}
+    for key in ("runs", "vary"):
+        if d.get(key):
+            raise ValueError(
+                f"{key}: integrate() runs one model; use run_spec() for a spec with `runs` or `vary`"
+            )
+    if "model" not in d:
+        raise ValueError("model: is missing; add a `model` section")
+    return Model(d["model"]), dict(d.get("simulation") or {})
+
+
+def integrate(
+    model: SpecLike,
+    t_end: Optional[float] = None,
+    *,
+    method: Optional[str] = None,
+    space: Optional[str] = None,
+    rtol: Optional[float] = None,
+    atol: Optional[float] = None,
+    t_start: Optional[float] = None,
+    times: Any = None,
+    count: Optional[int] = None,
+    steps: bool = False,
+    initial_state: Any = None,
+    step: Optional[float] = None,
+    max_steps: Optional[int] = None,
+    initial_step: Optional[float] = None,
+    max_step: Optional[float] = None,
+    steady_state: Union[bool, float, None] = None,
+    level_crossings: Optional[Sequence[Mapping[str, Any]]] = None,
+) -> Solution:
+    """Integrates the gradient flow of ``model`` from ``t_start`` (0) to ``t_end``.
+
+    ``method``: "dop853" (default), "dopri5", "radau5", "bdf", "auto" or "gd" (with ``step``);
+    ``space``: "z" (responses, M7/M8, default), "theta" (M5/M6) or "alpha" (M10/M11);
+    ``rtol``/``atol`` (1e−8 / 1e−10); output times: ``times`` (array), ``count`` (equally
+    spaced, default 101) or ``steps=True`` (every step); events: ``steady_state`` (True or a
+    tolerance) and ``level_crossings`` (dicts with feature (1-based), level, direction
+    "up"/"down"/"either", terminal). A spec dict's ``simulation`` section is used as the base
+    and the keyword arguments override it.
+    """
+    m, sim = _simulation(model)
+    if t_end is not None:
+        sim["t_end"] = t_end
+    if method is not None:
+        sim["method"] = method
+    if space is not None:
+        sim["space"] = space
+    if rtol is not None:
+        sim["rtol"] = rtol
+    if atol is not None:
+        sim["atol"] = atol
+    if t_start is not None:
+        sim["t_start"] = t_start
+    if times is not None:
+        sim["output"] = {"times": np.asarray(times, dtype=float).ravel()}
+    elif count is not None:
+        sim["output"] = {"count": count}
+    elif steps:
+        sim["output"] = "steps"
+    if initial_state is not None:
+        sim["initial_state"] = np.asarray(initial_state, dtype=float).ravel()
+    if step is not None:
+        sim["step"] = step
+    if max_steps is not None:
+        sim["max_steps"] = max_steps
+    if initial_step is not None:
+        sim["initial_step"] = initial_step
+    if max_step is not None:
+        sim["max_step"] = max_step
+    if steady_state is not None or level_crossings is not None:
+        events = dict(sim.get("events") or {})
+        if steady_state is True:
+            events["steady_state"] = {}
+        elif steady_state not in (None, False):
+            events["steady_state"] = {"tolerance": steady_state}
+        if level_crossings is not None:
+            events["level_crossings"] = [dict(c) for c in level_crossings]
+        sim["events"] = events
+    r = _core.integrate(m, sim)
+    return Solution(**r)
+
+
+# ── equilibria ──────────────────────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class EquilibriumResult:
+    """The equilibrium z* of the response flow and what the engine knows about it.
+
+    ``z`` (k,); ``margins`` a* = U z* (n,); ``eigenvalues`` (k,) complex, of the Jacobian at z*
+    (sorted by real part); ``jacobian`` (k, k); ``stability`` ("stable node", …);
+    ``starvation_matrix`` (k, k), row j, column i: ∂z_j*/∂(s_i²) (M16); ``dz_dlambda`` (k,);
+    ``delta`` and ``dz_ddelta`` (toy only); ``uncoupled_z`` and ``starvation_ratio`` z*/z⁰
+    (L2, λ > 0); ``closed_forms`` (name, source, exact, closed_form, relative_error);
+    ``branch`` (continuation table, columns as arrays); ``label``; ``raw`` the data block the
+    CLI writes for this model.
+    """
+
+    z: np.ndarray
+    margins: np.ndarray
+    eigenvalues: np.ndarray
+    jacobian: np.ndarray
+    stability: str
+    starvation_matrix: np.ndarray
+    dz_dlambda: np.ndarray
+    delta: Optional[float]
+    dz_ddelta: Optional[np.ndarray]
+    uncoupled_z: Optional[np.ndarray]
+    starvation_ratio: Optional[np.ndarray]
+    closed_forms: List[Dict[str, Any]]
+    branch: Optional[Dict[str, np.ndarray]]
+    label: str
+    raw: Dict[str, Any] = field(repr=False)
+
+    @property
+    def stable(self) -> bool:
+        """True when every eigenvalue has a negative real part."""
+        return bool(np.all(self.eigenvalues.real < 0))
+
+
+def _opt_array(x):
+    return None if x is None else np.asarray(x, dtype=float)
+
+
+def _equilibrium_result(d: Dict[str, Any]) -> EquilibriumResult:
+    branch = None
+    if d.get("branch"):
+        branch = {
+            k: np.asarray([np.nan if v is None else v for v in col], dtype=float)
+            for k, col in d["branch"]["table"].items()
+        }
+    ev = np.asarray(d["eigenvalues"], dtype=float).reshape(-1, 2)
+    return EquilibriumResult(
+        z=np.asarray(d["z"], dtype=float),
+        margins=np.asarray(d["margins"], dtype=float),
+        eigenvalues=ev[:, 0] + 1j * ev[:, 1],
+        jacobian=np.asarray(d["jacobian"], dtype=float),
+        stability=d["stability"],
+        starvation_matrix=np.asarray(d["starvation_matrix"], dtype=float),
+        dz_dlambda=np.asarray(d["dz_dlambda"], dtype=float),
+        delta=d.get("delta"),
+        dz_ddelta=_opt_array(d.get("dz_ddelta")),
+        uncoupled_z=_opt_array(d.get("uncoupled_z")),
+        starvation_ratio=_opt_array(d.get("starvation_ratio")),
+        closed_forms=d.get("closed_forms") or [],
+        branch=branch,
+        label=d["label"],
+        raw=d,
+    )
+
+
+def _with_name(d: Dict[str, Any]) -> Dict[str, Any]:
+    if "name" not in d:
+        d = {"name": "python", **d}
+    return d
+
+
+def equilibrium(
+    model: SpecLike,
+    *,
+    start: Any = None,
+    tolerance: Optional[float] = None,
+    max_iterations: Optional[int] = None,
+    continuation: Optional[Tuple[str, Any]] = None,
+) -> EquilibriumResult:
+    """z*, eigenvalues, stability, starvation matrix and sensitivities of one model (Newton on
+    the convex z-loss, M12–M16), with closed forms side by side where they exist.
+
+    ``start`` Newton's start (default 0); ``tolerance`` weighted residual (1e−12);
+    ``continuation`` = (parameter, values), parameter "s1", "s2", …, "delta" or "lambda". A spec
+    dict may carry its own ``equilibrium`` section; keyword arguments override it.
+    """
+    if isinstance(model, Model):
+        d: Dict[str, Any] = {"model": model.spec}
+    else:
+        d = _spec_dict(model)
+        if "features" in d:
+            d = {"model": d}
+    d = _with_name(d)
+    for key in ("simulation", "sweep", "portrait", "plot"):
+        d.pop(key, None)
+    section = dict(d.get("equilibrium") or {})
+    if start is not None:
+        section["start"] = np.asarray(start, dtype=float).ravel()
+    if tolerance is not None:
+        section["tolerance"] = tolerance
+    if max_iterations is not None:
+        section["max_iterations"] = max_iterations
+    if continuation is not None:
+        parameter, values = continuation
+        section["continuation"] = {
+            "parameter": parameter,
+            "values": np.asarray(values, dtype=float).ravel(),
+        }
+    d["equilibrium"] = section
+    doc = _core.run_spec(_dumps(d), "equilibrium")
+    models = doc["data"]["models"]
+    if len(models) != 1:
+        raise ValueError(
+            f"runs: the spec gives {len(models)} models; equilibrium() takes one — use "
+            "run_spec() for several"
+        )
+    return _equilibrium_result(models[0])
+
+
+def toy_equilibria(
+    s1: Any,
+    s2: Any = 2.0,
+    delta: Any = 0.0,
+    lam: Any = 0.01,
+    *,
+    regulariser: str = "l2",
+    rate: float = 1.0,
+    tolerance: float = 1e-12,
+    max_iterations: int = 100,
+) -> Dict[str, np.ndarray]:
+    """Equilibria and starvation matrices of the two-feature toy (M17, exact loss) at every
+    point of broadcast NumPy arrays, in one call: the engine's 2 × 2 Newton solver, in parallel,
+    without a Python loop.
+
+    ``s1``, ``s2``, ``delta``, ``lam`` broadcast together to a shape S; ``regulariser`` "l2"
+    or "sd" (uniform). Returns float64 arrays ``z`` S + (2,), ``starvation_matrix`` S + (2, 2)
+    (row j, column i: ∂z_j*/∂(s_i²)), ``eigenvalues`` S + (2,) (ascending, times ``rate``),
+    ``residual`` S, and ``iterations`` S (uint32), ``converged`` S (bool); NaN where a point did
+    not converge. Points warm-start from their predecessor in memory order, so pass grids with
+    the fastest-varying parameter last (as ``np.meshgrid(..., indexing="ij")`` does).
+    """
+    arrays = [np.asarray(a, dtype=np.float64) for a in (s1, s2, delta, lam)]
+    shape = np.broadcast_shapes(*(a.shape for a in arrays))
+    flat = [
+        a.reshape(1) if a.size == 1 else np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1)
+        for a in arrays
+    ]
+    if any(a.size == 0 for a in arrays):
+        flat = [np.zeros(0) for _ in arrays]
+    r = _core.toy_equilibria(*flat, rate, regulariser, tolerance, max_iterations)
+    return {
+        "z": r["z"].reshape(shape + (2,)),
+        "starvation_matrix": r["starvation_matrix"].reshape(shape + (2, 2)),
+        "eigenvalues": r["eigenvalues"].reshape(shape + (2,)),
+        "iterations": r["iterations"].reshape(shape),
+        "residual": r["residual"].reshape(shape),
+        "converged": r["converged"].reshape(shape),
+    }
+
+
+# ── sweeps ──────────────────────────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """A parameter sweep: every metric column as an array of the grid's shape.
+
+    ``axes`` {name: values} in axis order (outermost first); ``shape`` the grid shape;
+    ``columns`` {metric column: float64 array of ``shape``} (NaN where undefined or failed);
+    ``status`` object array of ``shape`` (None, or why the cell failed); ``thresholds`` one
+    record per line and threshold; ``document`` the JSON document the CLI writes.
+    """
+
+    axes: Dict[str, Any]
+    shape: Tuple[int, ...]
+    columns: Dict[str, np.ndarray]
+    status: np.ndarray
+    thresholds: List[Dict[str, Any]]
+    document: Dict[str, Any] = field(repr=False)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.columns[name]
+
+    def to_frame(self):
+        """The cell table as a pandas DataFrame (one row per cell; needs pandas)."""
+        import pandas as pd
+
+        grids = np.meshgrid(*[np.asarray(v) for v in self.axes.values()], indexing="ij")
+        data: Dict[str, Any] = {n: g.reshape(-1) for n, g in zip(self.axes, grids)}
+        for n, c in self.columns.items():
+            data[n] = c.reshape(-1)
+        data["status"] = self.status.reshape(-1)
+        return pd.DataFrame(data)
+
+    def thresholds_frame(self):
+        """The threshold records as a pandas DataFrame (needs pandas)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.thresholds)
+
+
+def sweep(
+    model: SpecLike,
+    axes: Optional[Mapping[str, Any]] = None,
+    metrics: Optional[Sequence[Any]] = None,
+    *,
+    thresholds: Optional[Sequence[Mapping[str, Any]]] = None,
+    solver: Optional[Mapping[str, Any]] = None,
+    as_frame: bool = False,
+):
+    """Evaluates metrics on a grid of model parameters, in parallel in the engine.
+
+    ``axes``: {parameter: values} in order, outermost first (the last axis is the line axis:
+    warm starts and thresholds run along it); parameters "s1", "s2", …, "s1_over_s2", "delta",
+    "lambda", "rate", "regulariser", "loss"; values a NumPy array or list. ``metrics``: e.g.
+    ``["z", "starvation_ratio", "starvation_matrix", "stability"]`` or dicts such as
+    ``{"time_to_fraction": {"feature": 2, "fraction": 0.9}}``. ``thresholds``: records
+    ``{"metric", "level", "precision"}``. A spec dict with a ``sweep`` section runs as is.
+    Returns a :class:`SweepResult` (or its :meth:`SweepResult.to_frame` with ``as_frame``).
+    """
+    if isinstance(model, Model):
+        d: Dict[str, Any] = {"model": model.spec}
+    else:
+        d = _spec_dict(model)
+        if "features" in d:
+            d = {"model": d}
+    d = _with_name(d)
+    section = dict(d.get("sweep") or {})
+    if axes is not None:
+        section["axes"] = [
+            {"parameter": k, "values": v if isinstance(v, (list, tuple)) and v and isinstance(v[0], (str, dict)) else np.asarray(v, dtype=float).ravel()}
+            for k, v in axes.items()
+        ]
+    if metrics is not None:
+        section["metrics"] = list(metrics)
+    if thresholds is not None:
+        section["thresholds"] = [dict(t) for t in thresholds]
+    if solver is not None:
+        section["solver"] = dict(solver)
+    if axes is not None:
+        section.pop("plots", None)
+    d["sweep"] = section
+    r = _core.sweep(_dumps(d))
+    shape = tuple(len(a["values"]) for a in r["axes"])
+    columns = {c: r["values"][:, i].reshape(shape) for i, c in enumerate(r["columns"])}
+    status = np.empty(len(r["status"]), dtype=object)
+    status[:] = r["status"]
+    result = SweepResult(
+        axes={a["name"]: a["values"] for a in r["axes"]},
+        shape=shape,
+        columns=columns,
+        status=status.reshape(shape),
+        thresholds=r["thresholds"],
+        document=r["document"],
+    )
+    return result.to_frame() if as_frame else result
+
+
+# ── portraits ───────────────────────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class PortraitData:
+    """Phase-portrait data on a 2-D slice of a flow.
+
+    ``base`` the full state the slice passes through; ``arrows`` {x (nx,), y (ny,), u, v
+    (ny, nx)} field samples (None if not asked); ``streamlines`` list of (m, 2) polylines;
+    ``nullclines`` [ẋ = 0 pieces, ẏ = 0 pieces], each a list of (m, 2) polylines (or None);
+    ``equilibria`` dicts (x, y, state, eigenvalues, stability, residual, of_full_flow);
+    ``trajectories`` dicts (start, t, xy (m, 2), stop_reason) of the full flow, projected.
+    """
+
+    base: np.ndarray
+    arrows: Optional[Dict[str, np.ndarray]]
+    streamlines: List[np.ndarray]
+    nullclines: Optional[List[List[np.ndarray]]]
+    equilibria: List[Dict[str, Any]]
+    trajectories: List[Dict[str, Any]]
+
+
+def portrait(
+    model: SpecLike,
+    x_range: Tuple[float, float],
+    y_range: Tuple[float, float],
+    *,
+    space: str = "z",
+    coordinates: Tuple[int, int] = (1, 2),
+    fixed: Any = None,
+    arrows: Optional[Tuple[int, int]] = (21, 21),
+    streamlines: Optional[int] = 12,
+    nullclines: Optional[Tuple[int, int]] = (161, 161),
+    equilibria: bool = True,
+    starts: Any = None,
+    random_starts: Optional[Tuple[int, int]] = None,
+    t_end: float = 250.0,
+    method: str = "auto",
+    rtol: float = 1e-8,
+    atol: float = 1e-10,
+    count: int = 201,
+) -> PortraitData:
+    """Phase-portrait data of the flow in ``space`` on coordinates ``coordinates`` (1-based):
+    field samples on an ``arrows`` grid (nx, ny), streamlines (``streamlines`` = density),
+    nullclines on a (nx, ny) grid, equilibria with stability, and trajectories of the full flow
+    from ``starts`` ((x, y) pairs or full states) and ``random_starts`` = (count, seed). Other
+    coordinates are held at ``fixed`` (a full state) or at the equilibrium.
+    """
+    m = _as_model(model)
+    st = [] if starts is None else [list(np.asarray(s, dtype=float).ravel()) for s in starts]
+    r = _core.portrait(
+        m,
+        space,
+        int(coordinates[0]),
+        int(coordinates[1]),
+        (float(x_range[0]), float(x_range[1])),
+        (float(y_range[0]), float(y_range[1])),
+        None if fixed is None else list(np.asarray(fixed, dtype=float).ravel()),
+        None if arrows is None else (int(arrows[0]), int(arrows[1])),
+        None if streamlines is None else int(streamlines),
+        None if nullclines is None else (int(nullclines[0]), int(nullclines[1])),
+        bool(equilibria),
+        st,
+        None if random_starts is None else (int(random_starts[0]), int(random_starts[1])),
+        float(t_end),
+        method,
+        float(rtol),
+        float(atol),
+        int(count),
+    )
+    return PortraitData(**r)
+
+
+# ── whole specs, verification ───────────────────────────────────────────────────────────────
+
+
+def _dumps(d: Mapping[str, Any]) -> str:
+    def default(o):
+        if isinstance(o, np.ndarray):
+            return o.tolist()
+        if isinstance(o, np.generic):
+            return o.item()
+        if isinstance(o, Model):
+            return o.spec
+        raise TypeError(f"{type(o).__name__} is not JSON data")
+
+    # allow_nan: NaN reaches the engine's parser, which rejects it with the CLI's message.
+    return json.dumps(d, default=default)
+
+
+def _spec_text(spec: Union[Mapping[str, Any], str, "os.PathLike[str]"]) -> str:
+    if isinstance(spec, (str, os.PathLike)):
+        path = os.fspath(spec)
+        try:
+            with open(path, encoding="utf-8") as f:
+                return f.read()
+        except OSError as e:
+            raise ValueError(
+                f"SPEC: cannot read {path}: {e}; give the path of a JSON spec file"
+            ) from None
+    if isinstance(spec, Mapping):
+        return _dumps(spec)
+    raise TypeError(f"expected a spec dict or the path of a spec file, got {type(spec).__name__}")
+
+
+def run_spec(
+    spec: Union[Mapping[str, Any], str, "os.PathLike[str]"], command: Optional[str] = None
+) -> Dict[str, Any]:
+    """Runs any spec (a dict, or the path of a JSON file) as the command line would and returns
+    the document it writes (``{"data": …, "provenance": …}``) as plain Python objects.
+
+    ``command``: "run", "equilibrium", "sweep", "portrait" or "check"; by default the spec's
+    sections decide (sweep, else simulation → run, else portrait, else equilibrium). Runs add
+    ``data["figures"]`` (the plotted data of the ``plot`` section, as in NAME.data.json);
+    sweeps add ``data["cells"]`` (the cell table of NAME.csv, column-wise).
+    """
+    return _core.run_spec(_spec_text(spec), command)
+
+
+def check(spec: Union[Mapping[str, Any], str, "os.PathLike[str]"]) -> Dict[str, Any]:
+    """Validates a spec without running it (``starvation check``); raises ValueError if bad."""
+    return run_spec(spec, "check")["data"]
+
+
+def verify(quick: bool = False, *, as_frame: bool = False):
+    """Checks every claim of the paper numerically (``starvation verify``): one record per
+    check (id, name, claim, source, measured, tolerance, passed), or a DataFrame."""
+    rows = _core.verify(quick)["data"]["checks"]
+    if as_frame:
+        import pandas as pd
+
+        return pd.DataFrame(rows)
+    return rows

@@ -1,0 +1,72 @@
+"""Claim: the package's answers are the engine's, and agree across routes (fast path vs
+general solver, sweep vs point-wise call, long integration vs equilibrium, events)."""
+
+import numpy as np
+
+import starvation as gs
+
+
+def test_toy_fast_path_equals_general_solver():
+    """The 2 × 2 Newton path and the general Newton solver find the same z* and M (M16)."""
+    for s1, delta, reg, name in [
+        (6.0, 0.5, gs.l2(0.01), "l2"),
+        (3.0, 0.2, gs.l2(0.05), "l2"),
+        (6.0, 0.5, gs.sd(0.002), "sd"),
+    ]:
+        lam = reg[name]["lambda"]
+        fast = gs.toy_equilibria(s1, 2.0, delta, lam, regulariser=name)
+        eq = gs.equilibrium(gs.toy(s1, 2.0, delta, regulariser=reg))
+        np.testing.assert_allclose(fast["z"], eq.z, rtol=1e-10)
+        np.testing.assert_allclose(fast["starvation_matrix"], eq.starvation_matrix, rtol=1e-7, atol=1e-12)
+        np.testing.assert_allclose(fast["eigenvalues"], np.sort(eq.eigenvalues.real), rtol=1e-7)
+
+
+def test_sweep_equals_pointwise_call():
+    s1 = np.linspace(1.0, 8.0, 8)
+    delta = np.linspace(0.0, 0.6, 7)
+    res = gs.sweep(gs.toy(6.0, 2.0, 0.5), {"s1": s1, "delta": delta}, ["z"])
+    S1, D = np.meshgrid(s1, delta, indexing="ij")
+    fast = gs.toy_equilibria(S1, 2.0, D)
+    np.testing.assert_allclose(res["z1"], fast["z"][..., 0], rtol=1e-10)
+    np.testing.assert_allclose(res["z2"], fast["z"][..., 1], rtol=1e-10)
+
+
+def test_theorem1_sign_from_arrays():
+    """Theorem 1: with coupling (δ > 0) the stronger feature starves the weaker, M₂₁ < 0."""
+    r = gs.toy_equilibria(np.linspace(3.0, 8.0, 20), 2.0, 0.5)
+    assert (r["starvation_matrix"][:, 1, 0] < 0).all()
+
+
+def test_long_integration_reaches_equilibrium():
+    m = gs.toy(6.0, 2.0, 0.5)
+    eq = gs.equilibrium(m)
+    sol = gs.integrate(m, 3000.0, method="radau5", rtol=1e-10, atol=1e-12, count=2)
+    np.testing.assert_allclose(sol.z[-1], eq.z, rtol=1e-6)
+
+
+def test_level_crossing_event():
+    m = gs.toy(6.0, 2.0, 0.5)
+    sol = gs.integrate(
+        m, 250.0, level_crossings=[{"feature": 1, "level": 5.0, "direction": "up"}]
+    )
+    assert sol.stop_reason == "level_crossing"
+    [event] = sol.events
+    assert event["kind"] == "level_crossing" and event["feature"] == 1
+    assert abs(event["z"][0] - 5.0) < 1e-8
+    assert abs(sol.t[-1] - event["time"]) < 1e-12
+
+
+def test_steady_state_event():
+    sol = gs.integrate(gs.toy(6.0, 2.0, 0.5), 1e5, steady_state=True)
+    assert sol.stop_reason == "steady_state" and sol.t[-1] < 1e5
+
+
+def test_verify_quick_passes():
+    rows = gs.verify(quick=True)
+    assert len(rows) == 10
+    assert all(r["passed"] for r in rows), [r["name"] for r in rows if not r["passed"]]
+
+
+def test_check_reports_without_running():
+    data = gs.check({"name": "c", "model": {"features": {"toy": {"s1": 6, "s2": 2, "delta": 0.5}}}})
+    assert data["valid"] and data["summary"]["equilibrium_models"] == 1
