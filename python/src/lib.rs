@@ -271,7 +271,7 @@ fn sweep<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyDict>> {
     for l in &result.lines {
         for c in &l.cells {
             values.extend_from_slice(&c.values);
-            status.append(c.failure.as_deref())?;
+            status.append(c.failure.as_ref().map(|f| f.to_string()))?;
         }
     }
     out.set_item(
@@ -285,14 +285,24 @@ fn sweep<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyDict>> {
         "thresholds",
         to_python(
             py,
-            &Value::Array(starvation::result::sweep_thresholds_json(&plan, &result)),
+            &serde_json::to_value(
+                starvation::result::sweep_document(spec.source(), &plan, &result)
+                    .data
+                    .thresholds,
+            )
+            .unwrap_or(Value::Null),
         )?,
     )?;
     out.set_item(
         "document",
         to_python(
             py,
-            &starvation::result::sweep_document(&spec, &plan, &result),
+            &serde_json::to_value(starvation::result::sweep_document(
+                spec.source(),
+                &plan,
+                &result,
+            ))
+            .unwrap_or(Value::Null),
         )?,
     )?;
     Ok(out)
@@ -534,7 +544,7 @@ fn portrait<'py>(
 /// The engine's version and the git commit it was built from.
 #[pyfunction]
 fn engine_version() -> (String, String) {
-    let p = starvation::spec::provenance_base();
+    let p = starvation::output::provenance_base();
     let get = |k: &str| {
         p.get(k)
             .and_then(Value::as_str)

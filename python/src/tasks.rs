@@ -1,22 +1,17 @@
-//! Spec-level tasks: what each CLI command computes, as JSON documents, without writing files.
-//!
-//! Every call of the library's spec layer lives in this file (the lead is moving these into a
-//! `tasks` layer of the main crate; at that merge only this file changes). Each function follows
-//! the matching command of `src/main.rs` step for step, so the `data` block of a document is the
-//! one the CLI writes, and bad input fails with the CLI's message before any work.
-
-use std::time::Instant;
+//! Spec-level tasks for Python: each command of the CLI as its JSON document, computed by the
+//! library's `tasks` layer (the same code the CLI runs), without writing files. Every call of the
+//! engine's spec layer lives in this file.
 
 use serde_json::{Value, json};
 
-use starvation::equilibrium::{continuation, report::analyse};
-use starvation::error::{Error, InputError, SolveError};
+use starvation::error::{Error, InputError};
 use starvation::model::FeatureModel;
-use starvation::result::{EquilibriumEntry, equilibrium_document, runs_document};
+use starvation::output::{Contents, OutputFile};
 use starvation::spec::{
     SimulationParts, SimulationSpec, Spec, build_model, from_value, parse_spec,
 };
-use starvation::sweep::{SweepPlan, SweepResult, run_lines};
+use starvation::sweep::{SweepPlan, SweepResult};
+use starvation::tasks::{Outcome, SweepTask};
 
 /// Parses spec text exactly as `starvation COMMAND SPEC` reads a file.
 pub fn parse(text: &str) -> Result<Spec, InputError> {
@@ -48,22 +43,71 @@ pub fn default_command(spec: &Spec) -> &'static str {
     }
 }
 
-/// The document a command writes for `spec` (`run`: NAME.json; `equilibrium`: NAME.json;
-/// `sweep`: NAME.json plus the cell table; `portrait`: the figures' plotted data; `check`: the
-/// summary line).
+/// The JSON documents among a task's files: the main document (`NAME.json`, or the first JSON
+/// that is not figure data) and the figures' plotted data (`STEM.data.json`).
+fn documents(outcome: Outcome<'_>) -> Result<(Option<Value>, Vec<Value>), Error> {
+    let mut main = None;
+    let mut figures = Vec::new();
+    for OutputFile { name, contents } in outcome.files {
+        let Contents::Bytes(bytes) = contents else {
+            continue;
+        };
+        if !name.ends_with(".json") {
+            continue;
+        }
+        let value: Value = serde_json::from_slice(&bytes).map_err(|e| Error::Io {
+            path: name.clone(),
+            message: e.to_string(),
+        })?;
+        match name.strip_suffix(".data.json") {
+            Some(stem) => figures.push(json!({ "stem": stem, "data": value })),
+            None if main.is_none() => main = Some(value),
+            None => {}
+        }
+    }
+    Ok((main, figures))
+}
+
+/// The document a command writes for `spec` (`run`: NAME.json with the figures' data added;
+/// `equilibrium`: NAME.json; `sweep`: NAME.json plus the cell table; `portrait`: the figures'
+/// plotted data; `check`: the summary).
 pub fn document(spec: &Spec, command: &str) -> Result<Value, Error> {
     match command {
-        "run" => run(spec),
-        "equilibrium" => equilibrium(spec),
-        "sweep" => {
-            let (plan, result) = sweep(spec)?;
-            let mut doc = starvation::result::sweep_document(spec, &plan, &result);
+        "run" => {
+            let (_, outcome) = starvation::tasks::run(spec)?;
+            let (doc, figures) = documents(outcome)?;
+            let mut doc = doc.unwrap_or(Value::Null);
             if let Some(d) = doc.get_mut("data").and_then(Value::as_object_mut) {
-                d.insert("cells".into(), cells_json(&plan, &result));
+                d.insert("figures".into(), Value::Array(figures));
             }
             Ok(doc)
         }
-        "portrait" => portrait(spec),
+        "equilibrium" => {
+            let (_, outcome) = starvation::tasks::equilibrium(spec)?;
+            Ok(documents(outcome)?.0.unwrap_or(Value::Null))
+        }
+        "sweep" => {
+            let task = SweepTask::new(spec)?;
+            let result = task.run(true, &|_| {});
+            let mut doc = serde_json::to_value(starvation::result::sweep_document(
+                spec.source(),
+                &task.plan,
+                &result,
+            ))
+            .unwrap_or(Value::Null);
+            if let Some(d) = doc.get_mut("data").and_then(Value::as_object_mut) {
+                d.insert("cells".into(), cells_json(&task.plan, &result));
+            }
+            Ok(doc)
+        }
+        "portrait" => {
+            let outcome = starvation::tasks::portrait(spec)?;
+            let (_, figures) = documents(outcome)?;
+            Ok(json!({
+                "data": { "name": spec.name, "figures": figures },
+                "provenance": Value::Object(starvation::output::provenance_base()),
+            }))
+        }
         "check" => check(spec),
         other => Err(InputError::new(
             "command",
@@ -75,107 +119,16 @@ pub fn document(spec: &Spec, command: &str) -> Result<Value, Error> {
     }
 }
 
-/// `starvation run`: every run integrated, figures' data checked; the NAME.json document.
-fn run(spec: &Spec) -> Result<Value, Error> {
-    starvation::figures::check_sections(spec)?;
-    let runs = spec.expand_runs()?;
-    for r in &runs {
-        r.check()?;
-    }
-    let start = Instant::now();
-    let mut results = Vec::with_capacity(runs.len());
-    let mut seconds = Vec::with_capacity(runs.len());
-    for r in runs {
-        let t0 = Instant::now();
-        let tr = r.simulate().map_err(|e| match e {
-            Error::Solve(s) => Error::Solve(SolveError::Backend {
-                method: r.label.clone(),
-                message: s.to_string(),
-            }),
-            other => other,
-        })?;
-        seconds.push(t0.elapsed().as_secs_f64());
-        results.push((r, tr));
-    }
-    let figures = starvation::figures::run_figures(spec, &results)?;
-    let mut doc = runs_document(spec, &results, &seconds, start.elapsed().as_secs_f64());
-    if let Some(d) = doc.get_mut("data").and_then(Value::as_object_mut) {
-        d.insert(
-            "figures".into(),
-            Value::Array(
-                figures
-                    .into_iter()
-                    .map(|f| json!({"stem": f.stem, "data": f.data}))
-                    .collect(),
-            ),
-        );
-    }
-    Ok(doc)
-}
-
-/// `starvation equilibrium`: report (and continuation) of every model of the spec.
-fn equilibrium(spec: &Spec) -> Result<Value, Error> {
-    let settings = spec.equilibrium_section()?;
-    let models = spec.expand_models()?;
-    for (_, _, m) in &models {
-        settings.check_model(m)?;
-    }
-    let start = Instant::now();
-    let mut entries = Vec::new();
-    for (label, parameters, model) in models {
-        let report =
-            analyse(&model, settings.start.as_deref(), &settings.options).map_err(|e| {
-                Error::Solve(SolveError::Backend {
-                    method: label.clone(),
-                    message: e.to_string(),
-                })
-            })?;
-        let branch = match &settings.continuation {
-            Some((parameter, values)) => Some((
-                parameter.name(),
-                continuation(&model, *parameter, values, &settings.options)?,
-            )),
-            None => None,
-        };
-        entries.push(EquilibriumEntry {
-            label,
-            parameters,
-            model,
-            report,
-            branch,
-        });
-    }
-    Ok(equilibrium_document(
-        spec,
-        &entries,
-        start.elapsed().as_secs_f64(),
-    ))
-}
-
 /// The validated plan of a spec's `sweep` section (figures checked as the CLI does).
 pub fn sweep_plan(spec: &Spec) -> Result<SweepPlan, Error> {
-    let plan = SweepPlan::from_spec(spec)?;
-    let plots: Vec<Value> = spec
-        .sweep
-        .as_ref()
-        .and_then(|s| s.get("plots"))
-        .and_then(|p| p.as_array())
-        .cloned()
-        .unwrap_or_default();
-    starvation::sweep::plots::sweep_figures(
-        &spec.name,
-        &plots,
-        &plan,
-        &SweepResult { lines: Vec::new() },
-    )?;
-    Ok(plan)
+    Ok(SweepTask::new(spec)?.plan)
 }
 
 /// `starvation sweep` without shards: every line, in parallel.
 pub fn sweep(spec: &Spec) -> Result<(SweepPlan, SweepResult), Error> {
-    let plan = sweep_plan(spec)?;
-    let result = run_lines(&plan, 0..plan.lines(), true, &|_| {});
-    Ok((plan, result))
+    let task = SweepTask::new(spec)?;
+    let result = task.run(true, &|_| {});
+    Ok((task.plan, result))
 }
 
 /// The cell table (the CSV the CLI writes) as columns: metric values (null where undefined)
@@ -186,9 +139,14 @@ fn cells_json(plan: &SweepPlan, result: &SweepResult) -> Value {
     for l in &result.lines {
         for c in &l.cells {
             for (col, v) in columns.iter_mut().zip(&c.values) {
-                col.push(starvation::result::finite_or_null(*v));
+                col.push(json!(starvation::result::finite(*v)));
             }
-            status.push(json!(c.failure.as_deref().unwrap_or("ok")));
+            status.push(json!(
+                c.failure
+                    .as_ref()
+                    .map(|f| f.to_string())
+                    .unwrap_or_else(|| "ok".into())
+            ));
         }
     }
     let mut m = serde_json::Map::new();
@@ -199,28 +157,9 @@ fn cells_json(plan: &SweepPlan, result: &SweepResult) -> Value {
     Value::Object(m)
 }
 
-/// `starvation portrait`: the plotted data of the portrait figures (NAME.data.json).
-fn portrait(spec: &Spec) -> Result<Value, Error> {
-    if spec.portrait.is_none() {
-        return Err(InputError::new(
-            "portrait",
-            "is missing; this command draws a spec's `portrait` section",
-        )
-        .into());
-    }
-    let figures = starvation::figures::portrait_figures(spec)?;
-    Ok(json!({
-        "data": {
-            "name": spec.name,
-            "figures": figures.into_iter().map(|f| json!({"stem": f.stem, "data": f.data})).collect::<Vec<_>>(),
-        },
-        "provenance": Value::Object(starvation::spec::provenance_base()),
-    }))
-}
-
 /// `starvation check`: validation only; the summary of what the spec would compute.
 fn check(spec: &Spec) -> Result<Value, Error> {
-    starvation::figures::check_sections(spec)?;
+    starvation::tasks::check(spec)?;
     let mut summary = serde_json::Map::new();
     if spec.sweep.is_some() {
         let plan = sweep_plan(spec)?;
@@ -228,21 +167,15 @@ fn check(spec: &Spec) -> Result<Value, Error> {
         summary.insert("sweep_lines".into(), json!(plan.lines()));
     }
     if spec.simulation.is_some() {
-        let runs = spec.expand_runs()?;
-        for r in &runs {
-            r.check()?;
-        }
-        summary.insert("runs".into(), json!(runs.len()));
+        summary.insert("runs".into(), json!(spec.expand_runs()?.len()));
     }
     if spec.equilibrium.is_some()
         || (spec.simulation.is_none() && spec.sweep.is_none() && spec.portrait.is_none())
     {
-        let settings = spec.equilibrium_section()?;
-        let models = spec.expand_models()?;
-        for (_, _, m) in &models {
-            settings.check_model(m)?;
-        }
-        summary.insert("equilibrium_models".into(), json!(models.len()));
+        summary.insert(
+            "equilibrium_models".into(),
+            json!(spec.expand_models()?.len()),
+        );
     }
     summary.insert("portrait".into(), json!(spec.portrait.is_some()));
     Ok(json!({ "data": { "name": spec.name, "valid": true, "summary": summary } }))
@@ -250,16 +183,5 @@ fn check(spec: &Spec) -> Result<Value, Error> {
 
 /// `starvation verify`: every claim checked; the table as JSON rows.
 pub fn verify(quick: bool) -> Value {
-    let start = Instant::now();
-    let results = starvation::verify::run_all(quick);
-    let mut prov = starvation::spec::provenance_base();
-    prov.insert("quick".into(), json!(quick));
-    prov.insert(
-        "wall_time_seconds".into(),
-        json!(start.elapsed().as_secs_f64()),
-    );
-    json!({
-        "data": { "checks": results.iter().map(|r| r.to_json()).collect::<Vec<_>>() },
-        "provenance": prov,
-    })
+    starvation::tasks::verify(quick).document()
 }

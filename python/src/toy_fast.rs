@@ -7,8 +7,8 @@
 
 use rayon::prelude::*;
 
-use starvation::equilibrium::toy::{ToyProblem, ToyRegulariser};
 use starvation::error::InputError;
+use starvation::toy::{ToyProblem, ToyRegulariser};
 
 /// Points per parallel chunk. Within a chunk each point warm-starts Newton from the previous
 /// converged point (as the CLI benchmark and the sweeps do along grid lines); a warm start that
