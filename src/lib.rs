@@ -57,6 +57,7 @@ pub mod figures;
 pub mod flow;
 pub mod model;
 pub mod numerics;
+pub mod output;
 pub mod plot;
 pub mod portrait;
 pub mod result;

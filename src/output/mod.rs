@@ -1,0 +1,30 @@
+//! The output layer: the only code that writes files.
+//!
+//! - [`set`]: an output *set* — every file of one command staged in a hidden folder inside
+//!   `--out` and committed together, so a killed or failed run never leaves a partial set.
+//! - [`atomic`]: one file written atomically (temporary file, `fsync`, rename, `fsync` of the
+//!   folder).
+//! - [`stale`]: removal of what dead processes left behind (staging folders, temporary files).
+//! - [`folder`]: preparing `--out` (create, check writable, clean up stale leftovers).
+//! - [`report`]: writing to standard output where a closed pipe is a quiet end, not a panic.
+//! - [`provenance`]: the crate version and git commit recorded in every output.
+
+pub mod atomic;
+pub mod folder;
+pub mod process;
+pub mod provenance;
+pub mod report;
+pub mod set;
+pub mod stale;
+
+pub use atomic::{write_atomic, write_atomic_with};
+pub use folder::prepare_output_dir;
+pub use provenance::{git_commit, provenance_base};
+pub use report::Report;
+pub use set::OutputSet;
+pub use stale::{Cleanup, remove_stale};
+
+/// Prefix of every hidden name this layer creates in an output folder.
+pub const HIDDEN_PREFIX: &str = ".starvation-";
+/// Suffix of every temporary file this layer creates.
+pub const TEMP_SUFFIX: &str = ".starvation-tmp";
