@@ -8,6 +8,12 @@
 //! - [`folder`]: preparing `--out` (create, check writable, clean up stale leftovers).
 //! - [`report`]: writing to standard output where a closed pipe is a quiet end, not a panic.
 //! - [`provenance`]: the crate version and git commit recorded in every output.
+//!
+//! A command that writes files: `prepare_output_dir(out)?` before any work (it also cleans up
+//! after dead runs), then `let mut set = OutputSet::begin(out)?`, `set.write(name, bytes)?` /
+//! `set.write_with(name, |w| …)?` for data and `plot::save(&figure, &set.stage_path(name)?)?` for
+//! images, then `set.commit()?`, and only then report the paths through a [`Report`]. A single
+//! file that stands alone (a shard file, a `--json` table) uses [`write_atomic`].
 
 pub mod atomic;
 pub mod folder;

@@ -46,15 +46,15 @@ pub fn remove_stale(dir: &Path) -> Cleanup {
                     done.discarded_sets += 1;
                 }
             }
-            Some(Leftover::Temporary(owner)) if !is_dir && !owner.is_alive() => {
-                if std::fs::remove_file(&path).is_ok() {
-                    done.removed_temporaries += 1;
-                }
+            Some(Leftover::Temporary(owner))
+                if !is_dir && !owner.is_alive() && std::fs::remove_file(&path).is_ok() =>
+            {
+                done.removed_temporaries += 1;
             }
-            Some(Leftover::OldTemporary(pid)) if !is_dir && !pid_alive(pid) => {
-                if std::fs::remove_file(&path).is_ok() {
-                    done.removed_temporaries += 1;
-                }
+            Some(Leftover::OldTemporary(pid))
+                if !is_dir && !pid_alive(pid) && std::fs::remove_file(&path).is_ok() =>
+            {
+                done.removed_temporaries += 1;
             }
             _ => {}
         }
