@@ -185,6 +185,7 @@ fn dispatch(command: Command) -> Result<ExitCode, Error> {
         Command::Portrait { spec, out } => portrait(&read_spec(&spec)?, &out),
         Command::Equilibrium { spec, out } => {
             let spec = read_spec(&spec)?;
+            prepare_output_dir(&out)?;
             let (_, outcome) = tasks::equilibrium(&spec)?;
             finish(outcome, &out)
         }
@@ -202,9 +203,9 @@ fn dispatch(command: Command) -> Result<ExitCode, Error> {
     }
 }
 
-/// Writes a task's files into `out` (prepared first), then prints its report.
+/// Writes a task's files into `out` (prepared before the work) as one set, then prints its
+/// report.
 fn finish(outcome: Outcome<'_>, out: &Path) -> Result<ExitCode, Error> {
-    prepare_output_dir(out)?;
     write_files(out, outcome.files)?;
     say(&outcome.report);
     Ok(ExitCode::SUCCESS)
@@ -217,6 +218,7 @@ fn run(spec: &Spec, out: &Path) -> Result<ExitCode, Error> {
 }
 
 fn portrait(spec: &Spec, out: &Path) -> Result<ExitCode, Error> {
+    prepare_output_dir(out)?;
     let outcome = tasks::portrait(spec)?;
     finish(outcome, out)
 }

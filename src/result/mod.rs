@@ -107,18 +107,7 @@ pub fn csv_field(s: &str) -> String {
     }
 }
 
-/// JSON with a trailing newline: pretty-printed (diffs cleanly) unless the compact form exceeds
-/// 1 MB, where one number per line would multiply the size; such documents are written compact.
-pub fn to_json_bytes(v: &impl Serialize) -> Vec<u8> {
-    let compact = serde_json::to_vec(v).unwrap_or_default();
-    let mut b = if compact.len() > 1 << 20 {
-        compact
-    } else {
-        serde_json::to_vec_pretty(v).unwrap_or_default()
-    };
-    b.push(b'\n');
-    b
-}
+pub use crate::output::to_json_bytes;
 
 /// A matrix as a list of rows.
 pub(crate) fn matrix_rows(m: &nalgebra::DMatrix<f64>) -> Vec<Vec<f64>> {

@@ -120,7 +120,15 @@ pub(crate) fn figure_files(
     report: &mut String,
 ) {
     for f in figures {
-        files.extend(OutputFile::figure(f));
+        files.push(OutputFile::figure(
+            format!("{}.png", f.stem),
+            f.figure.clone(),
+        ));
+        files.push(OutputFile::figure(
+            format!("{}.svg", f.stem),
+            f.figure.clone(),
+        ));
+        files.push(OutputFile::json(format!("{}.data.json", f.stem), &f.data));
         line(
             report,
             format!("drew {0}.{{png,svg}} and {0}.data.json", f.stem),
