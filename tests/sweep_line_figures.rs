@@ -126,6 +126,19 @@ fn several_metrics_share_a_panel_with_one_dash_each() {
         "the fixed δ is named: {:?}",
         l.title
     );
+    // Without a series axis every metric gets its own colour.
+    let figs = figures(
+        &plan,
+        &result,
+        json!([{ "kind": "lines", "x": "lambda", "metrics": ["z1", "z2"] }]),
+    );
+    let Panel::Lines(l) = &figs[0].panels[0] else {
+        panic!("a line panel")
+    };
+    assert_eq!(l.series.len(), 2);
+    assert_ne!(l.series[0].colour, l.series[1].colour);
+    let legend: Vec<String> = l.series.iter().filter_map(|s| s.label.clone()).collect();
+    assert_eq!(legend, ["z₁*", "z₂*"]);
 }
 
 #[test]

@@ -686,11 +686,17 @@ fn lines(
                 if let Some(a) = series_axis {
                     label.push(value_caption(plan, a, g, ctx));
                 }
+                // With a series axis: colour per series value, dash per metric; without one:
+                // colour per metric.
+                let (colour, dash) = match series_axis {
+                    Some(_) => (gi, dashes[mi % dashes.len()]),
+                    None => (mi, Dash::Solid),
+                };
                 series.push(Series {
                     label: (!label.is_empty()).then(|| label.join(", ")),
                     points,
-                    colour: gi,
-                    dash: dashes[mi % dashes.len()],
+                    colour,
+                    dash,
                     width: 2.0,
                     markers,
                     ..Series::default()

@@ -180,7 +180,17 @@ fn draw_figure<DB: DrawingBackend>(
     let cols = fig.columns.clamp(1, n.max(1));
     let rows = n.div_ceil(cols).max(1);
     let probe = Style::for_cell(w / cols as f64, h / rows as f64, k);
-    let title_size = probe.title * 1.12;
+    // The overall title shrinks (to at most 0.6 of its size) to fit the figure's width.
+    let title_size = {
+        let size = probe.title * 1.12;
+        let room = w - 2.0 * probe.pad;
+        let width = c.text_width(&fig.title, size);
+        if width > room && width > 0.0 {
+            (size * room / width).max(0.6 * size)
+        } else {
+            size
+        }
+    };
     let title_h = if fig.title.trim().is_empty() {
         0.0
     } else {
@@ -362,9 +372,9 @@ fn speed_key(p: &PortraitPanel) -> Option<Entry> {
     }
     let (_, log) = speed_shading(p.arrows.iter().map(|a| a.dx.hypot(a.dy)));
     let label = if log {
-        "arrow shade: speed, slow → fast (log)"
+        "arrow speed: slow → fast (log)"
     } else {
-        "arrow shade: speed, slow → fast"
+        "arrow speed: slow → fast"
     };
     Some(Entry {
         label: label.into(),
@@ -725,11 +735,12 @@ fn draw_heat_map<DB: DrawingBackend>(
         }
     }
     let mut occupied = Occupied::default();
-    draw_contours(c, s, &f, p, &tx, &ty, &mut occupied)?;
+    let contour_labels = draw_contours(c, s, &f, p, &tx, &ty, &mut occupied)?;
     for se in &p.curves {
         draw_series(c, s, &f, se, false, &mut occupied)?;
     }
     draw_markers(c, s, &f, &p.markers, &mut occupied)?;
+    draw_contour_labels(c, s, contour_labels, &mut occupied)?;
     draw_axes(c, s, cell, &f, &spec)?;
     bar.draw(c, s, &f, &scale, &bar_ticks, &p.colour_label)?;
     if p.legend {
@@ -812,7 +823,7 @@ fn draw_contours<DB: DrawingBackend>(
     tx: &[f64],
     ty: &[f64],
     occupied: &mut Occupied,
-) -> Result<(), Error> {
+) -> Result<Vec<ContourLabel>, Error> {
     let (nx, ny) = (tx.len(), ty.len());
     let levels: Vec<f64> = p
         .contour_levels
@@ -821,10 +832,10 @@ fn draw_contours<DB: DrawingBackend>(
         .filter(|l| l.is_finite())
         .collect();
     if nx < 2 || ny < 2 || levels.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let Ok(lines) = ContourBuilder::new(nx, ny, true).lines(&p.values, &levels) else {
-        return Ok(());
+        return Ok(Vec::new());
     };
     let finite_at = |i: i64, j: i64| {
         if i < 0 || j < 0 || i >= nx as i64 || j >= ny as i64 {
@@ -841,7 +852,7 @@ fn draw_contours<DB: DrawingBackend>(
     let width = (0.9 * s.line_scale).max(s.px);
     let colour = plotters::style::RGBColor(0x1A, 0x1A, 0x1A);
     // Where each level's label goes: the middle of its longest drawn piece.
-    let mut labels: Vec<(String, P, f64)> = Vec::new();
+    let mut labels: Vec<ContourLabel> = Vec::new();
     for line in &lines {
         let mut longest: Option<(f64, Vec<P>)> = None;
         for ls in &line.geometry().0 {
@@ -895,7 +906,20 @@ fn draw_contours<DB: DrawingBackend>(
             }
         }
     }
-    // Labels on a white box over their line, skipping any that would overlap an earlier one.
+    Ok(labels)
+}
+
+/// A contour label: its text, the pixel point it is centred on, and its text width.
+type ContourLabel = (String, P, f64);
+
+/// The contour labels on a white box over their line (drawn after every curve, so that no curve
+/// hides them), skipping any that would overlap an earlier one.
+fn draw_contour_labels<DB: DrawingBackend>(
+    c: &Canvas<DB>,
+    s: &Style,
+    labels: Vec<ContourLabel>,
+    occupied: &mut Occupied,
+) -> Result<(), Error> {
     let size = 0.8 * s.tick;
     let h = line_height(size);
     let mut placed: Vec<Rect> = Vec::new();
