@@ -1,7 +1,9 @@
 //! Claim (issue 10, points 1 and 3): "a sweep's line figure draws a metric against one axis,
 //! one line per value of the series axis and one panel per value of the facet axis, each point
 //! the metric of its cell; titles, legends and the CSV's regulariser column name the λ actually
-//! used in the cell — never the base model's λ when a λ axis overrides it."
+//! used in the cell — never the base model's λ when a λ axis overrides it; an `equilibrium`
+//! continuation is drawn as z_j* against the continued parameter, one line per model and
+//! response, each point the branch's equilibrium."
 //!
 //! The sweep: the toy with base λ = 0.05 (L2), a regulariser axis (L2, SD, both written with
 //! λ = 0.05), δ ∈ {0.3, 0.5} and λ on a log grid 10⁻³…10⁻¹ that does not contain 0.05. Every
@@ -194,5 +196,46 @@ fn csv_regulariser_column_shows_the_lambda_of_each_cell() {
             .and_then(|t| t.trim_end_matches(')').parse().ok())
             .unwrap_or_else(|| panic!("no λ in {label:?}"));
         assert_eq!(shown, lambda, "row {row}");
+    }
+}
+
+#[test]
+fn continuation_is_drawn_as_one_line_per_model_and_response() {
+    let spec = parse_spec(
+        r#"{
+        "name": "cont",
+        "model": {
+            "features": { "toy": { "s1": 4.0, "s2": 2.0, "delta": 0.5 } },
+            "regulariser": { "l2": { "lambda": 0.01 } }
+        },
+        "runs": [
+            { "label": "L2" },
+            { "label": "SD", "model": { "regulariser": { "sd": { "lambda": 0.01 } } } }
+        ],
+        "equilibrium": {
+            "continuation": { "parameter": "s1", "values": [2.0, 4.0, 6.0] }
+        }
+    }"#,
+    )
+    .expect("spec");
+    let (outcome, _) = starvation::tasks::equilibrium(&spec).expect("equilibrium");
+    let fig = starvation::figures::continuation_figure(&spec, &outcome.entries)
+        .expect("a continuation figure");
+    assert_eq!(fig.stem, "cont_continuation");
+    let Panel::Lines(l) = &fig.figure.panels[0] else {
+        panic!("a line panel")
+    };
+    assert_eq!(l.series.len(), 4, "2 models × 2 responses");
+    for (s, (e, j)) in l
+        .series
+        .iter()
+        .zip(outcome.entries.iter().flat_map(|e| [(e, 0), (e, 1)]))
+    {
+        let branch = &e.branch.as_ref().expect("a branch").1;
+        let want: Vec<(f64, f64)> = branch
+            .iter()
+            .map(|p| (p.value, p.equilibrium.point[j]))
+            .collect();
+        assert_eq!(s.points, want);
     }
 }

@@ -1,5 +1,19 @@
-//! Figures of a sweep: heat maps of a metric over two axes (one panel per value of a facet axis)
-//! with threshold curves and contours overlaid, and threshold curves against an axis.
+//! Figures of a sweep (the `plots` list of a sweep section), one `kind` each:
+//!
+//! - `"heatmap"`: a `metric` over `x` × `y`, one panel per value of `facet`, with the threshold
+//!   records, labelled `contours` and closed-form `overlays` drawn on top;
+//!   `"shared_colour_scale": true` gives every facet the colour range of all of them.
+//! - `"lines"`: `metric` (or several `metrics`, one dash each) against `x`, one line per value of
+//!   `series`, one panel per value of `facet`, e.g.
+//!   `{ "kind": "lines", "x": "lambda", "x_scale": "log", "series": "regulariser",
+//!   "metrics": ["z1", "z2"] }`.
+//! - `"threshold_curves"`: the thresholds (along the last axis) against `x`, one curve per value
+//!   of `series`.
+//!
+//! Axes not plotted are held at the value indices of `fix` (default 0) and named in the panel
+//! titles. Every label comes from the parameters used: with a λ axis, a regulariser is named with
+//! the λ of that axis where it is held fixed and without λ where λ is plotted (a λ axis overrides
+//! the regulariser's own λ).
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -14,7 +28,7 @@ use crate::sweep::{AxisParameter, AxisValue, SweepPlan, SweepResult, ThresholdSt
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SweepPlotSpec {
-    /// "heatmap" or "threshold_curves".
+    /// "heatmap", "lines" or "threshold_curves".
     pub kind: String,
     /// File stem (default: `<spec name>_<index>`).
     #[serde(default)]
@@ -22,7 +36,7 @@ pub struct SweepPlotSpec {
     /// Overall title.
     #[serde(default)]
     pub title: Option<String>,
-    /// Heat map: the metric column to colour by.
+    /// Heat map: the metric column to colour by; lines: the metric column on y.
     #[serde(default)]
     pub metric: Option<String>,
     /// Axis on x (parameter name).
@@ -30,10 +44,10 @@ pub struct SweepPlotSpec {
     /// Heat map: axis on y.
     #[serde(default)]
     pub y: Option<String>,
-    /// Heat map: one panel per value of this axis.
+    /// Heat map and lines: one panel per value of this axis.
     #[serde(default)]
     pub facet: Option<String>,
-    /// Threshold curves: one curve per value of this axis.
+    /// Lines and threshold curves: one curve per value of this axis.
     #[serde(default)]
     pub series: Option<String>,
     /// Other axes held at these value indices (default 0).
