@@ -96,8 +96,10 @@
 //! - `runs`: figures of the `plot` section.
 //! - `portrait_plan`: the `portrait` section checked and turned into portrait settings.
 //! - `portraits`: figures of the `portrait` section.
+//! - `continuation`: the figure of an `equilibrium` continuation (z* against the parameter).
 //! - `resolution`: [`reduce_resolution`], for quick tests.
 
+mod continuation;
 mod coordinates;
 mod portrait_plan;
 mod portraits;
@@ -115,6 +117,7 @@ use crate::error::InputError;
 use crate::plot::{Figure, Panel, PointClass};
 use crate::spec::Spec;
 
+pub use continuation::continuation_figure;
 pub use portraits::portrait_figures;
 pub use resolution::reduce_resolution;
 pub use runs::run_figures;

@@ -1,5 +1,19 @@
-//! Figures of a sweep: heat maps of a metric over two axes (one panel per value of a facet axis)
-//! with threshold curves and contours overlaid, and threshold curves against an axis.
+//! Figures of a sweep (the `plots` list of a sweep section), one `kind` each:
+//!
+//! - `"heatmap"`: a `metric` over `x` × `y`, one panel per value of `facet`, with the threshold
+//!   records, labelled `contours` and closed-form `overlays` drawn on top;
+//!   `"shared_colour_scale": true` gives every facet the colour range of all of them.
+//! - `"lines"`: `metric` (or several `metrics`, one dash each) against `x`, one line per value of
+//!   `series`, one panel per value of `facet`, e.g.
+//!   `{ "kind": "lines", "x": "lambda", "x_scale": "log", "series": "regulariser",
+//!   "metrics": ["z1", "z2"] }`.
+//! - `"threshold_curves"`: the thresholds (along the last axis) against `x`, one curve per value
+//!   of `series`.
+//!
+//! Axes not plotted are held at the value indices of `fix` (default 0) and named in the panel
+//! titles. Every label comes from the parameters used: with a λ axis, a regulariser is named with
+//! the λ of that axis where it is held fixed and without λ where λ is plotted (a λ axis overrides
+//! the regulariser's own λ).
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -14,7 +28,7 @@ use crate::sweep::{AxisParameter, AxisValue, SweepPlan, SweepResult, ThresholdSt
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SweepPlotSpec {
-    /// "heatmap" or "threshold_curves".
+    /// "heatmap", "lines" or "threshold_curves".
     pub kind: String,
     /// File stem (default: `<spec name>_<index>`).
     #[serde(default)]
@@ -22,7 +36,7 @@ pub struct SweepPlotSpec {
     /// Overall title.
     #[serde(default)]
     pub title: Option<String>,
-    /// Heat map: the metric column to colour by.
+    /// Heat map: the metric column to colour by; lines: the metric column on y.
     #[serde(default)]
     pub metric: Option<String>,
     /// Axis on x (parameter name).
@@ -30,10 +44,10 @@ pub struct SweepPlotSpec {
     /// Heat map: axis on y.
     #[serde(default)]
     pub y: Option<String>,
-    /// Heat map: one panel per value of this axis.
+    /// Heat map and lines: one panel per value of this axis.
     #[serde(default)]
     pub facet: Option<String>,
-    /// Threshold curves: one curve per value of this axis.
+    /// Lines and threshold curves: one curve per value of this axis.
     #[serde(default)]
     pub series: Option<String>,
     /// Other axes held at these value indices (default 0).
@@ -72,6 +86,122 @@ pub struct SweepPlotSpec {
     /// Figure size in pixels.
     #[serde(default)]
     pub size: Option<[u32; 2]>,
+    /// Heat maps: one colour scale for every facet (default false: each panel its own).
+    #[serde(default)]
+    pub shared_colour_scale: Option<bool>,
+    /// Lines: several metric columns on the same axes (one dash each), instead of `metric`.
+    #[serde(default)]
+    pub metrics: Vec<String>,
+    /// Lines: a dot at every cell (default: when the x axis has at most 25 values).
+    #[serde(default)]
+    pub markers: Option<bool>,
+}
+
+/// Where a λ axis stands in a panel or legend entry: it overrides every regulariser's own λ, so
+/// a regulariser is labelled with the λ actually used there.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum LambdaContext {
+    /// No λ axis: the regulariser's own λ is used.
+    NoAxis,
+    /// The λ axis is held at this value.
+    Fixed(f64),
+    /// λ varies across the panel (it is plotted): no λ in regulariser labels.
+    Varies,
+}
+
+/// The λ context of a panel whose plotted axes are `varying`, other axes at `idx`.
+fn lambda_context(plan: &SweepPlan, idx: &[usize], varying: &[usize]) -> LambdaContext {
+    match plan.lambda_axis() {
+        None => LambdaContext::NoAxis,
+        Some(a) if varying.contains(&a) => LambdaContext::Varies,
+        Some(a) => LambdaContext::Fixed(plan.axes[a].values[idx[a]].number()),
+    }
+}
+
+/// A number for titles and legends: short, without float noise (0.30000000000000004 → 0.3).
+pub fn short_number(x: f64) -> String {
+    let plain = format!("{x}");
+    if plain.len() <= 8 {
+        return plain;
+    }
+    let a = x.abs();
+    if (1e-3..1e5).contains(&a) {
+        let s = format!("{x:.6}");
+        let s = s.trim_end_matches('0').trim_end_matches('.');
+        // At most 5 significant digits.
+        let digits = 4 - a.log10().floor() as i32;
+        let s2 = format!("{x:.*}", digits.max(0) as usize);
+        let s2 = if s2.contains('.') {
+            s2.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s2
+        };
+        if s2.len() < s.len() {
+            s2
+        } else {
+            s.to_string()
+        }
+    } else {
+        format!("{x:.3e}")
+    }
+}
+
+/// "δ = 0.5", "λ = 0.001", or a categorical value on its own ("SD (λ = 0.1)", "L2"), labelled
+/// from the parameters used in `ctx`.
+fn value_caption(plan: &SweepPlan, axis: usize, value: usize, ctx: LambdaContext) -> String {
+    let a = &plan.axes[axis];
+    let v = &a.values[value];
+    match v {
+        AxisValue::Number(x) => format!("{} = {}", symbol(&a.name), short_number(*x)),
+        _ => match ctx {
+            LambdaContext::NoAxis => v.label(),
+            LambdaContext::Fixed(l) => v.label_with_lambda(Some(l)),
+            LambdaContext::Varies => v.label_without_lambda(),
+        },
+    }
+}
+
+/// The values of the axes not in `shown` (and with more than one value) at `idx`, e.g.
+/// "δ = 0.3, λ = 0.01": what a panel holds fixed.
+fn fixed_caption(plan: &SweepPlan, idx: &[usize], shown: &[usize]) -> String {
+    let ctx = lambda_context(plan, idx, shown);
+    (0..plan.axes.len())
+        .filter(|a| !shown.contains(a) && plan.axes[*a].values.len() > 1)
+        .map(|a| value_caption(plan, a, idx[a], ctx))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A panel title from its facet caption and what it holds fixed.
+fn panel_title(facet: String, fixed: String) -> String {
+    match (facet.is_empty(), fixed.is_empty()) {
+        (_, true) => facet,
+        (true, false) => fixed,
+        (false, false) => format!("{facet} ({fixed})"),
+    }
+}
+
+/// The paper's symbol for a metric column: "z1" → "z₁*", "ratio2" → "z₂*/z₂⁰"; others as
+/// written.
+pub fn metric_symbol(column: &str) -> String {
+    let sub = |d: &str| -> String {
+        d.chars()
+            .map(|c| char::from_u32(0x2080 + c.to_digit(10).unwrap_or(0)).unwrap_or(c))
+            .collect()
+    };
+    let digits = |p: &str| {
+        column
+            .strip_prefix(p)
+            .filter(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit()))
+            .map(sub)
+    };
+    if let Some(j) = digits("z") {
+        format!("z{j}*")
+    } else if let Some(j) = digits("ratio") {
+        format!("z{j}*/z{j}⁰")
+    } else {
+        column.to_string()
+    }
 }
 
 /// The paper's symbol for a parameter name.
@@ -218,10 +348,13 @@ pub fn sweep_figures(
         let fig = match p.kind.as_str() {
             "heatmap" => heatmap(plan, result, &p, &field, w, h)?,
             "threshold_curves" => threshold_curves(plan, result, &p, &field, w, h)?,
+            "lines" => lines(plan, result, &p, &field, w, h)?,
             other => {
                 return Err(InputError::new(
                     format!("{field}.kind"),
-                    format!("unknown kind {other:?}; use \"heatmap\" or \"threshold_curves\""),
+                    format!(
+                        "unknown kind {other:?}; use \"heatmap\", \"lines\" or \"threshold_curves\""
+                    ),
                 ));
             }
         };
@@ -363,17 +496,15 @@ fn heatmap(
             };
             curves.push(s);
         }
-        let title = match facet {
-            Some(f) => match plan.axes[f].parameter {
-                AxisParameter::Regulariser | AxisParameter::Loss => plan.axes[f].values[fv].label(),
-                _ => format!(
-                    "{} = {}",
-                    symbol(&plan.axes[f].name),
-                    plan.axes[f].values[fv].label()
-                ),
-            },
-            None => String::new(),
-        };
+        let mut shown = vec![xa, ya];
+        shown.extend(facet);
+        let ctx = lambda_context(plan, &idx, &shown);
+        let title = panel_title(
+            facet
+                .map(|f| value_caption(plan, f, fv, ctx))
+                .unwrap_or_default(),
+            fixed_caption(plan, &idx, &shown),
+        );
         panels.push(Panel::HeatMap(HeatMapPanel {
             title,
             x: PlotAxis {
@@ -395,6 +526,224 @@ fn heatmap(
             contour_levels: p.contours.clone(),
             legend: !curves.is_empty(),
             curves,
+            markers: Vec::new(),
+        }));
+    }
+    if p.shared_colour_scale.unwrap_or(false) && p.colour_range.is_none() {
+        share_colour_scale(&mut panels, p.diverging_centre);
+    }
+    let columns = panels.len().clamp(1, 3);
+    Ok(Figure {
+        title: p.title.clone().unwrap_or_default(),
+        panels,
+        columns,
+        width: w,
+        height: h,
+    })
+}
+
+/// Gives every heat map of `panels` the colour range of all their values together (symmetric
+/// about `centre` for a diverging palette), so one colour means one value in every panel.
+fn share_colour_scale(panels: &mut [Panel], centre: Option<f64>) {
+    let (lo, hi) = panels
+        .iter()
+        .filter_map(|p| match p {
+            Panel::HeatMap(h) => Some(h.values.iter().copied()),
+            _ => None,
+        })
+        .flatten()
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        });
+    if lo > hi {
+        return;
+    }
+    let range = match centre.filter(|c| c.is_finite()) {
+        Some(c) => {
+            let half = (hi - c).abs().max((lo - c).abs());
+            (c - half, c + half)
+        }
+        None => (lo, hi),
+    };
+    for p in panels {
+        if let Panel::HeatMap(h) = p {
+            h.colour_range = Some(range);
+        }
+    }
+}
+
+/// Line figures: metric columns against one axis, one line per value of a `series` axis, one
+/// panel per value of a `facet` axis, the other axes held at `fix`.
+fn lines(
+    plan: &SweepPlan,
+    result: &SweepResult,
+    p: &SweepPlotSpec,
+    field: &str,
+    w: u32,
+    h: u32,
+) -> Result<Figure, InputError> {
+    let names: Vec<String> = match (&p.metric, p.metrics.is_empty()) {
+        (Some(m), true) => vec![m.clone()],
+        (None, false) => p.metrics.clone(),
+        (Some(_), false) => {
+            return Err(InputError::new(
+                format!("{field}.metrics"),
+                "give either \"metric\" (one column) or \"metrics\" (a list), not both",
+            ));
+        }
+        (None, true) => {
+            return Err(InputError::new(
+                format!("{field}.metric"),
+                format!(
+                    "a line figure needs a metric column, e.g. \"metric\": \"z1\"; the columns are {}",
+                    plan.columns.join(", ")
+                ),
+            ));
+        }
+    };
+    let mut columns = Vec::new();
+    for (k, m) in names.iter().enumerate() {
+        let f = if p.metrics.is_empty() {
+            format!("{field}.metric")
+        } else {
+            format!("{field}.metrics[{k}]")
+        };
+        let c = plan.columns.iter().position(|c| c == m).ok_or_else(|| {
+            InputError::new(
+                f,
+                format!(
+                    "{m:?} is not a metric column; use one of {}",
+                    plan.columns.join(", ")
+                ),
+            )
+        })?;
+        columns.push(c);
+    }
+    let xa = axis_index(plan, &p.x, &format!("{field}.x"))?;
+    let xs: Vec<f64> = plan.axes[xa].values.iter().map(AxisValue::number).collect();
+    if xs.iter().any(|x| x.is_nan()) {
+        return Err(InputError::new(
+            format!("{field}.x"),
+            format!(
+                "{:?} is not numeric; put a numeric axis on x and the {:?} axis in \"series\" or \"facet\"",
+                p.x, p.x
+            ),
+        ));
+    }
+    let x_scale = scale(&p.x_scale, &format!("{field}.x_scale"))?;
+    if x_scale == Scale::Log && xs.iter().any(|&x| x <= 0.0) {
+        return Err(InputError::new(
+            format!("{field}.x_scale"),
+            format!("a log axis needs values > 0, but {:?} has values ≤ 0", p.x),
+        ));
+    }
+    let series_axis = match &p.series {
+        Some(s) => Some(axis_index(plan, s, &format!("{field}.series"))?),
+        None => None,
+    };
+    let facet = match &p.facet {
+        Some(f) => Some(axis_index(plan, f, &format!("{field}.facet"))?),
+        None => None,
+    };
+    if series_axis == Some(xa) || facet == Some(xa) || (facet.is_some() && facet == series_axis) {
+        return Err(InputError::new(
+            field,
+            "x, series and facet must be three different axes",
+        ));
+    }
+    if p.y.is_some() {
+        return Err(InputError::new(
+            format!("{field}.y"),
+            "a line figure plots metric columns on y; name them in \"metric\" or \"metrics\"",
+        ));
+    }
+    let base_idx = fixed_indices(plan, p, field)?;
+    let markers = p.markers.unwrap_or(xs.len() <= 25);
+    let dashes = [Dash::Solid, Dash::Dashed, Dash::Dotted];
+    let facet_values: Vec<usize> = match facet {
+        Some(f) => (0..plan.axes[f].values.len()).collect(),
+        None => vec![0],
+    };
+    let groups: Vec<usize> = match series_axis {
+        Some(a) => (0..plan.axes[a].values.len()).collect(),
+        None => vec![0],
+    };
+    let mut shown = vec![xa];
+    shown.extend(series_axis);
+    shown.extend(facet);
+    let mut panels = Vec::new();
+    for fv in facet_values {
+        let mut idx = base_idx.clone();
+        if let Some(f) = facet {
+            idx[f] = fv;
+        }
+        let ctx = lambda_context(plan, &idx, &shown);
+        let mut series = Vec::new();
+        for (gi, &g) in groups.iter().enumerate() {
+            let mut c = idx.clone();
+            if let Some(a) = series_axis {
+                c[a] = g;
+            }
+            for (mi, &column) in columns.iter().enumerate() {
+                let points = (0..xs.len())
+                    .map(|ix| {
+                        let mut cell = c.clone();
+                        cell[xa] = ix;
+                        (xs[ix], cell_value(plan, result, &cell, column))
+                    })
+                    .collect();
+                let mut label = Vec::new();
+                if columns.len() > 1 {
+                    label.push(metric_symbol(&names[mi]));
+                }
+                if let Some(a) = series_axis {
+                    label.push(value_caption(plan, a, g, ctx));
+                }
+                // With a series axis: colour per series value, dash per metric; without one:
+                // colour per metric.
+                let (colour, dash) = match series_axis {
+                    Some(_) => (gi, dashes[mi % dashes.len()]),
+                    None => (mi, Dash::Solid),
+                };
+                series.push(Series {
+                    label: (!label.is_empty()).then(|| label.join(", ")),
+                    points,
+                    colour,
+                    dash,
+                    width: 2.0,
+                    markers,
+                    ..Series::default()
+                });
+            }
+        }
+        let title = panel_title(
+            facet
+                .map(|f| value_caption(plan, f, fv, ctx))
+                .unwrap_or_default(),
+            fixed_caption(plan, &idx, &shown),
+        );
+        let y_label = p.y_label.clone().unwrap_or_else(|| {
+            names
+                .iter()
+                .map(|n| metric_symbol(n))
+                .collect::<Vec<_>>()
+                .join(", ")
+        });
+        panels.push(Panel::Lines(LinePanel {
+            title,
+            x: PlotAxis {
+                label: p.x_label.clone().unwrap_or_else(|| symbol(&p.x)),
+                range: None,
+                scale: x_scale,
+            },
+            y: PlotAxis {
+                label: y_label,
+                range: None,
+                scale: scale(&p.y_scale, &format!("{field}.y_scale"))?,
+            },
+            legend: series.iter().any(|s| s.label.is_some()),
+            series,
             markers: Vec::new(),
         }));
     }
@@ -460,11 +809,12 @@ fn threshold_curves(
             }
             pts.sort_by(|a, b| a.0.total_cmp(&b.0));
             let label = match series_axis {
-                Some(a) => format!(
-                    "{} = {}",
-                    symbol(&plan.axes[a].name),
-                    plan.axes[a].values[*g].label()
-                ),
+                Some(a) => {
+                    let mut idx = base_idx.clone();
+                    idx[a] = *g;
+                    let shown = [xa, a, last];
+                    value_caption(plan, a, *g, lambda_context(plan, &idx, &shown))
+                }
                 None => t.label.clone(),
             };
             series.push(Series {
@@ -491,7 +841,11 @@ fn threshold_curves(
     Ok(Figure {
         title: p.title.clone().unwrap_or_default(),
         panels: vec![Panel::Lines(LinePanel {
-            title: String::new(),
+            title: {
+                let mut shown = vec![xa, last];
+                shown.extend(series_axis);
+                fixed_caption(plan, &base_idx, &shown)
+            },
             x: PlotAxis {
                 label: p.x_label.clone().unwrap_or_else(|| symbol(&p.x)),
                 range: None,

@@ -122,10 +122,33 @@ pub(crate) fn resolve_range(
     if lo > hi {
         return Ok(if log { (1.0, 10.0) } else { (0.0, 1.0) });
     }
-    if lo == hi {
-        return Ok(widen(lo, log));
+    if is_constant(lo, hi, log) {
+        let mid = lo + (hi - lo) / 2.0;
+        // Round-off around zero is zero.
+        let mid = if !log && mid.abs() <= ABSOLUTE_PRECISION {
+            0.0
+        } else {
+            mid
+        };
+        return Ok(widen(mid, log));
     }
     Ok(with_margin(lo, hi, margin, log))
+}
+
+/// Data whose spread is below this fraction of its magnitude are drawn as a constant: f64
+/// results carry round-off of about 1e−16 relative and the solvers' tolerances are far above
+/// it, so a narrower spread is noise, never a trend.
+pub(crate) const DATA_PRECISION: f64 = 1e-9;
+
+/// On a linear axis, data spreading less than this are one value whatever their magnitude
+/// (results near zero carry absolute round-off of the solvers' tolerances, 1e−10 and above).
+pub(crate) const ABSOLUTE_PRECISION: f64 = 1e-12;
+
+/// Whether data from `lo` to `hi` are one value to within [`DATA_PRECISION`] (relative) or, on
+/// a linear axis, [`ABSOLUTE_PRECISION`].
+pub(crate) fn is_constant(lo: f64, hi: f64, log: bool) -> bool {
+    let scale = lo.abs().max(hi.abs());
+    hi == lo || hi - lo <= DATA_PRECISION * scale || (!log && hi - lo <= ABSOLUTE_PRECISION)
 }
 
 /// Widens `lo..hi` by `margin` of its span (in log units on a log axis), keeping the original
@@ -204,17 +227,31 @@ pub(crate) fn linear_ticks(lo: f64, hi: f64, target: usize) -> Vec<Tick> {
     let big = values.iter().fold(0f64, |m, v| m.max(v.abs()));
     let scientific = big >= 1e5 || (big > 0.0 && big < 1e-3) || step < 1e-5;
     let step_exp = step.log10().floor() as i32;
-    values
-        .into_iter()
-        .map(|v| Tick {
-            value: v,
-            label: Some(if scientific {
-                format_scientific(v, step_exp)
-            } else {
-                format_fixed(v, (-step_exp).max(0) as usize)
-            }),
-        })
-        .collect()
+    // Labels are distinct: more digits while two neighbours read the same.
+    let mut extra = 0;
+    loop {
+        let labels: Vec<String> = values
+            .iter()
+            .map(|&v| {
+                if scientific {
+                    format_scientific(v, step_exp - extra)
+                } else {
+                    format_fixed(v, ((-step_exp).max(0) + extra) as usize)
+                }
+            })
+            .collect();
+        if extra >= 6 || labels.windows(2).all(|w| w[0] != w[1]) {
+            return values
+                .into_iter()
+                .zip(labels)
+                .map(|(value, l)| Tick {
+                    value,
+                    label: Some(l),
+                })
+                .collect();
+        }
+        extra += 1;
+    }
 }
 
 /// Log ticks between transformed `lo` and `hi` (log10 units).
@@ -224,6 +261,46 @@ fn log_ticks(lo: f64, hi: f64, target: usize) -> Vec<Tick> {
     let k1 = (hi + eps).floor() as i64;
     let inside = |t: f64| t >= lo - eps && t <= hi + eps;
     let mut out = Vec::new();
+    if k1 - k0 >= 1 && hi - lo <= 4.0 {
+        // Few decades: label 1, 2 and 5 of every decade when that many labels fit.
+        let mut major = Vec::new();
+        for k in (k0 - 1)..=(k1 + 1) {
+            for m in [1u32, 2, 5] {
+                let x = m as f64 * 10f64.powf(k as f64);
+                if inside(x.log10()) {
+                    major.push((x, k, m));
+                }
+            }
+        }
+        if major.len() <= target {
+            let plain = major.iter().all(|&(_, k, _)| (-3..=4).contains(&k));
+            for &(x, k, m) in &major {
+                let label = if plain {
+                    format_fixed(x, (-k).max(0) as usize)
+                } else if m == 1 {
+                    power_of_ten(k)
+                } else {
+                    format!("{m}×{}", power_of_ten(k))
+                };
+                out.push(Tick {
+                    value: x,
+                    label: Some(label),
+                });
+            }
+            for k in (k0 - 1)..=(k1 + 1) {
+                for m in [3u32, 4, 6, 7, 8, 9] {
+                    let x = m as f64 * 10f64.powf(k as f64);
+                    if inside(x.log10()) {
+                        out.push(Tick {
+                            value: x,
+                            label: None,
+                        });
+                    }
+                }
+            }
+            return out;
+        }
+    }
     if k1 - k0 >= 1 {
         // At least two decades inside: label powers of ten.
         let decades = (k1 - k0 + 1) as usize;
@@ -401,6 +478,45 @@ mod tests {
         assert_eq!(l, ["10⁻³", "10⁻²", "10⁻¹", "10⁰", "10¹"]);
         let map = AxisMap::new((0.3, 2.0), Scale::Log, 0.0, 100.0);
         assert!(!labels(&ticks(&map, 6)).is_empty());
+    }
+
+    #[test]
+    fn few_decades_get_one_two_five_labels() {
+        let map = AxisMap::new((1e-3, 0.1), Scale::Log, 0.0, 100.0);
+        let l = labels(&ticks(&map, 8));
+        assert_eq!(
+            l,
+            ["0.001", "0.002", "0.005", "0.01", "0.02", "0.05", "0.1"]
+        );
+        let map = AxisMap::new((1e-6, 1e-4), Scale::Log, 0.0, 100.0);
+        let l = labels(&ticks(&map, 8));
+        assert_eq!(
+            l,
+            [
+                "10⁻⁶",
+                "2×10⁻⁶",
+                "5×10⁻⁶",
+                "10⁻⁵",
+                "2×10⁻⁵",
+                "5×10⁻⁵",
+                "10⁻⁴"
+            ]
+        );
+        // Too many for the room: decades only.
+        let map = AxisMap::new((1e-3, 0.1), Scale::Log, 0.0, 100.0);
+        assert_eq!(labels(&ticks(&map, 4)), ["10⁻³", "10⁻²", "10⁻¹"]);
+    }
+
+    #[test]
+    fn near_constant_data_are_a_constant() {
+        let axis = Axis::default();
+        let c = std::f64::consts::FRAC_1_SQRT_2;
+        let (lo, hi) = resolve_range(&axis, [c, c + 1e-13, c - 2e-13], 0.03, "x").unwrap();
+        assert!(lo < c - 0.01 && hi > c + 0.01, "({lo}, {hi})");
+        let map = AxisMap::new((lo, hi), Scale::Linear, 0.0, 100.0);
+        let l = labels(&ticks(&map, 8));
+        assert!(l.len() >= 3);
+        assert!(l.windows(2).all(|w| w[0] != w[1]), "{l:?}");
     }
 
     #[test]

@@ -57,6 +57,12 @@ pub(crate) enum Key {
         /// With an arrowhead.
         arrows: bool,
     },
+    /// A colour ramp ending in an arrowhead, slow (left) to fast (right): the key of the
+    /// speed shading of portrait arrows.
+    Ramp {
+        /// Colours from left to right.
+        colours: Vec<RGBColor>,
+    },
 }
 
 /// One legend entry.
@@ -412,6 +418,26 @@ pub(crate) fn draw_legend<DB: DrawingBackend>(
                     if let Some(tri) = arrowhead(mid, (1.0, 0.0), len, half) {
                         c.polygon(&tri, rgba(*colour, 1.0))?;
                     }
+                }
+            }
+            Key::Ramp { colours } => {
+                let n = colours.len().max(1) as f64;
+                let head = 0.45 * size;
+                let bar = sample - head;
+                let half = 0.22 * size;
+                for (k, col) in colours.iter().enumerate() {
+                    let a = x0 + bar * k as f64 / n;
+                    let b = x0 + bar * (k + 1) as f64 / n + s.px;
+                    c.fill_rect(Rect::new((a, yc - half), (b, yc + half)), rgba(*col, 1.0))?;
+                }
+                if let Some(last) = colours.last() {
+                    let tip = (x0 + sample, yc);
+                    let tri = [
+                        (x0 + bar, yc - 2.0 * half),
+                        tip,
+                        (x0 + bar, yc + 2.0 * half),
+                    ];
+                    c.polygon(&tri, rgba(*last, 1.0))?;
                 }
             }
         }

@@ -10,7 +10,7 @@ use crate::plot::axis::{Tick, linear_ticks, resolve_range, widen};
 use crate::plot::canvas::{Canvas, HAlign, P, Rect, VAlign, rgba};
 use crate::plot::colour::{self, INK, NO_DATA, STREAM, WHITE};
 use crate::plot::elements::{
-    Entry, Occupied, draw_legend, draw_markers, draw_series, entries, stroke,
+    Entry, Key, Occupied, draw_legend, draw_markers, draw_series, entries, stroke,
 };
 use crate::plot::figure::{
     Axis, Dash, Figure, HeatMapPanel, LinePanel, Marker, Panel, PortraitPanel, Scale, Series,
@@ -180,7 +180,17 @@ fn draw_figure<DB: DrawingBackend>(
     let cols = fig.columns.clamp(1, n.max(1));
     let rows = n.div_ceil(cols).max(1);
     let probe = Style::for_cell(w / cols as f64, h / rows as f64, k);
-    let title_size = probe.title * 1.12;
+    // The overall title shrinks (to at most 0.6 of its size) to fit the figure's width.
+    let title_size = {
+        let size = probe.title * 1.12;
+        let room = w - 2.0 * probe.pad;
+        let width = c.text_width(&fig.title, size);
+        if width > room && width > 0.0 {
+            (size * room / width).max(0.6 * size)
+        } else {
+            size
+        }
+    };
     let title_h = if fig.title.trim().is_empty() {
         0.0
     } else {
@@ -347,9 +357,31 @@ fn draw_portrait<DB: DrawingBackend>(
         let mut e: Vec<Entry> = Vec::new();
         entries(s, &p.nullclines, false, &mut e);
         entries(s, &p.trajectories, true, &mut e);
+        if let Some(key) = speed_key(p) {
+            e.push(key);
+        }
         draw_legend(c, s, &f, &e, &occupied)?;
     }
     Ok(())
+}
+
+/// The legend entry explaining the arrows' shading (None without arrows).
+fn speed_key(p: &PortraitPanel) -> Option<Entry> {
+    if p.arrows.is_empty() {
+        return None;
+    }
+    let (_, log) = speed_shading(p.arrows.iter().map(|a| a.dx.hypot(a.dy)));
+    let label = if log {
+        "arrow speed: slow → fast (log)"
+    } else {
+        "arrow speed: slow → fast"
+    };
+    Some(Entry {
+        label: label.into(),
+        key: Key::Ramp {
+            colours: (0..12).map(|k| colour::speed(k as f64 / 11.0)).collect(),
+        },
+    })
 }
 
 /// Typical distance between neighbouring arrows: the median distance from (a sample of) the
@@ -427,7 +459,7 @@ fn draw_arrows<DB: DrawingBackend>(
     let len = (0.72 * spacing).min(max_len).max(6.0 * s.px);
     let head = (0.38 * len).clamp(4.0 * s.px, 1.2 * s.tick);
     let shaft_w = (1.1 * s.line_scale).max(s.px);
-    let shade = speed_shading(arrows.iter().map(|a| a.2));
+    let (shade, _) = speed_shading(arrows.iter().map(|a| a.2));
     let mut order: Vec<usize> = (0..arrows.len()).collect();
     order.sort_by(|&i, &j| arrows[i].2.total_cmp(&arrows[j].2));
     for i in order {
@@ -453,8 +485,9 @@ fn draw_arrows<DB: DrawingBackend>(
     Ok(())
 }
 
-/// Maps speeds to [0, 1] (logarithmically when they span more than two decades).
-fn speed_shading(speeds: impl Iterator<Item = f64>) -> impl Fn(f64) -> f64 {
+/// Maps speeds to [0, 1] (logarithmically when they span more than two decades; the flag says
+/// which).
+fn speed_shading(speeds: impl Iterator<Item = f64>) -> (impl Fn(f64) -> f64, bool) {
     let v: Vec<f64> = speeds.filter(|s| s.is_finite()).collect();
     let min = v.iter().copied().fold(f64::INFINITY, f64::min);
     let max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -464,7 +497,7 @@ fn speed_shading(speeds: impl Iterator<Item = f64>) -> impl Fn(f64) -> f64 {
         .filter(|&s| s > 0.0)
         .fold(f64::INFINITY, f64::min);
     let log = min_pos.is_finite() && max > 0.0 && max / min_pos > 100.0;
-    move |sp: f64| {
+    let shade = move |sp: f64| {
         if max.is_nan() || min.is_nan() || max <= min {
             return 0.75;
         }
@@ -482,7 +515,8 @@ fn speed_shading(speeds: impl Iterator<Item = f64>) -> impl Fn(f64) -> f64 {
         } else {
             0.0
         }
-    }
+    };
+    (shade, log)
 }
 
 /// Maps heat-map values to colours.
@@ -701,11 +735,12 @@ fn draw_heat_map<DB: DrawingBackend>(
         }
     }
     let mut occupied = Occupied::default();
-    draw_contours(c, s, &f, p, &tx, &ty, &mut occupied)?;
+    let contour_labels = draw_contours(c, s, &f, p, &tx, &ty, &mut occupied)?;
     for se in &p.curves {
         draw_series(c, s, &f, se, false, &mut occupied)?;
     }
     draw_markers(c, s, &f, &p.markers, &mut occupied)?;
+    draw_contour_labels(c, s, contour_labels, &mut occupied)?;
     draw_axes(c, s, cell, &f, &spec)?;
     bar.draw(c, s, &f, &scale, &bar_ticks, &p.colour_label)?;
     if p.legend {
@@ -788,7 +823,7 @@ fn draw_contours<DB: DrawingBackend>(
     tx: &[f64],
     ty: &[f64],
     occupied: &mut Occupied,
-) -> Result<(), Error> {
+) -> Result<Vec<ContourLabel>, Error> {
     let (nx, ny) = (tx.len(), ty.len());
     let levels: Vec<f64> = p
         .contour_levels
@@ -797,10 +832,10 @@ fn draw_contours<DB: DrawingBackend>(
         .filter(|l| l.is_finite())
         .collect();
     if nx < 2 || ny < 2 || levels.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let Ok(lines) = ContourBuilder::new(nx, ny, true).lines(&p.values, &levels) else {
-        return Ok(());
+        return Ok(Vec::new());
     };
     let finite_at = |i: i64, j: i64| {
         if i < 0 || j < 0 || i >= nx as i64 || j >= ny as i64 {
@@ -816,7 +851,10 @@ fn draw_contours<DB: DrawingBackend>(
     };
     let width = (0.9 * s.line_scale).max(s.px);
     let colour = plotters::style::RGBColor(0x1A, 0x1A, 0x1A);
+    // Where each level's label goes: the middle of its longest drawn piece.
+    let mut labels: Vec<ContourLabel> = Vec::new();
     for line in &lines {
+        let mut longest: Option<(f64, Vec<P>)> = None;
         for ls in &line.geometry().0 {
             let mut pts: Vec<Option<P>> = Vec::with_capacity(ls.0.len());
             let mut prev: Option<(f64, f64)> = None;
@@ -850,11 +888,67 @@ fn draw_contours<DB: DrawingBackend>(
                 if piece.len() > 1 {
                     stroke(c, s, &piece, colour, width, Dash::Solid)?;
                     occupied.add_polyline(&piece);
+                    let len = crate::plot::geometry::length(&piece);
+                    if longest.as_ref().is_none_or(|(l, _)| len > *l) {
+                        longest = Some((len, piece));
+                    }
                 }
             }
         }
+        if let Some((len, piece)) = longest {
+            let text = contour_label(line.threshold());
+            let size = 0.8 * s.tick;
+            let w = c.text_width(&text, size);
+            if len > 2.5 * w
+                && let Some(at) = crate::plot::geometry::point_at(&piece, len / 2.0)
+            {
+                labels.push((text, at, w));
+            }
+        }
+    }
+    Ok(labels)
+}
+
+/// A contour label: its text, the pixel point it is centred on, and its text width.
+type ContourLabel = (String, P, f64);
+
+/// The contour labels on a white box over their line (drawn after every curve, so that no curve
+/// hides them), skipping any that would overlap an earlier one.
+fn draw_contour_labels<DB: DrawingBackend>(
+    c: &Canvas<DB>,
+    s: &Style,
+    labels: Vec<ContourLabel>,
+    occupied: &mut Occupied,
+) -> Result<(), Error> {
+    let size = 0.8 * s.tick;
+    let h = line_height(size);
+    let mut placed: Vec<Rect> = Vec::new();
+    for (text, at, w) in labels {
+        let r = Rect::new(
+            (at.0 - w / 2.0 - 0.25 * size, at.1 - h / 2.0),
+            (at.0 + w / 2.0 + 0.25 * size, at.1 + h / 2.0),
+        );
+        if placed.iter().any(|q| q.intersect(&r).is_some()) {
+            continue;
+        }
+        c.fill_rect(r, rgba(WHITE, 0.8))?;
+        c.text(&text, at, size, INK, HAlign::Centre, VAlign::Centre)?;
+        occupied.add_rect(r);
+        placed.push(r);
     }
     Ok(())
+}
+
+/// The text of a contour level: the shortest decimal that reads back as the level, with a
+/// Unicode minus sign.
+fn contour_label(level: f64) -> String {
+    let s = format!("{level}");
+    if s.len() > 8 {
+        format!("{level:.3e}")
+    } else {
+        s
+    }
+    .replace('-', "−")
 }
 
 /// Geometry of the colour bar to the right of a heat map.

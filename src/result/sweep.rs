@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::{Document, Provenance, Source, csv_field, finite};
-use crate::sweep::{AxisValue, SweepPlan, SweepResult, cell_labels, summary};
+use crate::sweep::{AxisParameter, AxisValue, SweepPlan, SweepResult, cell_labels, summary};
 
 /// An axis: its parameter and values (numbers, or labels for regulariser and loss axes).
 #[derive(Debug, Clone, Serialize)]
@@ -103,10 +103,12 @@ pub struct SweepProvenance {
     pub settings: SweepSettingsRecord,
 }
 
-fn axis_value(v: &AxisValue) -> Value {
+/// A number as a number, anything else as its `label` (from the parameters used, see
+/// [`SweepPlan::value_labels`]).
+fn axis_value(v: &AxisValue, label: String) -> Value {
     match v {
         AxisValue::Number(x) => serde_json::json!(x),
-        other => Value::from(other.label()),
+        _ => Value::from(label),
     }
 }
 
@@ -134,13 +136,17 @@ pub fn sweep_document(
             }
         }
         let idx = plan.line_indices(l.line);
+        let labels = plan.outer_value_labels(l.line);
         for t in &l.thresholds {
             thresholds.push(ThresholdRow {
                 line: l.line,
                 axes: outer
                     .iter()
                     .zip(&idx)
-                    .map(|(a, &i)| (a.name.clone(), axis_value(&a.values[i])))
+                    .zip(&labels)
+                    .map(|((a, &i), label)| {
+                        (a.name.clone(), axis_value(&a.values[i], label.clone()))
+                    })
                     .collect(),
                 criterion: t.criterion.clone(),
                 status: t.status.name(),
@@ -159,9 +165,15 @@ pub fn sweep_document(
             axes: plan
                 .axes
                 .iter()
-                .map(|a| SweepAxisRecord {
+                .enumerate()
+                .map(|(k, a)| SweepAxisRecord {
                     parameter: a.name.clone(),
-                    values: a.values.iter().map(axis_value).collect(),
+                    values: a
+                        .values
+                        .iter()
+                        .zip(plan.axis_value_labels(k))
+                        .map(|(v, label)| axis_value(v, label))
+                        .collect(),
                 })
                 .collect(),
             shape: plan.axes.iter().map(|a| a.values.len()).collect(),
@@ -199,17 +211,31 @@ pub fn write_sweep_csv(
     let outer = &plan.axes[..plan.axes.len() - 1];
     let last = plan.axes.last().expect("axes checked non-empty");
     let mut line = String::with_capacity(256);
+    // A regulariser's label shows the λ of the cell, which a λ axis on the line sets per cell.
+    let per_cell = plan.lambda_axis() == Some(outer.len())
+        && outer
+            .iter()
+            .any(|a| matches!(a.parameter, AxisParameter::Regulariser));
     for l in &result.lines {
         let idx = plan.line_indices(l.line);
-        let mut prefix = String::new();
-        for (a, &i) in outer.iter().zip(&idx) {
-            prefix.push_str(&axis_csv(&a.values[i]));
-            prefix.push(',');
-        }
+        let lambda = plan.lambda_at(&idx);
+        let prefix = |lambda: Option<f64>| {
+            let mut prefix = String::new();
+            for (a, &i) in outer.iter().zip(&idx) {
+                prefix.push_str(&axis_csv(&a.values[i], lambda));
+                prefix.push(',');
+            }
+            prefix
+        };
+        let line_prefix = prefix(lambda);
         for (pos, c) in l.cells.iter().enumerate() {
             line.clear();
-            line.push_str(&prefix);
-            line.push_str(&axis_csv(&last.values[pos]));
+            if per_cell {
+                line.push_str(&prefix(Some(last.values[pos].number())));
+            } else {
+                line.push_str(&line_prefix);
+            }
+            line.push_str(&axis_csv(&last.values[pos], None));
             for v in &c.values {
                 line.push(',');
                 if v.is_finite() {
@@ -228,10 +254,12 @@ pub fn write_sweep_csv(
     Ok(())
 }
 
-fn axis_csv(v: &AxisValue) -> String {
+/// A CSV field of an axis value in a cell where a λ axis sets `lambda` (it overrides a
+/// regulariser's own λ).
+fn axis_csv(v: &AxisValue, lambda: Option<f64>) -> String {
     match v {
         AxisValue::Number(x) => format!("{x:?}"),
-        other => csv_field(&other.label()),
+        other => csv_field(&other.label_with_lambda(lambda)),
     }
 }
 
@@ -266,9 +294,15 @@ pub fn write_thresholds_csv(
     };
     for l in &result.lines {
         let idx = plan.line_indices(l.line);
+        let labels = plan.outer_value_labels(l.line);
         for t in &l.thresholds {
             let mut row = vec![l.line.to_string()];
-            row.extend(outer.iter().zip(&idx).map(|(a, &i)| axis_csv(&a.values[i])));
+            row.extend(outer.iter().zip(&idx).zip(&labels).map(
+                |((a, &i), label)| match &a.values[i] {
+                    AxisValue::Number(x) => format!("{x:?}"),
+                    _ => csv_field(label),
+                },
+            ));
             row.push(csv_field(&t.criterion));
             row.push(t.status.name().into());
             row.push(num(t.value));

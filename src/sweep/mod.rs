@@ -85,6 +85,58 @@ impl AxisValue {
             AxisValue::Loss(l) => l.name().into(),
         }
     }
+
+    /// The label in a cell where a λ axis sets λ = `lambda` (which overrides a regulariser's
+    /// own λ, as [`FeatureModel::with_lambda`] does): "SD (λ = 0.5)" for a regulariser value;
+    /// [`label`](Self::label) otherwise or when `lambda` is None.
+    pub fn label_with_lambda(&self, lambda: Option<f64>) -> String {
+        match (self, lambda) {
+            (AxisValue::Regulariser(r), Some(l)) => {
+                AxisValue::Regulariser(regulariser_with_lambda(r, l)).label()
+            }
+            _ => self.label(),
+        }
+    }
+
+    /// The label without any λ ("L2", "SD", "none"; other values as [`label`](Self::label)):
+    /// for places where λ is shown elsewhere, e.g. on a λ axis.
+    pub fn label_without_lambda(&self) -> String {
+        match self {
+            AxisValue::Regulariser(Regulariser::None) => "none".into(),
+            AxisValue::Regulariser(Regulariser::L2 { .. }) => "L2".into(),
+            AxisValue::Regulariser(Regulariser::SpectralDecoupling(sd)) if sd.is_uniform() => {
+                "SD".into()
+            }
+            AxisValue::Regulariser(Regulariser::SpectralDecoupling(sd)) => format!(
+                "SD (λ₋/λ₊ = {}, γ = {}/{})",
+                sd.lambda_negative / sd.lambda_positive,
+                sd.target_positive,
+                sd.target_negative
+            ),
+            other => other.label(),
+        }
+    }
+}
+
+/// `r` with λ set to `lambda` the way [`FeatureModel::with_lambda`] sets it (SD keeps its
+/// λ₋/λ₊ ratio); `none` stays `none`.
+fn regulariser_with_lambda(r: &Regulariser, lambda: f64) -> Regulariser {
+    match r {
+        Regulariser::None => Regulariser::None,
+        Regulariser::L2 { .. } => Regulariser::L2 { lambda },
+        Regulariser::SpectralDecoupling(sd) => {
+            let ratio = if sd.lambda_positive > 0.0 {
+                sd.lambda_negative / sd.lambda_positive
+            } else {
+                1.0
+            };
+            Regulariser::SpectralDecoupling(crate::model::SpectralDecoupling {
+                lambda_positive: lambda,
+                lambda_negative: lambda * ratio,
+                ..sd.clone()
+            })
+        }
+    }
 }
 
 /// A validated axis.
@@ -142,6 +194,70 @@ impl SweepPlan {
     /// Number of lines.
     pub fn lines(&self) -> usize {
         self.cells() / self.line_length()
+    }
+
+    /// Index of the λ axis, if there is one (it overrides the regulariser's λ in every cell).
+    pub fn lambda_axis(&self) -> Option<usize> {
+        self.axes
+            .iter()
+            .position(|a| a.parameter == AxisParameter::Lambda)
+    }
+
+    /// The λ a λ axis sets at the cell with value indices `idx` (one per axis); None without a
+    /// λ axis.
+    pub fn lambda_at(&self, idx: &[usize]) -> Option<f64> {
+        let a = self.lambda_axis()?;
+        self.axes[a].values.get(*idx.get(a)?).map(AxisValue::number)
+    }
+
+    /// Labels of the axis values at the cell with value indices `idx` (one per axis), from the
+    /// parameters used in that cell: a regulariser shows the λ of a λ axis, not its own.
+    pub fn value_labels(&self, idx: &[usize]) -> Vec<String> {
+        let lambda = self.lambda_at(idx);
+        self.axes
+            .iter()
+            .zip(idx)
+            .map(|(a, &i)| a.values[i].label_with_lambda(lambda))
+            .collect()
+    }
+
+    /// Labels of the outer axis values (all but the last) of line `line`, from the parameters
+    /// used on that line: a regulariser shows the λ of an outer λ axis, and no λ at all when λ
+    /// varies along the line.
+    pub fn outer_value_labels(&self, line: usize) -> Vec<String> {
+        let idx = self.line_indices(line);
+        let last = self.axes.len() - 1;
+        let lambda_axis = self.lambda_axis();
+        let lambda = lambda_axis
+            .filter(|&a| a < last)
+            .map(|a| self.axes[a].values[idx[a]].number());
+        self.axes[..last]
+            .iter()
+            .zip(idx)
+            .map(|(a, i)| {
+                if lambda_axis == Some(last) {
+                    a.values[i].label_without_lambda()
+                } else {
+                    a.values[i].label_with_lambda(lambda)
+                }
+            })
+            .collect()
+    }
+
+    /// Labels of every value of axis `axis`; with a λ axis a regulariser is named without λ.
+    pub fn axis_value_labels(&self, axis: usize) -> Vec<String> {
+        let swept = self.lambda_axis().is_some();
+        self.axes[axis]
+            .values
+            .iter()
+            .map(|v| {
+                if swept {
+                    v.label_without_lambda()
+                } else {
+                    v.label()
+                }
+            })
+            .collect()
     }
 
     /// Value indices of the outer axes (all but the last) of line `line`.
@@ -238,11 +354,7 @@ pub fn run_lines(
 pub fn cell_labels(plan: &SweepPlan, line: usize, position: usize) -> Vec<String> {
     let mut idx = plan.line_indices(line);
     idx.push(position);
-    plan.axes
-        .iter()
-        .zip(idx)
-        .map(|(a, i)| a.values[i].label())
-        .collect()
+    plan.value_labels(&idx)
 }
 
 /// Summary counts of a result: cells, failed cells, thresholds found.

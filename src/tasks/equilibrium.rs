@@ -60,7 +60,10 @@ pub fn equilibrium(spec: &Spec) -> Result<(EquilibriumOutcome, Outcome<'static>)
         &mut report,
         format!("wrote {}.json ({wall:.3} s)", spec.name),
     );
-    let files = vec![OutputFile::json(format!("{}.json", spec.name), &doc)];
+    let mut files = vec![OutputFile::json(format!("{}.json", spec.name), &doc)];
+    if let Some(figure) = crate::figures::continuation_figure(spec, &entries) {
+        super::run::figure_files(&[figure], &mut files, &mut report);
+    }
     Ok((
         EquilibriumOutcome {
             entries,
