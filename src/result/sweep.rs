@@ -167,7 +167,7 @@ pub fn sweep_document(
             shape: plan.axes.iter().map(|a| a.values.len()).collect(),
             line_axis: plan.axes.last().map(|a| a.name.clone()),
             columns,
-            table: format!("{}.csv", source.name),
+            table: format!("{}.sweep.csv", source.name),
             thresholds_table: format!("{}.thresholds.csv", source.name),
             summary: summary(result),
             thresholds,

@@ -58,9 +58,12 @@ pub fn equilibrium(spec: &Spec) -> Result<(EquilibriumOutcome, Outcome<'static>)
     }
     line(
         &mut report,
-        format!("wrote {}.json ({wall:.3} s)", spec.name),
+        format!("wrote {}.equilibrium.json ({wall:.3} s)", spec.name),
     );
-    let files = vec![OutputFile::json(format!("{}.json", spec.name), &doc)];
+    let files = vec![OutputFile::json(
+        format!("{}.equilibrium.json", spec.name),
+        &doc,
+    )];
     Ok((
         EquilibriumOutcome {
             entries,

@@ -49,9 +49,9 @@ pub fn run(spec: &Spec) -> Result<(RunOutcome, Outcome<'static>), Error> {
         .collect();
     let doc = crate::result::runs_document(spec.source(), &inputs, wall);
     let mut files = vec![
-        OutputFile::json(format!("{}.json", spec.name), &doc),
+        OutputFile::json(format!("{}.run.json", spec.name), &doc),
         OutputFile::bytes(
-            format!("{}.csv", spec.name),
+            format!("{}.run.csv", spec.name),
             crate::result::runs_csv(&inputs).into_bytes(),
         ),
     ];
@@ -81,7 +81,7 @@ pub fn run(spec: &Spec) -> Result<(RunOutcome, Outcome<'static>), Error> {
     line(
         &mut report,
         format!(
-            "wrote {}.json and {}.csv ({wall:.3} s)",
+            "wrote {}.run.json and {}.run.csv ({wall:.3} s)",
             spec.name, spec.name
         ),
     );

@@ -87,21 +87,21 @@ impl<'s> SweepTask<'s> {
             .map_err(|m| InputError::new("--out", m).into())
     }
 
-    /// The outputs of a result: `NAME.csv` (one row per cell), `NAME.thresholds.csv`,
-    /// `NAME.json` (axes, thresholds, failed cells, provenance) and the figures.
+    /// The outputs of a result: `NAME.sweep.csv` (one row per cell), `NAME.thresholds.csv`,
+    /// `NAME.sweep.json` (axes, thresholds, failed cells, provenance) and the figures.
     pub fn outputs<'a>(&'a self, result: &'a SweepResult) -> Result<Outcome<'a>, Error> {
         let name = &self.spec.name;
         let figures = crate::figures::sweep::sweep_figures(name, &self.plots, &self.plan, result)?;
         let plan = &self.plan;
         let mut files = vec![
-            OutputFile::stream(format!("{name}.csv"), move |w| {
+            OutputFile::stream(format!("{name}.sweep.csv"), move |w| {
                 crate::result::write_sweep_csv(plan, result, w)
             }),
             OutputFile::stream(format!("{name}.thresholds.csv"), move |w| {
                 crate::result::write_thresholds_csv(plan, result, w)
             }),
             OutputFile::json(
-                format!("{name}.json"),
+                format!("{name}.sweep.json"),
                 &crate::result::sweep_document(self.spec.source(), plan, result),
             ),
         ];
@@ -110,7 +110,7 @@ impl<'s> SweepTask<'s> {
         line(
             &mut report,
             format!(
-                "{name}: {} cells ({} failed), {} thresholds found; wrote {name}.{{json,csv,thresholds.csv}}",
+                "{name}: {} cells ({} failed), {} thresholds found; wrote {name}.{{sweep.json,sweep.csv,thresholds.csv}}",
                 s["cells"], s["failed_cells"], s["thresholds_found"],
             ),
         );
