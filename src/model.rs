@@ -690,6 +690,28 @@ impl FeatureModel {
         self.rank_report.as_ref()
     }
 
+    /// What is unusual about this model, one sentence each: a non-square coupling U (examples ≠
+    /// features, so U = I references and M13 do not apply) and singular values of Φ dropped as
+    /// zero (rank deficiency). Empty for an ordinary square model.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut w = Vec::new();
+        let (n, k) = (self.examples(), self.features());
+        if n != k {
+            w.push(format!(
+                "U is {n} × {k} (non-square): {n} examples but {k} features; references with U = I (z⁰, z*/z⁰) and the SD margin law M13 do not apply"
+            ));
+        }
+        if let Some(r) = &self.rank_report
+            && !r.dropped.is_empty()
+        {
+            w.push(format!(
+                "Φ is rank deficient: rank {} of {} examples; dropped singular values {:?} (below {:.1e})",
+                r.rank, r.examples, r.dropped, r.threshold
+            ));
+        }
+        w
+    }
+
     /// Per-example SD strengths λ_{c(i)} and label-signed targets y_i γ_{c(i)} (zeros unless SD).
     pub fn sd_example_terms(&self) -> (Vec<f64>, Vec<f64>) {
         match &self.regulariser {

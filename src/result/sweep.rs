@@ -77,6 +77,11 @@ pub struct SweepData {
     pub thresholds: Vec<ThresholdRow>,
     /// Every failed cell.
     pub failed_cells: Vec<FailedCell>,
+    /// The base model (the spec's `model` section, before the axes set their parameters):
+    /// shapes, s, U, V (small models), rank and warnings.
+    pub base_model: super::ModelInternals,
+    /// Warnings about the base model.
+    pub warnings: Vec<String>,
 }
 
 /// Solver settings of a sweep, for provenance.
@@ -172,6 +177,8 @@ pub fn sweep_document(
             summary: summary(result),
             thresholds,
             failed_cells: failed,
+            base_model: super::ModelInternals::new(&plan.base),
+            warnings: plan.base.warnings(),
         },
         provenance: Provenance::new(SweepProvenance {
             spec: source.spec.clone(),

@@ -53,6 +53,9 @@ pub fn equilibrium(spec: &Spec) -> Result<(EquilibriumOutcome, Outcome<'static>)
     let wall = start.elapsed().as_secs_f64();
     let doc = crate::result::equilibrium_document(spec.source(), &entries, wall);
     let mut report = String::new();
+    for w in &doc.data.warnings {
+        line(&mut report, format!("warning: {w}"));
+    }
     for e in &entries {
         report_entry(&mut report, e);
     }
@@ -126,7 +129,7 @@ fn report_entry(out: &mut String, e: &EquilibriumEntry) {
     if let (Some(d), Some(dd)) = (r.delta, &r.delta_sensitivity) {
         line(out, format!("  ∂z*/∂δ (δ = {d})  {}", fmt_vec(dd)));
     }
-    if !r.closed_forms.is_empty() {
+    if !r.closed_forms.is_empty() || !r.not_applicable.is_empty() {
         line(out, "  closed forms:");
         line(
             out,
@@ -144,6 +147,15 @@ fn report_entry(out: &mut String, e: &EquilibriumEntry) {
                 ),
             );
         }
+    }
+    for n in &r.not_applicable {
+        line(
+            out,
+            format!(
+                "    {:<34} {:<30} not applicable: {}",
+                n.name, n.source, n.reason
+            ),
+        );
     }
     if let Some((name, points)) = &e.branch {
         let end = |p: Option<&crate::equilibrium::BranchPoint>| {

@@ -57,6 +57,9 @@ pub fn run(spec: &Spec) -> Result<(RunOutcome, Outcome<'static>), Error> {
     ];
     drop(inputs);
     let mut report = String::new();
+    for w in &doc.data.warnings {
+        line(&mut report, format!("warning: {w}"));
+    }
     for ((r, tr), sec) in results.iter().zip(&seconds) {
         let z: Vec<String> = tr
             .final_responses()

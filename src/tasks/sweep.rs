@@ -107,6 +107,9 @@ impl<'s> SweepTask<'s> {
         ];
         let s = summary(result);
         let mut report = String::new();
+        for w in self.plan.base.warnings() {
+            line(&mut report, format!("warning: base model: {w}"));
+        }
         line(
             &mut report,
             format!(
