@@ -21,8 +21,8 @@ pub use run::{
     runs_csv, runs_document,
 };
 pub use sweep::{
-    FailedCell, SweepAxisRecord, SweepData, ThresholdRow, sweep_document, write_sweep_csv,
-    write_thresholds_csv,
+    FailedCell, LevelSetRecord, SweepAxisRecord, SweepData, ThresholdRow, level_set_records,
+    levels_csv, sweep_document, write_sweep_csv, write_thresholds_csv,
 };
 
 /// What every document says about the spec it came from.
