@@ -25,7 +25,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run a spec and write its results (JSON + CSV) into the output folder.
+    /// Run a spec and write its results (NAME.run.json, NAME.run.csv and figures) into the output
+    /// folder. Each command names its files after the spec and itself (NAME.run.*,
+    /// NAME.equilibrium.json, NAME.sweep.*), and no output may replace the spec file.
     Run {
         /// Path of the JSON spec.
         spec: PathBuf,
@@ -38,7 +40,7 @@ enum Command {
         /// Path of the JSON spec.
         spec: PathBuf,
         /// Output folder (created if missing).
-        #[arg(long, default_value = "plots")]
+        #[arg(long, default_value = "out")]
         out: PathBuf,
     },
     /// Run a parameter sweep (a spec with a `sweep` section): cells in parallel, thresholds,
@@ -65,7 +67,8 @@ enum Command {
         out: PathBuf,
     },
     /// Regenerate every figure spec in a folder (runs with a `plot` section, portraits, sweeps
-    /// with `plots`) into the output folder.
+    /// with `plots`) into the output folder: the gallery, `plots/` by default (every other
+    /// command writes into `out/` by default).
     Figures {
         /// Folder of specs.
         #[arg(long, default_value = "simulations")]
@@ -168,7 +171,11 @@ fn complain(text: &str) {
 
 fn dispatch(command: Command) -> Result<ExitCode, Error> {
     match command {
-        Command::Run { spec, out } => run(&read_spec(&spec)?, &out),
+        Command::Run { spec, out } => {
+            let parsed = read_spec(&spec)?;
+            refuse_overwriting_spec(&spec, &parsed, &out)?;
+            run(&parsed, &out)
+        }
         Command::Check { spec } => {
             let summary = tasks::check(&read_spec(&spec)?)?;
             say(&format!("{summary}\n"));
@@ -180,13 +187,26 @@ fn dispatch(command: Command) -> Result<ExitCode, Error> {
             out,
             shard,
             serial,
-        } => sweep(&read_spec(&spec)?, &out, shard.as_deref(), serial),
-        Command::Merge { spec, out } => merge(&read_spec(&spec)?, &out),
-        Command::Portrait { spec, out } => portrait(&read_spec(&spec)?, &out),
+        } => {
+            let parsed = read_spec(&spec)?;
+            refuse_overwriting_spec(&spec, &parsed, &out)?;
+            sweep(&parsed, &out, shard.as_deref(), serial)
+        }
+        Command::Merge { spec, out } => {
+            let parsed = read_spec(&spec)?;
+            refuse_overwriting_spec(&spec, &parsed, &out)?;
+            merge(&parsed, &out)
+        }
+        Command::Portrait { spec, out } => {
+            let parsed = read_spec(&spec)?;
+            refuse_overwriting_spec(&spec, &parsed, &out)?;
+            portrait(&parsed, &out)
+        }
         Command::Equilibrium { spec, out } => {
-            let spec = read_spec(&spec)?;
+            let parsed = read_spec(&spec)?;
+            refuse_overwriting_spec(&spec, &parsed, &out)?;
             prepare_output_dir(&out)?;
-            let (_, outcome) = tasks::equilibrium(&spec)?;
+            let (_, outcome) = tasks::equilibrium(&parsed)?;
             finish(outcome, &out)
         }
         Command::Verify { quick, json } => verify(quick, json.as_deref()),
@@ -203,9 +223,29 @@ fn dispatch(command: Command) -> Result<ExitCode, Error> {
     }
 }
 
+/// The spec files read by this command: no output may replace one of them.
+static SPEC_FILES: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
 /// Writes a task's files into `out` (prepared before the work) as one set, then prints its
-/// report.
+/// report. A file that would replace a spec read by this command is refused before anything is
+/// written.
 fn finish(outcome: Outcome<'_>, out: &Path) -> Result<ExitCode, Error> {
+    if let (Ok(folder), Ok(specs)) = (out.canonicalize(), SPEC_FILES.lock()) {
+        for f in &outcome.files {
+            let target = folder.join(&f.name);
+            if specs.contains(&target) {
+                return Err(InputError::new(
+                    "--out",
+                    format!(
+                        "{} would overwrite the spec {}; write into another folder (--out out)",
+                        f.name,
+                        target.display()
+                    ),
+                )
+                .into());
+            }
+        }
+    }
     write_files(out, outcome.files)?;
     say(&outcome.report);
     Ok(ExitCode::SUCCESS)
@@ -347,6 +387,9 @@ fn bench(
 
 fn figures(dir: &Path, out: &Path) -> Result<ExitCode, Error> {
     let specs = tasks::figure_specs(dir)?;
+    for (path, spec, _) in &specs {
+        refuse_overwriting_spec(path, spec, out)?;
+    }
     prepare_output_dir(out)?;
     for (path, spec, kind) in &specs {
         say(&format!("── {}\n", path.display()));
@@ -377,6 +420,49 @@ fn check_json_target(p: &Path) -> Result<(), InputError> {
     }
     if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
         prepare_output_dir(dir).map_err(|e| InputError::new("--json", e.message))?;
+    }
+    Ok(())
+}
+
+/// Refuses, before any work, an output folder where one of the files a command may write for
+/// `spec` (`NAME.run.json`, `NAME.sweep.csv`, a figure, a shard …) is the spec file itself.
+fn refuse_overwriting_spec(spec_path: &Path, spec: &Spec, out: &Path) -> Result<(), InputError> {
+    let (Ok(spec_file), Ok(folder)) = (spec_path.canonicalize(), out.canonicalize()) else {
+        return Ok(());
+    };
+    if spec_file.parent() != Some(folder.as_path()) {
+        return Ok(());
+    }
+    let file = spec_file
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = &spec.name;
+    const SUFFIXES: [&str; 7] = [
+        ".run.json",
+        ".run.csv",
+        ".equilibrium.json",
+        ".sweep.json",
+        ".sweep.csv",
+        ".thresholds.csv",
+        ".levels.csv",
+    ];
+    let ours = file.ends_with(".data.json")
+        || file
+            .strip_prefix(name.as_str())
+            .is_some_and(|rest| SUFFIXES.contains(&rest) || rest.starts_with(".shard-"));
+    SPEC_FILES
+        .lock()
+        .map(|mut v| v.push(spec_file.clone()))
+        .ok();
+    if ours {
+        return Err(InputError::new(
+            "--out",
+            format!(
+                "{} holds the spec {file}, which has the name of an output of spec {name:?} and would overwrite it; write into another folder (--out out)",
+                out.display()
+            ),
+        ));
     }
     Ok(())
 }

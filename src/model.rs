@@ -204,6 +204,61 @@ pub struct FeatureModel {
     loss: LossModel,
     rate: f64,
     rank_report: Option<RankReport>,
+    generator: Option<CouplingGenerator>,
+}
+
+/// A coupling U(δ) generated from a strength δ, so that δ can be swept and continued.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CouplingGenerator {
+    /// Identity except the 2 × 2 block of features (p, q) (0-based), which is U(δ) of M17:
+    /// U_pp = U_qq = √(1 − δ²), U_pq = −δ, U_qp = δ. With n = 2 and (p, q) = (0, 1) this is the
+    /// paper's toy coupling exactly.
+    Rotation {
+        /// The plane (p, q), 0-based, p ≠ q.
+        plane: [usize; 2],
+    },
+    /// U(δ) = exp(δ·A) for a skew-symmetric A (orthogonal for every δ).
+    SkewExponential {
+        /// A (n × n, Aᵀ = −A).
+        generator: DMatrix<f64>,
+    },
+}
+
+impl CouplingGenerator {
+    /// U(δ) for n examples; errors name `delta`.
+    pub fn coupling(&self, n: usize, delta: f64) -> Result<DMatrix<f64>, InputError> {
+        require_finite("delta", delta)?;
+        match self {
+            CouplingGenerator::Rotation { plane: [p, q] } => {
+                if delta.abs() >= 1.0 {
+                    return Err(InputError::new(
+                        "delta",
+                        format!(
+                            "must satisfy |δ| < 1 (the rotation's block is U(δ) of M17, with c = √(1 − δ²) > 0), got {delta}"
+                        ),
+                    ));
+                }
+                let mut u = DMatrix::identity(n, n);
+                let c = (1.0 - delta * delta).sqrt();
+                u[(*p, *p)] = c;
+                u[(*q, *q)] = c;
+                u[(*p, *q)] = -delta;
+                u[(*q, *p)] = delta;
+                Ok(u)
+            }
+            CouplingGenerator::SkewExponential { generator } => Ok((generator * delta).exp()),
+        }
+    }
+}
+
+/// A seeded random skew-symmetric n × n matrix with largest |eigenvalue| 1: A = (G − Gᵀ)/2 for
+/// Gaussian G, divided by its spectral norm (so exp(δA) turns by angles up to |δ|).
+pub fn random_skew_symmetric(n: usize, seed: u64) -> DMatrix<f64> {
+    let mut rng = SeededRng::new(seed);
+    let g = DMatrix::from_fn(n, n, |_, _| rng.normal());
+    let a = (&g - g.transpose()) * 0.5;
+    let norm = a.clone().svd(false, false).singular_values.max();
+    if norm > 0.0 { a / norm } else { a }
 }
 
 /// U(δ) of M17: [[c, −δ], [δ, c]], c = √(1 − δ²).
@@ -498,6 +553,7 @@ impl FeatureModel {
             loss: LossModel::Exact,
             rate: 1.0,
             rank_report,
+            generator: None,
         })
     }
 
@@ -538,6 +594,10 @@ impl FeatureModel {
 
     /// The same two-feature model with coupling U(δ) of M17.
     pub fn with_toy_coupling(mut self, delta: f64) -> Result<Self, InputError> {
+        if let Some(g) = &self.generator {
+            self.coupling = g.coupling(self.examples(), delta)?;
+            return Ok(self);
+        }
         if self.features() != 2 || self.examples() != 2 {
             return Err(InputError::new(
                 "delta",
@@ -688,6 +748,104 @@ impl FeatureModel {
     /// Singular values dropped when Φ was rank deficient, if any.
     pub fn rank_report(&self) -> Option<&RankReport> {
         self.rank_report.as_ref()
+    }
+
+    /// The generator of the coupling, when U = U(δ) was generated ([`FeatureModel::generated`]).
+    pub fn coupling_generator(&self) -> Option<&CouplingGenerator> {
+        self.generator.as_ref()
+    }
+
+    /// Whether δ can be set ([`FeatureModel::with_toy_coupling`]): the two-feature toy or a
+    /// generated coupling.
+    pub fn has_delta(&self) -> bool {
+        self.generator.is_some() || (self.features() == 2 && self.examples() == 2)
+    }
+
+    /// Strengths s (n of them), coupling U(δ) from `generator`, labels (default all +1) and
+    /// V = I; δ can then be swept and continued.
+    pub fn generated(
+        feature_strengths: Vec<f64>,
+        generator: CouplingGenerator,
+        delta: f64,
+        labels: Option<Vec<f64>>,
+    ) -> Result<Self, InputError> {
+        let n = feature_strengths.len();
+        if n == 0 {
+            return Err(InputError::new(
+                "strengths",
+                "is empty; give one strength per feature",
+            ));
+        }
+        crate::error::require_at_most("strengths", n, crate::error::MAX_EXAMPLES)?;
+        match &generator {
+            CouplingGenerator::Rotation { plane: [p, q] } => {
+                if p == q || *p >= n || *q >= n {
+                    return Err(InputError::new(
+                        "plane",
+                        format!(
+                            "must name two different features between 1 and {n}, e.g. [1, 2]; got [{}, {}]",
+                            p + 1,
+                            q + 1
+                        ),
+                    ));
+                }
+            }
+            CouplingGenerator::SkewExponential { generator: a } => {
+                if a.nrows() != n || a.ncols() != n {
+                    return Err(InputError::new(
+                        "generator.matrix",
+                        format!(
+                            "is {} × {} but there are {n} strengths; give an {n} × {n} matrix",
+                            a.nrows(),
+                            a.ncols()
+                        ),
+                    ));
+                }
+                if a.iter().any(|x| !x.is_finite()) {
+                    return Err(InputError::new(
+                        "generator.matrix",
+                        "contains a non-finite entry",
+                    ));
+                }
+                let defect = (a + a.transpose()).amax();
+                if defect > 1e-12 * a.amax().max(1.0) {
+                    return Err(InputError::new(
+                        "generator.matrix",
+                        format!(
+                            "is not skew-symmetric (largest |A + Aᵀ| entry {defect:.3e}); give A with A[i][j] = −A[j][i] and zero diagonal"
+                        ),
+                    ));
+                }
+            }
+        }
+        let u = generator.coupling(n, delta)?;
+        let labels = labels.unwrap_or_else(|| vec![1.0; n]);
+        let mut model =
+            Self::assemble(feature_strengths, u, labels, DMatrix::identity(n, n), None)?;
+        model.generator = Some(generator);
+        Ok(model)
+    }
+
+    /// What is unusual about this model, one sentence each: a non-square coupling U (examples ≠
+    /// features, so U = I references and M13 do not apply) and singular values of Φ dropped as
+    /// zero (rank deficiency). Empty for an ordinary square model.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut w = Vec::new();
+        let (n, k) = (self.examples(), self.features());
+        if n != k {
+            w.push(format!(
+                "U is {n} × {k} (non-square): {n} examples but {k} features; references with U = I (z⁰, z*/z⁰) and the SD margin law M13 do not apply"
+            ));
+        }
+        if let Some(r) = &self.rank_report
+            && !r.dropped.is_empty()
+        {
+            w.push(format!(
+                "Φ is rank deficient: rank {} of {} examples; dropped singular values {:?} (below {:.1e})",
+                r.rank, r.examples, r.dropped, r.threshold
+            ));
+        }
+        w
     }
 
     /// Per-example SD strengths λ_{c(i)} and label-signed targets y_i γ_{c(i)} (zeros unless SD).

@@ -66,7 +66,7 @@ fn with(old: &str, new: &str) -> String {
 fn the_good_spec_runs() {
     let (code, stderr, out, _dir) = run_spec(GOOD, None);
     assert_eq!(code, 0, "{stderr}");
-    assert!(out.join("good.json").exists() && out.join("good.csv").exists());
+    assert!(out.join("good.run.json").exists() && out.join("good.run.csv").exists());
 }
 
 #[test]

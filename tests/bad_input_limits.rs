@@ -94,7 +94,7 @@ fn tiny_gradient_descent_steps_are_rejected() {
     );
     let (code, stderr, dir) = run(&["run"], &spec);
     assert_rejected((code, stderr), "simulation.step");
-    assert!(!dir.path().join("out").join("x.json").exists());
+    assert!(!dir.path().join("out").join("x.run.json").exists());
 }
 
 #[test]
@@ -137,6 +137,6 @@ fn conflicting_axes_and_bad_sections_are_caught_by_check() {
     );
     let (code, _, dir) = run(&["sweep"], &spec);
     assert_eq!(code, 0);
-    let csv = std::fs::read_to_string(dir.path().join("out").join("x.csv")).unwrap();
+    let csv = std::fs::read_to_string(dir.path().join("out").join("x.sweep.csv")).unwrap();
     assert!(csv.contains("no regulariser"), "{csv}");
 }

@@ -54,7 +54,7 @@ fn equilibrium_command_reports_the_starvation_matrix() {
         "{log}"
     );
     let doc: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(tmp.path().join("toy_equilibrium.json")).unwrap(),
+        &std::fs::read_to_string(tmp.path().join("toy_equilibrium.equilibrium.json")).unwrap(),
     )
     .unwrap();
     let models = doc["data"]["models"].as_array().unwrap();

@@ -90,8 +90,8 @@ fn sharded_and_merged_equals_unsharded_byte_for_byte() {
     let (code, log) = starvation(&["merge", spec_s, "--out", sharded.to_str().unwrap()]);
     assert_eq!(code, 0, "{log}");
     for name in [
-        "determinism.json",
-        "determinism.csv",
+        "determinism.sweep.json",
+        "determinism.sweep.csv",
         "determinism.thresholds.csv",
         "determinism_0.png",
         "determinism_0.svg",
@@ -149,7 +149,7 @@ fn merge_reports_missing_shards() {
     assert_eq!(code, 2, "{log}");
     assert!(log.contains("missing"), "{log}");
     assert!(
-        !out.join("determinism.csv").exists(),
+        !out.join("determinism.sweep.csv").exists(),
         "no partial output may be written"
     );
 }

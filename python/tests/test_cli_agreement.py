@@ -34,14 +34,14 @@ def test_data_block_equals_cli(cli, spec, tmp_path):
         expected = json.loads((out / f"{figure['stem']}.data.json").read_text())
         assert figure["data"] == expected
         return
-    expected = json.loads((out / f"{spec.stem}.json").read_text())["data"]
+    expected = json.loads((out / f"{spec.stem}.{command}.json").read_text())["data"]
     figures = data.pop("figures", [])
     cells = data.pop("cells", None)
     assert data == expected
     for f in figures:
         assert f["data"] == json.loads((out / f"{f['stem']}.data.json").read_text())
     if command == "sweep":
-        with open(out / f"{spec.stem}.csv", newline="") as fh:
+        with open(out / f"{spec.stem}.sweep.csv", newline="") as fh:
             rows = list(csv.DictReader(fh))
         assert len(rows) == len(cells["status"])
         for name, column in cells.items():
@@ -73,7 +73,7 @@ def test_integrate_equals_cli_run(cli, tmp_path):
     path.write_text(json.dumps(spec))
     r = cli("run", path, "--out", tmp_path)
     assert r.returncode == 0, r.stderr
-    table = json.loads((tmp_path / "one_run.json").read_text())["data"]["runs"][0]["table"]
+    table = json.loads((tmp_path / "one_run.run.json").read_text())["data"]["runs"][0]["table"]
     sol = gs.integrate(gs.toy(6.0, 2.0, 0.5), 300.0, method="radau5", count=31, rtol=1e-9)
     np.testing.assert_array_equal(sol.t, table["t"])
     np.testing.assert_array_equal(sol.z[:, 0], table["z1"])
@@ -88,7 +88,7 @@ def test_equilibrium_equals_cli(cli, tmp_path):
     path = next(p for p in shipped_specs() if p.stem == "toy_equilibrium")
     r = cli("equilibrium", path, "--out", tmp_path)
     assert r.returncode == 0, r.stderr
-    first = json.loads((tmp_path / "toy_equilibrium.json").read_text())["data"]["models"][0]
+    first = json.loads((tmp_path / "toy_equilibrium.equilibrium.json").read_text())["data"]["models"][0]
     eq = gs.equilibrium(
         gs.toy(6.0, 2.0, 0.5, regulariser=gs.l2(0.01)),
         continuation=("s1", np.linspace(2.0, 8.0, 25)),

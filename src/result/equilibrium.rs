@@ -25,19 +25,24 @@ pub struct EquilibriumEntry {
     pub branch: Option<(String, Vec<BranchPoint>)>,
 }
 
-/// A closed form beside the exact value.
+/// A closed form beside the exact value, or the reason it does not apply to this model.
 #[derive(Debug, Clone, Serialize)]
 pub struct ClosedFormRecord {
     /// What is compared.
     pub name: String,
     /// docs/theory.md tag.
     pub source: &'static str,
+    /// Whether the closed form applies to this model (false: no values, see `reason`).
+    pub applies: bool,
+    /// Why it does not apply.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     /// Exact value.
-    pub exact: f64,
+    pub exact: Option<f64>,
     /// Closed form's value.
-    pub closed_form: f64,
+    pub closed_form: Option<f64>,
     /// Relative error.
-    pub relative_error: f64,
+    pub relative_error: Option<f64>,
 }
 
 /// A continuation branch: the parameter's values and z* (and the largest eigenvalue) there.
@@ -143,10 +148,21 @@ pub fn equilibrium_data(e: &EquilibriumEntry) -> EquilibriumRecord {
             .map(|c| ClosedFormRecord {
                 name: c.name.clone(),
                 source: c.source,
-                exact: c.exact,
-                closed_form: c.closed_form,
-                relative_error: c.relative_error,
+                applies: true,
+                reason: None,
+                exact: super::finite(c.exact),
+                closed_form: super::finite(c.closed_form),
+                relative_error: super::finite(c.relative_error),
             })
+            .chain(r.not_applicable.iter().map(|n| ClosedFormRecord {
+                name: n.name.clone(),
+                source: n.source,
+                applies: false,
+                reason: Some(n.reason.clone()),
+                exact: None,
+                closed_form: None,
+                relative_error: None,
+            }))
             .collect(),
         branch,
     }
@@ -173,6 +189,8 @@ pub struct ModelRecord {
     pub newton_iterations: usize,
     /// Weighted residual at z*.
     pub weighted_residual: f64,
+    /// Shapes, s, U, V (small models), rank and warnings.
+    pub internals: super::ModelInternals,
 }
 
 /// The data block of the equilibrium document.
@@ -184,6 +202,8 @@ pub struct EquilibriumData {
     pub description: String,
     /// One record per model.
     pub models: Vec<EquilibriumRecord>,
+    /// Warnings about unusual models, "label: warning".
+    pub warnings: Vec<String>,
 }
 
 /// The provenance of the equilibrium document.
@@ -208,6 +228,7 @@ pub fn equilibrium_document(
             name: source.name.to_string(),
             description: source.description.to_string(),
             models: entries.iter().map(equilibrium_data).collect(),
+            warnings: super::model_warnings(entries.iter().map(|e| (e.label.as_str(), &e.model))),
         },
         provenance: Provenance::new(EquilibriumProvenance {
             spec: source.spec.clone(),
@@ -223,6 +244,7 @@ pub fn equilibrium_document(
                     rate: e.model.rate(),
                     newton_iterations: e.report.equilibrium.iterations,
                     weighted_residual: e.report.equilibrium.residual,
+                    internals: super::ModelInternals::new(&e.model),
                 })
                 .collect(),
             wall_time_seconds: wall_seconds,

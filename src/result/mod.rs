@@ -4,6 +4,7 @@
 //! so that `pandas.DataFrame(doc["data"]["runs"][0]["table"])` works.
 
 mod equilibrium;
+mod model;
 mod run;
 mod sweep;
 
@@ -14,13 +15,14 @@ pub use equilibrium::{
     BranchRecord, ClosedFormRecord, EquilibriumEntry, EquilibriumRecord, ModelRecord,
     equilibrium_data, equilibrium_document,
 };
+pub use model::{MAX_DIRECTION_ENTRIES, ModelInternals};
 pub use run::{
-    EventRecord, OptionsRecord, RunInput, TrajectoryProvenance, TrajectoryRecord, runs_csv,
-    runs_document,
+    EventRecord, OptionsRecord, RunInput, TrajectoryProvenance, TrajectoryRecord, model_warnings,
+    runs_csv, runs_document,
 };
 pub use sweep::{
-    FailedCell, SweepAxisRecord, SweepData, ThresholdRow, sweep_document, write_sweep_csv,
-    write_thresholds_csv,
+    FailedCell, LevelSetRecord, SweepAxisRecord, SweepData, ThresholdRow, level_set_records,
+    levels_csv, sweep_document, write_sweep_csv, write_thresholds_csv,
 };
 
 /// What every document says about the spec it came from.

@@ -150,6 +150,8 @@ pub struct ModelSummary {
     pub rate: f64,
     /// Singular values dropped when Φ was rank deficient.
     pub dropped_singular_values: Option<Vec<f64>>,
+    /// Shapes, s, U, V (small models), rank and warnings.
+    pub internals: super::ModelInternals,
 }
 
 impl ModelSummary {
@@ -164,6 +166,7 @@ impl ModelSummary {
             loss: m.loss().name(),
             rate: m.rate(),
             dropped_singular_values: m.rank_report().map(|r| r.dropped.clone()),
+            internals: super::ModelInternals::new(m),
         }
     }
 }
@@ -294,6 +297,8 @@ pub struct RunsData {
     pub description: String,
     /// One record per run.
     pub runs: Vec<TrajectoryRecord>,
+    /// Warnings about unusual models, "label: warning".
+    pub warnings: Vec<String>,
 }
 
 /// The provenance of a run document.
@@ -321,6 +326,7 @@ pub fn runs_document(
                 .iter()
                 .map(|(r, t, _)| trajectory_record(r, t))
                 .collect(),
+            warnings: model_warnings(runs.iter().map(|(r, _, _)| (r.label, r.model))),
         },
         provenance: Provenance::new(RunsProvenance {
             spec: source.spec.clone(),
@@ -333,22 +339,44 @@ pub fn runs_document(
     }
 }
 
-/// All runs as one long CSV table: run index, label, t, z1 … zk.
+/// All runs as one long CSV table: run index, label, one column per `vary` parameter (named by
+/// its path, in the order of the first run's parameters), t, z1 … zk.
 pub fn runs_csv(runs: &[(RunInput<'_>, &Trajectory, f64)]) -> String {
     let k = runs
         .iter()
         .map(|(_, t, _)| t.responses.first().map(Vec::len).unwrap_or(0))
         .max()
         .unwrap_or(0);
-    let mut s = String::from("run,label,t");
+    let mut names: Vec<&String> = Vec::new();
+    for (r, _, _) in runs {
+        for name in r.parameters.keys() {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    let mut s = String::from("run,label");
+    for name in &names {
+        s.push(',');
+        s.push_str(&csv_field(name));
+    }
+    s.push_str(",t");
     for j in 0..k {
         s.push_str(&format!(",z{}", j + 1));
     }
     s.push('\n');
     for (i, (r, t, _)) in runs.iter().enumerate() {
-        let label = csv_field(r.label);
+        let mut prefix = format!("{i},{}", csv_field(r.label));
+        for name in &names {
+            prefix.push(',');
+            match r.parameters.get(*name) {
+                Some(Value::String(text)) => prefix.push_str(&csv_field(text)),
+                Some(v) => prefix.push_str(&csv_field(&v.to_string())),
+                None => {}
+            }
+        }
         for (time, z) in t.times.iter().zip(&t.responses) {
-            s.push_str(&format!("{i},{label},{time}"));
+            s.push_str(&format!("{prefix},{time}"));
             for j in 0..k {
                 match z.get(j) {
                     Some(v) => s.push_str(&format!(",{v}")),
@@ -359,4 +387,20 @@ pub fn runs_csv(runs: &[(RunInput<'_>, &Trajectory, f64)]) -> String {
         }
     }
     s
+}
+
+/// Each distinct warning of the models, prefixed by the run label ("label: warning").
+pub fn model_warnings<'a>(
+    models: impl IntoIterator<Item = (&'a str, &'a FeatureModel)>,
+) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (label, m) in models {
+        for w in m.warnings() {
+            let line = format!("{label}: {w}");
+            if !out.contains(&line) {
+                out.push(line);
+            }
+        }
+    }
+    out
 }

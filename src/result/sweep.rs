@@ -77,6 +77,92 @@ pub struct SweepData {
     pub thresholds: Vec<ThresholdRow>,
     /// Every failed cell.
     pub failed_cells: Vec<FailedCell>,
+    /// The base model (the spec's `model` section, before the axes set their parameters):
+    /// shapes, s, U, V (small models), rank and warnings.
+    pub base_model: super::ModelInternals,
+    /// Warnings about the base model.
+    pub warnings: Vec<String>,
+    /// File name of the level-set table, when level sets were asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub levels_table: Option<String>,
+    /// Level sets (`sweep.level_sets`), one record per slice.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub level_sets: Vec<LevelSetRecord>,
+}
+
+/// The level curves of a metric on one 2-D slice.
+#[derive(Debug, Clone, Serialize)]
+pub struct LevelSetRecord {
+    /// Metric column.
+    pub metric: String,
+    /// Level.
+    pub level: f64,
+    /// Axis along x.
+    pub x: String,
+    /// Axis along y.
+    pub y: String,
+    /// The other axes' values on this slice, by name.
+    pub fixed: Map<String, Value>,
+    /// Polylines, each a list of [x, y] points.
+    pub curves: Vec<Vec<[f64; 2]>>,
+}
+
+/// The records of level sets.
+pub fn level_set_records(sets: &[crate::sweep::LevelSet]) -> Vec<LevelSetRecord> {
+    sets.iter()
+        .map(|s| LevelSetRecord {
+            metric: s.metric.clone(),
+            level: s.level,
+            x: s.x.clone(),
+            y: s.y.clone(),
+            fixed: s
+                .fixed
+                .iter()
+                .map(|(n, v)| (n.clone(), axis_value(v, v.label())))
+                .collect(),
+            curves: s.curves.clone(),
+        })
+        .collect()
+}
+
+/// Level sets as one CSV table: metric, level, slice, curve, the fixed axes, x, y (one row per
+/// point; curve ids count from 0 within a slice).
+pub fn levels_csv(sets: &[crate::sweep::LevelSet]) -> String {
+    let mut fixed_names: Vec<&str> = Vec::new();
+    for s in sets {
+        for (n, _) in &s.fixed {
+            if !fixed_names.contains(&n.as_str()) {
+                fixed_names.push(n);
+            }
+        }
+    }
+    let mut out = String::from("metric,level,slice,curve");
+    for n in &fixed_names {
+        out.push(',');
+        out.push_str(&csv_field(n));
+    }
+    out.push_str(",x,y\n");
+    for (k, s) in sets.iter().enumerate() {
+        let mut fixed = String::new();
+        for n in &fixed_names {
+            fixed.push(',');
+            if let Some((_, v)) = s.fixed.iter().find(|(m, _)| m == n) {
+                fixed.push_str(&csv_field(&v.label()));
+            }
+        }
+        for (c, curve) in s.curves.iter().enumerate() {
+            for p in curve {
+                out.push_str(&format!(
+                    "{},{},{k},{c}{fixed},{},{}\n",
+                    csv_field(&s.metric),
+                    s.level,
+                    p[0],
+                    p[1]
+                ));
+            }
+        }
+    }
+    out
 }
 
 /// Solver settings of a sweep, for provenance.
@@ -179,11 +265,15 @@ pub fn sweep_document(
             shape: plan.axes.iter().map(|a| a.values.len()).collect(),
             line_axis: plan.axes.last().map(|a| a.name.clone()),
             columns,
-            table: format!("{}.csv", source.name),
+            table: format!("{}.sweep.csv", source.name),
             thresholds_table: format!("{}.thresholds.csv", source.name),
             summary: summary(result),
             thresholds,
             failed_cells: failed,
+            base_model: super::ModelInternals::new(&plan.base),
+            warnings: plan.base.warnings(),
+            levels_table: None,
+            level_sets: Vec::new(),
         },
         provenance: Provenance::new(SweepProvenance {
             spec: source.spec.clone(),

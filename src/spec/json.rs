@@ -103,6 +103,9 @@ pub fn from_value<T: serde::de::DeserializeOwned>(
             (false, true) => prefix.to_string(),
             (false, false) => format!("{prefix}.{path}"),
         };
+        if let Some(forms) = accepted_forms(&field, &inner) {
+            return InputError::new(field, forms);
+        }
         let fix = if inner.starts_with("unknown field") {
             "; remove it or correct its spelling"
         } else if inner.starts_with("missing field") {
@@ -113,5 +116,53 @@ pub fn from_value<T: serde::de::DeserializeOwned>(
             ""
         };
         InputError::new(field, format!("{inner}{fix}"))
+    })
+}
+
+/// The accepted forms, with an example, of the enum a serde message is about when the value has
+/// the wrong shape (e.g. `"l2": 0.01` instead of `{"l2": {"lambda": 0.01}}`); `None` for other
+/// messages (an unknown field inside a correct form keeps serde's precise message).
+fn accepted_forms(field: &str, inner: &str) -> Option<String> {
+    const FORMS: [(&str, &str, &str); 4] = [
+        (
+            "RegulariserSpec",
+            "regulariser",
+            r#"must be "none", {"l2": {"lambda": 0.01}} or {"sd": {"lambda": 0.01}} (sd also takes lambda_negative, target_positive, target_negative)"#,
+        ),
+        (
+            "FeaturesSpec",
+            "features",
+            r#"must be one of {"toy": {"s1": 2, "s2": 1, "delta": 0.3}}, {"explicit": {"strengths": [2, 1], "coupling": [[1, 0], [0, 1]]}}, {"tangent": {"phi": [[1, 0], [0, 1]], "labels": [1, -1]}}, {"random": {"examples": 5, "seed": 1, "strengths": [5, 4, 3, 2, 1]}}, {"rotation": {"strengths": [2, 1], "plane": [1, 2], "delta": 0.3}} or {"skew_exponential": {"strengths": [2, 1], "delta": 0.3, "generator": {"seed": 7}}}"#,
+        ),
+        (
+            "LossSpec",
+            "loss",
+            r#"must be "exact", "quadratic" or "exponential_tail""#,
+        ),
+        (
+            "RangeSpec",
+            "",
+            r#"must be {"linspace": {"start": 0, "stop": 1, "count": 11}} or {"logspace": {"start": 0.001, "stop": 1, "count": 4}}"#,
+        ),
+    ];
+    let shape_error = inner.starts_with("invalid type")
+        || inner.starts_with("unknown variant")
+        || inner.starts_with("data did not match")
+        || inner.starts_with("invalid length")
+        || inner.starts_with("expected");
+    if !shape_error {
+        return None;
+    }
+    // The enum is named in serde's message, or is the field (or its parent, when the error is
+    // inside a variant such as `regulariser.l2`).
+    let mut segments = field.rsplit('.');
+    let last = segments.next().unwrap_or("");
+    let parent = segments.next().unwrap_or("");
+    FORMS.iter().find_map(|(name, key, forms)| {
+        let here = !key.is_empty() && (last == *key || parent == *key);
+        (inner.contains(name) || here).then(|| {
+            let given = inner.split(", expected").next().unwrap_or(inner);
+            format!("{forms} ({given})")
+        })
     })
 }

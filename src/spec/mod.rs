@@ -29,7 +29,7 @@ pub use json::from_value;
 pub(crate) use json::json_syntax_error;
 pub use model::{
     DirectionsSpec, FeaturesSpec, LogSpacedSpec, LossSpec, ModelSpec, PowerLawSpec,
-    RegulariserSpec, build_model,
+    RegulariserSpec, SkewGeneratorSpec, build_model,
 };
 pub use simulation::{
     EventsSpec, LevelCrossingSpec, OutputSpec, RunSpec, SimulationParts, SimulationSpec,

@@ -7,7 +7,10 @@ use serde_json::Value;
 
 use super::json::from_value;
 use crate::error::InputError;
-use crate::model::{FeatureModel, LossModel, Regulariser, SpectralDecoupling, Spectrum};
+use crate::model::{
+    CouplingGenerator, FeatureModel, LossModel, Regulariser, SpectralDecoupling, Spectrum,
+    random_skew_symmetric,
+};
 
 /// The `model` section.
 #[derive(Debug, Clone, Deserialize)]
@@ -29,7 +32,7 @@ pub struct ModelSpec {
     pub rate: Option<f64>,
 }
 
-/// The four ways to give features.
+/// The six ways to give features.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum FeaturesSpec {
@@ -78,6 +81,42 @@ pub enum FeaturesSpec {
         #[serde(default)]
         labels: Option<Vec<f64>>,
     },
+    /// Strengths s (n features) and U = identity except the M17 block U(δ) in the plane of two
+    /// features (1-based); with n = 2 and plane [1, 2] this is the toy. δ is sweepable.
+    Rotation {
+        /// s_j.
+        strengths: Vec<f64>,
+        /// The two features (1-based) whose plane is rotated.
+        plane: [usize; 2],
+        /// δ, |δ| < 1.
+        delta: f64,
+        /// Labels (default all +1).
+        #[serde(default)]
+        labels: Option<Vec<f64>>,
+    },
+    /// Strengths s (n features) and U = exp(δ·A) for a skew-symmetric A, seeded random
+    /// (normalised to largest |eigenvalue| 1) or given. δ is sweepable.
+    SkewExponential {
+        /// s_j.
+        strengths: Vec<f64>,
+        /// δ.
+        delta: f64,
+        /// A: `{"seed": 7}` or `{"matrix": [[…], …]}`.
+        generator: SkewGeneratorSpec,
+        /// Labels (default all +1).
+        #[serde(default)]
+        labels: Option<Vec<f64>>,
+    },
+}
+
+/// The skew-symmetric generator A of `skew_exponential`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum SkewGeneratorSpec {
+    /// Seeded random A (Gaussian, skew part, spectral norm 1).
+    Seed(u64),
+    /// A given as rows (checked skew-symmetric).
+    Matrix(Vec<Vec<f64>>),
 }
 
 /// Power-law spectrum.
@@ -229,6 +268,41 @@ impl ModelSpec {
                 let p = matrix_from_rows(phi, "phi").map_err(|e| e.within("features.tangent"))?;
                 FeatureModel::from_tangent_features(p, labels.clone())
                     .map_err(|e| e.within("features.tangent"))?
+            }
+            FeaturesSpec::Rotation {
+                strengths,
+                plane,
+                delta,
+                labels,
+            } => {
+                if plane.contains(&0) {
+                    return Err(InputError::new(
+                        "features.rotation.plane",
+                        "counts features from 1; give two feature numbers such as [1, 2]",
+                    ));
+                }
+                let generator = CouplingGenerator::Rotation {
+                    plane: [plane[0] - 1, plane[1] - 1],
+                };
+                FeatureModel::generated(strengths.clone(), generator, *delta, labels.clone())
+                    .map_err(|e| e.within("features.rotation"))?
+            }
+            FeaturesSpec::SkewExponential {
+                strengths,
+                delta,
+                generator,
+                labels,
+            } => {
+                let a = match generator {
+                    SkewGeneratorSpec::Seed(seed) => random_skew_symmetric(strengths.len(), *seed),
+                    SkewGeneratorSpec::Matrix(rows) => {
+                        matrix_from_rows(rows, "generator.matrix")
+                            .map_err(|e| e.within("features.skew_exponential"))?
+                    }
+                };
+                let generator = CouplingGenerator::SkewExponential { generator: a };
+                FeatureModel::generated(strengths.clone(), generator, *delta, labels.clone())
+                    .map_err(|e| e.within("features.skew_exponential"))?
             }
             FeaturesSpec::Random {
                 examples,

@@ -26,6 +26,10 @@ pub struct SweepSpec {
     /// Thresholds along the last axis.
     #[serde(default)]
     pub thresholds: Vec<ThresholdSpec>,
+    /// Level sets of a metric over two axes (polylines in the document and `NAME.levels.csv`),
+    /// e.g. `{"metric": "ratio2", "level": 0.5, "x": "s1", "y": "delta"}`.
+    #[serde(default)]
+    pub level_sets: Vec<crate::sweep::LevelSetRequest>,
     /// Figures drawn from the results (see `sweep::plots`).
     #[serde(default)]
     pub plots: Vec<Value>,

@@ -5,14 +5,69 @@ use serde::Deserialize;
 use crate::error::InputError;
 
 /// A list of parameter values as written in a spec: a list, `{"linspace": {…}}` or
-/// `{"logspace": {…}}` (endpoints are the values themselves, both included).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+/// `{"logspace": {…}}` (endpoints are the values themselves, both included). Any other shape is
+/// refused with one line listing the three accepted forms ([`VALUES_FORMS`]).
+#[derive(Debug, Clone)]
 pub enum ValuesSpec {
     /// Explicit values.
     List(Vec<f64>),
     /// Evenly or log-evenly spaced values.
     Range(RangeSpec),
+}
+
+/// The accepted forms of a values field, with an example of each (error messages).
+pub const VALUES_FORMS: &str = r#"must be a list of numbers such as [0.1, 0.2], {"linspace": {"start": 0, "stop": 1, "count": 11}} or {"logspace": {"start": 0.001, "stop": 1, "count": 4}}"#;
+
+impl<'de> Deserialize<'de> for ValuesSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let value = serde_json::Value::deserialize(d)?;
+        let fail = |detail: String| D::Error::custom(format!("{VALUES_FORMS} ({detail})"));
+        match value {
+            serde_json::Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, x)| {
+                    x.as_f64()
+                        .ok_or_else(|| fail(format!("entry [{i}] is {x}, not a number")))
+                })
+                .collect::<Result<Vec<f64>, _>>()
+                .map(ValuesSpec::List),
+            serde_json::Value::Object(ref map)
+                if map.len() == 1
+                    && (map.contains_key("linspace") || map.contains_key("logspace")) =>
+            {
+                serde_json::from_value::<RangeSpec>(value.clone())
+                    .map(ValuesSpec::Range)
+                    .map_err(|e| fail(format!("here: {e}")))
+            }
+            other => Err(fail(format!("got {}", shorten(&other.to_string())))),
+        }
+    }
+}
+
+/// At most 60 characters of a JSON text, for error messages.
+fn shorten(text: &str) -> String {
+    if text.chars().count() <= 60 {
+        text.to_string()
+    } else {
+        format!("{}…", text.chars().take(60).collect::<String>())
+    }
+}
+
+/// `x` rounded to 15 significant digits when that moves it by at most 4 units in the last place:
+/// removes the float noise of range arithmetic (0.009999999999999998 becomes 0.01) and leaves
+/// values that are not short decimals (2.0448324865459355) as computed.
+pub fn snap_to_15_digits(x: f64) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    let snapped: f64 = format!("{x:.14e}").parse().unwrap_or(x);
+    if (snapped - x).abs() <= 4.0 * f64::EPSILON * x.abs() {
+        snapped
+    } else {
+        x
+    }
 }
 
 /// Spaced values.
@@ -67,19 +122,23 @@ impl ValuesSpec {
                         "start and stop must be > 0; use linspace for values ≤ 0",
                     ));
                 }
-                (0..*count)
+                // Value i is the weighted mean (start·(n−1−i) + stop·i)/(n−1) (of log₁₀ values
+                // for logspace), snapped to 15 significant digits when that is within 4 ulps; endpoints are exact.
+                let n = *count;
+                (0..n)
                     .map(|i| {
-                        let f = if *count == 1 {
-                            0.0
-                        } else {
-                            i as f64 / (*count - 1) as f64
-                        };
-                        if i + 1 == *count && *count > 1 {
+                        if i == 0 {
+                            *start
+                        } else if i + 1 == n {
                             *stop
-                        } else if log {
-                            (start.ln() + f * (stop.ln() - start.ln())).exp()
                         } else {
-                            start + f * (stop - start)
+                            let (a, b) = if log {
+                                (start.log10(), stop.log10())
+                            } else {
+                                (*start, *stop)
+                            };
+                            let w = (a * (n - 1 - i) as f64 + b * i as f64) / (n - 1) as f64;
+                            snap_to_15_digits(if log { 10f64.powf(w) } else { w })
                         }
                     })
                     .collect()

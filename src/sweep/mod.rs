@@ -8,6 +8,7 @@
 //! lines were scheduled.
 
 mod cell;
+pub mod level_set;
 mod metric;
 mod plan;
 pub mod shard;
@@ -20,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::numerics::exact_f64;
 pub use cell::evaluate_line;
+pub use level_set::{LevelSet, LevelSetRequest, level_sets, marching_squares};
 pub use metric::{Metric, metric_columns};
 pub use plan::{SweepBuilder, ThresholdRequest};
 pub use shard::{ShardFile, merge_shards, shard_range};

@@ -261,10 +261,16 @@ fn check_axis(a: &Axis, base: &FeatureModel, field: &str) -> Result<(), InputErr
             ),
         ));
     }
-    if matches!(
-        a.parameter,
-        AxisParameter::Delta | AxisParameter::StrengthRatio
-    ) && (base.features() != 2 || base.examples() != 2)
+    if a.parameter == AxisParameter::Delta && !base.has_delta() {
+        return Err(InputError::new(
+            pfield,
+            format!(
+                "{:?} needs a coupling generated from δ: features.toy, features.rotation or features.skew_exponential",
+                a.name
+            ),
+        ));
+    }
+    if a.parameter == AxisParameter::StrengthRatio && (base.features() != 2 || base.examples() != 2)
     {
         return Err(InputError::new(
             pfield,

@@ -53,14 +53,20 @@ pub fn equilibrium(spec: &Spec) -> Result<(EquilibriumOutcome, Outcome<'static>)
     let wall = start.elapsed().as_secs_f64();
     let doc = crate::result::equilibrium_document(spec.source(), &entries, wall);
     let mut report = String::new();
+    for w in &doc.data.warnings {
+        line(&mut report, format!("warning: {w}"));
+    }
     for e in &entries {
         report_entry(&mut report, e);
     }
     line(
         &mut report,
-        format!("wrote {}.json ({wall:.3} s)", spec.name),
+        format!("wrote {}.equilibrium.json ({wall:.3} s)", spec.name),
     );
-    let mut files = vec![OutputFile::json(format!("{}.json", spec.name), &doc)];
+    let mut files = vec![OutputFile::json(
+        format!("{}.equilibrium.json", spec.name),
+        &doc,
+    )];
     if let Some(figure) = crate::figures::continuation_figure(spec, &entries) {
         super::run::figure_files(&[figure], &mut files, &mut report);
     }
@@ -126,7 +132,7 @@ fn report_entry(out: &mut String, e: &EquilibriumEntry) {
     if let (Some(d), Some(dd)) = (r.delta, &r.delta_sensitivity) {
         line(out, format!("  ∂z*/∂δ (δ = {d})  {}", fmt_vec(dd)));
     }
-    if !r.closed_forms.is_empty() {
+    if !r.closed_forms.is_empty() || !r.not_applicable.is_empty() {
         line(out, "  closed forms:");
         line(
             out,
@@ -144,6 +150,15 @@ fn report_entry(out: &mut String, e: &EquilibriumEntry) {
                 ),
             );
         }
+    }
+    for n in &r.not_applicable {
+        line(
+            out,
+            format!(
+                "    {:<34} {:<30} not applicable: {}",
+                n.name, n.source, n.reason
+            ),
+        );
     }
     if let Some((name, points)) = &e.branch {
         let end = |p: Option<&crate::equilibrium::BranchPoint>| {

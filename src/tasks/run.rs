@@ -49,14 +49,17 @@ pub fn run(spec: &Spec) -> Result<(RunOutcome, Outcome<'static>), Error> {
         .collect();
     let doc = crate::result::runs_document(spec.source(), &inputs, wall);
     let mut files = vec![
-        OutputFile::json(format!("{}.json", spec.name), &doc),
+        OutputFile::json(format!("{}.run.json", spec.name), &doc),
         OutputFile::bytes(
-            format!("{}.csv", spec.name),
+            format!("{}.run.csv", spec.name),
             crate::result::runs_csv(&inputs).into_bytes(),
         ),
     ];
     drop(inputs);
     let mut report = String::new();
+    for w in &doc.data.warnings {
+        line(&mut report, format!("warning: {w}"));
+    }
     for ((r, tr), sec) in results.iter().zip(&seconds) {
         let z: Vec<String> = tr
             .final_responses()
@@ -81,7 +84,7 @@ pub fn run(spec: &Spec) -> Result<(RunOutcome, Outcome<'static>), Error> {
     line(
         &mut report,
         format!(
-            "wrote {}.json and {}.csv ({wall:.3} s)",
+            "wrote {}.run.json and {}.run.csv ({wall:.3} s)",
             spec.name, spec.name
         ),
     );

@@ -9,7 +9,10 @@ use super::{Outcome, line};
 use crate::error::{Error, InputError};
 use crate::output::OutputFile;
 use crate::spec::Spec;
-use crate::sweep::{ShardFile, SweepPlan, SweepResult, merge_shards, run_lines, shard, summary};
+use crate::sweep::{
+    LevelSetRequest, ShardFile, SweepPlan, SweepResult, level_sets, merge_shards, run_lines, shard,
+    summary,
+};
 
 /// A validated sweep: the spec, its plan and its figure specs.
 pub struct SweepTask<'s> {
@@ -18,6 +21,7 @@ pub struct SweepTask<'s> {
     /// The grid, metrics and thresholds.
     pub plan: SweepPlan,
     plots: Vec<Value>,
+    levels: Vec<LevelSetRequest>,
 }
 
 impl<'s> SweepTask<'s> {
@@ -35,7 +39,20 @@ impl<'s> SweepTask<'s> {
             &plan,
             &SweepResult { lines: Vec::new() },
         )?;
-        Ok(Self { spec, plan, plots })
+        let levels: Vec<LevelSetRequest> = spec
+            .sweep
+            .as_ref()
+            .map(|s| s.level_sets.clone())
+            .unwrap_or_default();
+        for (i, r) in levels.iter().enumerate() {
+            crate::sweep::level_set::check(r, &plan, &format!("sweep.level_sets[{i}]"))?;
+        }
+        Ok(Self {
+            spec,
+            plan,
+            plots,
+            levels,
+        })
     }
 
     /// Whether the spec has figures to draw.
@@ -87,30 +104,44 @@ impl<'s> SweepTask<'s> {
             .map_err(|m| InputError::new("--out", m).into())
     }
 
-    /// The outputs of a result: `NAME.csv` (one row per cell), `NAME.thresholds.csv`,
-    /// `NAME.json` (axes, thresholds, failed cells, provenance) and the figures.
+    /// The outputs of a result: `NAME.sweep.csv` (one row per cell), `NAME.thresholds.csv`,
+    /// `NAME.sweep.json` (axes, thresholds, failed cells, provenance) and the figures.
     pub fn outputs<'a>(&'a self, result: &'a SweepResult) -> Result<Outcome<'a>, Error> {
         let name = &self.spec.name;
         let figures = crate::figures::sweep::sweep_figures(name, &self.plots, &self.plan, result)?;
         let plan = &self.plan;
         let mut files = vec![
-            OutputFile::stream(format!("{name}.csv"), move |w| {
+            OutputFile::stream(format!("{name}.sweep.csv"), move |w| {
                 crate::result::write_sweep_csv(plan, result, w)
             }),
             OutputFile::stream(format!("{name}.thresholds.csv"), move |w| {
                 crate::result::write_thresholds_csv(plan, result, w)
             }),
-            OutputFile::json(
-                format!("{name}.json"),
-                &crate::result::sweep_document(self.spec.source(), plan, result),
-            ),
         ];
+        let sets: Vec<_> = self
+            .levels
+            .iter()
+            .flat_map(|r| level_sets(plan, result, r))
+            .collect();
+        let mut doc = crate::result::sweep_document(self.spec.source(), plan, result);
+        doc.data.level_sets = crate::result::level_set_records(&sets);
+        if !sets.is_empty() {
+            doc.data.levels_table = Some(format!("{name}.levels.csv"));
+            files.push(OutputFile::bytes(
+                format!("{name}.levels.csv"),
+                crate::result::levels_csv(&sets).into_bytes(),
+            ));
+        }
+        files.push(OutputFile::json(format!("{name}.sweep.json"), &doc));
         let s = summary(result);
         let mut report = String::new();
+        for w in self.plan.base.warnings() {
+            line(&mut report, format!("warning: base model: {w}"));
+        }
         line(
             &mut report,
             format!(
-                "{name}: {} cells ({} failed), {} thresholds found; wrote {name}.{{json,csv,thresholds.csv}}",
+                "{name}: {} cells ({} failed), {} thresholds found; wrote {name}.{{sweep.json,sweep.csv,thresholds.csv}}",
                 s["cells"], s["failed_cells"], s["thresholds_found"],
             ),
         );
