@@ -37,9 +37,9 @@ fn starvation(args: &[&str]) -> (i32, String) {
 
 fn outputs(dir: &Path) -> Vec<(String, Vec<u8>)> {
     [
-        "few_lines.csv",
+        "few_lines.sweep.csv",
         "few_lines.thresholds.csv",
-        "few_lines.json",
+        "few_lines.sweep.json",
     ]
     .iter()
     .map(|n| (n.to_string(), std::fs::read(dir.join(n)).expect(n)))
