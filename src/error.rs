@@ -4,7 +4,9 @@
 
 use thiserror::Error;
 
-/// Bad input: which field, what is wrong with it and how to fix it.
+/// Bad input: which field, what is wrong with it and how to fix it. Displayed as one line
+/// `field: message`, whatever the input held: control characters are escaped, very long parts
+/// shortened, and an empty field path shown as `spec`.
 #[derive(Debug, Clone, PartialEq, Error)]
 #[error("{field}: {message}")]
 pub struct InputError {
@@ -14,12 +16,36 @@ pub struct InputError {
     pub message: String,
 }
 
+/// `text` on one line: control characters (newlines, tabs, …) escaped as `\n`, `\u{…}`, and
+/// at most `max` characters (the rest replaced by `…`).
+pub fn one_line(text: &str, max: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max + 8));
+    for (n, c) in text.chars().enumerate() {
+        if n >= max {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 impl InputError {
     /// An error about `field` with a message that says what to do instead.
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let field = field.into();
+        let field = if field.trim().is_empty() {
+            "spec".to_string()
+        } else {
+            one_line(&field, 200)
+        };
         Self {
-            field: field.into(),
-            message: message.into(),
+            field,
+            message: one_line(&message.into(), 2000),
         }
     }
 
@@ -40,7 +66,7 @@ impl InputError {
 }
 
 /// Largest number of values an axis, a continuation or an output list may have.
-pub const MAX_VALUES: usize = 10_000_000;
+pub const MAX_VALUES: usize = 1_000_000;
 /// Largest number of examples of a generated model.
 pub const MAX_EXAMPLES: usize = 5_000;
 /// Largest number of entries of a generated matrix (examples × parameters).

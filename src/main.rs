@@ -305,6 +305,7 @@ fn sweep(spec: &Spec, out: &Path, shard: Option<&str>, serial: bool) -> Result<E
         ),
         None => None,
     };
+    task.check_run_size(shard)?;
     prepare_output_dir(out)?;
     let start = std::time::Instant::now();
     let Some((k, n)) = shard else {
@@ -357,6 +358,7 @@ fn io_error(path: &Path) -> impl Fn(serde_json::Error) -> Error + '_ {
 
 fn merge(spec: &Spec, out: &Path) -> Result<ExitCode, Error> {
     let task = SweepTask::new(spec)?;
+    task.check_run_size(None)?;
     let shards = tasks::read_shards(out, &spec.name)?;
     let count = shards.len();
     let result = task.merge(shards)?;

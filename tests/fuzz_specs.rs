@@ -758,7 +758,6 @@ fn report(s: &Summary, findings: Option<&Path>) -> usize {
 }
 
 #[test]
-#[ignore = "finds the empty-top-level-key defect of tests/fuzz_corpus/; un-ignore once fixed"]
 fn smoke_fuzz_of_spec_validation() {
     let s = fuzz(20_000, 0x5eed);
     let defects = report(&s, None);
@@ -799,7 +798,6 @@ fn million_case_fuzz_of_spec_validation() {
 }
 
 #[test]
-#[ignore = "the known defects of tests/fuzz_corpus/; un-ignore once they are fixed"]
 fn fuzz_corpus_is_rejected_cleanly() {
     install_quiet_panic_hook();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz_corpus");

@@ -369,6 +369,10 @@ pub fn sweep_figures(
     Ok(out)
 }
 
+/// Most cells the heat maps of one plot may hold together (the figure is a raster of at most
+/// 64 Mpx; 4 Mi cells is already more than one pixel each at any sensible size).
+pub const MAX_HEATMAP_CELLS: usize = 1 << 22;
+
 fn heatmap(
     plan: &SweepPlan,
     result: &SweepResult,
@@ -410,6 +414,21 @@ fn heatmap(
     };
     let xs = numeric(xa, &format!("{field}.x"))?;
     let ys = numeric(ya, &format!("{field}.y"))?;
+    let facets = p
+        .facet
+        .as_ref()
+        .and_then(|f| plan.axes.iter().find(|a| &a.name == f))
+        .map_or(1, |a| a.values.len());
+    if (xs.len() as u128) * (ys.len() as u128) * (facets as u128) > MAX_HEATMAP_CELLS as u128 {
+        return Err(InputError::new(
+            field,
+            format!(
+                "a heat map of {} × {} cells in {facets} panels is more than the {MAX_HEATMAP_CELLS} cells a figure can show; plot a coarser sweep, or leave this plot out and load the CSV table",
+                xs.len(),
+                ys.len()
+            ),
+        ));
+    }
     let facet = match &p.facet {
         Some(f) => Some(axis_index(plan, f, &format!("{field}.facet"))?),
         None => None,

@@ -88,6 +88,10 @@ pub fn read_text(path: &Path, field: &str) -> Result<String, InputError> {
     Ok(text)
 }
 
+/// Most runs one spec may expand into (`runs` × the `vary` combinations): each run is a full
+/// trajectory kept in memory with its document.
+pub const MAX_RUNS: usize = 100_000;
+
 /// Reads and parses a spec file; errors name the field (exit status 2 in the CLI).
 pub fn read_spec(path: &Path) -> Result<Spec, InputError> {
     parse_spec(&read_text(path, "SPEC")?)
@@ -172,6 +176,22 @@ impl Spec {
             return Err(InputError::new(
                 "runs",
                 "is empty; give at least one run, or leave `runs` out for a single run",
+            ));
+        }
+        let runs = self.runs.as_ref().map_or(1, Vec::len).max(1) as u128;
+        let combinations = self
+            .vary
+            .iter()
+            .try_fold(runs, |acc, a| {
+                acc.checked_mul(a.values.len().max(1) as u128)
+            })
+            .unwrap_or(u128::MAX);
+        if combinations > MAX_RUNS as u128 {
+            return Err(InputError::new(
+                "vary",
+                format!(
+                    "asks for more than {MAX_RUNS} runs (runs × the product of the vary axes' lengths); vary fewer values, or use a `sweep` section for large grids"
+                ),
             ));
         }
         for (i, axis) in self.vary.iter().enumerate() {

@@ -72,6 +72,9 @@ pub struct AxisSpec {
 /// A threshold as written in a spec.
 pub type ThresholdSpec = crate::sweep::ThresholdRequest;
 
+/// Most figures one sweep may draw.
+pub const MAX_PLOTS: usize = 32;
+
 /// Builds and validates the sweep plan of a spec with a `sweep` section.
 pub fn sweep_plan(spec: &Spec) -> Result<SweepPlan, InputError> {
     let sweep = spec.sweep.as_ref().ok_or_else(|| {
@@ -80,6 +83,15 @@ pub fn sweep_plan(spec: &Spec) -> Result<SweepPlan, InputError> {
             "is missing; add a `sweep` section with `axes` and `metrics`",
         )
     })?;
+    if sweep.plots.len() > MAX_PLOTS {
+        return Err(InputError::new(
+            "sweep.plots",
+            format!(
+                "has {} figures, more than {MAX_PLOTS}; split them over several specs",
+                sweep.plots.len()
+            ),
+        ));
+    }
     let base = build_model(spec.model.clone().ok_or_else(|| {
         InputError::new(
             "model",

@@ -14,6 +14,10 @@ use crate::sweep::{
     summary,
 };
 
+/// Most cells one process evaluates and holds (a sweep, a shard, or a merge): at about 150
+/// bytes a cell with its table row, 2 × 10⁷ cells stay within a few GB on a 24 GiB machine.
+pub const MAX_CELLS_PER_RUN: usize = 20_000_000;
+
 /// A validated sweep: the spec, its plan and its figure specs.
 pub struct SweepTask<'s> {
     /// The spec.
@@ -53,6 +57,25 @@ impl<'s> SweepTask<'s> {
             plots,
             levels,
         })
+    }
+
+    /// Checks, before any work, that the cells one process would hold (the whole grid, or the
+    /// lines of shard k of n) fit in memory; the message says how to split the work.
+    pub fn check_run_size(&self, shard: Option<(usize, usize)>) -> Result<(), InputError> {
+        let cells = match shard {
+            Some((k, n)) => self.shard_range(k, n).len() * self.plan.line_length(),
+            None => self.plan.cells(),
+        };
+        if cells <= MAX_CELLS_PER_RUN {
+            return Ok(());
+        }
+        let shards = self.plan.cells().div_ceil(MAX_CELLS_PER_RUN);
+        Err(InputError::new(
+            "sweep.axes",
+            format!(
+                "{cells} cells in one process is more than the {MAX_CELLS_PER_RUN} it can hold; run it as shards (--shard k/N with N ≥ {shards}) or use fewer values per axis"
+            ),
+        ))
     }
 
     /// Whether the spec has figures to draw.
