@@ -6,7 +6,7 @@ use crate::error::InputError;
 
 /// A list of parameter values as written in a spec: a list, `{"linspace": {…}}` or
 /// `{"logspace": {…}}` (endpoints are the values themselves, both included). Any other shape is
-/// refused with one line listing the three accepted forms ([`VALUES_FORMS`]).
+/// refused with one line listing the three accepted forms (`VALUES_FORMS`).
 #[derive(Debug, Clone)]
 pub enum ValuesSpec {
     /// Explicit values.
