@@ -86,6 +86,7 @@ pub mod explore;
 pub mod figures;
 pub mod flow;
 pub mod model;
+pub mod network;
 pub mod numerics;
 pub mod output;
 pub mod plot;

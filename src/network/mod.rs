@@ -1,0 +1,215 @@
+//! Real networks trained on data: the paper's two-moons experiments (Figures 1–3,
+//! `docs/theory.md` §7) and the bridge from a trained network to the theory (its tangent
+//! features Φ = J at initialisation, the responses z along training, and what the linearised
+//! network and the z-flow predict for them).
+//!
+//! This file is the contract between the engine (data, layers, optimisers, training, tangent
+//! features, predictions) and its users (the `experiment` spec section, tasks and figures).
+//! Types and signatures here are stable; fields may be added.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, InputError};
+
+/// A labelled data set: `len()` points in `dimension` coordinates, labels ±1.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Dataset {
+    /// Number of input coordinates d.
+    pub dimension: usize,
+    /// The points, row-major (n × d).
+    pub points: Vec<f64>,
+    /// The labels y_i ∈ {−1, +1}.
+    pub labels: Vec<f64>,
+}
+
+/// The paper's two-moons data set (theory.md §7): the standard generator, then shifted and
+/// folded so that the first coordinate alone separates the classes with margin Δ.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TwoMoons {
+    /// Number of points n (the paper: 300).
+    pub examples: usize,
+    /// Standard deviation of the Gaussian noise (the paper: 0.1).
+    pub noise: f64,
+    /// Seed of the generator.
+    pub seed: u64,
+    /// Δ: > 0 separable along the first coordinate with gap 2Δ; < 0 interleaved.
+    pub margin: f64,
+    /// Rotation of the final points, degrees (the paper's Figure 3: 0 or 45).
+    pub rotation_degrees: f64,
+}
+
+impl Dataset {
+    /// The two-moons data set.
+    pub fn two_moons(spec: &TwoMoons) -> Result<Self, InputError> {
+        let _ = spec;
+        todo!("network engine")
+    }
+
+    /// A data set from CSV text with a header row: every column except `label_column` is an
+    /// input coordinate; labels must be ±1 (or 0/1, mapped to −1/+1). `field` names the spec
+    /// field in error messages.
+    pub fn from_csv(text: &str, label_column: &str, field: &str) -> Result<Self, InputError> {
+        let _ = (text, label_column, field);
+        todo!("network engine")
+    }
+
+    /// Number of examples n.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// Whether there is no example.
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+}
+
+/// A fully connected ReLU network d → hidden[0] → … → 1 with PyTorch's default
+/// initialisation (weights and biases uniform in ±1/√fan_in).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Architecture {
+    /// Widths of the hidden layers (the paper: [500]).
+    pub hidden: Vec<usize>,
+    /// Dropout probability on every hidden layer's output during training (0 = none).
+    pub dropout: f64,
+    /// Batch normalisation of every hidden layer's pre-activations (training: batch
+    /// statistics; evaluation: running statistics, momentum 0.1, as PyTorch).
+    pub batch_norm: bool,
+}
+
+/// The optimiser, with PyTorch's semantics (weight decay is added to the gradient).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Optimiser {
+    /// SGD with heavy-ball momentum: b ← μ b + g; θ ← θ − η b.
+    Sgd {
+        /// η.
+        learning_rate: f64,
+        /// μ.
+        momentum: f64,
+    },
+    /// Adam.
+    Adam {
+        /// η.
+        learning_rate: f64,
+        /// β₁.
+        beta1: f64,
+        /// β₂.
+        beta2: f64,
+        /// ε.
+        epsilon: f64,
+    },
+}
+
+/// How one network is trained: full batch, mean logistic loss
+/// mean(log(1 + e^(−y ŷ))) + sd · mean(ŷ²), weight decay added to the gradient.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Training {
+    /// The network.
+    pub architecture: Architecture,
+    /// The optimiser.
+    pub optimiser: Optimiser,
+    /// Number of full-batch epochs (one step each).
+    pub epochs: usize,
+    /// Weight decay w (gradient += w θ).
+    pub weight_decay: f64,
+    /// Spectral decoupling coefficient c (loss += c · mean(ŷ²)).
+    pub sd: f64,
+}
+
+/// Which responses are recorded along training.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseConvention {
+    /// The paper's Figure 2: U = eigenvectors of K = J Jᵀ at initialisation (descending
+    /// eigenvalues), z = Uᵀ ŷ.
+    Kernel,
+    /// The theory's M4: Y J = U S Vᵀ at initialisation, z = Uᵀ Y ŷ.
+    Theory,
+}
+
+/// What to record along training besides the loss.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tracking {
+    /// Eigen-indices (counting from 0, descending order) whose |z| is recorded.
+    pub indices: Vec<usize>,
+    /// Which U and z.
+    pub convention: ResponseConvention,
+    /// Record every this many epochs (epoch 0 and the last are always recorded).
+    pub every: usize,
+    /// Also train the linearised (tangent) network the same way and integrate the z-flow
+    /// (M7/M8) with the time scale matched to the optimiser.
+    pub predictions: bool,
+}
+
+/// A trained network (evaluation mode: no dropout, batch norm on running statistics).
+#[derive(Debug, Clone)]
+pub struct TrainedNetwork {
+    _private: (),
+}
+
+impl TrainedNetwork {
+    /// The decision function ŷ at `points` (row-major, `dimension` columns).
+    pub fn decision_function(&self, points: &[f64]) -> Vec<f64> {
+        let _ = points;
+        todo!("network engine")
+    }
+}
+
+/// Responses along training, one row per recorded epoch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResponseTrack {
+    /// The convention of U and z.
+    pub convention: ResponseConvention,
+    /// The tracked eigen-indices.
+    pub indices: Vec<usize>,
+    /// All eigenvalues of K (kernel convention) or singular values s of YJ (theory), descending.
+    pub spectrum: Vec<f64>,
+    /// |z_k| of the real network: `real[r][i]` at `TrainingRecord::epochs[r]`, index `indices[i]`.
+    pub real: Vec<Vec<f64>>,
+    /// |z_k| of the linearised network trained the same way (when predictions were asked).
+    pub linearised: Option<Vec<Vec<f64>>>,
+    /// |z_k| from the z-flow with the matched time scale (when predictions were asked).
+    pub flow: Option<Vec<Vec<f64>>>,
+    /// The flow time of each recorded epoch (t = epoch · η/(1−μ)/n for SGD) when predicted.
+    pub flow_time: Option<Vec<f64>>,
+    /// ‖K_t − K_0‖_F / ‖K_0‖_F at each recorded epoch: how far the network left the tangent
+    /// regime.
+    pub kernel_drift: Vec<f64>,
+}
+
+/// One trained network and what was recorded.
+#[derive(Debug, Clone)]
+pub struct TrainingRecord {
+    /// The seed of the initialisation (and of dropout masks).
+    pub seed: u64,
+    /// The network after training.
+    pub network: TrainedNetwork,
+    /// The recorded epochs (0 = initialisation).
+    pub epochs: Vec<usize>,
+    /// The training loss (with its SD term, without weight decay) at the recorded epochs.
+    pub loss: Vec<f64>,
+    /// Training accuracy after the last epoch.
+    pub accuracy: f64,
+    /// Responses, when tracking was asked.
+    pub responses: Option<ResponseTrack>,
+}
+
+/// Checks a training configuration against a data set (every field, one-line errors).
+pub fn check_training(data: &Dataset, training: &Training) -> Result<(), InputError> {
+    let _ = (data, training);
+    todo!("network engine")
+}
+
+/// Trains one network per seed (in parallel over seeds), calling `progress(epochs)` now and
+/// then with the number of epochs completed since the last call, summed over seeds.
+pub fn train_seeds(
+    data: &Dataset,
+    training: &Training,
+    seeds: &[u64],
+    tracking: Option<&Tracking>,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Vec<TrainingRecord>, Error> {
+    let _ = (data, training, seeds, tracking, progress);
+    todo!("network engine")
+}
