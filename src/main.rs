@@ -8,7 +8,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use starvation::error::{Error, InputError};
-use starvation::output::{prepare_output_dir, write_atomic, write_files};
+use starvation::output::{
+    SpecGuard, check_file_target, prepare_output_dir, write_atomic, write_files,
+};
 use starvation::spec::{Spec, read_spec};
 use starvation::tasks::{self, FigureSpecKind, Outcome, SweepTask};
 
@@ -169,45 +171,43 @@ fn complain(text: &str) {
     let _ = writeln!(std::io::stderr().lock(), "error: {text}");
 }
 
+/// Reads a spec whose outputs go to `out`, refusing an `out` where one would replace it.
+fn read_for(path: &Path, out: &Path, guard: &mut SpecGuard) -> Result<Spec, Error> {
+    let spec = read_spec(path)?;
+    guard.protect(path, &spec.name, out)?;
+    Ok(spec)
+}
+
 fn dispatch(command: Command) -> Result<ExitCode, Error> {
+    let mut guard = SpecGuard::new();
+    let guard = &mut guard;
     match command {
-        Command::Run { spec, out } => {
-            let parsed = read_spec(&spec)?;
-            refuse_overwriting_spec(&spec, &parsed, &out)?;
-            run(&parsed, &out)
-        }
+        Command::Run { spec, out } => run(&read_for(&spec, &out, guard)?, &out, guard),
         Command::Check { spec } => {
             let summary = tasks::check(&read_spec(&spec)?)?;
             say(&format!("{summary}\n"));
             Ok(ExitCode::SUCCESS)
         }
-        Command::Figures { specs, out } => figures(&specs, &out),
+        Command::Figures { specs, out } => figures(&specs, &out, guard),
         Command::Sweep {
             spec,
             out,
             shard,
             serial,
-        } => {
-            let parsed = read_spec(&spec)?;
-            refuse_overwriting_spec(&spec, &parsed, &out)?;
-            sweep(&parsed, &out, shard.as_deref(), serial)
-        }
-        Command::Merge { spec, out } => {
-            let parsed = read_spec(&spec)?;
-            refuse_overwriting_spec(&spec, &parsed, &out)?;
-            merge(&parsed, &out)
-        }
-        Command::Portrait { spec, out } => {
-            let parsed = read_spec(&spec)?;
-            refuse_overwriting_spec(&spec, &parsed, &out)?;
-            portrait(&parsed, &out)
-        }
+        } => sweep(
+            &read_for(&spec, &out, guard)?,
+            &out,
+            shard.as_deref(),
+            serial,
+            guard,
+        ),
+        Command::Merge { spec, out } => merge(&read_for(&spec, &out, guard)?, &out, guard),
+        Command::Portrait { spec, out } => portrait(&read_for(&spec, &out, guard)?, &out, guard),
         Command::Equilibrium { spec, out } => {
-            let parsed = read_spec(&spec)?;
-            refuse_overwriting_spec(&spec, &parsed, &out)?;
+            let parsed = read_for(&spec, &out, guard)?;
             prepare_output_dir(&out)?;
             let (_, outcome) = tasks::equilibrium(&parsed)?;
-            finish(outcome, &out)
+            finish(outcome, &out, guard)
         }
         Command::Verify { quick, json } => verify(quick, json.as_deref()),
         #[cfg(feature = "explore")]
@@ -223,49 +223,31 @@ fn dispatch(command: Command) -> Result<ExitCode, Error> {
     }
 }
 
-/// The spec files read by this command: no output may replace one of them.
-static SPEC_FILES: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
-
 /// Writes a task's files into `out` (prepared before the work) as one set, then prints its
 /// report. A file that would replace a spec read by this command is refused before anything is
 /// written.
-fn finish(outcome: Outcome<'_>, out: &Path) -> Result<ExitCode, Error> {
-    if let (Ok(folder), Ok(specs)) = (out.canonicalize(), SPEC_FILES.lock()) {
-        for f in &outcome.files {
-            let target = folder.join(&f.name);
-            if specs.contains(&target) {
-                return Err(InputError::new(
-                    "--out",
-                    format!(
-                        "{} would overwrite the spec {}; write into another folder (--out out)",
-                        f.name,
-                        target.display()
-                    ),
-                )
-                .into());
-            }
-        }
-    }
+fn finish(outcome: Outcome<'_>, out: &Path, guard: &SpecGuard) -> Result<ExitCode, Error> {
+    guard.check(out, outcome.files.iter().map(|f| f.name.as_str()))?;
     write_files(out, outcome.files)?;
     say(&outcome.report);
     Ok(ExitCode::SUCCESS)
 }
 
-fn run(spec: &Spec, out: &Path) -> Result<ExitCode, Error> {
+fn run(spec: &Spec, out: &Path, guard: &SpecGuard) -> Result<ExitCode, Error> {
     prepare_output_dir(out)?;
     let (_, outcome) = tasks::run(spec)?;
-    finish(outcome, out)
+    finish(outcome, out, guard)
 }
 
-fn portrait(spec: &Spec, out: &Path) -> Result<ExitCode, Error> {
+fn portrait(spec: &Spec, out: &Path, guard: &SpecGuard) -> Result<ExitCode, Error> {
     prepare_output_dir(out)?;
     let outcome = tasks::portrait(spec)?;
-    finish(outcome, out)
+    finish(outcome, out, guard)
 }
 
 fn verify(quick: bool, json: Option<&Path>) -> Result<ExitCode, Error> {
     if let Some(p) = json {
-        check_json_target(p)?;
+        check_file_target(p, "--json")?;
     }
     let outcome = tasks::verify(quick);
     if let Some(p) = json {
@@ -296,7 +278,13 @@ fn progress_bar(total: usize) -> indicatif::ProgressBar {
     bar
 }
 
-fn sweep(spec: &Spec, out: &Path, shard: Option<&str>, serial: bool) -> Result<ExitCode, Error> {
+fn sweep(
+    spec: &Spec,
+    out: &Path,
+    shard: Option<&str>,
+    serial: bool,
+    guard: &SpecGuard,
+) -> Result<ExitCode, Error> {
     let task = SweepTask::new(spec)?;
     let shard = match shard {
         Some(text) => Some(
@@ -313,7 +301,7 @@ fn sweep(spec: &Spec, out: &Path, shard: Option<&str>, serial: bool) -> Result<E
         let result = task.run(!serial, &|c| bar.inc(c as u64));
         bar.finish_and_clear();
         let computed = start.elapsed().as_secs_f64();
-        finish(task.outputs(&result)?, out)?;
+        finish(task.outputs(&result)?, out, guard)?;
         say(&format!(
             "computed in {computed:.2} s, total {:.2} s ({:.0} cells/s)\n",
             start.elapsed().as_secs_f64(),
@@ -356,13 +344,13 @@ fn io_error(path: &Path) -> impl Fn(serde_json::Error) -> Error + '_ {
     }
 }
 
-fn merge(spec: &Spec, out: &Path) -> Result<ExitCode, Error> {
+fn merge(spec: &Spec, out: &Path, guard: &SpecGuard) -> Result<ExitCode, Error> {
     let task = SweepTask::new(spec)?;
     task.check_run_size(None)?;
     let shards = tasks::read_shards(out, &spec.name)?;
     let count = shards.len();
     let result = task.merge(shards)?;
-    finish(task.outputs(&result)?, out)?;
+    finish(task.outputs(&result)?, out, guard)?;
     say(&format!("merged {count} shards of {}\n", spec.name));
     Ok(ExitCode::SUCCESS)
 }
@@ -377,7 +365,7 @@ fn bench(
     let part = BenchPart::parse(part)?;
     let peers = peers.map(read_peers).transpose()?;
     if let Some(p) = json {
-        check_json_target(p)?;
+        check_file_target(p, "--json")?;
     }
     let outcome = bench(part, side, peers.as_ref())?;
     if let Some(p) = json {
@@ -387,18 +375,19 @@ fn bench(
     Ok(ExitCode::SUCCESS)
 }
 
-fn figures(dir: &Path, out: &Path) -> Result<ExitCode, Error> {
+fn figures(dir: &Path, out: &Path, guard: &mut SpecGuard) -> Result<ExitCode, Error> {
     let specs = tasks::figure_specs(dir)?;
     for (path, spec, _) in &specs {
-        refuse_overwriting_spec(path, spec, out)?;
+        guard.protect(path, &spec.name, out)?;
     }
+    let guard = &*guard;
     prepare_output_dir(out)?;
     for (path, spec, kind) in &specs {
         say(&format!("── {}\n", path.display()));
         match kind {
-            FigureSpecKind::Sweep => sweep(spec, out, None, false)?,
-            FigureSpecKind::Portrait => portrait(spec, out)?,
-            FigureSpecKind::Run => run(spec, out)?,
+            FigureSpecKind::Sweep => sweep(spec, out, None, false, guard)?,
+            FigureSpecKind::Portrait => portrait(spec, out, guard)?,
+            FigureSpecKind::Run => run(spec, out, guard)?,
         };
     }
     say(&format!(
@@ -407,64 +396,4 @@ fn figures(dir: &Path, out: &Path) -> Result<ExitCode, Error> {
         out.display()
     ));
     Ok(ExitCode::SUCCESS)
-}
-
-/// A `--json FILE` target must be a file path in a writable folder (checked before any work).
-fn check_json_target(p: &Path) -> Result<(), InputError> {
-    if p.is_dir() {
-        return Err(InputError::new(
-            "--json",
-            format!(
-                "{} is a folder; give a file name such as out/table.json",
-                p.display()
-            ),
-        ));
-    }
-    if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
-        prepare_output_dir(dir).map_err(|e| InputError::new("--json", e.message))?;
-    }
-    Ok(())
-}
-
-/// Refuses, before any work, an output folder where one of the files a command may write for
-/// `spec` (`NAME.run.json`, `NAME.sweep.csv`, a figure, a shard …) is the spec file itself.
-fn refuse_overwriting_spec(spec_path: &Path, spec: &Spec, out: &Path) -> Result<(), InputError> {
-    let (Ok(spec_file), Ok(folder)) = (spec_path.canonicalize(), out.canonicalize()) else {
-        return Ok(());
-    };
-    if spec_file.parent() != Some(folder.as_path()) {
-        return Ok(());
-    }
-    let file = spec_file
-        .file_name()
-        .map(|f| f.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let name = &spec.name;
-    const SUFFIXES: [&str; 7] = [
-        ".run.json",
-        ".run.csv",
-        ".equilibrium.json",
-        ".sweep.json",
-        ".sweep.csv",
-        ".thresholds.csv",
-        ".levels.csv",
-    ];
-    let ours = file.ends_with(".data.json")
-        || file
-            .strip_prefix(name.as_str())
-            .is_some_and(|rest| SUFFIXES.contains(&rest) || rest.starts_with(".shard-"));
-    SPEC_FILES
-        .lock()
-        .map(|mut v| v.push(spec_file.clone()))
-        .ok();
-    if ours {
-        return Err(InputError::new(
-            "--out",
-            format!(
-                "{} holds the spec {file}, which has the name of an output of spec {name:?} and would overwrite it; write into another folder (--out out)",
-                out.display()
-            ),
-        ));
-    }
-    Ok(())
 }

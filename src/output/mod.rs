@@ -18,6 +18,7 @@
 pub mod atomic;
 mod files;
 pub mod folder;
+pub mod guard;
 pub mod process;
 pub mod provenance;
 pub mod report;
@@ -27,6 +28,7 @@ pub mod stale;
 pub use atomic::{write_atomic, write_atomic_with};
 pub use files::{Contents, Fill, OutputFile, save_figure, to_json_bytes, write_files};
 pub use folder::prepare_output_dir;
+pub use guard::{SpecGuard, check_file_target};
 pub use provenance::{git_commit, provenance_base};
 pub use report::Report;
 pub use set::OutputSet;
