@@ -321,7 +321,7 @@ pub fn jacobian_spectrum(quick: bool) -> CheckResult {
 
 /// J = −η S² H from M14/M15 at the margins a: H = UᵀDU + λS⁻² (L2) or Uᵀ(D + Λ)U (SD),
 /// D = diag(κ(a_i)) of the model's loss.
-fn reference_jacobian(model: &FeatureModel, margins: &[f64]) -> DMatrix<f64> {
+pub(super) fn reference_jacobian(model: &FeatureModel, margins: &[f64]) -> DMatrix<f64> {
     let u = model.coupling();
     let loss = model.loss();
     let (ls, _) = model.sd_example_terms();

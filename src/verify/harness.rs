@@ -9,7 +9,7 @@ use nalgebra::DMatrix;
 use crate::equilibrium::{Equilibrium, EquilibriumOptions, find_equilibrium, sensitivities};
 use crate::model::FeatureModel;
 
-use super::CheckResult;
+use super::{CheckResult, Status};
 
 /// The static description of a check.
 pub(super) struct Spec {
@@ -50,6 +50,21 @@ pub(super) fn run(spec: Spec, body: impl FnOnce() -> Checked<Outcome>) -> CheckR
         measured,
         tolerance: spec.tolerance.to_string(),
         passed,
+        status: if passed { Status::Pass } else { Status::Fail },
+    }
+}
+
+/// A check that does not apply to the model, with the reason (never a pass or a fail).
+pub(super) fn not_applicable(spec: Spec, reason: impl Display) -> CheckResult {
+    CheckResult {
+        id: spec.id,
+        name: spec.name,
+        claim: spec.claim.to_string(),
+        source: spec.source,
+        measured: format!("not applicable: {reason}"),
+        tolerance: spec.tolerance.to_string(),
+        passed: false,
+        status: Status::NotApplicable,
     }
 }
 

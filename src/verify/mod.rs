@@ -14,6 +14,7 @@ mod consistency;
 mod fixtures;
 mod harness;
 mod max_margin;
+mod own_model;
 mod reference;
 mod theorems;
 mod toy_facts;
@@ -26,6 +27,10 @@ pub use consistency::{
     starvation_matrix_matches_finite_differences,
 };
 pub use max_margin::max_margin_limit;
+pub use own_model::{
+    OWN_MODEL_CHECKS, equilibrium_exists, jacobian_spectrum_of, long_run_matches_equilibrium,
+    verify_model,
+};
 pub use theorems::{theorem1_starvation_regime, theorem2_spectral_decoupling};
 pub use toy_facts::{critical_coupling, sign_law_and_mutual_starvation};
 
@@ -44,8 +49,33 @@ pub struct CheckResult {
     pub measured: String,
     /// The acceptance criterion.
     pub tolerance: String,
-    /// Whether the measurement met the criterion.
+    /// Whether the measurement met the criterion (false when the check does not apply).
     pub passed: bool,
+    /// Pass, fail, or not applicable to the model (the reason is then in `measured`).
+    pub status: Status,
+}
+
+/// The verdict of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// The measurement met the criterion.
+    Pass,
+    /// It did not, or the check could not be carried out (error in `measured`).
+    Fail,
+    /// The claim does not cover this model; `measured` says why. Neither a pass nor a fail.
+    NotApplicable,
+}
+
+impl Status {
+    /// The word in the table's result column.
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Pass => "PASS",
+            Status::Fail => "FAIL",
+            Status::NotApplicable => "NOT APPLICABLE",
+        }
+    }
 }
 
 impl CheckResult {
@@ -59,6 +89,7 @@ impl CheckResult {
             "measured": self.measured,
             "tolerance": self.tolerance,
             "passed": self.passed,
+            "status": self.status,
         })
     }
 }

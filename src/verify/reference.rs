@@ -70,11 +70,16 @@ pub(super) fn convergence_horizon(model: &FeatureModel) -> f64 {
     (s_max * r / 1e-12).ln() / mu
 }
 
+/// Relative tolerance of [`long_run`]'s integration.
+pub(super) const LONG_RUN_RTOL: f64 = 1e-11;
+/// Absolute tolerance of [`long_run`]'s integration.
+pub(super) const LONG_RUN_ATOL: f64 = 1e-13;
+
 /// End state of the response flow from z = 0 at t_end (Method::Auto, rtol 1e−11).
 pub(super) fn long_run(model: &FeatureModel, t_end: f64, what: &str) -> Checked<Vec<f64>> {
     let field = build_flow(model, Space::Responses).ctx(format_args!("flow of {what}"))?;
     let mut options = SolveOptions::until(t_end)
-        .tolerances(1e-11, 1e-13)
+        .tolerances(LONG_RUN_RTOL, LONG_RUN_ATOL)
         .output(Output::Count(2));
     options.max_steps = 2_000_000;
     let tr = integrate(
