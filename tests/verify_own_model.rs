@@ -270,3 +270,33 @@ fn cli_table_json_and_exit_statuses() {
     ]);
     assert_eq!(code, 2, "{stderr}");
 }
+
+#[test]
+fn equal_strength_model_with_generated_coupling_does_not_hang() {
+    // The Jacobian of a model with equal strengths is a multiple of the identity up to
+    // rounding; nalgebra's unbounded Schur iteration cycled forever on the gallery's
+    // five-feature model (s1 = … = s5 = 2, U = exp(0.25·A)). The bounded iteration with its
+    // symmetric fallback must return the equilibrium and its (equal, negative) eigenvalues.
+    let spec = read_spec(Path::new("simulations/gallery_theorem1_five_features.json")).unwrap();
+    let (_, _, model) = spec.expand_models().unwrap().remove(0);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(find_equilibrium(
+            &model,
+            None,
+            &EquilibriumOptions::default(),
+        ));
+    });
+    let eq = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the equilibrium solve did not finish within 60 s")
+        .unwrap();
+    let first = eq.eigenvalues[0].0;
+    assert!(first < 0.0);
+    for (re, im) in &eq.eigenvalues {
+        assert!(
+            (re - first).abs() <= 1e-12 * first.abs() && *im == 0.0,
+            "{re} {im}"
+        );
+    }
+}
