@@ -20,7 +20,7 @@ pub struct PortraitEquilibrium {
     /// Stability class.
     pub stability: Stability,
     /// Residual: ‖slice field‖ at the point (Newton), or the weighted residual of
-    /// [`find_equilibrium`].
+    /// [`find_equilibrium`](crate::equilibrium::find_equilibrium).
     pub residual: f64,
     /// True when the point is an equilibrium of the whole flow (not only of the slice field).
     pub of_full_flow: bool,
