@@ -315,7 +315,11 @@ pub fn find_equilibrium(
     for (p, s2p) in s2.iter().enumerate() {
         jacobian.row_mut(p).scale_mut(-model.rate() * s2p);
     }
-    let eigenvalues = eigenvalues_of(&jacobian);
+    let eigenvalues = try_eigenvalues_of(&jacobian).ok_or_else(|| {
+        SolveError::Undefined(
+            "the eigenvalues of the Jacobian at the equilibrium did not converge".into(),
+        )
+    })?;
     let zero = 1e-12 * eigenvalues.iter().map(|e| e.0.abs()).fold(0.0, f64::max);
     let stability = Stability::classify(&eigenvalues, zero);
     Ok(Equilibrium {
@@ -329,16 +333,48 @@ pub fn find_equilibrium(
     })
 }
 
-/// Eigenvalues (re, im) of a general square matrix, sorted by real part.
+/// Eigenvalues (re, im) of a general square matrix, sorted by real part; NaN entries if the
+/// QR iteration does not converge (see [`try_eigenvalues_of`]).
 pub fn eigenvalues_of(m: &DMatrix<f64>) -> Vec<(f64, f64)> {
-    let mut ev: Vec<(f64, f64)> = m
-        .clone()
-        .complex_eigenvalues()
-        .iter()
-        .map(|c| (c.re, c.im))
-        .collect();
+    try_eigenvalues_of(m).unwrap_or_else(|| vec![(f64::NAN, f64::NAN); m.nrows()])
+}
+
+/// Eigenvalues (re, im) of a general square matrix, sorted by real part, or None if the shifted
+/// QR iteration of the Schur decomposition does not converge.
+///
+/// nalgebra's unbounded Schur iteration can cycle forever on a matrix that is a multiple of the
+/// identity up to rounding (nalgebra issue #1528; it happens for the Jacobian of a model with
+/// equal strengths), so the iteration is bounded; when it stops, the eigenvalues come from the
+/// symmetric solver if the matrix is symmetric to rounding, or from the similar matrix D⁻¹MD
+/// (D = diag(2^(i/n)), same eigenvalues, a different iteration).
+pub fn try_eigenvalues_of(m: &DMatrix<f64>) -> Option<Vec<(f64, f64)>> {
+    let n = m.nrows();
+    let max_iterations = 100 * (n + 1);
+    let schur = |a: DMatrix<f64>| {
+        nalgebra::Schur::try_new(a, f64::EPSILON, max_iterations).map(|s| {
+            s.complex_eigenvalues()
+                .iter()
+                .map(|c| (c.re, c.im))
+                .collect::<Vec<_>>()
+        })
+    };
+    let mut ev = schur(m.clone()).or_else(|| {
+        if (m - m.transpose()).amax() <= 1e-14 * m.amax() {
+            let sym = (m + m.transpose()) * 0.5;
+            Some(
+                sym.symmetric_eigen()
+                    .eigenvalues
+                    .iter()
+                    .map(|x| (*x, 0.0))
+                    .collect(),
+            )
+        } else {
+            let d = |i: usize| 2f64.powf(i as f64 / n as f64);
+            schur(DMatrix::from_fn(n, n, |i, j| m[(i, j)] * d(j) / d(i)))
+        }
+    })?;
     ev.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
-    ev
+    Some(ev)
 }
 
 /// Sensitivities of an equilibrium: the starvation matrix M_ji = ∂z_j*/∂(s_i²) (M16 and its SD

@@ -18,7 +18,9 @@ pub use equilibrium::{EquilibriumEntry, EquilibriumOutcome, equilibrium};
 pub use figures::{FigureSpecKind, figure_specs};
 pub use run::{RunOutcome, portrait, run};
 pub use sweep::{SweepTask, read_shards};
-pub use verify::{VerifyOutcome, verify};
+pub use verify::{
+    MAX_VERIFY_MODELS, ModelChecks, SpecVerifyOutcome, VerifyOutcome, verify, verify_spec,
+};
 
 use std::fmt::Write as _;
 
