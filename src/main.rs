@@ -213,10 +213,7 @@ fn dispatch(command: Command) -> Result<ExitCode, Error> {
             let (_, outcome) = tasks::equilibrium(&parsed)?;
             finish(outcome, &out, guard)
         }
-        Command::Verify { quick, spec, json } => match spec {
-            Some(path) => verify_spec(&path, json.as_deref()),
-            None => verify(quick, json.as_deref()),
-        },
+        Command::Verify { quick, spec, json } => verify(quick, spec.as_deref(), json.as_deref()),
         #[cfg(feature = "explore")]
         Command::Explore { spec, port } => {
             starvation::explore::serve(spec.as_deref(), port).map(|()| ExitCode::SUCCESS)
@@ -252,43 +249,34 @@ fn portrait(spec: &Spec, out: &Path, guard: &SpecGuard) -> Result<ExitCode, Erro
     finish(outcome, out, guard)
 }
 
-fn verify(quick: bool, json: Option<&Path>) -> Result<ExitCode, Error> {
+/// `verify` (the paper's claims) or `verify --spec` (the checks that apply to a spec's models).
+fn verify(quick: bool, spec: Option<&Path>, json: Option<&Path>) -> Result<ExitCode, Error> {
+    use starvation::result::to_json_bytes;
+    let spec = spec.map(read_spec).transpose()?;
+    if let Some(s) = &spec {
+        s.expand_models()?; // every model valid before anything is created
+    }
     if let Some(p) = json {
         check_file_target(p, "--json")?;
     }
-    let outcome = tasks::verify(quick);
+    let (report, failed, document) = match &spec {
+        None => {
+            let o = tasks::verify(quick);
+            (o.report(), o.failed(), to_json_bytes(&o.document()))
+        }
+        Some(s) => {
+            let o = tasks::verify_spec(s)?;
+            (o.report(), o.failed(), to_json_bytes(&o.document(s)))
+        }
+    };
     if let Some(p) = json {
-        write_atomic(p, &starvation::result::to_json_bytes(&outcome.document()))?;
+        write_atomic(p, &document)?;
     }
-    say(&outcome.report());
-    if let Some(p) = json {
-        say(&format!("wrote {}\n", p.display()));
-    }
-    Ok(if outcome.failed() == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
-}
-
-fn verify_spec(path: &Path, json: Option<&Path>) -> Result<ExitCode, Error> {
-    let spec = starvation::read_spec(path)?;
-    spec.expand_models()?; // every model valid before anything is created
-    if let Some(p) = json {
-        check_json_target(p)?;
-    }
-    let outcome = tasks::verify_spec(&spec)?;
-    if let Some(p) = json {
-        write_atomic(
-            p,
-            &starvation::result::to_json_bytes(&outcome.document(&spec)),
-        )?;
-    }
-    say(&outcome.report());
+    say(&report);
     if let Some(p) = json {
         say(&format!("wrote {}\n", p.display()));
     }
-    Ok(if outcome.failed() == 0 {
+    Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
