@@ -24,7 +24,7 @@ pub use cell::evaluate_line;
 pub use level_set::{LevelSet, LevelSetRequest, level_sets, marching_squares};
 pub use metric::{Metric, metric_columns};
 pub use plan::{SweepBuilder, ThresholdRequest};
-pub use shard::{ShardFile, merge_shards, shard_range};
+pub use shard::{ShardFile, ShardHeader, ShardWriter, merge_shards, read_shard, shard_range};
 pub use threshold::{Threshold, ThresholdRecord, ThresholdStatus, locate};
 
 use crate::equilibrium::EquilibriumOptions;
@@ -350,6 +350,37 @@ pub fn run_lines(
         range.map(work).collect()
     };
     SweepResult { lines }
+}
+
+/// Most cells a chunk of lines holds (unless a single line is longer): the unit of streamed
+/// work, so a streamed sweep holds one chunk's cells whatever the size of the grid.
+pub const CHUNK_CELLS: usize = 1 << 16;
+
+/// Lines per chunk: as many whole lines as fit in [`CHUNK_CELLS`], at least one.
+pub fn chunk_lines(plan: &SweepPlan) -> usize {
+    (CHUNK_CELLS / plan.line_length().max(1)).max(1)
+}
+
+/// Runs lines `range` of the plan in chunks of `chunk` lines (each chunk in parallel with rayon
+/// when `parallel`) and hands every chunk's results, in line order, to `sink`; only one chunk is
+/// held at a time, and the results are those of [`run_lines`] whatever the chunk size.
+/// `progress(cells)` is called after every finished line; an error of `sink` stops the run.
+pub fn stream_lines<E>(
+    plan: &SweepPlan,
+    range: std::ops::Range<usize>,
+    chunk: usize,
+    parallel: bool,
+    progress: &(dyn Fn(usize) + Sync),
+    sink: &mut dyn FnMut(Vec<LineResult>) -> Result<(), E>,
+) -> Result<(), E> {
+    let chunk = chunk.max(1);
+    let mut start = range.start;
+    while start < range.end {
+        let end = range.end.min(start.saturating_add(chunk));
+        sink(run_lines(plan, start..end, parallel, progress).lines)?;
+        start = end;
+    }
+    Ok(())
 }
 
 /// Values of the axes at one cell, as labels (for tables).
