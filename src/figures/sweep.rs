@@ -457,7 +457,7 @@ fn heatmap(
         }
         let mut curves = Vec::new();
         if show_thresholds && (xa == last || ya == last) {
-            for (ti, t) in plan.thresholds.iter().enumerate() {
+            for (ti, t) in plan.line_thresholds().enumerate() {
                 let mut pts = Vec::new();
                 for l in &result.lines {
                     let li = plan.line_indices(l.line);
@@ -802,7 +802,7 @@ fn threshold_curves(
         Some(a) => (0..plan.axes[a].values.len()).collect(),
         None => vec![0],
     };
-    for (ti, t) in plan.thresholds.iter().enumerate() {
+    for (ti, t) in plan.line_thresholds().enumerate() {
         for (gi, g) in groups.iter().enumerate() {
             let mut pts = Vec::new();
             for l in &result.lines {

@@ -10,7 +10,8 @@ use serde_json::{Map, Value};
 
 use super::{Document, Provenance, Source, csv_field, finite};
 use crate::sweep::{
-    AxisParameter, AxisValue, LineResult, SweepPlan, SweepResult, ThresholdStatus, cell_labels,
+    AxisParameter, AxisThreshold, AxisValue, LineResult, SweepPlan, SweepResult, ThresholdRecord,
+    cell_labels,
 };
 
 /// An axis: its parameter and values (numbers, or labels for regulariser and loss axes).
@@ -215,6 +216,26 @@ fn axis_value(v: &AxisValue, label: String) -> Value {
     }
 }
 
+/// The axes fixed on a line along `along` through cell indices `idx`, with their labels: along
+/// the last axis the outer axes labelled as [`SweepPlan::outer_value_labels`] does.
+fn fixed_axis_values(plan: &SweepPlan, idx: &[usize], along: usize) -> Vec<(usize, String)> {
+    let last = plan.axes.len() - 1;
+    if along == last {
+        let labels = plan.outer_value_labels(line_of(plan, idx));
+        return labels.into_iter().enumerate().collect();
+    }
+    plan.fixed_value_labels(idx, along)
+}
+
+/// The line (along the last axis) through cell indices `idx`.
+fn line_of(plan: &SweepPlan, idx: &[usize]) -> usize {
+    let last = plan.axes.len() - 1;
+    plan.axes[..last]
+        .iter()
+        .zip(idx)
+        .fold(0, |line, (a, &i)| line * a.values.len() + i)
+}
+
 /// Most threshold records and most failed cells the sweep document lists (each); beyond them
 /// the document counts what it leaves out (`thresholds_omitted`, `failed_cells_omitted`) and
 /// the CSV tables hold everything, so the document stays small however large the grid.
@@ -230,6 +251,9 @@ pub fn sweep_document(
     let mut b = SweepDocumentBuilder::default();
     for l in &result.lines {
         b.push_line(plan, l);
+    }
+    for a in &result.axis_thresholds {
+        b.push_axis_threshold(plan, a);
     }
     b.finish(source, plan)
 }
@@ -263,41 +287,51 @@ impl SweepDocumentBuilder {
                 }
             }
         }
-        self.thresholds_found += l
-            .thresholds
-            .iter()
-            .filter(|t| matches!(t.status, ThresholdStatus::Found | ThresholdStatus::Several))
-            .count();
-        self.thresholds_count += l.thresholds.len();
-        if l.thresholds.is_empty() || self.thresholds.len() >= MAX_DOCUMENT_ROWS {
+        let mut idx = plan.line_indices(l.line);
+        idx.push(0);
+        for t in &l.thresholds {
+            self.push_threshold(plan, l.line, &idx, plan.axes.len() - 1, t);
+        }
+    }
+
+    /// Takes in the next threshold along another axis than the last (they come after the
+    /// lines, in order).
+    pub fn push_axis_threshold(&mut self, plan: &SweepPlan, a: &AxisThreshold) {
+        let axis = plan.thresholds[a.threshold].axis;
+        let idx = plan.line_indices_along(axis, a.line);
+        self.push_threshold(plan, a.line, &idx, axis, &a.record);
+    }
+
+    fn push_threshold(
+        &mut self,
+        plan: &SweepPlan,
+        line: usize,
+        idx: &[usize],
+        along: usize,
+        t: &ThresholdRecord,
+    ) {
+        self.thresholds_found += usize::from(t.status.is_found());
+        self.thresholds_count += 1;
+        if self.thresholds.len() >= MAX_DOCUMENT_ROWS {
             return;
         }
-        let outer = &plan.axes[..plan.axes.len() - 1];
-        let idx = plan.line_indices(l.line);
-        let labels = plan.outer_value_labels(l.line);
-        for t in &l.thresholds {
-            if self.thresholds.len() >= MAX_DOCUMENT_ROWS {
-                break;
-            }
-            self.thresholds.push(ThresholdRow {
-                line: l.line,
-                axes: outer
-                    .iter()
-                    .zip(&idx)
-                    .zip(&labels)
-                    .map(|((a, &i), label)| {
-                        (a.name.clone(), axis_value(&a.values[i], label.clone()))
-                    })
-                    .collect(),
-                criterion: t.criterion.clone(),
-                status: t.status.name(),
-                value: finite(t.value),
-                bracket: [finite(t.bracket[0]), finite(t.bracket[1])],
-                precision: finite(t.precision),
-                crossings: t.crossings,
-                metric_minus_level_at_bracket: [finite(t.sides[0]), finite(t.sides[1])],
-            });
-        }
+        self.thresholds.push(ThresholdRow {
+            line,
+            axes: fixed_axis_values(plan, idx, along)
+                .into_iter()
+                .map(|(k, label)| {
+                    let a = &plan.axes[k];
+                    (a.name.clone(), axis_value(&a.values[idx[k]], label))
+                })
+                .collect(),
+            criterion: t.criterion.clone(),
+            status: t.status.name(),
+            value: finite(t.value),
+            bracket: [finite(t.bracket[0]), finite(t.bracket[1])],
+            precision: finite(t.precision),
+            crossings: t.crossings,
+            metric_minus_level_at_bracket: [finite(t.sides[0]), finite(t.sides[1])],
+        });
     }
 
     /// Counts: cells, failed cells, thresholds found (as [`crate::sweep::summary`]).
@@ -449,9 +483,8 @@ pub fn write_thresholds_csv_header(
     plan: &SweepPlan,
     w: &mut (impl std::io::Write + ?Sized),
 ) -> std::io::Result<()> {
-    let outer = &plan.axes[..plan.axes.len() - 1];
     let mut header = vec!["line".to_string()];
-    header.extend(outer.iter().map(|a| csv_field(&a.name)));
+    header.extend(threshold_table_axes(plan).iter().map(|a| csv_field(a)));
     header.extend(
         [
             "criterion",
@@ -467,12 +500,46 @@ pub fn write_thresholds_csv_header(
     writeln!(w, "{}", header.join(","))
 }
 
+/// The axis columns of the threshold table: the outer axes (all but the last) when every
+/// threshold runs along the last axis, otherwise every axis (the one a row's threshold runs
+/// along is left empty in that row).
+fn threshold_table_axes(plan: &SweepPlan) -> Vec<&str> {
+    let all_last = plan.axis_thresholds().is_empty();
+    let shown = if all_last {
+        plan.axes.len() - 1
+    } else {
+        plan.axes.len()
+    };
+    plan.axes[..shown].iter().map(|a| a.name.as_str()).collect()
+}
+
 /// Appends the threshold-table rows of one line to `out`.
 pub fn thresholds_csv_rows(plan: &SweepPlan, l: &LineResult, out: &mut Vec<u8>) {
     if l.thresholds.is_empty() {
         return;
     }
-    let outer = &plan.axes[..plan.axes.len() - 1];
+    let mut idx = plan.line_indices(l.line);
+    idx.push(0);
+    for t in &l.thresholds {
+        threshold_csv_row(plan, l.line, &idx, plan.axes.len() - 1, t, out);
+    }
+}
+
+/// Appends the threshold-table row of a threshold along another axis than the last.
+pub fn axis_threshold_csv_row(plan: &SweepPlan, a: &AxisThreshold, out: &mut Vec<u8>) {
+    let axis = plan.thresholds[a.threshold].axis;
+    let idx = plan.line_indices_along(axis, a.line);
+    threshold_csv_row(plan, a.line, &idx, axis, &a.record, out);
+}
+
+fn threshold_csv_row(
+    plan: &SweepPlan,
+    line: usize,
+    idx: &[usize],
+    along: usize,
+    t: &ThresholdRecord,
+    out: &mut Vec<u8>,
+) {
     let num = |x: f64| {
         if x.is_finite() {
             format!("{x:?}")
@@ -480,26 +547,27 @@ pub fn thresholds_csv_rows(plan: &SweepPlan, l: &LineResult, out: &mut Vec<u8>) 
             String::new()
         }
     };
-    let idx = plan.line_indices(l.line);
-    let labels = plan.outer_value_labels(l.line);
-    for t in &l.thresholds {
-        let mut row = vec![l.line.to_string()];
-        row.extend(outer.iter().zip(&idx).zip(&labels).map(
-            |((a, &i), label)| match &a.values[i] {
+    let shown = threshold_table_axes(plan).len();
+    let labels = fixed_axis_values(plan, idx, along);
+    let mut row = vec![line.to_string()];
+    for k in 0..shown {
+        row.push(match labels.iter().find(|(j, _)| *j == k) {
+            None => String::new(),
+            Some((_, label)) => match &plan.axes[k].values[idx[k]] {
                 AxisValue::Number(x) => format!("{x:?}"),
                 _ => csv_field(label),
             },
-        ));
-        row.push(csv_field(&t.criterion));
-        row.push(t.status.name().into());
-        row.push(num(t.value));
-        row.push(num(t.bracket[0]));
-        row.push(num(t.bracket[1]));
-        row.push(num(t.precision));
-        row.push(t.crossings.to_string());
-        out.extend_from_slice(row.join(",").as_bytes());
-        out.push(b'\n');
+        });
     }
+    row.push(csv_field(&t.criterion));
+    row.push(t.status.name().into());
+    row.push(num(t.value));
+    row.push(num(t.bracket[0]));
+    row.push(num(t.bracket[1]));
+    row.push(num(t.precision));
+    row.push(t.crossings.to_string());
+    out.extend_from_slice(row.join(",").as_bytes());
+    out.push(b'\n');
 }
 
 /// Writes the threshold table as CSV.
@@ -513,6 +581,11 @@ pub fn write_thresholds_csv(
     for l in &result.lines {
         rows.clear();
         thresholds_csv_rows(plan, l, &mut rows);
+        w.write_all(&rows)?;
+    }
+    for a in &result.axis_thresholds {
+        rows.clear();
+        axis_threshold_csv_row(plan, a, &mut rows);
         w.write_all(&rows)?;
     }
     Ok(())

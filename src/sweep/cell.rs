@@ -6,6 +6,7 @@ use nalgebra::{DMatrix, DVector};
 
 use super::metric::{Metric, metric_columns};
 use super::threshold;
+use super::threshold::{Threshold, ThresholdRecord};
 use super::{AxisParameter, AxisValue, CellFailure, CellOutcome, LineResult, SweepPlan};
 use crate::equilibrium::closed_form::{sd_margin, uncoupled_response};
 use crate::equilibrium::report::toy_delta;
@@ -38,17 +39,21 @@ enum CellSystem {
     General(Box<FeatureModel>),
 }
 
-/// Builds the system of a cell from the base model and the axis values (outer indices plus the
-/// value `last` of the line axis).
-fn cell_system(plan: &SweepPlan, outer: &[usize], last: &AxisValue) -> Result<CellSystem, String> {
-    let mut values: Vec<(AxisParameter, &AxisValue)> = plan.axes[..plan.axes.len() - 1]
+/// Builds the system of a cell from the base model and the axis values: the values at indices
+/// `idx` (one per axis), except on axis `along`, which takes `value`.
+fn cell_system(
+    plan: &SweepPlan,
+    idx: &[usize],
+    along: usize,
+    value: &AxisValue,
+) -> Result<CellSystem, String> {
+    let values: Vec<(AxisParameter, &AxisValue)> = plan
+        .axes
         .iter()
-        .zip(outer)
-        .map(|(a, &i)| (a.parameter, &a.values[i]))
+        .zip(idx)
+        .enumerate()
+        .map(|(k, (a, &i))| (a.parameter, if k == along { value } else { &a.values[i] }))
         .collect();
-    if let Some(a) = plan.axes.last() {
-        values.push((a.parameter, last));
-    }
     let mut model = plan.base.clone();
     let err = |e: InputError| format!("{}: {}", e.field, e.message);
     // Categorical first, then numbers, then the ratio (it reads s₂).
@@ -509,31 +514,18 @@ fn default_horizon(eq: &EquilibriumData, given: Option<f64>) -> f64 {
     })
 }
 
-/// Evaluates every cell of `line` and its thresholds.
+/// Evaluates every cell of `line` and its thresholds along the last axis.
 pub fn evaluate_line(plan: &SweepPlan, line: usize) -> LineResult {
-    let outer = plan.line_indices(line);
-    let last_axis = plan.axes.last().expect("axes checked non-empty");
-    let n = last_axis.values.len();
-    let cells = evaluate_cells(plan, &outer, &last_axis.values, &plan.metrics);
-    let xs: Vec<f64> = last_axis.values.iter().map(AxisValue::number).collect();
+    let last = plan.axes.len() - 1;
+    let mut idx = plan.line_indices(line);
+    idx.push(0);
+    let values = &plan.axes[last].values;
+    let cells = evaluate_cells(plan, &idx, last, values, &plan.metrics);
     let thresholds = plan
-        .thresholds
-        .iter()
-        .map(|t| {
-            let (metric, offset) = t.source;
-            let metric_at = |x: f64| -> f64 {
-                let c = evaluate_cells(plan, &outer, &[AxisValue::Number(x)], &[metric]);
-                match c.first() {
-                    Some(c) if c.failure.is_none() && c.values[offset].is_finite() => {
-                        c.values[offset]
-                    }
-                    _ => f64::NAN,
-                }
-            };
-            threshold::locate(&xs, &cells, t, &metric_at)
-        })
+        .line_thresholds()
+        .map(|t| locate_along(plan, &idx, t, &cells))
         .collect();
-    debug_assert_eq!(cells.len(), n);
+    debug_assert_eq!(cells.len(), values.len());
     LineResult {
         line,
         cells,
@@ -541,11 +533,56 @@ pub fn evaluate_line(plan: &SweepPlan, line: usize) -> LineResult {
     }
 }
 
-/// Evaluates `metrics` (their columns, in order) in the cells of one line at the given
-/// last-axis values (warm-started in order).
+/// Locates threshold `t` (index into the plan's thresholds, along another axis than the last)
+/// on line `line` of its axis: the threshold's metric is evaluated in the cells along the axis
+/// (warm-started in order), the crossing bracketed and refined as on the last axis.
+pub fn evaluate_axis_threshold(plan: &SweepPlan, t: usize, line: usize) -> ThresholdRecord {
+    let t = &plan.thresholds[t];
+    let idx = plan.line_indices_along(t.axis, line);
+    let cells = evaluate_cells(
+        plan,
+        &idx,
+        t.axis,
+        &plan.axes[t.axis].values,
+        std::slice::from_ref(&t.source.0),
+    );
+    let t = Threshold {
+        column: t.source.1,
+        ..t.clone()
+    };
+    locate_along(plan, &idx, &t, &cells)
+}
+
+/// Locates `t` along its axis through the cell indices `idx`, given the cells on that line
+/// (`t.column` indexes their values); refinement evaluates `t`'s metric alone off the grid.
+fn locate_along(
+    plan: &SweepPlan,
+    idx: &[usize],
+    t: &Threshold,
+    cells: &[CellOutcome],
+) -> ThresholdRecord {
+    let (metric, offset) = t.source;
+    let xs: Vec<f64> = plan.axes[t.axis]
+        .values
+        .iter()
+        .map(AxisValue::number)
+        .collect();
+    let metric_at = |x: f64| -> f64 {
+        let c = evaluate_cells(plan, idx, t.axis, &[AxisValue::Number(x)], &[metric]);
+        match c.first() {
+            Some(c) if c.failure.is_none() && c.values[offset].is_finite() => c.values[offset],
+            _ => f64::NAN,
+        }
+    };
+    threshold::locate(&xs, cells, t, &metric_at)
+}
+
+/// Evaluates `metrics` (their columns, in order) in the cells of one line through the cell
+/// indices `idx` along axis `along`, at the given values of that axis (warm-started in order).
 fn evaluate_cells(
     plan: &SweepPlan,
-    outer: &[usize],
+    idx: &[usize],
+    along: usize,
     values: &[AxisValue],
     metrics: &[Metric],
 ) -> Vec<CellOutcome> {
@@ -564,7 +601,7 @@ fn evaluate_cells(
             values: vec![f64::NAN; width],
             failure: None,
         };
-        let system = match cell_system(plan, outer, v) {
+        let system = match cell_system(plan, idx, along, v) {
             Ok(s) => Some(s),
             Err(e) => {
                 outcome.failure = Some(CellFailure::Model(e));

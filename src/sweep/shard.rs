@@ -403,5 +403,8 @@ pub fn merge_shards(
             lines.extend(s.results);
         }
     }
-    Ok(SweepResult { lines })
+    Ok(SweepResult {
+        lines,
+        axis_thresholds: Vec::new(),
+    })
 }

@@ -12,13 +12,14 @@ use super::{Outcome, line};
 use crate::error::{Error, InputError};
 use crate::output::{OutputFile, OutputSet, stage_files, write_atomic_with};
 use crate::result::{
-    SweepDocumentBuilder, sweep_csv_rows, thresholds_csv_rows, write_sweep_csv_header,
+    SweepDocumentBuilder, axis_threshold_csv_row, sweep_csv_rows, thresholds_csv_rows, write_sweep_csv_header,
     write_thresholds_csv_header,
 };
 use crate::spec::Spec;
 use crate::sweep::{
     LevelSetRequest, LineResult, ShardFile, ShardHeader, ShardWriter, SweepPlan, SweepResult,
-    chunk_lines, level_sets, merge_shards, read_shard, run_lines, shard, stream_lines, summary,
+    chunk_lines, level_sets, merge_shards, read_shard, run_lines, shard, stream_axis_thresholds,
+    stream_lines, summary,
 };
 
 /// Most cells one process evaluates (a sweep or a shard), or holds for figures and level sets
@@ -69,7 +70,7 @@ impl<'s> SweepTask<'s> {
             &spec.name,
             &plots,
             &plan,
-            &SweepResult { lines: Vec::new() },
+            &SweepResult::default(),
         )?;
         let levels: Vec<LevelSetRequest> = spec
             .sweep
@@ -131,7 +132,7 @@ impl<'s> SweepTask<'s> {
             format!("{name}.levels.csv"),
             format!("{name}.sweep.json"),
         ];
-        let empty = SweepResult { lines: Vec::new() };
+        let empty = SweepResult::default();
         let figures = crate::figures::sweep::sweep_figures(name, &self.plots, &self.plan, &empty)?;
         for f in &figures {
             for ext in ["png", "svg", "data.json"] {
@@ -150,7 +151,7 @@ impl<'s> SweepTask<'s> {
         parallel: bool,
         progress: &(dyn Fn(usize) + Sync),
     ) -> Result<SweepWritten, Error> {
-        self.write_streamed(out, &mut |sink| {
+        self.write_streamed(out, parallel, &mut |sink| {
             stream_lines(
                 &self.plan,
                 0..self.plan.lines(),
@@ -203,13 +204,14 @@ impl<'s> SweepTask<'s> {
 
     /// Merges shard files into the outputs of an unsharded run, written into `out` as one set:
     /// the split is checked first, then the shards are read line by line, in order, and
-    /// streamed to the tables (the same bytes as the unsharded run).
+    /// streamed to the tables (the same bytes as the unsharded run). Thresholds along another
+    /// axis than the last are not in shard files: the merge locates them.
     pub fn merge_to(&self, out: &Path, shards: &[ShardSource]) -> Result<SweepWritten, Error> {
         let headers: Vec<ShardHeader> = shards.iter().map(|s| s.header.clone()).collect();
         let order = shard::check_split(&headers, &self.hash(), self.plan.lines())
             .map_err(|m| InputError::new("--out", m))?;
         let chunk = chunk_lines(&self.plan);
-        self.write_streamed(out, &mut |sink| {
+        self.write_streamed(out, true, &mut |sink| {
             let mut pending = Vec::with_capacity(chunk);
             for &i in &order {
                 let path = &shards[i].path;
@@ -244,12 +246,15 @@ impl<'s> SweepTask<'s> {
 
     /// Writes the outputs of the lines `feed` hands to its sink (in order, chunk by chunk) into
     /// `out` as one set: the cell and threshold tables are streamed (rows formatted in
-    /// parallel), the document keeps counts, thresholds and failed cells (bounded, see
-    /// [`crate::result::MAX_DOCUMENT_ROWS`]), and the lines themselves are kept only when
-    /// figures or level sets need them. Nothing is visible until every file is complete.
+    /// parallel), then the thresholds along other axes than the last are located (in parallel
+    /// when `parallel`) and streamed after them; the document keeps counts, thresholds and
+    /// failed cells (bounded, see [`crate::result::MAX_DOCUMENT_ROWS`]), and the lines
+    /// themselves are kept only when figures or level sets need them. Nothing is visible until
+    /// every file is complete.
     pub fn write_streamed(
         &self,
         out: &Path,
+        parallel: bool,
         feed: &mut dyn FnMut(
             &mut dyn FnMut(Vec<LineResult>) -> Result<(), Error>,
         ) -> Result<(), Error>,
@@ -287,9 +292,27 @@ impl<'s> SweepTask<'s> {
             Ok(())
         })?;
         cells.finish()?;
+        let mut kept_axis = Vec::new();
+        stream_axis_thresholds(plan, chunk_lines(plan), parallel, &mut |records| {
+            let mut rows = Vec::new();
+            for a in &records {
+                axis_threshold_csv_row(plan, a, &mut rows);
+                doc.push_axis_threshold(plan, a);
+            }
+            thresholds
+                .write_all(&rows)
+                .map_err(|e| thresholds.error(&e))?;
+            if holds {
+                kept_axis.extend(records);
+            }
+            Ok::<(), Error>(())
+        })?;
         thresholds.finish()?;
         let summary = doc.summary();
-        let result = SweepResult { lines: kept };
+        let result = SweepResult {
+            lines: kept,
+            axis_thresholds: kept_axis,
+        };
         let figures = crate::figures::sweep::sweep_figures(name, &self.plots, plan, &result)?;
         let mut files = Vec::new();
         let sets: Vec<_> = self
@@ -352,7 +375,9 @@ impl<'s> SweepTask<'s> {
 
     /// Evaluates every line; `progress(cells)` is called as lines finish.
     pub fn run(&self, parallel: bool, progress: &(dyn Fn(usize) + Sync)) -> SweepResult {
-        run_lines(&self.plan, 0..self.plan.lines(), parallel, progress)
+        let mut r = run_lines(&self.plan, 0..self.plan.lines(), parallel, progress);
+        r.axis_thresholds = crate::sweep::run_axis_thresholds(&self.plan, parallel);
+        r
     }
 
     /// The lines of shard k (1-based) of n.
@@ -385,8 +410,10 @@ impl<'s> SweepTask<'s> {
 
     /// Joins shard files into the result of an unsharded run.
     pub fn merge(&self, shards: Vec<ShardFile>) -> Result<SweepResult, Error> {
-        merge_shards(shards, &self.hash(), self.plan.lines())
-            .map_err(|m| InputError::new("--out", m).into())
+        let mut r = merge_shards(shards, &self.hash(), self.plan.lines())
+            .map_err(|m| InputError::new("--out", m))?;
+        r.axis_thresholds = crate::sweep::run_axis_thresholds(&self.plan, true);
+        Ok(r)
     }
 
     /// The outputs of a result: `NAME.sweep.csv` (one row per cell), `NAME.thresholds.csv`,
