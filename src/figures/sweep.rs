@@ -181,29 +181,6 @@ fn panel_title(facet: String, fixed: String) -> String {
     }
 }
 
-/// The paper's symbol for a metric column: "z1" → "z₁*", "ratio2" → "z₂*/z₂⁰"; others as
-/// written.
-pub fn metric_symbol(column: &str) -> String {
-    let sub = |d: &str| -> String {
-        d.chars()
-            .map(|c| char::from_u32(0x2080 + c.to_digit(10).unwrap_or(0)).unwrap_or(c))
-            .collect()
-    };
-    let digits = |p: &str| {
-        column
-            .strip_prefix(p)
-            .filter(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit()))
-            .map(sub)
-    };
-    if let Some(j) = digits("z") {
-        format!("z{j}*")
-    } else if let Some(j) = digits("ratio") {
-        format!("z{j}*/z{j}⁰")
-    } else {
-        column.to_string()
-    }
-}
-
 /// The paper's symbol for a parameter name.
 pub fn symbol(name: &str) -> String {
     match name {
@@ -714,7 +691,7 @@ fn lines(
                     .collect();
                 let mut label = Vec::new();
                 if columns.len() > 1 {
-                    label.push(metric_symbol(&names[mi]));
+                    label.push(plan.column_symbol(&names[mi]));
                 }
                 if let Some(a) = series_axis {
                     label.push(value_caption(plan, a, g, ctx));
@@ -745,7 +722,7 @@ fn lines(
         let y_label = p.y_label.clone().unwrap_or_else(|| {
             names
                 .iter()
-                .map(|n| metric_symbol(n))
+                .map(|n| plan.column_symbol(n))
                 .collect::<Vec<_>>()
                 .join(", ")
         });

@@ -4,7 +4,7 @@
 
 use nalgebra::{DMatrix, DVector};
 
-use super::metric::{Metric, metric_columns};
+use super::metric::{Metric, Needs, metric_columns};
 use super::threshold;
 use super::threshold::{Threshold, ThresholdRecord};
 use super::{AxisParameter, AxisValue, CellFailure, CellOutcome, LineResult, SweepPlan};
@@ -23,7 +23,7 @@ use crate::toy::{ToyLanes, ToyProblem, ToyRegulariser};
 
 /// The two-feature toy in the fast path's terms.
 #[derive(Debug, Clone, Copy)]
-struct ToyCell {
+pub(super) struct ToyCell {
     s1: f64,
     s2: f64,
     delta: f64,
@@ -34,7 +34,7 @@ struct ToyCell {
 
 /// A cell's system: the fast toy path or a general model.
 #[derive(Debug, Clone)]
-enum CellSystem {
+pub(super) enum CellSystem {
     Toy(ToyCell),
     General(Box<FeatureModel>),
 }
@@ -113,14 +113,17 @@ fn cell_system(
 
 /// What the equilibrium stage found in one cell.
 #[derive(Debug, Clone, Default)]
-struct EquilibriumData {
-    z: Vec<f64>,
-    matrix: Option<DMatrix<f64>>,
+pub(super) struct EquilibriumData {
+    /// z*.
+    pub z: Vec<f64>,
+    /// The starvation matrix, when asked for.
+    pub matrix: Option<DMatrix<f64>>,
     /// Real parts of the eigenvalues (with the rate η), ascending.
-    eigen_re: Vec<f64>,
+    pub eigen_re: Vec<f64>,
     /// Largest modulus of the eigenvalues.
-    eigen_abs_max: f64,
-    uncoupled: Option<Vec<f64>>,
+    pub eigen_abs_max: f64,
+    /// The uncoupled reference z⁰, when asked for.
+    pub uncoupled: Option<Vec<f64>>,
 }
 
 fn toy_problem(c: &ToyCell) -> ToyProblem {
@@ -245,7 +248,7 @@ fn equilibrium_of(
 }
 
 /// Unconstrained max-margin multipliers K⁻¹1, K = U S² Uᵀ (label-signed features).
-fn max_margin_multipliers(system: &CellSystem) -> Result<Vec<f64>, String> {
+pub(super) fn max_margin_multipliers(system: &CellSystem) -> Result<Vec<f64>, String> {
     let model;
     let m: &FeatureModel = match system {
         CellSystem::General(m) => m,
@@ -588,9 +591,9 @@ fn evaluate_cells(
 ) -> Vec<CellOutcome> {
     let k = plan.base.features();
     let width = metric_columns(metrics, k).len();
-    let need_eq = metrics.iter().any(|m| m.needs_equilibrium());
-    let need_matrix = metrics.contains(&Metric::StarvationMatrix);
-    let need_uncoupled = metrics.contains(&Metric::StarvationRatio);
+    let needs = metrics.iter().fold(Needs::default(), |n, m| n.or(m.needs()));
+    let (need_eq, need_matrix, need_uncoupled) =
+        (needs.equilibrium, needs.matrix, needs.uncoupled);
     let mut outcomes: Vec<CellOutcome> = Vec::with_capacity(values.len());
     let mut systems: Vec<Option<CellSystem>> = Vec::with_capacity(values.len());
     let mut equilibria: Vec<Option<EquilibriumData>> = Vec::with_capacity(values.len());
@@ -634,139 +637,33 @@ fn evaluate_cells(
         equilibria.push(eq);
     }
     // Fill the metric columns.
+    let line = LineCells {
+        plan,
+        features: k,
+        systems,
+        equilibria,
+    };
     let mut col = 0;
     for metric in metrics {
-        match *metric {
-            Metric::Z => {
-                for (o, e) in outcomes.iter_mut().zip(&equilibria) {
-                    if let Some(e) = e {
-                        o.values[col..col + k].copy_from_slice(&e.z);
-                    }
-                }
-                col += k;
-            }
-            Metric::StarvationRatio => {
-                for (o, e) in outcomes.iter_mut().zip(&equilibria) {
-                    if let Some(EquilibriumData {
-                        z,
-                        uncoupled: Some(z0),
-                        ..
-                    }) = e
-                    {
-                        for j in 0..k {
-                            o.values[col + j] = z[j] / z0[j];
-                        }
-                    }
-                }
-                col += k;
-            }
-            Metric::StarvationMatrix => {
-                for (o, e) in outcomes.iter_mut().zip(&equilibria) {
-                    if let Some(EquilibriumData {
-                        matrix: Some(m), ..
-                    }) = e
-                    {
-                        for j in 0..k {
-                            for i in 0..k {
-                                o.values[col + j * k + i] = m[(j, i)];
-                            }
-                        }
-                    }
-                }
-                col += k * k;
-            }
-            Metric::Stability => {
-                for (o, e) in outcomes.iter_mut().zip(&equilibria) {
-                    if let Some(e) = e {
-                        o.values[col] =
-                            e.eigen_re.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                        o.values[col + 1] =
-                            e.eigen_re.iter().copied().fold(f64::INFINITY, f64::min);
-                    }
-                }
-                col += 2;
-            }
-            Metric::MaxMarginMultiplier => {
-                for (o, s) in outcomes.iter_mut().zip(&systems) {
-                    if let Some(s) = s {
-                        match max_margin_multipliers(s) {
-                            Ok(mu) => o.values[col..col + k].copy_from_slice(&mu),
-                            Err(e) => o.failure = Some(CellFailure::Metric(e)),
-                        }
-                    }
-                }
-                col += k;
-            }
-            Metric::GdStability { step } => {
-                for (o, e) in outcomes.iter_mut().zip(&equilibria) {
-                    if let Some(e) = e {
-                        o.values[col] = step * e.eigen_abs_max;
-                    }
-                }
-                col += 1;
-            }
-            Metric::ResponseAt { time } => {
-                let ends =
-                    trajectory_metric(plan, &systems, &equilibria, TrajectoryKind::End { time });
-                for (o, r) in outcomes.iter_mut().zip(ends) {
-                    match r {
-                        Ok(v) => o.values[col..col + k].copy_from_slice(&v),
-                        Err(Some(e)) => o.failure = Some(CellFailure::Integration(e)),
-                        Err(None) => {}
-                    }
-                }
-                col += k;
-            }
-            Metric::TimeToFraction {
-                feature,
-                fraction,
-                horizon,
-            } => {
-                let r = trajectory_metric(
-                    plan,
-                    &systems,
-                    &equilibria,
-                    TrajectoryKind::Level {
-                        feature,
-                        fraction,
-                        horizon,
-                    },
-                );
-                for (o, r) in outcomes.iter_mut().zip(r) {
-                    match r {
-                        Ok(v) => o.values[col] = v[0],
-                        Err(Some(e)) => o.failure = Some(CellFailure::Integration(e)),
-                        Err(None) => {}
-                    }
-                }
-                col += 1;
-            }
-            Metric::Overshoot { feature, horizon } => {
-                let r = trajectory_metric(
-                    plan,
-                    &systems,
-                    &equilibria,
-                    TrajectoryKind::Max { feature, horizon },
-                );
-                for ((o, r), e) in outcomes.iter_mut().zip(r).zip(&equilibria) {
-                    match (r, e) {
-                        (Ok(v), Some(e)) => {
-                            o.values[col] = v[0];
-                            o.values[col + 1] = (v[0] - e.z[feature]) / e.z[feature].abs();
-                        }
-                        (Err(Some(e)), _) => o.failure = Some(CellFailure::Integration(e)),
-                        _ => {}
-                    }
-                }
-                col += 2;
-            }
-        }
+        metric.evaluate(&line, col, &mut outcomes);
+        col += metric.columns(k).len();
     }
     outcomes
 }
 
+/// The cells of one line as the metrics see them: each cell's system (None where the cell
+/// failed) and equilibrium data (None where not computed or failed).
+pub(super) struct LineCells<'a> {
+    pub plan: &'a SweepPlan,
+    /// k.
+    pub features: usize,
+    pub systems: Vec<Option<CellSystem>>,
+    pub equilibria: Vec<Option<EquilibriumData>>,
+}
+
+/// A trajectory metric's request.
 #[derive(Clone, Copy)]
-enum TrajectoryKind {
+pub(super) enum TrajectoryKind {
     End {
         time: f64,
     },
@@ -782,12 +679,11 @@ enum TrajectoryKind {
 }
 
 /// Per cell: Ok(values) or Err(Some(reason)) (failure) or Err(None) (cell already failed).
-fn trajectory_metric(
-    plan: &SweepPlan,
-    systems: &[Option<CellSystem>],
-    equilibria: &[Option<EquilibriumData>],
+pub(super) fn trajectory_metric(
+    line: &LineCells,
     kind: TrajectoryKind,
 ) -> Vec<Result<Vec<f64>, Option<String>>> {
+    let (plan, systems, equilibria) = (line.plan, &line.systems, &line.equilibria);
     let mut out: Vec<Result<Vec<f64>, Option<String>>> = vec![Err(None); systems.len()];
     let t_end_of = |i: usize| -> Option<f64> {
         match kind {

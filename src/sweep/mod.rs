@@ -263,6 +263,18 @@ impl SweepPlan {
             .collect()
     }
 
+    /// The paper's symbol for metric column `column` ("z1" → "z₁*", "ratio2" → "z₂*/z₂⁰"; see
+    /// [`Metric::symbol`]); a name that is not a column is returned as it is.
+    pub fn column_symbol(&self, column: &str) -> String {
+        let k = self.base.features();
+        for m in &self.metrics {
+            if let Some(j) = m.columns(k).iter().position(|c| c == column) {
+                return m.symbol(column, j);
+            }
+        }
+        column.to_string()
+    }
+
     /// The thresholds along the last axis, in order: a [`LineResult`] holds their records.
     pub fn line_thresholds(&self) -> impl Iterator<Item = &Threshold> {
         let last = self.axes.len() - 1;

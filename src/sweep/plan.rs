@@ -351,19 +351,29 @@ fn threshold(
     let mut offset = column;
     let mut source = None;
     for m in metrics {
-        let width = metric_columns(std::slice::from_ref(m), features).len();
+        let width = m.columns(features).len();
         if offset < width {
             source = Some((*m, offset));
             break;
         }
         offset -= width;
     }
-    let source = source.ok_or_else(|| {
+    let source: (Metric, usize) = source.ok_or_else(|| {
         InputError::new(
             format!("{field}.metric"),
             "internal: no metric produces this column",
         )
     })?;
+    if !source.0.can_threshold() {
+        return Err(InputError::new(
+            format!("{field}.metric"),
+            format!(
+                "{:?} ({}) cannot be thresholded; choose another column",
+                t.metric,
+                source.0.name()
+            ),
+        ));
+    }
     let criterion = format!("{} = {} along {along_name}", t.metric, t.level);
     Ok(Threshold {
         axis,
