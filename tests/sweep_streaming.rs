@@ -69,10 +69,21 @@ fn streamed_outputs_equal_the_in_memory_outputs_for_any_chunk_size() {
     prepare_output_dir(&memory).unwrap();
     let result = task.run(true, &|_| {});
     assert!(!result.axis_thresholds.is_empty());
-    assert!(result.lines.iter().flat_map(|l| &l.cells).any(|c| c.failure.is_some()));
+    assert!(
+        result
+            .lines
+            .iter()
+            .flat_map(|l| &l.cells)
+            .any(|c| c.failure.is_some())
+    );
     write_files(&memory, task.outputs(&result).unwrap().files).unwrap();
     let expected = comparable(files(&memory));
-    assert_eq!(expected.len(), 3, "{:?}", expected.iter().map(|f| &f.0).collect::<Vec<_>>());
+    assert_eq!(
+        expected.len(),
+        3,
+        "{:?}",
+        expected.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
     for (chunk, parallel) in [(1, true), (2, false), (5, true), (lines, true)] {
         let dir = root.path().join(format!("chunk{chunk}"));
         prepare_output_dir(&dir).unwrap();
@@ -85,7 +96,10 @@ fn streamed_outputs_equal_the_in_memory_outputs_for_any_chunk_size() {
         })
         .unwrap();
         assert_eq!(chunks, lines.div_ceil(chunk));
-        assert!(comparable(files(&dir)) == expected, "chunks of {chunk} lines");
+        assert!(
+            comparable(files(&dir)) == expected,
+            "chunks of {chunk} lines"
+        );
     }
     // The command's path (default chunks) too.
     let whole = root.path().join("whole");
@@ -112,9 +126,18 @@ fn streamed_outputs_equal_the_in_memory_outputs_for_any_chunk_size() {
         .unwrap()
         .unwrap();
         assert_eq!(seen, header.range().len());
-        assert_eq!(ShardFile::parse(std::str::from_utf8(&bytes).unwrap()).unwrap().range(), header.range());
+        assert_eq!(
+            ShardFile::parse(std::str::from_utf8(&bytes).unwrap())
+                .unwrap()
+                .range(),
+            header.range()
+        );
         // A truncated shard is not a shard.
-        assert!(read_shard::<()>(&bytes[..bytes.len() - 2], &mut |_| Ok(())).unwrap().is_none());
+        assert!(
+            read_shard::<()>(&bytes[..bytes.len() - 2], &mut |_| Ok(()))
+                .unwrap()
+                .is_none()
+        );
     }
     let shards = read_shards(&sharded, "streamed").unwrap();
     assert_eq!(shards.len(), 7);

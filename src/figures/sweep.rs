@@ -1,7 +1,8 @@
 //! Figures of a sweep (the `plots` list of a sweep section), one `kind` each:
 //!
 //! - `"heatmap"`: a `metric` over `x` × `y`, one panel per value of `facet`, with the threshold
-//!   records, labelled `contours` and closed-form `overlays` drawn on top;
+//!   records (along x or y, whichever axis they run along), labelled `contours` and closed-form
+//!   `overlays` drawn on top;
 //!   `"shared_colour_scale": true` gives every facet the colour range of all of them.
 //! - `"lines"`: `metric` (or several `metrics`, one dash each) against `x`, one line per value of
 //!   `series`, one panel per value of `facet`, e.g.
@@ -473,6 +474,50 @@ fn heatmap(
                     width: 2.5,
                     ..Series::default()
                 });
+            }
+        }
+        if show_thresholds {
+            // Thresholds along x or y other than the last axis: one point per line of that
+            // axis through this panel.
+            let lines_of = plan.line_thresholds().count();
+            for (n, &ti) in plan.axis_thresholds().iter().enumerate() {
+                let t = &plan.thresholds[ti];
+                if t.axis != xa && t.axis != ya {
+                    continue;
+                }
+                let other = if t.axis == xa { ya } else { xa };
+                let mut pts: Vec<(f64, f64)> = result
+                    .axis_thresholds
+                    .iter()
+                    .filter(|a| a.threshold == ti && a.record.status.is_found())
+                    .filter_map(|a| {
+                        let li = plan.line_indices_along(t.axis, a.line);
+                        let matches =
+                            (0..plan.axes.len()).all(|k| k == xa || k == ya || li[k] == idx[k]);
+                        let ov = plan.axes[other].values[li[other]].number();
+                        matches.then_some(if t.axis == xa {
+                            (a.record.value, ov)
+                        } else {
+                            (ov, a.record.value)
+                        })
+                    })
+                    .collect();
+                pts.sort_by(|a, b| {
+                    if t.axis == xa {
+                        a.1.total_cmp(&b.1)
+                    } else {
+                        a.0.total_cmp(&b.0)
+                    }
+                });
+                if !pts.is_empty() {
+                    curves.push(Series {
+                        label: Some(t.label.clone()),
+                        points: pts,
+                        colour: 1 + lines_of + n,
+                        width: 2.5,
+                        ..Series::default()
+                    });
+                }
             }
         }
         for (k, o) in p.overlays.iter().enumerate() {

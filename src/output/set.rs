@@ -167,9 +167,7 @@ impl StagedWriter {
     /// Flushes the file; an error names the file it was meant to become. (The set's commit
     /// `fsync`s it.)
     pub fn finish(mut self) -> Result<(), Error> {
-        self.writer
-            .flush()
-            .map_err(|e| io_error(&self.target, &e))
+        self.writer.flush().map_err(|e| io_error(&self.target, &e))
     }
 
     /// An I/O error of this file, naming the file it was meant to become.
@@ -332,7 +330,10 @@ mod tests {
         assert!(listing(dir.path()).iter().all(|n| n.starts_with('.')));
         set.commit().unwrap();
         assert_eq!(listing(dir.path()), ["a.csv", "b.csv", "c.json"]);
-        assert_eq!(std::fs::read(dir.path().join("b.csv")).unwrap(), b"b0\nb1\nb2\n");
+        assert_eq!(
+            std::fs::read(dir.path().join("b.csv")).unwrap(),
+            b"b0\nb1\nb2\n"
+        );
     }
 
     #[test]

@@ -21,9 +21,9 @@ pub use run::{
     runs_csv, runs_document,
 };
 pub use sweep::{
-    FailedCell, LevelSetRecord, axis_threshold_csv_row, MAX_DOCUMENT_ROWS, SweepAxisRecord, SweepData,
-    SweepDocumentBuilder, ThresholdRow, level_set_records, levels_csv, sweep_csv_rows,
-    sweep_document, thresholds_csv_rows, write_sweep_csv, write_sweep_csv_header,
+    FailedCell, LevelSetRecord, MAX_DOCUMENT_ROWS, SweepAxisRecord, SweepData,
+    SweepDocumentBuilder, ThresholdRow, axis_threshold_csv_row, level_set_records, levels_csv,
+    sweep_csv_rows, sweep_document, thresholds_csv_rows, write_sweep_csv, write_sweep_csv_header,
     write_thresholds_csv, write_thresholds_csv_header,
 };
 

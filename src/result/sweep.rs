@@ -344,7 +344,11 @@ impl SweepDocumentBuilder {
     }
 
     /// The document of every line pushed.
-    pub fn finish(self, source: Source<'_>, plan: &SweepPlan) -> Document<SweepData, SweepProvenance> {
+    pub fn finish(
+        self,
+        source: Source<'_>,
+        plan: &SweepPlan,
+    ) -> Document<SweepData, SweepProvenance> {
         let summary = self.summary();
         let mut columns: Vec<String> = plan.axes.iter().map(|a| a.name.clone()).collect();
         columns.extend(plan.columns.iter().cloned());
@@ -550,10 +554,10 @@ fn threshold_csv_row(
     let shown = threshold_table_axes(plan).len();
     let labels = fixed_axis_values(plan, idx, along);
     let mut row = vec![line.to_string()];
-    for k in 0..shown {
+    for (k, (a, &i)) in plan.axes.iter().zip(idx).enumerate().take(shown) {
         row.push(match labels.iter().find(|(j, _)| *j == k) {
             None => String::new(),
-            Some((_, label)) => match &plan.axes[k].values[idx[k]] {
+            Some((_, label)) => match &a.values[i] {
                 AxisValue::Number(x) => format!("{x:?}"),
                 _ => csv_field(label),
             },

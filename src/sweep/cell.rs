@@ -591,9 +591,10 @@ fn evaluate_cells(
 ) -> Vec<CellOutcome> {
     let k = plan.base.features();
     let width = metric_columns(metrics, k).len();
-    let needs = metrics.iter().fold(Needs::default(), |n, m| n.or(m.needs()));
-    let (need_eq, need_matrix, need_uncoupled) =
-        (needs.equilibrium, needs.matrix, needs.uncoupled);
+    let needs = metrics
+        .iter()
+        .fold(Needs::default(), |n, m| n.or(m.needs()));
+    let (need_eq, need_matrix, need_uncoupled) = (needs.equilibrium, needs.matrix, needs.uncoupled);
     let mut outcomes: Vec<CellOutcome> = Vec::with_capacity(values.len());
     let mut systems: Vec<Option<CellSystem>> = Vec::with_capacity(values.len());
     let mut equilibria: Vec<Option<EquilibriumData>> = Vec::with_capacity(values.len());

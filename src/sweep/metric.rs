@@ -120,12 +120,18 @@ impl Metric {
             Metric::Z => "equilibrium responses z* (dimensionless)",
             Metric::StarvationRatio => "z_j*/z_j⁰ against the uncoupled model (ratio)",
             Metric::StarvationMatrix => "starvation matrix ∂z_j*/∂(s_i²) (per unit s²)",
-            Metric::Stability => "largest and smallest real part of the Jacobian's eigenvalues (per unit time)",
-            Metric::MaxMarginMultiplier => "unconstrained max-margin multipliers (K⁻¹1)_j (dimensionless)",
+            Metric::Stability => {
+                "largest and smallest real part of the Jacobian's eigenvalues (per unit time)"
+            }
+            Metric::MaxMarginMultiplier => {
+                "unconstrained max-margin multipliers (K⁻¹1)_j (dimensionless)"
+            }
             Metric::ResponseAt { .. } => "z(T) from z = 0 (dimensionless)",
             Metric::TimeToFraction { .. } => "first time z_j reaches q·z_j* from z = 0 (time)",
             Metric::Overshoot { .. } => "max_t z_j(t) and (max − z_j*)/|z_j*| (dimensionless)",
-            Metric::GdStability { .. } => "h·max|eigenvalue| of gradient descent, stable below 2 (dimensionless)",
+            Metric::GdStability { .. } => {
+                "h·max|eigenvalue| of gradient descent, stable below 2 (dimensionless)"
+            }
         }
     }
 
@@ -189,11 +195,7 @@ impl Metric {
                 .collect(),
             Metric::TimeToFraction {
                 feature, fraction, ..
-            } => vec![format!(
-                "time_to_{}_z{}",
-                fmt_number(fraction),
-                feature + 1
-            )],
+            } => vec![format!("time_to_{}_z{}", fmt_number(fraction), feature + 1)],
             Metric::Overshoot { feature, .. } => vec![
                 format!("max_z{}", feature + 1),
                 format!("overshoot_z{}", feature + 1),

@@ -12,8 +12,8 @@ use super::{Outcome, line};
 use crate::error::{Error, InputError};
 use crate::output::{OutputFile, OutputSet, stage_files, write_atomic_with};
 use crate::result::{
-    SweepDocumentBuilder, axis_threshold_csv_row, sweep_csv_rows, thresholds_csv_rows, write_sweep_csv_header,
-    write_thresholds_csv_header,
+    SweepDocumentBuilder, axis_threshold_csv_row, sweep_csv_rows, thresholds_csv_rows,
+    write_sweep_csv_header, write_thresholds_csv_header,
 };
 use crate::spec::Spec;
 use crate::sweep::{
@@ -35,6 +35,10 @@ pub struct ShardSource {
     /// What it holds.
     pub header: ShardHeader,
 }
+
+/// Where a sweep's lines go, chunk by chunk and in order, to be written (see
+/// [`SweepTask::write_streamed`]).
+pub type LineSink<'a> = dyn FnMut(Vec<LineResult>) -> Result<(), Error> + 'a;
 
 /// What writing a sweep's outputs produced: the report to print and the summary counts.
 #[derive(Debug, Clone)]
@@ -66,12 +70,7 @@ impl<'s> SweepTask<'s> {
             .as_ref()
             .map(|s| s.plots.clone())
             .unwrap_or_default();
-        crate::figures::sweep::sweep_figures(
-            &spec.name,
-            &plots,
-            &plan,
-            &SweepResult::default(),
-        )?;
+        crate::figures::sweep::sweep_figures(&spec.name, &plots, &plan, &SweepResult::default())?;
         let levels: Vec<LevelSetRequest> = spec
             .sweep
             .as_ref()
@@ -194,12 +193,15 @@ impl<'s> SweepTask<'s> {
         let Ok(file) = std::fs::File::open(path) else {
             return false;
         };
-        read_shard::<()>(file, &mut |_| Ok(())).ok().flatten().is_some_and(|s| {
-            s.spec_hash == self.hash()
-                && s.shard == k
-                && s.of == n
-                && s.range() == self.shard_range(k, n)
-        })
+        read_shard::<()>(file, &mut |_| Ok(()))
+            .ok()
+            .flatten()
+            .is_some_and(|s| {
+                s.spec_hash == self.hash()
+                    && s.shard == k
+                    && s.of == n
+                    && s.range() == self.shard_range(k, n)
+            })
     }
 
     /// Merges shard files into the outputs of an unsharded run, written into `out` as one set:
@@ -255,9 +257,7 @@ impl<'s> SweepTask<'s> {
         &self,
         out: &Path,
         parallel: bool,
-        feed: &mut dyn FnMut(
-            &mut dyn FnMut(Vec<LineResult>) -> Result<(), Error>,
-        ) -> Result<(), Error>,
+        feed: &mut dyn FnMut(&mut LineSink<'_>) -> Result<(), Error>,
     ) -> Result<SweepWritten, Error> {
         let name = &self.spec.name;
         let plan = &self.plan;
