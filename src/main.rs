@@ -316,20 +316,20 @@ fn sweep(
     prepare_output_dir(out)?;
     let start = std::time::Instant::now();
     let Some((k, n)) = shard else {
+        guard.check(out, task.output_names()?.iter().map(String::as_str))?;
         let bar = progress_bar(task.plan.cells());
-        let result = task.run(!serial, &|c| bar.inc(c as u64));
+        let written = task.run_to(out, !serial, &|c| bar.inc(c as u64))?;
         bar.finish_and_clear();
-        let computed = start.elapsed().as_secs_f64();
-        finish(task.outputs(&result)?, out, guard)?;
+        let seconds = start.elapsed().as_secs_f64();
+        say(&written.report);
         say(&format!(
-            "computed in {computed:.2} s, total {:.2} s ({:.0} cells/s)\n",
-            start.elapsed().as_secs_f64(),
-            task.plan.cells() as f64 / computed.max(1e-9)
+            "computed and written in {seconds:.2} s ({:.0} cells/s)\n",
+            task.plan.cells() as f64 / seconds.max(1e-9)
         ));
         return Ok(ExitCode::SUCCESS);
     };
     let file = out.join(starvation::sweep::shard::shard_file_name(&spec.name, k, n));
-    if std::fs::read_to_string(&file).is_ok_and(|t| task.shard_is_done(k, n, &t)) {
+    if task.shard_file_is_done(k, n, &file) {
         say(&format!(
             "shard {k}/{n} of {} is already done ({}); skipping\n",
             spec.name,
@@ -340,12 +340,8 @@ fn sweep(
     let range = task.shard_range(k, n);
     let cells = range.len() * task.plan.line_length();
     let bar = progress_bar(cells);
-    let shard_file = task.run_shard(k, n, !serial, &|c| bar.inc(c as u64));
+    task.run_shard_to(&file, k, n, !serial, &|c| bar.inc(c as u64))?;
     bar.finish_and_clear();
-    write_atomic(
-        &file,
-        &serde_json::to_vec(&shard_file).map_err(io_error(&file))?,
-    )?;
     say(&format!(
         "shard {k}/{n}: lines {}..{} ({cells} cells) in {:.2} s → {}\n",
         range.start,
@@ -356,20 +352,14 @@ fn sweep(
     Ok(ExitCode::SUCCESS)
 }
 
-fn io_error(path: &Path) -> impl Fn(serde_json::Error) -> Error + '_ {
-    move |e| Error::Io {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    }
-}
-
 fn merge(spec: &Spec, out: &Path, guard: &SpecGuard) -> Result<ExitCode, Error> {
     let task = SweepTask::new(spec)?;
-    task.check_run_size(None)?;
+    task.check_merge_size()?;
+    guard.check(out, task.output_names()?.iter().map(String::as_str))?;
     let shards = tasks::read_shards(out, &spec.name)?;
     let count = shards.len();
-    let result = task.merge(shards)?;
-    finish(task.outputs(&result)?, out, guard)?;
+    let written = task.merge_to(out, &shards)?;
+    say(&written.report);
     say(&format!("merged {count} shards of {}\n", spec.name));
     Ok(ExitCode::SUCCESS)
 }

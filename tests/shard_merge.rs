@@ -141,6 +141,7 @@ fn the_shard_format_keeps_every_number_exactly() {
                 sides: [-0.0, f64::NAN],
             }],
         }],
+        ..Default::default()
     };
     let file = ShardFile::with_range("abc", 2, 3, 4..5, result.clone());
     let text = serde_json::to_string(&file).unwrap();
@@ -181,6 +182,7 @@ fn the_shard_format_keeps_every_number_exactly() {
     };
     let back_result = SweepResult {
         lines: back.results.clone(),
+        ..Default::default()
     };
     assert_eq!(bits(&result), bits(&back_result));
     assert_eq!(

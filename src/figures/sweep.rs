@@ -1,7 +1,8 @@
 //! Figures of a sweep (the `plots` list of a sweep section), one `kind` each:
 //!
 //! - `"heatmap"`: a `metric` over `x` × `y`, one panel per value of `facet`, with the threshold
-//!   records, labelled `contours` and closed-form `overlays` drawn on top;
+//!   records (along x or y, whichever axis they run along), labelled `contours` and closed-form
+//!   `overlays` drawn on top;
 //!   `"shared_colour_scale": true` gives every facet the colour range of all of them.
 //! - `"lines"`: `metric` (or several `metrics`, one dash each) against `x`, one line per value of
 //!   `series`, one panel per value of `facet`, e.g.
@@ -178,29 +179,6 @@ fn panel_title(facet: String, fixed: String) -> String {
         (_, true) => facet,
         (true, false) => fixed,
         (false, false) => format!("{facet} ({fixed})"),
-    }
-}
-
-/// The paper's symbol for a metric column: "z1" → "z₁*", "ratio2" → "z₂*/z₂⁰"; others as
-/// written.
-pub fn metric_symbol(column: &str) -> String {
-    let sub = |d: &str| -> String {
-        d.chars()
-            .map(|c| char::from_u32(0x2080 + c.to_digit(10).unwrap_or(0)).unwrap_or(c))
-            .collect()
-    };
-    let digits = |p: &str| {
-        column
-            .strip_prefix(p)
-            .filter(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit()))
-            .map(sub)
-    };
-    if let Some(j) = digits("z") {
-        format!("z{j}*")
-    } else if let Some(j) = digits("ratio") {
-        format!("z{j}*/z{j}⁰")
-    } else {
-        column.to_string()
     }
 }
 
@@ -457,7 +435,7 @@ fn heatmap(
         }
         let mut curves = Vec::new();
         if show_thresholds && (xa == last || ya == last) {
-            for (ti, t) in plan.thresholds.iter().enumerate() {
+            for (ti, t) in plan.line_thresholds().enumerate() {
                 let mut pts = Vec::new();
                 for l in &result.lines {
                     let li = plan.line_indices(l.line);
@@ -496,6 +474,50 @@ fn heatmap(
                     width: 2.5,
                     ..Series::default()
                 });
+            }
+        }
+        if show_thresholds {
+            // Thresholds along x or y other than the last axis: one point per line of that
+            // axis through this panel.
+            let lines_of = plan.line_thresholds().count();
+            for (n, &ti) in plan.axis_thresholds().iter().enumerate() {
+                let t = &plan.thresholds[ti];
+                if t.axis != xa && t.axis != ya {
+                    continue;
+                }
+                let other = if t.axis == xa { ya } else { xa };
+                let mut pts: Vec<(f64, f64)> = result
+                    .axis_thresholds
+                    .iter()
+                    .filter(|a| a.threshold == ti && a.record.status.is_found())
+                    .filter_map(|a| {
+                        let li = plan.line_indices_along(t.axis, a.line);
+                        let matches =
+                            (0..plan.axes.len()).all(|k| k == xa || k == ya || li[k] == idx[k]);
+                        let ov = plan.axes[other].values[li[other]].number();
+                        matches.then_some(if t.axis == xa {
+                            (a.record.value, ov)
+                        } else {
+                            (ov, a.record.value)
+                        })
+                    })
+                    .collect();
+                pts.sort_by(|a, b| {
+                    if t.axis == xa {
+                        a.1.total_cmp(&b.1)
+                    } else {
+                        a.0.total_cmp(&b.0)
+                    }
+                });
+                if !pts.is_empty() {
+                    curves.push(Series {
+                        label: Some(t.label.clone()),
+                        points: pts,
+                        colour: 1 + lines_of + n,
+                        width: 2.5,
+                        ..Series::default()
+                    });
+                }
             }
         }
         for (k, o) in p.overlays.iter().enumerate() {
@@ -714,7 +736,7 @@ fn lines(
                     .collect();
                 let mut label = Vec::new();
                 if columns.len() > 1 {
-                    label.push(metric_symbol(&names[mi]));
+                    label.push(plan.column_symbol(&names[mi]));
                 }
                 if let Some(a) = series_axis {
                     label.push(value_caption(plan, a, g, ctx));
@@ -745,7 +767,7 @@ fn lines(
         let y_label = p.y_label.clone().unwrap_or_else(|| {
             names
                 .iter()
-                .map(|n| metric_symbol(n))
+                .map(|n| plan.column_symbol(n))
                 .collect::<Vec<_>>()
                 .join(", ")
         });
@@ -802,7 +824,7 @@ fn threshold_curves(
         Some(a) => (0..plan.axes[a].values.len()).collect(),
         None => vec![0],
     };
-    for (ti, t) in plan.thresholds.iter().enumerate() {
+    for (ti, t) in plan.line_thresholds().enumerate() {
         for (gi, g) in groups.iter().enumerate() {
             let mut pts = Vec::new();
             for l in &result.lines {

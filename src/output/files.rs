@@ -79,6 +79,12 @@ impl<'a> OutputFile<'a> {
 /// paths.
 pub fn write_files(dir: &Path, files: Vec<OutputFile<'_>>) -> Result<Vec<PathBuf>, Error> {
     let mut set = super::OutputSet::begin(dir)?;
+    stage_files(&mut set, files)?;
+    set.commit()
+}
+
+/// Stages `files` in `set` (rendering figures on the way); they appear when the set commits.
+pub fn stage_files(set: &mut super::OutputSet, files: Vec<OutputFile<'_>>) -> Result<(), Error> {
     for f in files {
         match f.contents {
             Contents::Bytes(b) => set.write(&f.name, &b)?,
@@ -89,7 +95,7 @@ pub fn write_files(dir: &Path, files: Vec<OutputFile<'_>>) -> Result<Vec<PathBuf
             }
         };
     }
-    set.commit()
+    Ok(())
 }
 
 /// Renders `fig` and writes it to `path` atomically; the format follows the extension (.png,

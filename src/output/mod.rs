@@ -26,12 +26,12 @@ pub mod set;
 pub mod stale;
 
 pub use atomic::{write_atomic, write_atomic_with};
-pub use files::{Contents, Fill, OutputFile, save_figure, to_json_bytes, write_files};
+pub use files::{Contents, Fill, OutputFile, save_figure, stage_files, to_json_bytes, write_files};
 pub use folder::prepare_output_dir;
 pub use guard::{SpecGuard, check_file_target};
 pub use provenance::{git_commit, provenance_base};
 pub use report::Report;
-pub use set::OutputSet;
+pub use set::{OutputSet, StagedWriter};
 pub use stale::{Cleanup, remove_stale};
 
 /// Prefix of every hidden name this layer creates in an output folder.

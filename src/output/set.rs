@@ -83,6 +83,24 @@ impl OutputSet {
         Ok(self.out.join(name))
     }
 
+    /// Stages `name` and opens it for writing while other files are staged or written (e.g. two
+    /// tables filled side by side from one pass over a large result); [`StagedWriter::finish`]
+    /// flushes it. A name opened again is replaced.
+    pub fn open(&mut self, name: &str) -> Result<StagedWriter, Error> {
+        let staged = self.stage_path(name)?;
+        let _ = std::fs::remove_file(&staged);
+        let target = self.out.join(name);
+        let file = File::options()
+            .write(true)
+            .create_new(true)
+            .open(&staged)
+            .map_err(|e| io_error(&target, &e))?;
+        Ok(StagedWriter {
+            writer: BufWriter::with_capacity(WRITER_BUFFER, file),
+            target,
+        })
+    }
+
     /// Registers `name` and returns the staging path where the caller must create it (for
     /// writers that create their file themselves, e.g. `plot::save`). [`OutputSet::commit`]
     /// fails if the file is then missing.
@@ -132,6 +150,43 @@ impl Drop for OutputSet {
         if !self.finished {
             let _ = std::fs::remove_dir_all(&self.staging);
         }
+    }
+}
+
+/// Buffer size of a [`StagedWriter`].
+const WRITER_BUFFER: usize = 1 << 20;
+
+/// A staged file open for writing ([`OutputSet::open`]); it becomes visible with the set.
+#[derive(Debug)]
+pub struct StagedWriter {
+    writer: BufWriter<File>,
+    target: PathBuf,
+}
+
+impl StagedWriter {
+    /// Flushes the file; an error names the file it was meant to become. (The set's commit
+    /// `fsync`s it.)
+    pub fn finish(mut self) -> Result<(), Error> {
+        self.writer.flush().map_err(|e| io_error(&self.target, &e))
+    }
+
+    /// An I/O error of this file, naming the file it was meant to become.
+    pub fn error(&self, e: &std::io::Error) -> Error {
+        io_error(&self.target, e)
+    }
+}
+
+impl Write for StagedWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.writer.write(buf)
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.writer.write_all(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.writer.flush()
     }
 }
 
@@ -257,6 +312,28 @@ mod tests {
             let err = set.write(bad, b"x").unwrap_err();
             assert!(matches!(err, Error::Input(_)), "{bad:?}: {err}");
         }
+    }
+
+    #[test]
+    fn two_open_files_are_written_side_by_side_and_committed_together() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut set = OutputSet::begin(dir.path()).unwrap();
+        let mut a = set.open("a.csv").unwrap();
+        let mut b = set.open("b.csv").unwrap();
+        for i in 0..3 {
+            writeln!(a, "a{i}").unwrap();
+            writeln!(b, "b{i}").unwrap();
+        }
+        a.finish().unwrap();
+        b.finish().unwrap();
+        set.write("c.json", b"{}").unwrap();
+        assert!(listing(dir.path()).iter().all(|n| n.starts_with('.')));
+        set.commit().unwrap();
+        assert_eq!(listing(dir.path()), ["a.csv", "b.csv", "c.json"]);
+        assert_eq!(
+            std::fs::read(dir.path().join("b.csv")).unwrap(),
+            b"b0\nb1\nb2\n"
+        );
     }
 
     #[test]

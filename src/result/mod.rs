@@ -21,8 +21,10 @@ pub use run::{
     runs_csv, runs_document,
 };
 pub use sweep::{
-    FailedCell, LevelSetRecord, SweepAxisRecord, SweepData, ThresholdRow, level_set_records,
-    levels_csv, sweep_document, write_sweep_csv, write_thresholds_csv,
+    FailedCell, LevelSetRecord, MAX_DOCUMENT_ROWS, SweepAxisRecord, SweepData,
+    SweepDocumentBuilder, ThresholdRow, axis_threshold_csv_row, level_set_records, levels_csv,
+    sweep_csv_rows, sweep_document, thresholds_csv_rows, write_sweep_csv, write_sweep_csv_header,
+    write_thresholds_csv, write_thresholds_csv_header,
 };
 
 /// What every document says about the spec it came from.

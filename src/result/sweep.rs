@@ -2,11 +2,17 @@
 //! JSON document (axes, columns, thresholds, failed cells). Deterministic: no timing and no shard
 //! information, so sharded and unsharded runs agree byte for byte.
 
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::{Document, Provenance, Source, csv_field, finite};
-use crate::sweep::{AxisParameter, AxisValue, SweepPlan, SweepResult, cell_labels, summary};
+use crate::sweep::{
+    AxisParameter, AxisThreshold, AxisValue, LineResult, SweepPlan, SweepResult, ThresholdRecord,
+    cell_labels,
+};
 
 /// An axis: its parameter and values (numbers, or labels for regulariser and loss axes).
 #[derive(Debug, Clone, Serialize)]
@@ -73,10 +79,18 @@ pub struct SweepData {
     pub thresholds_table: String,
     /// Counts: cells, failed cells, thresholds found.
     pub summary: std::collections::BTreeMap<&'static str, usize>,
-    /// Every threshold record.
+    /// Every threshold record (the first [`MAX_DOCUMENT_ROWS`]; the thresholds table has all).
     pub thresholds: Vec<ThresholdRow>,
-    /// Every failed cell.
+    /// Threshold records beyond [`MAX_DOCUMENT_ROWS`], left out of `thresholds` (only shown
+    /// when not zero).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub thresholds_omitted: usize,
+    /// Every failed cell (the first [`MAX_DOCUMENT_ROWS`]; the cell table marks all).
     pub failed_cells: Vec<FailedCell>,
+    /// Failed cells beyond [`MAX_DOCUMENT_ROWS`], left out of `failed_cells` (only shown when
+    /// not zero).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub failed_cells_omitted: usize,
     /// The base model (the spec's `model` section, before the axes set their parameters):
     /// shapes, s, U, V (small models), rank and warnings.
     pub base_model: super::ModelInternals,
@@ -88,6 +102,10 @@ pub struct SweepData {
     /// Level sets (`sweep.level_sets`), one record per slice.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub level_sets: Vec<LevelSetRecord>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// The level curves of a metric on one 2-D slice.
@@ -198,93 +216,244 @@ fn axis_value(v: &AxisValue, label: String) -> Value {
     }
 }
 
-/// The sweep document (the cell table itself is the CSV).
+/// The axes fixed on a line along `along` through cell indices `idx`, with their labels: along
+/// the last axis the outer axes labelled as [`SweepPlan::outer_value_labels`] does.
+fn fixed_axis_values(plan: &SweepPlan, idx: &[usize], along: usize) -> Vec<(usize, String)> {
+    let last = plan.axes.len() - 1;
+    if along == last {
+        let labels = plan.outer_value_labels(line_of(plan, idx));
+        return labels.into_iter().enumerate().collect();
+    }
+    plan.fixed_value_labels(idx, along)
+}
+
+/// The line (along the last axis) through cell indices `idx`.
+fn line_of(plan: &SweepPlan, idx: &[usize]) -> usize {
+    let last = plan.axes.len() - 1;
+    plan.axes[..last]
+        .iter()
+        .zip(idx)
+        .fold(0, |line, (a, &i)| line * a.values.len() + i)
+}
+
+/// Most threshold records and most failed cells the sweep document lists (each); beyond them
+/// the document counts what it leaves out (`thresholds_omitted`, `failed_cells_omitted`) and
+/// the CSV tables hold everything, so the document stays small however large the grid.
+pub const MAX_DOCUMENT_ROWS: usize = 100_000;
+
+/// The sweep document of a result held in memory (the cell table itself is the CSV); the same
+/// bytes as [`SweepDocumentBuilder`] fed line by line.
 pub fn sweep_document(
     source: Source<'_>,
     plan: &SweepPlan,
     result: &SweepResult,
 ) -> Document<SweepData, SweepProvenance> {
-    let mut columns: Vec<String> = plan.axes.iter().map(|a| a.name.clone()).collect();
-    columns.extend(plan.columns.iter().cloned());
-    columns.push("status".into());
-    let line_len = plan.line_length();
-    let mut failed = Vec::new();
-    let mut thresholds = Vec::new();
-    let outer = &plan.axes[..plan.axes.len() - 1];
+    let mut b = SweepDocumentBuilder::default();
     for l in &result.lines {
+        b.push_line(plan, l);
+    }
+    for a in &result.axis_thresholds {
+        b.push_axis_threshold(plan, a);
+    }
+    b.finish(source, plan)
+}
+
+/// The sweep document built from lines as they stream past, in order: it keeps the counts, the
+/// threshold records and the failed cells (at most [`MAX_DOCUMENT_ROWS`] of each), not the cells.
+#[derive(Debug, Clone, Default)]
+pub struct SweepDocumentBuilder {
+    cells: usize,
+    failed_count: usize,
+    thresholds_found: usize,
+    failed: Vec<FailedCell>,
+    thresholds: Vec<ThresholdRow>,
+    thresholds_count: usize,
+}
+
+impl SweepDocumentBuilder {
+    /// Takes in the next line (lines come in order).
+    pub fn push_line(&mut self, plan: &SweepPlan, l: &LineResult) {
+        let line_len = plan.line_length();
+        self.cells += l.cells.len();
         for (pos, c) in l.cells.iter().enumerate() {
             if let Some(reason) = &c.failure {
-                failed.push(FailedCell {
-                    cell: l.line * line_len + pos,
-                    axes: cell_labels(plan, l.line, pos),
-                    reason: reason.to_string(),
-                });
+                self.failed_count += 1;
+                if self.failed.len() < MAX_DOCUMENT_ROWS {
+                    self.failed.push(FailedCell {
+                        cell: l.line * line_len + pos,
+                        axes: cell_labels(plan, l.line, pos),
+                        reason: reason.to_string(),
+                    });
+                }
             }
         }
-        let idx = plan.line_indices(l.line);
-        let labels = plan.outer_value_labels(l.line);
+        let mut idx = plan.line_indices(l.line);
+        idx.push(0);
         for t in &l.thresholds {
-            thresholds.push(ThresholdRow {
-                line: l.line,
-                axes: outer
-                    .iter()
-                    .zip(&idx)
-                    .zip(&labels)
-                    .map(|((a, &i), label)| {
-                        (a.name.clone(), axis_value(&a.values[i], label.clone()))
-                    })
-                    .collect(),
-                criterion: t.criterion.clone(),
-                status: t.status.name(),
-                value: finite(t.value),
-                bracket: [finite(t.bracket[0]), finite(t.bracket[1])],
-                precision: finite(t.precision),
-                crossings: t.crossings,
-                metric_minus_level_at_bracket: [finite(t.sides[0]), finite(t.sides[1])],
-            });
+            self.push_threshold(plan, l.line, &idx, plan.axes.len() - 1, t);
         }
     }
-    Document {
-        data: SweepData {
-            name: source.name.to_string(),
-            description: source.description.to_string(),
-            axes: plan
-                .axes
-                .iter()
-                .enumerate()
-                .map(|(k, a)| SweepAxisRecord {
-                    parameter: a.name.clone(),
-                    values: a
-                        .values
-                        .iter()
-                        .zip(plan.axis_value_labels(k))
-                        .map(|(v, label)| axis_value(v, label))
-                        .collect(),
+
+    /// Takes in the next threshold along another axis than the last (they come after the
+    /// lines, in order).
+    pub fn push_axis_threshold(&mut self, plan: &SweepPlan, a: &AxisThreshold) {
+        let axis = plan.thresholds[a.threshold].axis;
+        let idx = plan.line_indices_along(axis, a.line);
+        self.push_threshold(plan, a.line, &idx, axis, &a.record);
+    }
+
+    fn push_threshold(
+        &mut self,
+        plan: &SweepPlan,
+        line: usize,
+        idx: &[usize],
+        along: usize,
+        t: &ThresholdRecord,
+    ) {
+        self.thresholds_found += usize::from(t.status.is_found());
+        self.thresholds_count += 1;
+        if self.thresholds.len() >= MAX_DOCUMENT_ROWS {
+            return;
+        }
+        self.thresholds.push(ThresholdRow {
+            line,
+            axes: fixed_axis_values(plan, idx, along)
+                .into_iter()
+                .map(|(k, label)| {
+                    let a = &plan.axes[k];
+                    (a.name.clone(), axis_value(&a.values[idx[k]], label))
                 })
                 .collect(),
-            shape: plan.axes.iter().map(|a| a.values.len()).collect(),
-            line_axis: plan.axes.last().map(|a| a.name.clone()),
-            columns,
-            table: format!("{}.sweep.csv", source.name),
-            thresholds_table: format!("{}.thresholds.csv", source.name),
-            summary: summary(result),
-            thresholds,
-            failed_cells: failed,
-            base_model: super::ModelInternals::new(&plan.base),
-            warnings: plan.base.warnings(),
-            levels_table: None,
-            level_sets: Vec::new(),
-        },
-        provenance: Provenance::new(SweepProvenance {
-            spec: source.spec.clone(),
-            settings: SweepSettingsRecord {
-                rtol: plan.settings.rtol,
-                atol: plan.settings.atol,
-                newton_tolerance: plan.settings.equilibrium.tolerance,
-                integrator: "lane-batched DOP853 (two-feature toy) or auto (dop853 → radau5)",
-                equilibria: "Newton with line search, warm-started along each line",
+            criterion: t.criterion.clone(),
+            status: t.status.name(),
+            value: finite(t.value),
+            bracket: [finite(t.bracket[0]), finite(t.bracket[1])],
+            precision: finite(t.precision),
+            crossings: t.crossings,
+            metric_minus_level_at_bracket: [finite(t.sides[0]), finite(t.sides[1])],
+        });
+    }
+
+    /// Counts: cells, failed cells, thresholds found (as [`crate::sweep::summary`]).
+    pub fn summary(&self) -> BTreeMap<&'static str, usize> {
+        BTreeMap::from([
+            ("cells", self.cells),
+            ("failed_cells", self.failed_count),
+            ("thresholds_found", self.thresholds_found),
+        ])
+    }
+
+    /// The document of every line pushed.
+    pub fn finish(
+        self,
+        source: Source<'_>,
+        plan: &SweepPlan,
+    ) -> Document<SweepData, SweepProvenance> {
+        let summary = self.summary();
+        let mut columns: Vec<String> = plan.axes.iter().map(|a| a.name.clone()).collect();
+        columns.extend(plan.columns.iter().cloned());
+        columns.push("status".into());
+        Document {
+            data: SweepData {
+                name: source.name.to_string(),
+                description: source.description.to_string(),
+                axes: plan
+                    .axes
+                    .iter()
+                    .enumerate()
+                    .map(|(k, a)| SweepAxisRecord {
+                        parameter: a.name.clone(),
+                        values: a
+                            .values
+                            .iter()
+                            .zip(plan.axis_value_labels(k))
+                            .map(|(v, label)| axis_value(v, label))
+                            .collect(),
+                    })
+                    .collect(),
+                shape: plan.axes.iter().map(|a| a.values.len()).collect(),
+                line_axis: plan.axes.last().map(|a| a.name.clone()),
+                columns,
+                table: format!("{}.sweep.csv", source.name),
+                thresholds_table: format!("{}.thresholds.csv", source.name),
+                summary,
+                thresholds_omitted: self.thresholds_count - self.thresholds.len(),
+                thresholds: self.thresholds,
+                failed_cells_omitted: self.failed_count - self.failed.len(),
+                failed_cells: self.failed,
+                base_model: super::ModelInternals::new(&plan.base),
+                warnings: plan.base.warnings(),
+                levels_table: None,
+                level_sets: Vec::new(),
             },
-        }),
+            provenance: Provenance::new(SweepProvenance {
+                spec: source.spec.clone(),
+                settings: SweepSettingsRecord {
+                    rtol: plan.settings.rtol,
+                    atol: plan.settings.atol,
+                    newton_tolerance: plan.settings.equilibrium.tolerance,
+                    integrator: "lane-batched DOP853 (two-feature toy) or auto (dop853 → radau5)",
+                    equilibria: "Newton with line search, warm-started along each line",
+                },
+            }),
+        }
+    }
+}
+
+/// The header of the cell table.
+pub fn write_sweep_csv_header(
+    plan: &SweepPlan,
+    w: &mut (impl std::io::Write + ?Sized),
+) -> std::io::Result<()> {
+    let mut header: Vec<String> = plan.axes.iter().map(|a| csv_field(&a.name)).collect();
+    header.extend(plan.columns.iter().map(|c| csv_field(c)));
+    header.push("status".into());
+    writeln!(w, "{}", header.join(","))
+}
+
+/// Appends the cell-table rows of one line (one row per cell: axis values, metric columns,
+/// status) to `out`.
+pub fn sweep_csv_rows(plan: &SweepPlan, l: &LineResult, out: &mut Vec<u8>) {
+    let outer = &plan.axes[..plan.axes.len() - 1];
+    let last = plan.axes.last().expect("axes checked non-empty");
+    let mut line = String::with_capacity(256);
+    // A regulariser's label shows the λ of the cell, which a λ axis on the line sets per cell.
+    let per_cell = plan.lambda_axis() == Some(outer.len())
+        && outer
+            .iter()
+            .any(|a| matches!(a.parameter, AxisParameter::Regulariser));
+    let idx = plan.line_indices(l.line);
+    let lambda = plan.lambda_at(&idx);
+    let prefix = |lambda: Option<f64>| {
+        let mut prefix = String::new();
+        for (a, &i) in outer.iter().zip(&idx) {
+            prefix.push_str(&axis_csv(&a.values[i], lambda));
+            prefix.push(',');
+        }
+        prefix
+    };
+    let line_prefix = prefix(lambda);
+    for (pos, c) in l.cells.iter().enumerate() {
+        line.clear();
+        if per_cell {
+            line.push_str(&prefix(Some(last.values[pos].number())));
+        } else {
+            line.push_str(&line_prefix);
+        }
+        line.push_str(&axis_csv(&last.values[pos], None));
+        for v in &c.values {
+            line.push(',');
+            if v.is_finite() {
+                let _ = write!(line, "{v:?}");
+            }
+        }
+        line.push(',');
+        match &c.failure {
+            None => line.push_str("ok"),
+            Some(r) => line.push_str(&csv_field(&format!("failed: {r}"))),
+        }
+        line.push('\n');
+        out.extend_from_slice(line.as_bytes());
     }
 }
 
@@ -294,52 +463,12 @@ pub fn write_sweep_csv(
     result: &SweepResult,
     w: &mut (impl std::io::Write + ?Sized),
 ) -> std::io::Result<()> {
-    let mut header: Vec<String> = plan.axes.iter().map(|a| csv_field(&a.name)).collect();
-    header.extend(plan.columns.iter().map(|c| csv_field(c)));
-    header.push("status".into());
-    writeln!(w, "{}", header.join(","))?;
-    let outer = &plan.axes[..plan.axes.len() - 1];
-    let last = plan.axes.last().expect("axes checked non-empty");
-    let mut line = String::with_capacity(256);
-    // A regulariser's label shows the λ of the cell, which a λ axis on the line sets per cell.
-    let per_cell = plan.lambda_axis() == Some(outer.len())
-        && outer
-            .iter()
-            .any(|a| matches!(a.parameter, AxisParameter::Regulariser));
+    write_sweep_csv_header(plan, w)?;
+    let mut rows = Vec::new();
     for l in &result.lines {
-        let idx = plan.line_indices(l.line);
-        let lambda = plan.lambda_at(&idx);
-        let prefix = |lambda: Option<f64>| {
-            let mut prefix = String::new();
-            for (a, &i) in outer.iter().zip(&idx) {
-                prefix.push_str(&axis_csv(&a.values[i], lambda));
-                prefix.push(',');
-            }
-            prefix
-        };
-        let line_prefix = prefix(lambda);
-        for (pos, c) in l.cells.iter().enumerate() {
-            line.clear();
-            if per_cell {
-                line.push_str(&prefix(Some(last.values[pos].number())));
-            } else {
-                line.push_str(&line_prefix);
-            }
-            line.push_str(&axis_csv(&last.values[pos], None));
-            for v in &c.values {
-                line.push(',');
-                if v.is_finite() {
-                    line.push_str(&format!("{v:?}"));
-                }
-            }
-            line.push(',');
-            match &c.failure {
-                None => line.push_str("ok"),
-                Some(r) => line.push_str(&csv_field(&format!("failed: {r}"))),
-            }
-            line.push('\n');
-            w.write_all(line.as_bytes())?;
-        }
+        rows.clear();
+        sweep_csv_rows(plan, l, &mut rows);
+        w.write_all(&rows)?;
     }
     Ok(())
 }
@@ -353,15 +482,13 @@ fn axis_csv(v: &AxisValue, lambda: Option<f64>) -> String {
     }
 }
 
-/// Writes the threshold table as CSV.
-pub fn write_thresholds_csv(
+/// The header of the threshold table.
+pub fn write_thresholds_csv_header(
     plan: &SweepPlan,
-    result: &SweepResult,
     w: &mut (impl std::io::Write + ?Sized),
 ) -> std::io::Result<()> {
-    let outer = &plan.axes[..plan.axes.len() - 1];
     let mut header = vec!["line".to_string()];
-    header.extend(outer.iter().map(|a| csv_field(&a.name)));
+    header.extend(threshold_table_axes(plan).iter().map(|a| csv_field(a)));
     header.extend(
         [
             "criterion",
@@ -374,7 +501,49 @@ pub fn write_thresholds_csv(
         ]
         .map(String::from),
     );
-    writeln!(w, "{}", header.join(","))?;
+    writeln!(w, "{}", header.join(","))
+}
+
+/// The axis columns of the threshold table: the outer axes (all but the last) when every
+/// threshold runs along the last axis, otherwise every axis (the one a row's threshold runs
+/// along is left empty in that row).
+fn threshold_table_axes(plan: &SweepPlan) -> Vec<&str> {
+    let all_last = plan.axis_thresholds().is_empty();
+    let shown = if all_last {
+        plan.axes.len() - 1
+    } else {
+        plan.axes.len()
+    };
+    plan.axes[..shown].iter().map(|a| a.name.as_str()).collect()
+}
+
+/// Appends the threshold-table rows of one line to `out`.
+pub fn thresholds_csv_rows(plan: &SweepPlan, l: &LineResult, out: &mut Vec<u8>) {
+    if l.thresholds.is_empty() {
+        return;
+    }
+    let mut idx = plan.line_indices(l.line);
+    idx.push(0);
+    for t in &l.thresholds {
+        threshold_csv_row(plan, l.line, &idx, plan.axes.len() - 1, t, out);
+    }
+}
+
+/// Appends the threshold-table row of a threshold along another axis than the last.
+pub fn axis_threshold_csv_row(plan: &SweepPlan, a: &AxisThreshold, out: &mut Vec<u8>) {
+    let axis = plan.thresholds[a.threshold].axis;
+    let idx = plan.line_indices_along(axis, a.line);
+    threshold_csv_row(plan, a.line, &idx, axis, &a.record, out);
+}
+
+fn threshold_csv_row(
+    plan: &SweepPlan,
+    line: usize,
+    idx: &[usize],
+    along: usize,
+    t: &ThresholdRecord,
+    out: &mut Vec<u8>,
+) {
     let num = |x: f64| {
         if x.is_finite() {
             format!("{x:?}")
@@ -382,26 +551,46 @@ pub fn write_thresholds_csv(
             String::new()
         }
     };
+    let shown = threshold_table_axes(plan).len();
+    let labels = fixed_axis_values(plan, idx, along);
+    let mut row = vec![line.to_string()];
+    for (k, (a, &i)) in plan.axes.iter().zip(idx).enumerate().take(shown) {
+        row.push(match labels.iter().find(|(j, _)| *j == k) {
+            None => String::new(),
+            Some((_, label)) => match &a.values[i] {
+                AxisValue::Number(x) => format!("{x:?}"),
+                _ => csv_field(label),
+            },
+        });
+    }
+    row.push(csv_field(&t.criterion));
+    row.push(t.status.name().into());
+    row.push(num(t.value));
+    row.push(num(t.bracket[0]));
+    row.push(num(t.bracket[1]));
+    row.push(num(t.precision));
+    row.push(t.crossings.to_string());
+    out.extend_from_slice(row.join(",").as_bytes());
+    out.push(b'\n');
+}
+
+/// Writes the threshold table as CSV.
+pub fn write_thresholds_csv(
+    plan: &SweepPlan,
+    result: &SweepResult,
+    w: &mut (impl std::io::Write + ?Sized),
+) -> std::io::Result<()> {
+    write_thresholds_csv_header(plan, w)?;
+    let mut rows = Vec::new();
     for l in &result.lines {
-        let idx = plan.line_indices(l.line);
-        let labels = plan.outer_value_labels(l.line);
-        for t in &l.thresholds {
-            let mut row = vec![l.line.to_string()];
-            row.extend(outer.iter().zip(&idx).zip(&labels).map(
-                |((a, &i), label)| match &a.values[i] {
-                    AxisValue::Number(x) => format!("{x:?}"),
-                    _ => csv_field(label),
-                },
-            ));
-            row.push(csv_field(&t.criterion));
-            row.push(t.status.name().into());
-            row.push(num(t.value));
-            row.push(num(t.bracket[0]));
-            row.push(num(t.bracket[1]));
-            row.push(num(t.precision));
-            row.push(t.crossings.to_string());
-            writeln!(w, "{}", row.join(","))?;
-        }
+        rows.clear();
+        thresholds_csv_rows(plan, l, &mut rows);
+        w.write_all(&rows)?;
+    }
+    for a in &result.axis_thresholds {
+        rows.clear();
+        axis_threshold_csv_row(plan, a, &mut rows);
+        w.write_all(&rows)?;
     }
     Ok(())
 }

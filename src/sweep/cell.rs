@@ -4,8 +4,9 @@
 
 use nalgebra::{DMatrix, DVector};
 
-use super::metric::{Metric, metric_columns};
+use super::metric::{Metric, Needs, metric_columns};
 use super::threshold;
+use super::threshold::{Threshold, ThresholdRecord};
 use super::{AxisParameter, AxisValue, CellFailure, CellOutcome, LineResult, SweepPlan};
 use crate::equilibrium::closed_form::{sd_margin, uncoupled_response};
 use crate::equilibrium::report::toy_delta;
@@ -22,7 +23,7 @@ use crate::toy::{ToyLanes, ToyProblem, ToyRegulariser};
 
 /// The two-feature toy in the fast path's terms.
 #[derive(Debug, Clone, Copy)]
-struct ToyCell {
+pub(super) struct ToyCell {
     s1: f64,
     s2: f64,
     delta: f64,
@@ -33,22 +34,26 @@ struct ToyCell {
 
 /// A cell's system: the fast toy path or a general model.
 #[derive(Debug, Clone)]
-enum CellSystem {
+pub(super) enum CellSystem {
     Toy(ToyCell),
     General(Box<FeatureModel>),
 }
 
-/// Builds the system of a cell from the base model and the axis values (outer indices plus the
-/// value `last` of the line axis).
-fn cell_system(plan: &SweepPlan, outer: &[usize], last: &AxisValue) -> Result<CellSystem, String> {
-    let mut values: Vec<(AxisParameter, &AxisValue)> = plan.axes[..plan.axes.len() - 1]
+/// Builds the system of a cell from the base model and the axis values: the values at indices
+/// `idx` (one per axis), except on axis `along`, which takes `value`.
+fn cell_system(
+    plan: &SweepPlan,
+    idx: &[usize],
+    along: usize,
+    value: &AxisValue,
+) -> Result<CellSystem, String> {
+    let values: Vec<(AxisParameter, &AxisValue)> = plan
+        .axes
         .iter()
-        .zip(outer)
-        .map(|(a, &i)| (a.parameter, &a.values[i]))
+        .zip(idx)
+        .enumerate()
+        .map(|(k, (a, &i))| (a.parameter, if k == along { value } else { &a.values[i] }))
         .collect();
-    if let Some(a) = plan.axes.last() {
-        values.push((a.parameter, last));
-    }
     let mut model = plan.base.clone();
     let err = |e: InputError| format!("{}: {}", e.field, e.message);
     // Categorical first, then numbers, then the ratio (it reads s₂).
@@ -108,14 +113,17 @@ fn cell_system(plan: &SweepPlan, outer: &[usize], last: &AxisValue) -> Result<Ce
 
 /// What the equilibrium stage found in one cell.
 #[derive(Debug, Clone, Default)]
-struct EquilibriumData {
-    z: Vec<f64>,
-    matrix: Option<DMatrix<f64>>,
+pub(super) struct EquilibriumData {
+    /// z*.
+    pub z: Vec<f64>,
+    /// The starvation matrix, when asked for.
+    pub matrix: Option<DMatrix<f64>>,
     /// Real parts of the eigenvalues (with the rate η), ascending.
-    eigen_re: Vec<f64>,
+    pub eigen_re: Vec<f64>,
     /// Largest modulus of the eigenvalues.
-    eigen_abs_max: f64,
-    uncoupled: Option<Vec<f64>>,
+    pub eigen_abs_max: f64,
+    /// The uncoupled reference z⁰, when asked for.
+    pub uncoupled: Option<Vec<f64>>,
 }
 
 fn toy_problem(c: &ToyCell) -> ToyProblem {
@@ -240,7 +248,7 @@ fn equilibrium_of(
 }
 
 /// Unconstrained max-margin multipliers K⁻¹1, K = U S² Uᵀ (label-signed features).
-fn max_margin_multipliers(system: &CellSystem) -> Result<Vec<f64>, String> {
+pub(super) fn max_margin_multipliers(system: &CellSystem) -> Result<Vec<f64>, String> {
     let model;
     let m: &FeatureModel = match system {
         CellSystem::General(m) => m,
@@ -509,31 +517,18 @@ fn default_horizon(eq: &EquilibriumData, given: Option<f64>) -> f64 {
     })
 }
 
-/// Evaluates every cell of `line` and its thresholds.
+/// Evaluates every cell of `line` and its thresholds along the last axis.
 pub fn evaluate_line(plan: &SweepPlan, line: usize) -> LineResult {
-    let outer = plan.line_indices(line);
-    let last_axis = plan.axes.last().expect("axes checked non-empty");
-    let n = last_axis.values.len();
-    let cells = evaluate_cells(plan, &outer, &last_axis.values, &plan.metrics);
-    let xs: Vec<f64> = last_axis.values.iter().map(AxisValue::number).collect();
+    let last = plan.axes.len() - 1;
+    let mut idx = plan.line_indices(line);
+    idx.push(0);
+    let values = &plan.axes[last].values;
+    let cells = evaluate_cells(plan, &idx, last, values, &plan.metrics);
     let thresholds = plan
-        .thresholds
-        .iter()
-        .map(|t| {
-            let (metric, offset) = t.source;
-            let metric_at = |x: f64| -> f64 {
-                let c = evaluate_cells(plan, &outer, &[AxisValue::Number(x)], &[metric]);
-                match c.first() {
-                    Some(c) if c.failure.is_none() && c.values[offset].is_finite() => {
-                        c.values[offset]
-                    }
-                    _ => f64::NAN,
-                }
-            };
-            threshold::locate(&xs, &cells, t, &metric_at)
-        })
+        .line_thresholds()
+        .map(|t| locate_along(plan, &idx, t, &cells))
         .collect();
-    debug_assert_eq!(cells.len(), n);
+    debug_assert_eq!(cells.len(), values.len());
     LineResult {
         line,
         cells,
@@ -541,19 +536,65 @@ pub fn evaluate_line(plan: &SweepPlan, line: usize) -> LineResult {
     }
 }
 
-/// Evaluates `metrics` (their columns, in order) in the cells of one line at the given
-/// last-axis values (warm-started in order).
+/// Locates threshold `t` (index into the plan's thresholds, along another axis than the last)
+/// on line `line` of its axis: the threshold's metric is evaluated in the cells along the axis
+/// (warm-started in order), the crossing bracketed and refined as on the last axis.
+pub fn evaluate_axis_threshold(plan: &SweepPlan, t: usize, line: usize) -> ThresholdRecord {
+    let t = &plan.thresholds[t];
+    let idx = plan.line_indices_along(t.axis, line);
+    let cells = evaluate_cells(
+        plan,
+        &idx,
+        t.axis,
+        &plan.axes[t.axis].values,
+        std::slice::from_ref(&t.source.0),
+    );
+    let t = Threshold {
+        column: t.source.1,
+        ..t.clone()
+    };
+    locate_along(plan, &idx, &t, &cells)
+}
+
+/// Locates `t` along its axis through the cell indices `idx`, given the cells on that line
+/// (`t.column` indexes their values); refinement evaluates `t`'s metric alone off the grid.
+fn locate_along(
+    plan: &SweepPlan,
+    idx: &[usize],
+    t: &Threshold,
+    cells: &[CellOutcome],
+) -> ThresholdRecord {
+    let (metric, offset) = t.source;
+    let xs: Vec<f64> = plan.axes[t.axis]
+        .values
+        .iter()
+        .map(AxisValue::number)
+        .collect();
+    let metric_at = |x: f64| -> f64 {
+        let c = evaluate_cells(plan, idx, t.axis, &[AxisValue::Number(x)], &[metric]);
+        match c.first() {
+            Some(c) if c.failure.is_none() && c.values[offset].is_finite() => c.values[offset],
+            _ => f64::NAN,
+        }
+    };
+    threshold::locate(&xs, cells, t, &metric_at)
+}
+
+/// Evaluates `metrics` (their columns, in order) in the cells of one line through the cell
+/// indices `idx` along axis `along`, at the given values of that axis (warm-started in order).
 fn evaluate_cells(
     plan: &SweepPlan,
-    outer: &[usize],
+    idx: &[usize],
+    along: usize,
     values: &[AxisValue],
     metrics: &[Metric],
 ) -> Vec<CellOutcome> {
     let k = plan.base.features();
     let width = metric_columns(metrics, k).len();
-    let need_eq = metrics.iter().any(|m| m.needs_equilibrium());
-    let need_matrix = metrics.contains(&Metric::StarvationMatrix);
-    let need_uncoupled = metrics.contains(&Metric::StarvationRatio);
+    let needs = metrics
+        .iter()
+        .fold(Needs::default(), |n, m| n.or(m.needs()));
+    let (need_eq, need_matrix, need_uncoupled) = (needs.equilibrium, needs.matrix, needs.uncoupled);
     let mut outcomes: Vec<CellOutcome> = Vec::with_capacity(values.len());
     let mut systems: Vec<Option<CellSystem>> = Vec::with_capacity(values.len());
     let mut equilibria: Vec<Option<EquilibriumData>> = Vec::with_capacity(values.len());
@@ -564,7 +605,7 @@ fn evaluate_cells(
             values: vec![f64::NAN; width],
             failure: None,
         };
-        let system = match cell_system(plan, outer, v) {
+        let system = match cell_system(plan, idx, along, v) {
             Ok(s) => Some(s),
             Err(e) => {
                 outcome.failure = Some(CellFailure::Model(e));
@@ -597,139 +638,33 @@ fn evaluate_cells(
         equilibria.push(eq);
     }
     // Fill the metric columns.
+    let line = LineCells {
+        plan,
+        features: k,
+        systems,
+        equilibria,
+    };
     let mut col = 0;
     for metric in metrics {
-        match *metric {
-            Metric::Z => {
-                for (o, e) in outcomes.iter_mut().zip(&equilibria) {
-                    if let Some(e) = e {
-                        o.values[col..col + k].copy_from_slice(&e.z);
-                    }
-                }
-                col += k;
-            }
-            Metric::StarvationRatio => {
-                for (o, e) in outcomes.iter_mut().zip(&equilibria) {
-                    if let Some(EquilibriumData {
-                        z,
-                        uncoupled: Some(z0),
-                        ..
-                    }) = e
-                    {
-                        for j in 0..k {
-                            o.values[col + j] = z[j] / z0[j];
-                        }
-                    }
-                }
-                col += k;
-            }
-            Metric::StarvationMatrix => {
-                for (o, e) in outcomes.iter_mut().zip(&equilibria) {
-                    if let Some(EquilibriumData {
-                        matrix: Some(m), ..
-                    }) = e
-                    {
-                        for j in 0..k {
-                            for i in 0..k {
-                                o.values[col + j * k + i] = m[(j, i)];
-                            }
-                        }
-                    }
-                }
-                col += k * k;
-            }
-            Metric::Stability => {
-                for (o, e) in outcomes.iter_mut().zip(&equilibria) {
-                    if let Some(e) = e {
-                        o.values[col] =
-                            e.eigen_re.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                        o.values[col + 1] =
-                            e.eigen_re.iter().copied().fold(f64::INFINITY, f64::min);
-                    }
-                }
-                col += 2;
-            }
-            Metric::MaxMarginMultiplier => {
-                for (o, s) in outcomes.iter_mut().zip(&systems) {
-                    if let Some(s) = s {
-                        match max_margin_multipliers(s) {
-                            Ok(mu) => o.values[col..col + k].copy_from_slice(&mu),
-                            Err(e) => o.failure = Some(CellFailure::Metric(e)),
-                        }
-                    }
-                }
-                col += k;
-            }
-            Metric::GdStability { step } => {
-                for (o, e) in outcomes.iter_mut().zip(&equilibria) {
-                    if let Some(e) = e {
-                        o.values[col] = step * e.eigen_abs_max;
-                    }
-                }
-                col += 1;
-            }
-            Metric::ResponseAt { time } => {
-                let ends =
-                    trajectory_metric(plan, &systems, &equilibria, TrajectoryKind::End { time });
-                for (o, r) in outcomes.iter_mut().zip(ends) {
-                    match r {
-                        Ok(v) => o.values[col..col + k].copy_from_slice(&v),
-                        Err(Some(e)) => o.failure = Some(CellFailure::Integration(e)),
-                        Err(None) => {}
-                    }
-                }
-                col += k;
-            }
-            Metric::TimeToFraction {
-                feature,
-                fraction,
-                horizon,
-            } => {
-                let r = trajectory_metric(
-                    plan,
-                    &systems,
-                    &equilibria,
-                    TrajectoryKind::Level {
-                        feature,
-                        fraction,
-                        horizon,
-                    },
-                );
-                for (o, r) in outcomes.iter_mut().zip(r) {
-                    match r {
-                        Ok(v) => o.values[col] = v[0],
-                        Err(Some(e)) => o.failure = Some(CellFailure::Integration(e)),
-                        Err(None) => {}
-                    }
-                }
-                col += 1;
-            }
-            Metric::Overshoot { feature, horizon } => {
-                let r = trajectory_metric(
-                    plan,
-                    &systems,
-                    &equilibria,
-                    TrajectoryKind::Max { feature, horizon },
-                );
-                for ((o, r), e) in outcomes.iter_mut().zip(r).zip(&equilibria) {
-                    match (r, e) {
-                        (Ok(v), Some(e)) => {
-                            o.values[col] = v[0];
-                            o.values[col + 1] = (v[0] - e.z[feature]) / e.z[feature].abs();
-                        }
-                        (Err(Some(e)), _) => o.failure = Some(CellFailure::Integration(e)),
-                        _ => {}
-                    }
-                }
-                col += 2;
-            }
-        }
+        metric.evaluate(&line, col, &mut outcomes);
+        col += metric.columns(k).len();
     }
     outcomes
 }
 
+/// The cells of one line as the metrics see them: each cell's system (None where the cell
+/// failed) and equilibrium data (None where not computed or failed).
+pub(super) struct LineCells<'a> {
+    pub plan: &'a SweepPlan,
+    /// k.
+    pub features: usize,
+    pub systems: Vec<Option<CellSystem>>,
+    pub equilibria: Vec<Option<EquilibriumData>>,
+}
+
+/// A trajectory metric's request.
 #[derive(Clone, Copy)]
-enum TrajectoryKind {
+pub(super) enum TrajectoryKind {
     End {
         time: f64,
     },
@@ -745,12 +680,11 @@ enum TrajectoryKind {
 }
 
 /// Per cell: Ok(values) or Err(Some(reason)) (failure) or Err(None) (cell already failed).
-fn trajectory_metric(
-    plan: &SweepPlan,
-    systems: &[Option<CellSystem>],
-    equilibria: &[Option<EquilibriumData>],
+pub(super) fn trajectory_metric(
+    line: &LineCells,
     kind: TrajectoryKind,
 ) -> Vec<Result<Vec<f64>, Option<String>>> {
+    let (plan, systems, equilibria) = (line.plan, &line.systems, &line.equilibria);
     let mut out: Vec<Result<Vec<f64>, Option<String>>> = vec![Err(None); systems.len()];
     let t_end_of = |i: usize| -> Option<f64> {
         match kind {

@@ -1,9 +1,22 @@
-//! The metrics a sweep computes in every cell, and the names of their columns. Adding a metric
-//! means a variant here, its columns in [`metric_columns`], its parsing in the spec layer and its
-//! evaluation in `cell`.
+//! The metrics a sweep computes in every cell, each defined in one place: the [`Metric`] enum
+//! and its one `impl`. Per metric they hold its spec form (the variant's serde name and fields:
+//! `"z"`, `{"response_at": {"time": 20}}`, …), its description, its columns and their symbols,
+//! what it needs from a cell, whether it can be thresholded, and its evaluation from a line's
+//! equilibria, systems and trajectories ([`Metric::evaluate`]). Adding a metric is a variant
+//! here and one arm in each method of the `impl` (the compiler names the missing ones); the spec
+//! parser, the cell evaluation, the tables and the figures use it unchanged.
 
-/// A metric computed in every cell.
-#[derive(Debug, Clone, Copy, PartialEq)]
+use serde::{Deserialize, Deserializer};
+
+use super::cell::{
+    EquilibriumData, LineCells, TrajectoryKind, max_margin_multipliers, trajectory_metric,
+};
+use super::{CellFailure, CellOutcome};
+
+/// A metric computed in every cell, as written in a spec's `sweep.metrics` (a name, or an
+/// object with one key; features count from 1 there, from 0 here).
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Metric {
     /// The equilibrium z* (columns z1 … zk).
     Z,
@@ -24,19 +37,23 @@ pub enum Metric {
     /// First time z_j(t) reaches fraction q of z_j* from z = 0 (column time_to_q_zj); NaN if
     /// not reached before the horizon.
     TimeToFraction {
-        /// j (0-based).
+        /// j (0-based; 1-based in specs).
+        #[serde(deserialize_with = "one_based")]
         feature: usize,
         /// q.
         fraction: f64,
         /// Horizon (default 40 / min |eigenvalue|).
+        #[serde(default)]
         horizon: Option<f64>,
     },
     /// max_t z_j(t) from z = 0 up to the horizon and the relative overshoot (max − z_j*)/|z_j*|
     /// (columns max_zj, overshoot_zj).
     Overshoot {
-        /// j (0-based).
+        /// j (0-based; 1-based in specs).
+        #[serde(deserialize_with = "one_based")]
         feature: usize,
         /// Horizon (default 40 / min |eigenvalue|).
+        #[serde(default)]
         horizon: Option<f64>,
     },
     /// Stability margin of discrete gradient descent with step h: h·max|eigenvalue| (stable
@@ -47,9 +64,79 @@ pub enum Metric {
     },
 }
 
+/// What a metric needs from each cell before it is evaluated.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct Needs {
+    /// The equilibrium z* (and the Jacobian's eigenvalues).
+    pub equilibrium: bool,
+    /// The starvation matrix at z*.
+    pub matrix: bool,
+    /// The uncoupled reference z⁰.
+    pub uncoupled: bool,
+}
+
+impl Needs {
+    /// What either needs.
+    pub fn or(self, other: Needs) -> Needs {
+        Needs {
+            equilibrium: self.equilibrium || other.equilibrium,
+            matrix: self.matrix || other.matrix,
+            uncoupled: self.uncoupled || other.uncoupled,
+        }
+    }
+}
+
+/// A feature number from a spec (1-based) as an index; 0 is refused.
+fn one_based<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+    let j = usize::deserialize(d)?;
+    j.checked_sub(1).ok_or_else(|| {
+        serde::de::Error::custom("features count from 1 (1 is z₁); 0 is not a feature")
+    })
+}
+
+fn fmt_number(x: f64) -> String {
+    format!("{x}")
+}
+
 impl Metric {
-    /// Checks the metric against the base model (feature indices, square U where needed); the
-    /// message says how to fix it.
+    /// The metric's name in specs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Metric::Z => "z",
+            Metric::StarvationRatio => "starvation_ratio",
+            Metric::StarvationMatrix => "starvation_matrix",
+            Metric::Stability => "stability",
+            Metric::MaxMarginMultiplier => "max_margin_multiplier",
+            Metric::ResponseAt { .. } => "response_at",
+            Metric::TimeToFraction { .. } => "time_to_fraction",
+            Metric::Overshoot { .. } => "overshoot",
+            Metric::GdStability { .. } => "gd_stability",
+        }
+    }
+
+    /// What the metric is, with its units.
+    pub fn description(&self) -> &'static str {
+        match self {
+            Metric::Z => "equilibrium responses z* (dimensionless)",
+            Metric::StarvationRatio => "z_j*/z_j⁰ against the uncoupled model (ratio)",
+            Metric::StarvationMatrix => "starvation matrix ∂z_j*/∂(s_i²) (per unit s²)",
+            Metric::Stability => {
+                "largest and smallest real part of the Jacobian's eigenvalues (per unit time)"
+            }
+            Metric::MaxMarginMultiplier => {
+                "unconstrained max-margin multipliers (K⁻¹1)_j (dimensionless)"
+            }
+            Metric::ResponseAt { .. } => "z(T) from z = 0 (dimensionless)",
+            Metric::TimeToFraction { .. } => "first time z_j reaches q·z_j* from z = 0 (time)",
+            Metric::Overshoot { .. } => "max_t z_j(t) and (max − z_j*)/|z_j*| (dimensionless)",
+            Metric::GdStability { .. } => {
+                "h·max|eigenvalue| of gradient descent, stable below 2 (dimensionless)"
+            }
+        }
+    }
+
+    /// Checks the metric against the base model (feature indices, square U where needed) and
+    /// its own parameters; the message says how to fix it.
     pub fn check(&self, base: &crate::model::FeatureModel) -> Result<(), String> {
         let k = base.features();
         match *self {
@@ -67,6 +154,14 @@ impl Metric {
             Metric::TimeToFraction { fraction, .. } if !(fraction > 0.0 && fraction < 1.0) => {
                 Err(format!("the fraction must lie in (0, 1), got {fraction}"))
             }
+            Metric::TimeToFraction {
+                horizon: Some(h), ..
+            }
+            | Metric::Overshoot {
+                horizon: Some(h), ..
+            } if !(h.is_finite() && h > 0.0) => {
+                Err(format!("the horizon must be finite and > 0, got {h}"))
+            }
             Metric::ResponseAt { time } if !(time.is_finite() && time > 0.0) => {
                 Err(format!("the time must be finite and > 0, got {time}"))
             }
@@ -77,57 +172,218 @@ impl Metric {
         }
     }
 
-    pub(crate) fn needs_equilibrium(self) -> bool {
-        !matches!(
-            self,
-            Metric::MaxMarginMultiplier | Metric::ResponseAt { .. }
-        )
-    }
-}
-
-fn fmt_number(x: f64) -> String {
-    format!("{x}")
-}
-
-/// Column names of the metrics, in order (k features).
-pub fn metric_columns(metrics: &[Metric], k: usize) -> Vec<String> {
-    let mut c = Vec::new();
-    for m in metrics {
-        match m {
-            Metric::Z => c.extend((1..=k).map(|j| format!("z{j}"))),
-            Metric::StarvationRatio => c.extend((1..=k).map(|j| format!("ratio{j}"))),
-            Metric::StarvationMatrix => {
-                for j in 1..=k {
-                    for i in 1..=k {
-                        c.push(if k < 10 {
+    /// Column names (k features).
+    pub fn columns(&self, k: usize) -> Vec<String> {
+        match *self {
+            Metric::Z => (1..=k).map(|j| format!("z{j}")).collect(),
+            Metric::StarvationRatio => (1..=k).map(|j| format!("ratio{j}")).collect(),
+            Metric::StarvationMatrix => (1..=k)
+                .flat_map(|j| {
+                    (1..=k).map(move |i| {
+                        if k < 10 {
                             format!("M{j}{i}")
                         } else {
                             format!("M{j}_{i}")
-                        });
+                        }
+                    })
+                })
+                .collect(),
+            Metric::Stability => vec!["max_eigenvalue".into(), "min_eigenvalue".into()],
+            Metric::MaxMarginMultiplier => (1..=k).map(|j| format!("mu{j}")).collect(),
+            Metric::ResponseAt { time } => (1..=k)
+                .map(|j| format!("z{j}_at_{}", fmt_number(time)))
+                .collect(),
+            Metric::TimeToFraction {
+                feature, fraction, ..
+            } => vec![format!("time_to_{}_z{}", fmt_number(fraction), feature + 1)],
+            Metric::Overshoot { feature, .. } => vec![
+                format!("max_z{}", feature + 1),
+                format!("overshoot_z{}", feature + 1),
+            ],
+            Metric::GdStability { .. } => vec!["gd_stability".into()],
+        }
+    }
+
+    /// The paper's symbol for one of the metric's columns (`column` as [`columns`]
+    /// names it, `j` its 0-based position among them): "z₁*", "z₂*/z₂⁰"; others as written.
+    ///
+    /// [`columns`]: Self::columns
+    pub fn symbol(&self, column: &str, j: usize) -> String {
+        let sub = |n: usize| -> String {
+            n.to_string()
+                .chars()
+                .map(|c| char::from_u32(0x2080 + c.to_digit(10).unwrap_or(0)).unwrap_or(c))
+                .collect()
+        };
+        match self {
+            Metric::Z => format!("z{}*", sub(j + 1)),
+            Metric::StarvationRatio => format!("z{0}*/z{0}⁰", sub(j + 1)),
+            _ => column.to_string(),
+        }
+    }
+
+    /// Whether a threshold (a level crossing along an axis) can be located on its columns.
+    pub fn can_threshold(&self) -> bool {
+        match self {
+            Metric::Z
+            | Metric::StarvationRatio
+            | Metric::StarvationMatrix
+            | Metric::Stability
+            | Metric::MaxMarginMultiplier
+            | Metric::ResponseAt { .. }
+            | Metric::TimeToFraction { .. }
+            | Metric::Overshoot { .. }
+            | Metric::GdStability { .. } => true,
+        }
+    }
+
+    /// What the metric needs from each cell.
+    pub(super) fn needs(&self) -> Needs {
+        let equilibrium = Needs {
+            equilibrium: true,
+            ..Needs::default()
+        };
+        match self {
+            Metric::MaxMarginMultiplier | Metric::ResponseAt { .. } => Needs::default(),
+            Metric::StarvationMatrix => Needs {
+                matrix: true,
+                ..equilibrium
+            },
+            Metric::StarvationRatio => Needs {
+                uncoupled: true,
+                ..equilibrium
+            },
+            Metric::Z
+            | Metric::Stability
+            | Metric::TimeToFraction { .. }
+            | Metric::Overshoot { .. }
+            | Metric::GdStability { .. } => equilibrium,
+        }
+    }
+
+    /// Fills the metric's columns, starting at column `col`, in the cells of one line (`line`
+    /// holds their systems and what [`needs`](Self::needs) asked for); a cell where the metric
+    /// cannot be computed is marked failed.
+    pub(super) fn evaluate(&self, line: &LineCells, col: usize, outcomes: &mut [CellOutcome]) {
+        let k = line.features;
+        let cells = outcomes.iter_mut().zip(&line.equilibria);
+        match *self {
+            Metric::Z => {
+                for (o, e) in cells {
+                    if let Some(e) = e {
+                        o.values[col..col + k].copy_from_slice(&e.z);
+                    }
+                }
+            }
+            Metric::StarvationRatio => {
+                for (o, e) in cells {
+                    if let Some(EquilibriumData {
+                        z,
+                        uncoupled: Some(z0),
+                        ..
+                    }) = e
+                    {
+                        for j in 0..k {
+                            o.values[col + j] = z[j] / z0[j];
+                        }
+                    }
+                }
+            }
+            Metric::StarvationMatrix => {
+                for (o, e) in cells {
+                    if let Some(EquilibriumData {
+                        matrix: Some(m), ..
+                    }) = e
+                    {
+                        for j in 0..k {
+                            for i in 0..k {
+                                o.values[col + j * k + i] = m[(j, i)];
+                            }
+                        }
                     }
                 }
             }
             Metric::Stability => {
-                c.push("max_eigenvalue".into());
-                c.push("min_eigenvalue".into());
+                for (o, e) in cells {
+                    if let Some(e) = e {
+                        o.values[col] =
+                            e.eigen_re.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                        o.values[col + 1] =
+                            e.eigen_re.iter().copied().fold(f64::INFINITY, f64::min);
+                    }
+                }
             }
-            Metric::MaxMarginMultiplier => c.extend((1..=k).map(|j| format!("mu{j}"))),
+            Metric::MaxMarginMultiplier => {
+                for (o, s) in outcomes.iter_mut().zip(&line.systems) {
+                    if let Some(s) = s {
+                        match max_margin_multipliers(s) {
+                            Ok(mu) => o.values[col..col + k].copy_from_slice(&mu),
+                            Err(e) => o.failure = Some(CellFailure::Metric(e)),
+                        }
+                    }
+                }
+            }
+            Metric::GdStability { step } => {
+                for (o, e) in cells {
+                    if let Some(e) = e {
+                        o.values[col] = step * e.eigen_abs_max;
+                    }
+                }
+            }
             Metric::ResponseAt { time } => {
-                c.extend((1..=k).map(|j| format!("z{j}_at_{}", fmt_number(*time))))
+                let ends = trajectory_metric(line, TrajectoryKind::End { time });
+                fill_trajectory(outcomes, ends, |o, v| {
+                    o.values[col..col + k].copy_from_slice(&v)
+                });
             }
             Metric::TimeToFraction {
-                feature, fraction, ..
-            } => c.push(format!(
-                "time_to_{}_z{}",
-                fmt_number(*fraction),
-                feature + 1
-            )),
-            Metric::Overshoot { feature, .. } => {
-                c.push(format!("max_z{}", feature + 1));
-                c.push(format!("overshoot_z{}", feature + 1));
+                feature,
+                fraction,
+                horizon,
+            } => {
+                let r = trajectory_metric(
+                    line,
+                    TrajectoryKind::Level {
+                        feature,
+                        fraction,
+                        horizon,
+                    },
+                );
+                fill_trajectory(outcomes, r, |o, v| o.values[col] = v[0]);
             }
-            Metric::GdStability { .. } => c.push("gd_stability".into()),
+            Metric::Overshoot { feature, horizon } => {
+                let r = trajectory_metric(line, TrajectoryKind::Max { feature, horizon });
+                for ((o, r), e) in outcomes.iter_mut().zip(r).zip(&line.equilibria) {
+                    match (r, e) {
+                        (Ok(v), Some(e)) => {
+                            o.values[col] = v[0];
+                            o.values[col + 1] = (v[0] - e.z[feature]) / e.z[feature].abs();
+                        }
+                        (Err(Some(e)), _) => o.failure = Some(CellFailure::Integration(e)),
+                        _ => {}
+                    }
+                }
+            }
         }
     }
-    c
+}
+
+/// Writes per-cell trajectory results: values through `set`, failures as integration failures.
+fn fill_trajectory(
+    outcomes: &mut [CellOutcome],
+    results: Vec<Result<Vec<f64>, Option<String>>>,
+    set: impl Fn(&mut CellOutcome, Vec<f64>),
+) {
+    for (o, r) in outcomes.iter_mut().zip(results) {
+        match r {
+            Ok(v) => set(o, v),
+            Err(Some(e)) => o.failure = Some(CellFailure::Integration(e)),
+            Err(None) => {}
+        }
+    }
+}
+
+/// Column names of the metrics, in order (k features).
+pub fn metric_columns(metrics: &[Metric], k: usize) -> Vec<String> {
+    metrics.iter().flat_map(|m| m.columns(k)).collect()
 }

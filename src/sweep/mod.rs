@@ -1,11 +1,12 @@
-//! Parameter sweeps: a grid over model parameters (axes), metrics per cell, thresholds along the
-//! last axis, run in parallel with results identical bit for bit to a serial run, split into
+//! Parameter sweeps: a grid over model parameters (axes), metrics per cell, thresholds along any
+//! axis, run in parallel with results identical bit for bit to a serial run, split into
 //! shards that merge into exactly the bytes of an unsharded run.
 //!
 //! The grid is processed by *lines*: all values of the last axis for one setting of the others.
-//! Equilibria are warm-started along a line, thresholds are refined along it, and lines are the
-//! unit of parallel work and of sharding, so the result of a line never depends on how the
-//! lines were scheduled.
+//! Equilibria are warm-started along a line, thresholds along the last axis are refined along
+//! it, and lines are the unit of parallel work and of sharding, so the result of a line never
+//! depends on how the lines were scheduled. A threshold along another axis is located on the
+//! lines of that axis (all other axes fixed), from fresh evaluations of its metric along them.
 
 mod cell;
 pub mod level_set;
@@ -20,11 +21,11 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::numerics::exact_f64;
-pub use cell::evaluate_line;
+pub use cell::{evaluate_axis_threshold, evaluate_line};
 pub use level_set::{LevelSet, LevelSetRequest, level_sets, marching_squares};
 pub use metric::{Metric, metric_columns};
 pub use plan::{SweepBuilder, ThresholdRequest};
-pub use shard::{ShardFile, merge_shards, shard_range};
+pub use shard::{ShardFile, ShardHeader, ShardWriter, merge_shards, read_shard, shard_range};
 pub use threshold::{Threshold, ThresholdRecord, ThresholdStatus, locate};
 
 use crate::equilibrium::EquilibriumOptions;
@@ -176,7 +177,7 @@ pub struct SweepPlan {
     pub metrics: Vec<Metric>,
     /// Metric column names, in order.
     pub columns: Vec<String>,
-    /// Thresholds along the last axis.
+    /// Thresholds, each along its axis.
     pub thresholds: Vec<Threshold>,
     /// Settings.
     pub settings: SweepSettings,
@@ -262,6 +263,76 @@ impl SweepPlan {
             .collect()
     }
 
+    /// The paper's symbol for metric column `column` ("z1" → "z₁*", "ratio2" → "z₂*/z₂⁰"; see
+    /// [`Metric::symbol`]); a name that is not a column is returned as it is.
+    pub fn column_symbol(&self, column: &str) -> String {
+        let k = self.base.features();
+        for m in &self.metrics {
+            if let Some(j) = m.columns(k).iter().position(|c| c == column) {
+                return m.symbol(column, j);
+            }
+        }
+        column.to_string()
+    }
+
+    /// The thresholds along the last axis, in order: a [`LineResult`] holds their records.
+    pub fn line_thresholds(&self) -> impl Iterator<Item = &Threshold> {
+        let last = self.axes.len() - 1;
+        self.thresholds.iter().filter(move |t| t.axis == last)
+    }
+
+    /// Indices (into `thresholds`) of the thresholds along another axis than the last.
+    pub fn axis_thresholds(&self) -> Vec<usize> {
+        let last = self.axes.len() - 1;
+        (0..self.thresholds.len())
+            .filter(|&i| self.thresholds[i].axis != last)
+            .collect()
+    }
+
+    /// Number of lines along axis `axis`: one per setting of the other axes.
+    pub fn lines_along(&self, axis: usize) -> usize {
+        self.cells() / self.axes[axis].values.len()
+    }
+
+    /// Value indices of every axis on line `line` along axis `axis` (row-major over the other
+    /// axes; the entry of `axis` itself is 0). Along the last axis this is
+    /// [`line_indices`](Self::line_indices) followed by 0.
+    pub fn line_indices_along(&self, axis: usize, line: usize) -> Vec<usize> {
+        let mut idx = vec![0; self.axes.len()];
+        let mut rest = line;
+        for (k, a) in self.axes.iter().enumerate().rev() {
+            if k != axis {
+                idx[k] = rest % a.values.len();
+                rest /= a.values.len();
+            }
+        }
+        idx
+    }
+
+    /// Labels of the values of every axis but `axis` at the cell indices `idx`, from the
+    /// parameters used there: a regulariser shows the λ of a λ axis, and no λ when λ varies
+    /// along `axis`. Along the last axis these are [`outer_value_labels`](Self::outer_value_labels).
+    pub fn fixed_value_labels(&self, idx: &[usize], axis: usize) -> Vec<(usize, String)> {
+        let lambda_axis = self.lambda_axis();
+        let lambda = lambda_axis
+            .filter(|&a| a != axis)
+            .map(|a| self.axes[a].values[idx[a]].number());
+        self.axes
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| *k != axis)
+            .map(|(k, a)| {
+                let v = &a.values[idx[k]];
+                let label = if lambda_axis == Some(axis) {
+                    v.label_without_lambda()
+                } else {
+                    v.label_with_lambda(lambda)
+                };
+                (k, label)
+            })
+            .collect()
+    }
+
     /// Value indices of the outer axes (all but the last) of line `line`.
     pub fn line_indices(&self, line: usize) -> Vec<usize> {
         let outer = &self.axes[..self.axes.len() - 1];
@@ -323,12 +394,27 @@ pub struct LineResult {
     pub thresholds: Vec<ThresholdRecord>,
 }
 
-/// The results of a sweep (or of a shard: a contiguous range of lines).
+/// A threshold along another axis than the last, located on one line of that axis.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AxisThreshold {
+    /// Index of the threshold in the plan's `thresholds`.
+    pub threshold: usize,
+    /// Line along the threshold's axis (see [`SweepPlan::line_indices_along`]).
+    pub line: usize,
+    /// The record.
+    pub record: ThresholdRecord,
+}
+
+/// The results of a sweep (or of a shard: a contiguous range of lines).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SweepResult {
     /// Lines, in order.
     pub lines: Vec<LineResult>,
+    /// Thresholds along other axes than the last: threshold by threshold, line by line.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub axis_thresholds: Vec<AxisThreshold>,
 }
 
 /// Runs lines `range` of the plan, in parallel (rayon) when `parallel`; `progress(cells)` is
@@ -349,7 +435,83 @@ pub fn run_lines(
     } else {
         range.map(work).collect()
     };
-    SweepResult { lines }
+    SweepResult {
+        lines,
+        axis_thresholds: Vec::new(),
+    }
+}
+
+/// Locates every threshold along another axis than the last (threshold by threshold, line by
+/// line), in chunks of `chunk` lines each run in parallel when `parallel`, handing each chunk
+/// in order to `sink`.
+pub fn stream_axis_thresholds<E>(
+    plan: &SweepPlan,
+    chunk: usize,
+    parallel: bool,
+    sink: &mut dyn FnMut(Vec<AxisThreshold>) -> Result<(), E>,
+) -> Result<(), E> {
+    let chunk = chunk.max(1);
+    for t in plan.axis_thresholds() {
+        let lines = plan.lines_along(plan.thresholds[t].axis);
+        let mut start = 0;
+        while start < lines {
+            let end = lines.min(start.saturating_add(chunk));
+            let work = |line: usize| AxisThreshold {
+                threshold: t,
+                line,
+                record: evaluate_axis_threshold(plan, t, line),
+            };
+            let records = if parallel {
+                (start..end).into_par_iter().map(work).collect()
+            } else {
+                (start..end).map(work).collect()
+            };
+            sink(records)?;
+            start = end;
+        }
+    }
+    Ok(())
+}
+
+/// Every threshold along another axis than the last (see [`stream_axis_thresholds`]).
+pub fn run_axis_thresholds(plan: &SweepPlan, parallel: bool) -> Vec<AxisThreshold> {
+    let mut all = Vec::new();
+    let _ = stream_axis_thresholds::<()>(plan, chunk_lines(plan), parallel, &mut |c| {
+        all.extend(c);
+        Ok(())
+    });
+    all
+}
+
+/// Most cells a chunk of lines holds (unless a single line is longer): the unit of streamed
+/// work, so a streamed sweep holds one chunk's cells whatever the size of the grid.
+pub const CHUNK_CELLS: usize = 1 << 16;
+
+/// Lines per chunk: as many whole lines as fit in [`CHUNK_CELLS`], at least one.
+pub fn chunk_lines(plan: &SweepPlan) -> usize {
+    (CHUNK_CELLS / plan.line_length().max(1)).max(1)
+}
+
+/// Runs lines `range` of the plan in chunks of `chunk` lines (each chunk in parallel with rayon
+/// when `parallel`) and hands every chunk's results, in line order, to `sink`; only one chunk is
+/// held at a time, and the results are those of [`run_lines`] whatever the chunk size.
+/// `progress(cells)` is called after every finished line; an error of `sink` stops the run.
+pub fn stream_lines<E>(
+    plan: &SweepPlan,
+    range: std::ops::Range<usize>,
+    chunk: usize,
+    parallel: bool,
+    progress: &(dyn Fn(usize) + Sync),
+    sink: &mut dyn FnMut(Vec<LineResult>) -> Result<(), E>,
+) -> Result<(), E> {
+    let chunk = chunk.max(1);
+    let mut start = range.start;
+    while start < range.end {
+        let end = range.end.min(start.saturating_add(chunk));
+        sink(run_lines(plan, start..end, parallel, progress).lines)?;
+        start = end;
+    }
+    Ok(())
 }
 
 /// Values of the axes at one cell, as labels (for tables).
@@ -378,7 +540,8 @@ pub fn summary(result: &SweepResult) -> BTreeMap<&'static str, usize> {
             .lines
             .iter()
             .flat_map(|l| &l.thresholds)
-            .filter(|t| matches!(t.status, ThresholdStatus::Found | ThresholdStatus::Several))
+            .chain(result.axis_thresholds.iter().map(|a| &a.record))
+            .filter(|t| t.status.is_found())
             .count(),
     );
     m

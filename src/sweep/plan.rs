@@ -16,7 +16,9 @@ pub struct ThresholdRequest {
     pub metric: String,
     /// Level to cross.
     pub level: f64,
-    /// Axis to move along: must be the last axis (the default).
+    /// Axis to move along (any numeric axis; default the last). Along the last axis the
+    /// threshold is located on every line of the grid; along another axis on every line of that
+    /// axis (all other axes fixed), from fresh evaluations of the metric along it.
     #[serde(default)]
     pub along: Option<String>,
     /// Legend text in figures (default: the criterion, e.g. "ratio2 = 0.5 along s1").
@@ -218,14 +220,13 @@ impl SweepBuilder {
         }
         let columns = metric_columns(&metrics, base.features());
         let mut located = Vec::new();
-        let last = axes.last().expect("axes checked non-empty");
         for (i, t) in thresholds.iter().enumerate() {
             located.push(threshold(
                 t,
                 &columns,
                 &metrics,
                 base.features(),
-                last,
+                &axes,
                 &format!("sweep.thresholds[{i}]"),
             )?);
         }
@@ -292,16 +293,15 @@ fn check_axis(a: &Axis, base: &FeatureModel, field: &str) -> Result<(), InputErr
     Ok(())
 }
 
-/// Validates a threshold against the metric columns and the line axis.
+/// Validates a threshold against the metric columns and the axis it runs along.
 fn threshold(
     t: &ThresholdRequest,
     columns: &[String],
     metrics: &[Metric],
     features: usize,
-    last: &Axis,
+    axes: &[Axis],
     field: &str,
 ) -> Result<Threshold, InputError> {
-    let last_name = &last.name;
     let column = columns.iter().position(|c| *c == t.metric).ok_or_else(|| {
         InputError::new(
             format!("{field}.metric"),
@@ -313,27 +313,34 @@ fn threshold(
         )
     })?;
     crate::error::require_finite(&format!("{field}.level"), t.level)?;
-    if let Some(a) = &t.along
-        && a != last_name
-    {
-        return Err(InputError::new(
-            format!("{field}.along"),
-            format!(
-                "thresholds are located along the last axis ({last_name:?}); list {a:?} last in sweep.axes"
-            ),
-        ));
-    }
-    let numbers: Vec<f64> = last.values.iter().map(AxisValue::number).collect();
+    let axis = match &t.along {
+        None => axes.len() - 1,
+        Some(name) => axes.iter().position(|a| a.name == *name).ok_or_else(|| {
+            let names: Vec<String> = axes.iter().map(|a| format!("{:?}", a.name)).collect();
+            InputError::new(
+                format!("{field}.along"),
+                format!(
+                    "{name:?} is not an axis of this sweep; use one of {}",
+                    names.join(", ")
+                ),
+            )
+        })?,
+    };
+    let along = &axes[axis];
+    let along_name = &along.name;
+    let numbers: Vec<f64> = along.values.iter().map(AxisValue::number).collect();
     if numbers.iter().any(|x| x.is_nan()) || numbers.len() < 2 {
         return Err(InputError::new(
             format!("{field}.along"),
-            "thresholds need a numeric last axis with at least two values",
+            format!(
+                "thresholds need a numeric axis with at least two values; {along_name:?} is not one"
+            ),
         ));
     }
     if !numbers.windows(2).all(|w| w[0] < w[1]) && !numbers.windows(2).all(|w| w[0] > w[1]) {
         return Err(InputError::new(
             format!("{field}.along"),
-            "the last axis' values must be monotonic to locate thresholds",
+            format!("the values of {along_name:?} must be monotonic to locate thresholds"),
         ));
     }
     let span = (numbers[numbers.len() - 1] - numbers[0]).abs();
@@ -344,21 +351,32 @@ fn threshold(
     let mut offset = column;
     let mut source = None;
     for m in metrics {
-        let width = metric_columns(std::slice::from_ref(m), features).len();
+        let width = m.columns(features).len();
         if offset < width {
             source = Some((*m, offset));
             break;
         }
         offset -= width;
     }
-    let source = source.ok_or_else(|| {
+    let source: (Metric, usize) = source.ok_or_else(|| {
         InputError::new(
             format!("{field}.metric"),
             "internal: no metric produces this column",
         )
     })?;
-    let criterion = format!("{} = {} along {last_name}", t.metric, t.level);
+    if !source.0.can_threshold() {
+        return Err(InputError::new(
+            format!("{field}.metric"),
+            format!(
+                "{:?} ({}) cannot be thresholded; choose another column",
+                t.metric,
+                source.0.name()
+            ),
+        ));
+    }
+    let criterion = format!("{} = {} along {along_name}", t.metric, t.level);
     Ok(Threshold {
+        axis,
         column,
         source,
         metric: t.metric.clone(),
@@ -372,6 +390,8 @@ fn threshold(
 impl SweepPlan {
     /// Evaluates every line (in parallel with rayon when `parallel`; the result is identical).
     pub fn run(&self, parallel: bool) -> super::SweepResult {
-        super::run_lines(self, 0..self.lines(), parallel, &|_| {})
+        let mut r = super::run_lines(self, 0..self.lines(), parallel, &|_| {});
+        r.axis_thresholds = super::run_axis_thresholds(self, parallel);
+        r
     }
 }

@@ -1,4 +1,4 @@
-//! Thresholds along the line axis: where a metric column crosses a level. Scan the grid for sign
+//! Thresholds along an axis: where a metric column crosses a level. Scan the grid for sign
 //! changes of (metric − level), bracket the first, refine it by Brent's method on the continuous
 //! parameter (each evaluation is a fresh cell at that value), and report a record.
 
@@ -12,6 +12,8 @@ use crate::numerics::exact_f64;
 /// A validated threshold.
 #[derive(Debug, Clone)]
 pub struct Threshold {
+    /// The axis it is located along (index into the plan's axes).
+    pub axis: usize,
     /// Metric column index.
     pub column: usize,
     /// The metric that produces the column, and the column's offset within its columns
@@ -44,6 +46,11 @@ pub enum ThresholdStatus {
 }
 
 impl ThresholdStatus {
+    /// Found or several (a value was located).
+    pub fn is_found(self) -> bool {
+        matches!(self, ThresholdStatus::Found | ThresholdStatus::Several)
+    }
+
     /// Name used in outputs.
     pub fn name(self) -> &'static str {
         match self {
@@ -79,9 +86,11 @@ pub struct ThresholdRecord {
     pub sides: [f64; 2],
 }
 
-/// Locates threshold `t` on one line: `xs` are the line axis' values, `cells` the line's cells,
-/// and `metric_at(x)` evaluates the threshold's metric column at any axis value (NaN on
-/// failure) for the refinement. A line whose every cell failed gives `Failed`.
+/// Locates threshold `t` on one line along its axis: `xs` are the axis' values, `cells` the
+/// line's cells, and `metric_at(x)` evaluates the threshold's metric column at any axis value
+/// (NaN on failure) for the refinement. A line without a single valid value (every cell failed,
+/// or the metric is undefined in every cell) gives `Failed`; one without a crossing among its
+/// valid values gives `NotFound`.
 pub fn locate(
     xs: &[f64],
     cells: &[CellOutcome],

@@ -17,7 +17,7 @@ pub use check::{CheckSummary, check};
 pub use equilibrium::{EquilibriumEntry, EquilibriumOutcome, equilibrium};
 pub use figures::{FigureSpecKind, figure_specs};
 pub use run::{RunOutcome, portrait, run};
-pub use sweep::{SweepTask, read_shards};
+pub use sweep::{LineSink, ShardSource, SweepTask, SweepWritten, read_shards};
 pub use verify::{
     MAX_VERIFY_MODELS, ModelChecks, SpecVerifyOutcome, VerifyOutcome, verify, verify_spec,
 };

@@ -1,22 +1,55 @@
 //! `sweep`, `sweep --shard k/N` and `merge`: a validated sweep plan, its evaluation (whole or one
 //! shard), the merge of shard files, and the tables, JSON document and figures of a result.
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use serde_json::Value;
 
 use super::{Outcome, line};
 use crate::error::{Error, InputError};
-use crate::output::OutputFile;
+use crate::output::{OutputFile, OutputSet, stage_files, write_atomic_with};
+use crate::result::{
+    SweepDocumentBuilder, axis_threshold_csv_row, sweep_csv_rows, thresholds_csv_rows,
+    write_sweep_csv_header, write_thresholds_csv_header,
+};
 use crate::spec::Spec;
 use crate::sweep::{
-    LevelSetRequest, ShardFile, SweepPlan, SweepResult, level_sets, merge_shards, run_lines, shard,
-    summary,
+    LevelSetRequest, LineResult, ShardFile, ShardHeader, ShardWriter, SweepPlan, SweepResult,
+    chunk_lines, level_sets, merge_shards, read_shard, run_lines, shard, stream_axis_thresholds,
+    stream_lines, summary,
 };
 
-/// Most cells one process evaluates and holds (a sweep, a shard, or a merge): at about 150
-/// bytes a cell with its table row, 2 × 10⁷ cells stay within a few GB on a 24 GiB machine.
+/// Most cells one process evaluates (a sweep or a shard), or holds for figures and level sets
+/// (which need the whole table: at about 150 bytes a cell, 2 × 10⁷ cells stay within a few GB
+/// on a 24 GiB machine). Tables themselves are streamed to disk in bounded memory.
 pub const MAX_CELLS_PER_RUN: usize = 20_000_000;
+
+/// A shard file found by [`read_shards`]: its path and header (its results stay on disk).
+#[derive(Debug, Clone)]
+pub struct ShardSource {
+    /// The file.
+    pub path: PathBuf,
+    /// What it holds.
+    pub header: ShardHeader,
+}
+
+/// Where a sweep's lines go, chunk by chunk and in order, to be written (see
+/// [`SweepTask::write_streamed`]).
+pub type LineSink<'a> = dyn FnMut(Vec<LineResult>) -> Result<(), Error> + 'a;
+
+/// What writing a sweep's outputs produced: the report to print and the summary counts.
+#[derive(Debug, Clone)]
+pub struct SweepWritten {
+    /// Lines to print once the files are in place.
+    pub report: String,
+    /// Counts: cells, failed cells, thresholds found.
+    pub summary: BTreeMap<&'static str, usize>,
+    /// The files written, in order.
+    pub paths: Vec<PathBuf>,
+}
 
 /// A validated sweep: the spec, its plan and its figure specs.
 pub struct SweepTask<'s> {
@@ -37,12 +70,7 @@ impl<'s> SweepTask<'s> {
             .as_ref()
             .map(|s| s.plots.clone())
             .unwrap_or_default();
-        crate::figures::sweep::sweep_figures(
-            &spec.name,
-            &plots,
-            &plan,
-            &SweepResult { lines: Vec::new() },
-        )?;
+        crate::figures::sweep::sweep_figures(&spec.name, &plots, &plan, &SweepResult::default())?;
         let levels: Vec<LevelSetRequest> = spec
             .sweep
             .as_ref()
@@ -78,6 +106,263 @@ impl<'s> SweepTask<'s> {
         ))
     }
 
+    /// Checks, before any work, that a merge can hold what its figures and level sets need (the
+    /// tables themselves are streamed, whatever the grid's size).
+    pub fn check_merge_size(&self) -> Result<(), InputError> {
+        if self.holds_table() {
+            self.check_run_size(None)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Whether the outputs need the whole cell table in memory (figures, level sets).
+    fn holds_table(&self) -> bool {
+        !self.plots.is_empty() || !self.levels.is_empty()
+    }
+
+    /// The names of every file the outputs may have (for checks before any work, such as
+    /// never replacing the spec file).
+    pub fn output_names(&self) -> Result<Vec<String>, Error> {
+        let name = &self.spec.name;
+        let mut names = vec![
+            format!("{name}.sweep.csv"),
+            format!("{name}.thresholds.csv"),
+            format!("{name}.levels.csv"),
+            format!("{name}.sweep.json"),
+        ];
+        let empty = SweepResult::default();
+        let figures = crate::figures::sweep::sweep_figures(name, &self.plots, &self.plan, &empty)?;
+        for f in &figures {
+            for ext in ["png", "svg", "data.json"] {
+                names.push(format!("{}.{ext}", f.stem));
+            }
+        }
+        Ok(names)
+    }
+
+    /// Runs the whole sweep and writes its outputs into `out` as one set (see
+    /// [`Self::write_streamed`]): lines are evaluated chunk by chunk (in parallel when
+    /// `parallel`) and streamed to the tables, so memory does not grow with the grid.
+    pub fn run_to(
+        &self,
+        out: &Path,
+        parallel: bool,
+        progress: &(dyn Fn(usize) + Sync),
+    ) -> Result<SweepWritten, Error> {
+        self.write_streamed(out, parallel, &mut |sink| {
+            stream_lines(
+                &self.plan,
+                0..self.plan.lines(),
+                chunk_lines(&self.plan),
+                parallel,
+                progress,
+                sink,
+            )
+        })
+    }
+
+    /// Runs shard k (1-based) of n and writes its shard file `file` atomically, streaming the
+    /// lines chunk by chunk (the same bytes as serialising [`Self::run_shard`]'s result).
+    pub fn run_shard_to(
+        &self,
+        file: &Path,
+        k: usize,
+        n: usize,
+        parallel: bool,
+        progress: &(dyn Fn(usize) + Sync),
+    ) -> Result<(), Error> {
+        let range = self.shard_range(k, n);
+        let hash = self.hash();
+        write_atomic_with(file, |w| {
+            let mut shard = ShardWriter::begin(w, &hash, k, n, range.clone())?;
+            stream_lines(
+                &self.plan,
+                range.clone(),
+                chunk_lines(&self.plan),
+                parallel,
+                progress,
+                &mut |lines: Vec<LineResult>| lines.iter().try_for_each(|l| shard.push(l)),
+            )?;
+            shard.finish().map(|_| ())
+        })
+    }
+
+    /// Whether the file at `path` is shard k of n of this spec, complete (read line by line).
+    pub fn shard_file_is_done(&self, k: usize, n: usize, path: &Path) -> bool {
+        let Ok(file) = std::fs::File::open(path) else {
+            return false;
+        };
+        read_shard::<()>(file, &mut |_| Ok(()))
+            .ok()
+            .flatten()
+            .is_some_and(|s| {
+                s.spec_hash == self.hash()
+                    && s.shard == k
+                    && s.of == n
+                    && s.range() == self.shard_range(k, n)
+            })
+    }
+
+    /// Merges shard files into the outputs of an unsharded run, written into `out` as one set:
+    /// the split is checked first, then the shards are read line by line, in order, and
+    /// streamed to the tables (the same bytes as the unsharded run). Thresholds along another
+    /// axis than the last are not in shard files: the merge locates them.
+    pub fn merge_to(&self, out: &Path, shards: &[ShardSource]) -> Result<SweepWritten, Error> {
+        let headers: Vec<ShardHeader> = shards.iter().map(|s| s.header.clone()).collect();
+        let order = shard::check_split(&headers, &self.hash(), self.plan.lines())
+            .map_err(|m| InputError::new("--out", m))?;
+        let chunk = chunk_lines(&self.plan);
+        self.write_streamed(out, true, &mut |sink| {
+            let mut pending = Vec::with_capacity(chunk);
+            for &i in &order {
+                let path = &shards[i].path;
+                let file = std::fs::File::open(path).map_err(|e| Error::Io {
+                    path: path.display().to_string(),
+                    message: e.to_string(),
+                })?;
+                let header = read_shard(file, &mut |l| {
+                    pending.push(l);
+                    if pending.len() >= chunk {
+                        sink(std::mem::take(&mut pending))?;
+                    }
+                    Ok::<(), Error>(())
+                })?;
+                if header.as_ref() != Some(&shards[i].header) {
+                    return Err(InputError::new(
+                        "--out",
+                        format!(
+                            "{} changed while it was merged; rerun the merge",
+                            path.display()
+                        ),
+                    )
+                    .into());
+                }
+            }
+            if !pending.is_empty() {
+                sink(pending)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Writes the outputs of the lines `feed` hands to its sink (in order, chunk by chunk) into
+    /// `out` as one set: the cell and threshold tables are streamed (rows formatted in
+    /// parallel), then the thresholds along other axes than the last are located (in parallel
+    /// when `parallel`) and streamed after them; the document keeps counts, thresholds and
+    /// failed cells (bounded, see [`crate::result::MAX_DOCUMENT_ROWS`]), and the lines
+    /// themselves are kept only when figures or level sets need them. Nothing is visible until
+    /// every file is complete.
+    pub fn write_streamed(
+        &self,
+        out: &Path,
+        parallel: bool,
+        feed: &mut dyn FnMut(&mut LineSink<'_>) -> Result<(), Error>,
+    ) -> Result<SweepWritten, Error> {
+        let name = &self.spec.name;
+        let plan = &self.plan;
+        let mut set = OutputSet::begin(out)?;
+        let mut cells = set.open(&format!("{name}.sweep.csv"))?;
+        let mut thresholds = set.open(&format!("{name}.thresholds.csv"))?;
+        write_sweep_csv_header(plan, &mut cells).map_err(|e| cells.error(&e))?;
+        write_thresholds_csv_header(plan, &mut thresholds).map_err(|e| thresholds.error(&e))?;
+        let mut doc = SweepDocumentBuilder::default();
+        let mut kept = Vec::new();
+        let holds = self.holds_table();
+        feed(&mut |lines: Vec<LineResult>| {
+            let rows: Vec<(Vec<u8>, Vec<u8>)> = lines
+                .par_iter()
+                .map(|l| {
+                    let (mut c, mut t) = (Vec::new(), Vec::new());
+                    sweep_csv_rows(plan, l, &mut c);
+                    thresholds_csv_rows(plan, l, &mut t);
+                    (c, t)
+                })
+                .collect();
+            for (c, t) in &rows {
+                cells.write_all(c).map_err(|e| cells.error(&e))?;
+                thresholds.write_all(t).map_err(|e| thresholds.error(&e))?;
+            }
+            for l in &lines {
+                doc.push_line(plan, l);
+            }
+            if holds {
+                kept.extend(lines);
+            }
+            Ok(())
+        })?;
+        cells.finish()?;
+        let mut kept_axis = Vec::new();
+        stream_axis_thresholds(plan, chunk_lines(plan), parallel, &mut |records| {
+            let mut rows = Vec::new();
+            for a in &records {
+                axis_threshold_csv_row(plan, a, &mut rows);
+                doc.push_axis_threshold(plan, a);
+            }
+            thresholds
+                .write_all(&rows)
+                .map_err(|e| thresholds.error(&e))?;
+            if holds {
+                kept_axis.extend(records);
+            }
+            Ok::<(), Error>(())
+        })?;
+        thresholds.finish()?;
+        let summary = doc.summary();
+        let result = SweepResult {
+            lines: kept,
+            axis_thresholds: kept_axis,
+        };
+        let figures = crate::figures::sweep::sweep_figures(name, &self.plots, plan, &result)?;
+        let mut files = Vec::new();
+        let sets: Vec<_> = self
+            .levels
+            .iter()
+            .flat_map(|r| level_sets(plan, &result, r))
+            .collect();
+        let mut document = doc.finish(self.spec.source(), plan);
+        document.data.level_sets = crate::result::level_set_records(&sets);
+        if !sets.is_empty() {
+            document.data.levels_table = Some(format!("{name}.levels.csv"));
+            files.push(OutputFile::bytes(
+                format!("{name}.levels.csv"),
+                crate::result::levels_csv(&sets).into_bytes(),
+            ));
+        }
+        files.push(OutputFile::json(format!("{name}.sweep.json"), &document));
+        let report = self.report(&summary, &figures, &mut files);
+        stage_files(&mut set, files)?;
+        let paths = set.commit()?;
+        Ok(SweepWritten {
+            report,
+            summary,
+            paths,
+        })
+    }
+
+    /// The report of a sweep's outputs; adds the figure files to `files`.
+    fn report<'a>(
+        &self,
+        s: &BTreeMap<&'static str, usize>,
+        figures: &[crate::figures::FigureOutput],
+        files: &mut Vec<OutputFile<'a>>,
+    ) -> String {
+        let name = &self.spec.name;
+        let mut report = String::new();
+        for w in self.plan.base.warnings() {
+            line(&mut report, format!("warning: base model: {w}"));
+        }
+        line(
+            &mut report,
+            format!(
+                "{name}: {} cells ({} failed), {} thresholds found; wrote {name}.{{sweep.json,sweep.csv,thresholds.csv}}",
+                s["cells"], s["failed_cells"], s["thresholds_found"],
+            ),
+        );
+        super::run::figure_files(figures, files, &mut report);
+        report
+    }
+
     /// Whether the spec has figures to draw.
     pub fn has_plots(&self) -> bool {
         !self.plots.is_empty()
@@ -90,7 +375,9 @@ impl<'s> SweepTask<'s> {
 
     /// Evaluates every line; `progress(cells)` is called as lines finish.
     pub fn run(&self, parallel: bool, progress: &(dyn Fn(usize) + Sync)) -> SweepResult {
-        run_lines(&self.plan, 0..self.plan.lines(), parallel, progress)
+        let mut r = run_lines(&self.plan, 0..self.plan.lines(), parallel, progress);
+        r.axis_thresholds = crate::sweep::run_axis_thresholds(&self.plan, parallel);
+        r
     }
 
     /// The lines of shard k (1-based) of n.
@@ -123,8 +410,10 @@ impl<'s> SweepTask<'s> {
 
     /// Joins shard files into the result of an unsharded run.
     pub fn merge(&self, shards: Vec<ShardFile>) -> Result<SweepResult, Error> {
-        merge_shards(shards, &self.hash(), self.plan.lines())
-            .map_err(|m| InputError::new("--out", m).into())
+        let mut r = merge_shards(shards, &self.hash(), self.plan.lines())
+            .map_err(|m| InputError::new("--out", m))?;
+        r.axis_thresholds = crate::sweep::run_axis_thresholds(&self.plan, true);
+        Ok(r)
     }
 
     /// The outputs of a result: `NAME.sweep.csv` (one row per cell), `NAME.thresholds.csv`,
@@ -156,26 +445,14 @@ impl<'s> SweepTask<'s> {
             ));
         }
         files.push(OutputFile::json(format!("{name}.sweep.json"), &doc));
-        let s = summary(result);
-        let mut report = String::new();
-        for w in self.plan.base.warnings() {
-            line(&mut report, format!("warning: base model: {w}"));
-        }
-        line(
-            &mut report,
-            format!(
-                "{name}: {} cells ({} failed), {} thresholds found; wrote {name}.{{sweep.json,sweep.csv,thresholds.csv}}",
-                s["cells"], s["failed_cells"], s["thresholds_found"],
-            ),
-        );
-        super::run::figure_files(&figures, &mut files, &mut report);
+        let report = self.report(&summary(result), &figures, &mut files);
         Ok(Outcome { files, report })
     }
 }
 
-/// Reads the shard files of sweep `name` in `dir` (any split); a file that is not a complete
-/// shard is an error naming it.
-pub fn read_shards(dir: &Path, name: &str) -> Result<Vec<ShardFile>, InputError> {
+/// Finds the shard files of sweep `name` in `dir` (any split) and checks each, reading it line
+/// by line (nothing is held); a file that is not a complete shard is an error naming it.
+pub fn read_shards(dir: &Path, name: &str) -> Result<Vec<ShardSource>, InputError> {
     let prefix = format!("{name}.shard-");
     let entries = std::fs::read_dir(dir).map_err(|e| {
         InputError::new(
@@ -192,11 +469,14 @@ pub fn read_shards(dir: &Path, name: &str) -> Result<Vec<ShardFile>, InputError>
         if !(file.starts_with(&prefix) && file.ends_with(".json")) {
             continue;
         }
-        let parsed = std::fs::read_to_string(entry.path())
+        let parsed = std::fs::File::open(entry.path())
             .ok()
-            .and_then(|t| ShardFile::parse(&t));
+            .and_then(|f| read_shard::<()>(f, &mut |_| Ok(())).ok().flatten());
         match parsed {
-            Some(s) => shards.push(s),
+            Some(header) => shards.push(ShardSource {
+                path: entry.path(),
+                header,
+            }),
             None => {
                 return Err(InputError::new(
                     "--out",
