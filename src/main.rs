@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use starvation::error::{Error, InputError};
+use starvation::error::Error;
 use starvation::output::{
     SpecGuard, check_file_target, prepare_output_dir, write_atomic, write_files,
 };
@@ -305,62 +305,17 @@ fn sweep(
     guard: &SpecGuard,
 ) -> Result<ExitCode, Error> {
     let task = SweepTask::new(spec)?;
-    let shard = match shard {
-        Some(text) => Some(
-            starvation::sweep::shard::parse_shard(text)
-                .map_err(|m| InputError::new("--shard", m))?,
-        ),
-        None => None,
-    };
-    task.check_run_size(shard)?;
+    let shard = task.shard_of(shard)?;
     prepare_output_dir(out)?;
-    let start = std::time::Instant::now();
-    let Some((k, n)) = shard else {
-        guard.check(out, task.output_names()?.iter().map(String::as_str))?;
-        let bar = progress_bar(task.plan.cells());
-        let written = task.run_to(out, !serial, &|c| bar.inc(c as u64))?;
-        bar.finish_and_clear();
-        let seconds = start.elapsed().as_secs_f64();
-        say(&written.report);
-        say(&format!(
-            "computed and written in {seconds:.2} s ({:.0} cells/s)\n",
-            task.plan.cells() as f64 / seconds.max(1e-9)
-        ));
-        return Ok(ExitCode::SUCCESS);
-    };
-    let file = out.join(starvation::sweep::shard::shard_file_name(&spec.name, k, n));
-    if task.shard_file_is_done(k, n, &file) {
-        say(&format!(
-            "shard {k}/{n} of {} is already done ({}); skipping\n",
-            spec.name,
-            file.display()
-        ));
-        return Ok(ExitCode::SUCCESS);
-    }
-    let range = task.shard_range(k, n);
-    let cells = range.len() * task.plan.line_length();
-    let bar = progress_bar(cells);
-    task.run_shard_to(&file, k, n, !serial, &|c| bar.inc(c as u64))?;
+    let bar = progress_bar(task.cells_to_compute(shard));
+    let report = task.execute(out, shard, !serial, guard, &|c| bar.inc(c as u64));
     bar.finish_and_clear();
-    say(&format!(
-        "shard {k}/{n}: lines {}..{} ({cells} cells) in {:.2} s → {}\n",
-        range.start,
-        range.end,
-        start.elapsed().as_secs_f64(),
-        file.display()
-    ));
+    say(&report?);
     Ok(ExitCode::SUCCESS)
 }
 
 fn merge(spec: &Spec, out: &Path, guard: &SpecGuard) -> Result<ExitCode, Error> {
-    let task = SweepTask::new(spec)?;
-    task.check_merge_size()?;
-    guard.check(out, task.output_names()?.iter().map(String::as_str))?;
-    let shards = tasks::read_shards(out, &spec.name)?;
-    let count = shards.len();
-    let written = task.merge_to(out, &shards)?;
-    say(&written.report);
-    say(&format!("merged {count} shards of {}\n", spec.name));
+    say(&SweepTask::new(spec)?.merge_in(out, guard)?);
     Ok(ExitCode::SUCCESS)
 }
 

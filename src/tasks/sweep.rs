@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::{Outcome, line};
 use crate::error::{Error, InputError};
-use crate::output::{OutputFile, OutputSet, stage_files, write_atomic_with};
+use crate::output::{OutputFile, OutputSet, SpecGuard, stage_files, write_atomic_with};
 use crate::result::{
     SweepDocumentBuilder, axis_threshold_csv_row, sweep_csv_rows, thresholds_csv_rows,
     write_sweep_csv_header, write_thresholds_csv_header,
@@ -139,6 +139,83 @@ impl<'s> SweepTask<'s> {
             }
         }
         Ok(names)
+    }
+
+    /// Parses `--shard k/N` (1-based) and checks the size of the run it asks for (before any
+    /// work).
+    pub fn shard_of(&self, text: Option<&str>) -> Result<Option<(usize, usize)>, InputError> {
+        let shard = text
+            .map(|t| shard::parse_shard(t).map_err(|m| InputError::new("--shard", m)))
+            .transpose()?;
+        self.check_run_size(shard)?;
+        Ok(shard)
+    }
+
+    /// Cells a run computes: the whole grid, or the lines of shard k of n.
+    pub fn cells_to_compute(&self, shard: Option<(usize, usize)>) -> usize {
+        match shard {
+            None => self.plan.cells(),
+            Some((k, n)) => self.shard_range(k, n).len() * self.plan.line_length(),
+        }
+    }
+
+    /// The `sweep` command in the prepared folder `out`: the whole sweep as one output set, or
+    /// shard k of n as its shard file (skipped when a complete one is there). No output may
+    /// replace a spec in `guard`. Returns the report.
+    pub fn execute(
+        &self,
+        out: &Path,
+        shard: Option<(usize, usize)>,
+        parallel: bool,
+        guard: &SpecGuard,
+        progress: &(dyn Fn(usize) + Sync),
+    ) -> Result<String, Error> {
+        let start = std::time::Instant::now();
+        let name = &self.spec.name;
+        let Some((k, n)) = shard else {
+            guard.check(out, self.output_names()?.iter().map(String::as_str))?;
+            let mut report = self.run_to(out, parallel, progress)?.report;
+            let seconds = start.elapsed().as_secs_f64();
+            line(
+                &mut report,
+                format!(
+                    "computed and written in {seconds:.2} s ({:.0} cells/s)",
+                    self.plan.cells() as f64 / seconds.max(1e-9)
+                ),
+            );
+            return Ok(report);
+        };
+        let file = out.join(shard::shard_file_name(name, k, n));
+        if self.shard_file_is_done(k, n, &file) {
+            return Ok(format!(
+                "shard {k}/{n} of {name} is already done ({}); skipping\n",
+                file.display()
+            ));
+        }
+        self.run_shard_to(&file, k, n, parallel, progress)?;
+        let range = self.shard_range(k, n);
+        Ok(format!(
+            "shard {k}/{n}: lines {}..{} ({} cells) in {:.2} s → {}\n",
+            range.start,
+            range.end,
+            self.cells_to_compute(shard),
+            start.elapsed().as_secs_f64(),
+            file.display()
+        ))
+    }
+
+    /// The `merge` command: the shard files in `out` merged into the outputs of an unsharded
+    /// run there (no output may replace a spec in `guard`). Returns the report.
+    pub fn merge_in(&self, out: &Path, guard: &SpecGuard) -> Result<String, Error> {
+        self.check_merge_size()?;
+        guard.check(out, self.output_names()?.iter().map(String::as_str))?;
+        let shards = read_shards(out, &self.spec.name)?;
+        let mut report = self.merge_to(out, &shards)?.report;
+        line(
+            &mut report,
+            format!("merged {} shards of {}", shards.len(), self.spec.name),
+        );
+        Ok(report)
     }
 
     /// Runs the whole sweep and writes its outputs into `out` as one set (see
