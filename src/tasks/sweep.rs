@@ -194,6 +194,7 @@ pub fn read_shards(dir: &Path, name: &str) -> Result<Vec<ShardFile>, InputError>
         }
         let parsed = std::fs::read_to_string(entry.path())
             .ok()
+            .filter(|t| crate::spec::reject_duplicate_keys(t).is_ok())
             .and_then(|t| ShardFile::parse(&t));
         match parsed {
             Some(s) => shards.push(s),
