@@ -448,6 +448,17 @@ fn heatmap(
         if v.iter().any(|x| x.is_nan()) {
             return Err(InputError::new(f, "heat-map axes must be numeric"));
         }
+        // Cells are drawn between neighbouring values: they must rise (checked here, not when
+        // drawing).
+        if v.windows(2).any(|w| w[1] <= w[0]) {
+            return Err(InputError::new(
+                f,
+                format!(
+                    "a heat map needs the values of axis {:?} strictly increasing; sort them and drop repeats",
+                    plan.axes[a].name
+                ),
+            ));
+        }
         Ok(v)
     };
     let xs = numeric(xa, &format!("{field}.x"))?;
