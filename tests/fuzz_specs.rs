@@ -319,18 +319,9 @@ fn random_node(rng: &mut Rng, v: &Value) -> Value {
 /// Text-level mutations: duplicate keys, unrepresentable numbers, truncation, byte flips.
 fn mutate_text(rng: &mut Rng, text: &mut String) {
     match rng.below(5) {
-        // Duplicate a key (serde's Value cannot hold duplicates).
+        // Duplicate a key (serde's Value cannot hold duplicates; the reader must refuse them).
         0 => {
-            let keys: Vec<usize> = text.match_indices("\": ").map(|(i, _)| i).collect();
-            if keys.is_empty() {
-                return;
-            }
-            let end = *rng.pick(&keys) + 1;
-            if let Some(start) = text[..end - 1].rfind('"') {
-                let key = text[start..end].to_string();
-                let value = ["0", "null", "\"x\"", "[]", "{}", "-1", "1e308"][rng.below(7)];
-                text.insert_str(start, &format!("{key}: {value}, "));
-            }
+            duplicate_a_key(rng, text);
         }
         // Numbers JSON allows but f64 does not hold, and ones it forbids.
         1 => {
@@ -383,6 +374,21 @@ fn mutate_text(rng: &mut Rng, text: &mut String) {
             text.insert_str(i, if rng.chance(2) { ", " } else { "// note\n" });
         }
     }
+}
+
+/// Writes one key of `text` (pretty or compact JSON) a second time in its object, before the
+/// original, with an arbitrary value; returns the key (None when `text` has no key).
+fn duplicate_a_key(rng: &mut Rng, text: &mut String) -> Option<String> {
+    let keys: Vec<usize> = text.match_indices("\":").map(|(i, _)| i).collect();
+    if keys.is_empty() {
+        return None;
+    }
+    let end = *rng.pick(&keys) + 1;
+    let start = text[..end - 1].rfind('"')?;
+    let key = text[start..end].to_string();
+    let value = ["0", "null", "\"x\"", "[]", "{}", "-1", "1e308"][rng.below(7)];
+    text.insert_str(start, &format!("{key}: {value}, "));
+    Some(key.trim_matches('"').to_string())
 }
 
 fn number_spans(text: &str) -> Vec<(usize, usize)> {
@@ -816,4 +822,41 @@ fn fuzz_corpus_is_rejected_cleanly() {
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// Issue 9, class 8: "duplicate JSON keys are accepted silently (the last wins)". Every shipped
+/// spec, pretty and compact, with a key written twice (200 random keys per spec, all depths) is
+/// refused with one line naming the key; none validates.
+#[test]
+fn a_key_written_twice_anywhere_is_refused() {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut cases = 0;
+    for (file, seed) in seeds() {
+        for _ in 0..200 {
+            let mut text = if rng.chance(2) {
+                serde_json::to_string_pretty(&seed).unwrap()
+            } else {
+                serde_json::to_string(&seed).unwrap()
+            };
+            let Some(key) = duplicate_a_key(&mut rng, &mut text) else {
+                continue;
+            };
+            cases += 1;
+            match validate(&text) {
+                Err(Error::Input(e)) => {
+                    let line = format!("error: {e}");
+                    assert!(!line.contains('\n'), "{file}: {line}");
+                    assert!(
+                        e.message.contains(&format!("key {key:?} appears twice")),
+                        "{file}: duplicate {key:?} not named: {line}"
+                    );
+                }
+                other => panic!(
+                    "{file}: duplicate key {key:?} not refused: {:?}",
+                    other.map_err(|e| e.to_string())
+                ),
+            }
+        }
+    }
+    assert!(cases > 1000, "only {cases} cases");
 }
