@@ -62,9 +62,12 @@ pub(super) fn check_plot(spec: &Spec, plot: &Value) -> Result<(), InputError> {
     let runs = spec.expand_runs()?;
     let mut placeholders: Vec<(RunSpec, Trajectory)> = Vec::with_capacity(runs.len());
     for r in runs {
-        let dim = crate::flow::build_flow(&r.model, r.space)
-            .map_err(|e| e.within("model"))?
-            .dim();
+        // The dimension of the run's state (the flow itself is checked by `RunSpec::check`).
+        let dim = match r.space {
+            crate::flow::Space::Responses => r.model.features(),
+            crate::flow::Space::Parameters => r.model.parameters(),
+            crate::flow::Space::Dual => r.model.examples(),
+        };
         let point = Trajectory {
             space: r.space,
             times: vec![r.options.t_start],
