@@ -16,8 +16,8 @@ pub fn verdict(
     tolerance: f64,
     quantities: &[(&str, &[f64])],
 ) -> Result<(), SolveError> {
-    // `!(r <= tol)` rather than `r > tol`: NaN fails.
-    if !(residual <= tolerance) {
+    // A NaN residual fails too (it is not `> tolerance`).
+    if residual.is_nan() || residual > tolerance {
         return Err(SolveError::NoConvergence {
             iterations,
             residual,
