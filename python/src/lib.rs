@@ -175,7 +175,10 @@ fn integrate<'py>(
                     )),
                     other => other,
                 })?;
-            Ok((tr, start.elapsed().as_secs_f64()))
+            let seconds = start.elapsed().as_secs_f64();
+            // The engine's test of a result: an overflowed trajectory is a numerical failure.
+            starvation::spec::trajectory_verdict(&tr)?;
+            Ok((tr, seconds))
         })
         .map_err(error)?;
     let out = PyDict::new(py);

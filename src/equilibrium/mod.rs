@@ -11,6 +11,9 @@
 
 pub mod closed_form;
 pub mod report;
+mod verdict;
+
+pub use verdict::{require_finite, verdict};
 
 use nalgebra::{Cholesky, DMatrix, DVector};
 
@@ -322,7 +325,7 @@ pub fn find_equilibrium(
     })?;
     let zero = 1e-12 * eigenvalues.iter().map(|e| e.0.abs()).fold(0.0, f64::max);
     let stability = Stability::classify(&eigenvalues, zero);
-    Ok(Equilibrium {
+    let equilibrium = Equilibrium {
         point: z.iter().copied().collect(),
         residual,
         iterations,
@@ -330,7 +333,9 @@ pub fn find_equilibrium(
         eigenvalues,
         stability,
         margins: local.margins.iter().copied().collect(),
-    })
+    };
+    equilibrium.verdict(options.tolerance)?;
+    Ok(equilibrium)
 }
 
 /// Eigenvalues (re, im) of a general square matrix, sorted by real part; NaN entries if the

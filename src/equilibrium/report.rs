@@ -289,7 +289,7 @@ pub fn analyse(
         }
         _ => {}
     }
-    Ok(EquilibriumReport {
+    let report = EquilibriumReport {
         equilibrium,
         sensitivities: sens,
         delta_sensitivity: delta_sens,
@@ -297,5 +297,7 @@ pub fn analyse(
         uncoupled,
         closed_forms: closed,
         not_applicable,
-    })
+    };
+    report.verdict(options.tolerance)?;
+    Ok(report)
 }

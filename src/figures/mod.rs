@@ -194,6 +194,41 @@ pub fn check_sections(spec: &Spec) -> Result<(), InputError> {
     Ok(())
 }
 
+/// The files `run` writes for `spec`: `NAME.run.json`, `NAME.run.csv` and the files of every
+/// figure of its `plot` section (names checked).
+pub fn run_output_names(spec: &Spec) -> Result<crate::spec::OutputNames, InputError> {
+    let figures = match &spec.plot {
+        Some(plot) => spec::parse_plot(plot)?,
+        None => Vec::new(),
+    };
+    Ok(runs::run_output_names(spec, &figures)?.0)
+}
+
+/// The files `portrait` writes for `spec` (the figure of its `portrait` section).
+pub fn portrait_output_names(spec: &Spec) -> Result<crate::spec::OutputNames, InputError> {
+    let mut names = crate::spec::OutputNames::with_spec_outputs(&spec.name, &[]);
+    if let Some(section) = &spec.portrait {
+        let stem = PortraitSpec::parse(section)?.checked_stem(spec)?;
+        names.add_figure(&stem, "portrait.stem")?;
+    }
+    Ok(names)
+}
+
+/// The files `sweep` writes for `spec`: its tables and document and every figure of
+/// `sweep.plots` (names checked).
+pub fn sweep_output_names(spec: &Spec) -> Result<crate::spec::OutputNames, InputError> {
+    let mut names = crate::spec::OutputNames::with_spec_outputs(&spec.name, &sweep::SWEEP_OUTPUTS);
+    if let Some(s) = &spec.sweep {
+        for (n, raw) in s.plots.iter().enumerate() {
+            names.add_figure(
+                &sweep::plot_stem(&spec.name, n, raw),
+                &format!("sweep.plots[{n}].name"),
+            )?;
+        }
+    }
+    Ok(names)
+}
+
 /// The marker symbol of a stability class.
 fn point_class(s: Stability) -> PointClass {
     match s {

@@ -12,7 +12,9 @@ use crate::flow::Space;
 use crate::model::FeatureModel;
 use crate::portrait::{Fixed, PortraitSettings, StreamlineOptions, TrajectorySettings};
 use crate::solve::{Output, SolveOptions};
-use crate::spec::{Spec, from_value, merge, parse_method, parse_space};
+use crate::spec::{
+    OutputNames, Spec, check_state_values, from_value, merge, parse_method, parse_space,
+};
 
 /// The checked `portrait` section: stem, layout and a plan per panel.
 pub(super) struct PortraitPlan {
@@ -46,6 +48,7 @@ pub(super) struct PanelPlan {
 pub(super) fn plan_portrait(spec: &Spec, section: &Value) -> Result<PortraitPlan, InputError> {
     let ps = PortraitSpec::parse(section)?;
     let stem = ps.checked_stem(spec)?;
+    OutputNames::with_spec_outputs(&spec.name, &[]).add_figure(&stem, "portrait.stem")?;
     let layout = ps.layout()?;
     let panels = ps
         .panels
@@ -130,6 +133,20 @@ fn plan_panel(
         }
     }
     let fixed = fixed_state(ps.fixed.as_ref(), space, dim, &pf).map_err(locate)?;
+    if fixed == Fixed::Equilibrium && dim != 2 {
+        // The portrait holds the other coordinates at the equilibrium: it must exist.
+        crate::equilibrium::find_equilibrium(
+            &model,
+            None,
+            &crate::equilibrium::EquilibriumOptions::default(),
+        )
+        .map_err(|e| {
+            locate(InputError::new(
+                format!("{pf}.fixed"),
+                format!("the other coordinates are held at the equilibrium, but it cannot be found ({e}); give their values as a full state"),
+            ))
+        })?;
+    }
     let arrows = ps
         .arrows
         .as_ref()
@@ -192,7 +209,10 @@ fn fixed_state(
         Some(_) => None,
     };
     match values {
-        Some(v) if v.len() == dim => Ok(Fixed::Values(v)),
+        Some(v) if v.len() == dim => {
+            check_state_values(space, &v, &format!("{pf}.fixed"))?;
+            Ok(Fixed::Values(v))
+        }
         _ => Err(InputError::new(
             format!("{pf}.fixed"),
             format!(
@@ -266,12 +286,7 @@ fn trajectory_settings(
                 ),
             ));
         }
-        if let Some(j) = s.iter().position(|v| !v.is_finite()) {
-            return Err(InputError::new(
-                format!("{tf}.starts[{k}][{j}]"),
-                "must be a finite number",
-            ));
-        }
+        check_state_values(space, s, &format!("{tf}.starts[{k}]"))?;
     }
     if let Some(r) = &t.random
         && r.count > 10_000

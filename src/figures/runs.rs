@@ -13,10 +13,9 @@ use super::spec::{
 use super::{FigureOutput, pairs, point_class};
 use crate::equilibrium::{EquilibriumOptions, find_equilibrium};
 use crate::error::{Error, InputError};
-use crate::flow::Space;
 use crate::plot::{Axis, Dash, LinePanel, Marker, Panel, Scale, Series};
-use crate::solve::{Method, Trajectory};
-use crate::spec::{RunSpec, Spec};
+use crate::solve::Trajectory;
+use crate::spec::{OutputNames, RunSpec, Spec, suffix};
 
 /// Figures of a run spec's `plot` section, drawn from its runs (empty without a `plot` section).
 pub fn run_figures(
@@ -27,83 +26,64 @@ pub fn run_figures(
         return Ok(Vec::new());
     };
     let figures = parse_plot(plot)?;
+    let stems = run_output_names(spec, &figures)?.1;
     let infos = run_infos(spec, runs);
     let mut out: Vec<FigureOutput> = Vec::new();
-    for (prefix, fig) in &figures {
-        let stem = fig.checked_stem(spec, prefix)?;
-        if out.iter().any(|o| o.stem == stem) {
-            return Err(InputError::new(
-                format!("{prefix}.stem"),
-                format!("{stem:?} is used by another figure; give every figure its own stem"),
-            )
-            .into());
-        }
+    for ((prefix, fig), stem) in figures.iter().zip(stems) {
         out.push(run_figure(spec, &infos, prefix, fig, stem)?);
     }
     Ok(out)
 }
 
-/// Checks the `plot` section against the spec's expanded runs, without trajectories.
+/// The files `run` writes for `spec` (`NAME.run.json`, `NAME.run.csv`, each figure's files),
+/// every name checked, and the figures' stems in order.
+pub(super) fn run_output_names(
+    spec: &Spec,
+    figures: &[(String, PlotSpec)],
+) -> Result<(OutputNames, Vec<String>), InputError> {
+    let mut names =
+        OutputNames::with_spec_outputs(&spec.name, &[suffix::RUN_JSON, suffix::RUN_CSV]);
+    let mut stems = Vec::new();
+    for (prefix, fig) in figures {
+        let stem = fig.checked_stem(spec, prefix)?;
+        names.add_figure(&stem, &format!("{prefix}.stem"))?;
+        stems.push(stem);
+    }
+    Ok((names, stems))
+}
+
+/// Checks the `plot` section against the spec's expanded runs before any run: every figure is
+/// built, by the code that draws it, from one placeholder point per run (the run's start time,
+/// zero state of the run's space and dimension), so whatever drawing would reject is rejected
+/// here. Quantities are thus checked against each run's method, space and dimension.
 pub(super) fn check_plot(spec: &Spec, plot: &Value) -> Result<(), InputError> {
     let figures = parse_plot(plot)?;
+    let stems = run_output_names(spec, &figures)?.1;
     let runs = spec.expand_runs()?;
-    let empty = Trajectory {
-        space: Space::Responses,
-        times: Vec::new(),
-        states: Vec::new(),
-        responses: Vec::new(),
-        stats: Default::default(),
-        method: Method::default(),
-        methods_used: Vec::new(),
-        stop: crate::solve::StopReason::ReachedEnd,
-        events: Vec::new(),
-    };
-    let placeholders: Vec<(RunSpec, Trajectory)> =
-        runs.into_iter().map(|r| (r, empty.clone())).collect();
+    let mut placeholders: Vec<(RunSpec, Trajectory)> = Vec::with_capacity(runs.len());
+    for r in runs {
+        // The dimension of the run's state (the flow itself is checked by `RunSpec::check`).
+        let dim = match r.space {
+            crate::flow::Space::Responses => r.model.features(),
+            crate::flow::Space::Parameters => r.model.parameters(),
+            crate::flow::Space::Dual => r.model.examples(),
+        };
+        let point = Trajectory {
+            space: r.space,
+            times: vec![r.options.t_start],
+            states: vec![vec![0.0; dim]],
+            responses: vec![vec![0.0; r.model.features()]],
+            stats: Default::default(),
+            method: r.method,
+            methods_used: Vec::new(),
+            stop: crate::solve::StopReason::ReachedEnd,
+            events: Vec::new(),
+        };
+        placeholders.push((r, point));
+    }
     let infos = run_infos(spec, &placeholders);
-    for (prefix, fig) in &figures {
-        fig.checked_stem(spec, prefix)?;
-        fig.layout(prefix)?;
-        for (p, ps) in fig.panels.iter().enumerate() {
-            let pf = format!("{prefix}.panels[{p}]");
-            panel_quantity(&ps.x, &pf, "x")?;
-            panel_quantity(&ps.y, &pf, "y")?;
-            ps.x.checked_range(&format!("{pf}.x.range"))?;
-            ps.y.checked_range(&format!("{pf}.y.range"))?;
-            for (g, group) in ps.series.iter().enumerate() {
-                let gf = format!("{pf}.series[{g}]");
-                Quantity::parse_optional(group.x.as_deref(), &format!("{gf}.x"))?;
-                Quantity::parse_optional(group.y.as_deref(), &format!("{gf}.y"))?;
-                for info in select(spec, &infos, group.runs.as_ref(), &format!("{gf}.runs"))? {
-                    colour_of(
-                        spec,
-                        &infos,
-                        info,
-                        group.colour,
-                        group.colour_by.as_deref(),
-                        g,
-                        &gf,
-                    )?;
-                    if let Some(t) = &group.legend {
-                        fill(spec, t, info, &format!("{gf}.legend"))?;
-                    }
-                }
-            }
-            for (m, ms) in ps.equilibria.iter().enumerate() {
-                let mf = format!("{pf}.equilibria[{m}]");
-                for info in select(spec, &infos, ms.runs.as_ref(), &format!("{mf}.runs"))? {
-                    colour_of(
-                        spec,
-                        &infos,
-                        info,
-                        ms.colour,
-                        ms.colour_by.as_deref(),
-                        7,
-                        &mf,
-                    )?;
-                }
-            }
-        }
+    for ((prefix, fig), stem) in figures.iter().zip(stems) {
+        run_figure(spec, &infos, prefix, fig, stem)?;
     }
     Ok(())
 }

@@ -529,20 +529,9 @@ impl GridSectionSpec {
     }
 }
 
-/// Checks a file stem (letters, digits, '_', '-', '.').
+/// Checks a figure's file stem ([`crate::spec::check_file_stem`]).
 fn check_stem(stem: &str, field: &str) -> Result<(), InputError> {
-    if stem.is_empty()
-        || stem.starts_with('.')
-        || !stem
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
-    {
-        return Err(InputError::new(
-            field,
-            format!("{stem:?} is not a usable file name; use letters, digits, '_', '-' or '.'"),
-        ));
-    }
-    Ok(())
+    crate::spec::check_file_stem(stem, field, crate::spec::NameUse::Figure)
 }
 
 /// The validated layout of a figure of `panels` panels, `per_panel` pixels each by default.

@@ -232,6 +232,24 @@ fn scale(s: &Option<String>, field: &str) -> Result<Scale, InputError> {
     }
 }
 
+/// The scale `s` of a plot axis showing the `values` of sweep axis `axis`; a log scale needs
+/// every value > 0 (checked here, before any work, not when drawing).
+fn scale_over(
+    s: &Option<String>,
+    values: &[f64],
+    axis: &str,
+    field: &str,
+) -> Result<Scale, InputError> {
+    let chosen = scale(s, field)?;
+    if chosen == Scale::Log && values.iter().any(|&x| x <= 0.0) {
+        return Err(InputError::new(
+            field,
+            format!("a log axis needs values > 0, but {axis:?} has values ≤ 0; use \"linear\""),
+        ));
+    }
+    Ok(chosen)
+}
+
 /// Index of a cell in the result from per-axis value indices.
 fn cell_value(plan: &SweepPlan, result: &SweepResult, idx: &[usize], column: usize) -> f64 {
     let mut line = 0;
@@ -299,7 +317,25 @@ fn overlay_curve(name: &str, xs: &[f64], field: &str) -> Result<Series, InputErr
     }
 }
 
-/// Builds the figures of a sweep's `plots` list.
+/// The file stem of plot `n` (`raw`, as written) of the sweep of spec `name`: its `name`, by
+/// default `<spec name>_<n>`.
+pub fn plot_stem(name: &str, n: usize, raw: &Value) -> String {
+    match raw.get("name").and_then(Value::as_str) {
+        Some(stem) => stem.to_string(),
+        None => format!("{name}_{n}"),
+    }
+}
+
+/// The files a sweep writes under the spec's name besides its figures.
+pub const SWEEP_OUTPUTS: [&str; 4] = [
+    crate::spec::suffix::SWEEP_JSON,
+    crate::spec::suffix::SWEEP_CSV,
+    crate::spec::suffix::THRESHOLDS_CSV,
+    crate::spec::suffix::LEVELS_CSV,
+];
+
+/// Builds the figures of a sweep's `plots` list; every figure's name is checked
+/// ([`crate::spec::OutputNames`]) against the others and the sweep's own outputs.
 pub fn sweep_figures(
     name: &str,
     plots: &[Value],
@@ -307,10 +343,12 @@ pub fn sweep_figures(
     result: &SweepResult,
 ) -> Result<Vec<FigureOutput>, InputError> {
     let mut out = Vec::new();
+    let mut names = crate::spec::OutputNames::with_spec_outputs(name, &SWEEP_OUTPUTS);
     for (n, raw) in plots.iter().enumerate() {
         let field = format!("sweep.plots[{n}]");
         let p: SweepPlotSpec = from_value(raw.clone(), &field)?;
-        let stem = p.name.clone().unwrap_or_else(|| format!("{name}_{n}"));
+        let stem = plot_stem(name, n, raw);
+        names.add_figure(&stem, &format!("{field}.name"))?;
         let (w, h) = p.size.map(|s| (s[0], s[1])).unwrap_or((1200, 560));
         if !(16..=16384).contains(&w)
             || !(16..=16384).contains(&h)
@@ -387,6 +425,17 @@ fn heatmap(
         let v: Vec<f64> = plan.axes[a].values.iter().map(AxisValue::number).collect();
         if v.iter().any(|x| x.is_nan()) {
             return Err(InputError::new(f, "heat-map axes must be numeric"));
+        }
+        // Cells are drawn between neighbouring values: they must rise (checked here, not when
+        // drawing).
+        if v.windows(2).any(|w| w[1] <= w[0]) {
+            return Err(InputError::new(
+                f,
+                format!(
+                    "a heat map needs the values of axis {:?} strictly increasing; sort them and drop repeats",
+                    plan.axes[a].name
+                ),
+            ));
         }
         Ok(v)
     };
@@ -551,12 +600,12 @@ fn heatmap(
             x: PlotAxis {
                 label: p.x_label.clone().unwrap_or_else(|| symbol(&p.x)),
                 range: None,
-                scale: scale(&p.x_scale, &format!("{field}.x_scale"))?,
+                scale: scale_over(&p.x_scale, &xs, &p.x, &format!("{field}.x_scale"))?,
             },
             y: PlotAxis {
                 label: p.y_label.clone().unwrap_or_else(|| symbol(&y_name)),
                 range: None,
-                scale: scale(&p.y_scale, &format!("{field}.y_scale"))?,
+                scale: scale_over(&p.y_scale, &ys, &y_name, &format!("{field}.y_scale"))?,
             },
             x_values: xs.clone(),
             y_values: ys.clone(),
@@ -672,13 +721,7 @@ fn lines(
             ),
         ));
     }
-    let x_scale = scale(&p.x_scale, &format!("{field}.x_scale"))?;
-    if x_scale == Scale::Log && xs.iter().any(|&x| x <= 0.0) {
-        return Err(InputError::new(
-            format!("{field}.x_scale"),
-            format!("a log axis needs values > 0, but {:?} has values ≤ 0", p.x),
-        ));
-    }
+    let x_scale = scale_over(&p.x_scale, &xs, &p.x, &format!("{field}.x_scale"))?;
     let series_axis = match &p.series {
         Some(s) => Some(axis_index(plan, s, &format!("{field}.series"))?),
         None => None,
@@ -890,7 +933,16 @@ fn threshold_curves(
             x: PlotAxis {
                 label: p.x_label.clone().unwrap_or_else(|| symbol(&p.x)),
                 range: None,
-                scale: scale(&p.x_scale, &format!("{field}.x_scale"))?,
+                scale: scale_over(
+                    &p.x_scale,
+                    &plan.axes[xa]
+                        .values
+                        .iter()
+                        .map(AxisValue::number)
+                        .collect::<Vec<_>>(),
+                    &p.x,
+                    &format!("{field}.x_scale"),
+                )?,
             },
             y: PlotAxis {
                 label: p

@@ -1,9 +1,119 @@
 //! JSON reading helpers of the input layer: syntax errors that name the field being read, and
 //! typed deserialisation whose errors carry the exact field path.
 
+use std::cell::RefCell;
+use std::collections::HashSet;
+
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 use crate::error::InputError;
+
+/// Parses JSON text into a value: a syntax error or a key that appears twice in one object is an
+/// error naming the place (serde_json alone keeps the last of two equal keys silently).
+pub fn parse_json(text: &str) -> Result<Value, InputError> {
+    let value: Value = serde_json::from_str(text).map_err(|e| json_syntax_error(text, &e))?;
+    reject_duplicate_keys(text)?;
+    Ok(value)
+}
+
+/// Refuses JSON text in which one object has a key twice, naming the object's path and the key
+/// (e.g. `model.regulariser: key "l2" appears twice; keep one`). Text that is not valid JSON
+/// passes (its syntax error is reported by the parser).
+pub fn reject_duplicate_keys(text: &str) -> Result<(), InputError> {
+    let found = RefCell::new(None);
+    let mut de = serde_json::Deserializer::from_str(text);
+    let _ = KeyCheck {
+        path: String::new(),
+        found: &found,
+    }
+    .deserialize(&mut de);
+    match found.into_inner() {
+        Some((path, key)) => Err(InputError::new(
+            if path.is_empty() {
+                "spec".to_string()
+            } else {
+                path
+            },
+            format!("key {key:?} appears twice; keep one"),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Walks a JSON document, remembering the first object with a repeated key.
+struct KeyCheck<'f> {
+    path: String,
+    found: &'f RefCell<Option<(String, String)>>,
+}
+
+impl KeyCheck<'_> {
+    fn child(&self, path: String) -> Self {
+        KeyCheck {
+            path,
+            found: self.found,
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for KeyCheck<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeyCheck<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut i = 0;
+        while seq
+            .next_element_seed(self.child(format!("{}[{i}]", self.path)))?
+            .is_some()
+        {
+            i += 1;
+        }
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        use serde::de::Error as _;
+        let mut seen = HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let path = if self.path.is_empty() {
+                key.clone()
+            } else {
+                format!("{}.{key}", self.path)
+            };
+            if !seen.insert(key.clone()) {
+                *self.found.borrow_mut() = Some((self.path.clone(), key));
+                return Err(A::Error::custom("duplicate key"));
+            }
+            map.next_value_seed(self.child(path))?;
+        }
+        Ok(())
+    }
+}
 
 pub(crate) fn json_syntax_error(text: &str, e: &serde_json::Error) -> InputError {
     let hint = if e.is_eof() {

@@ -10,6 +10,7 @@ mod equilibrium;
 mod expand;
 mod json;
 mod model;
+mod names;
 mod simulation;
 mod sweep;
 mod values;
@@ -26,14 +27,17 @@ pub use equilibrium::{
 };
 pub use expand::{ExpandedRun, LabelledModel, merge};
 pub use json::from_value;
-pub(crate) use json::json_syntax_error;
+pub use json::{parse_json, reject_duplicate_keys};
 pub use model::{
     DirectionsSpec, FeaturesSpec, LogSpacedSpec, LossSpec, ModelSpec, PowerLawSpec,
     RegulariserSpec, SkewGeneratorSpec, build_model,
 };
+pub use names::{
+    MAX_FILE_NAME_BYTES, NameUse, OutputNames, check_file_stem, figure_files, output_file, suffix,
+};
 pub use simulation::{
     EventsSpec, LevelCrossingSpec, OutputSpec, RunSpec, SimulationParts, SimulationSpec,
-    SteadyStateSpec, parse_method, parse_space,
+    SteadyStateSpec, check_state_values, parse_method, parse_space, trajectory_verdict,
 };
 pub use sweep::{AxisSpec, SolverSpec, SweepSpec, ThresholdSpec, sweep_plan};
 pub use values::{RangeSpec, ValuesSpec};
@@ -99,7 +103,7 @@ pub fn read_spec(path: &Path) -> Result<Spec, InputError> {
 
 /// Parses a spec from JSON text.
 pub fn parse_spec(text: &str) -> Result<Spec, InputError> {
-    let value: Value = serde_json::from_str(text).map_err(|e| json_syntax_error(text, &e))?;
+    let value = parse_json(text)?;
     let spec: Spec = from_value(value.clone(), "")?;
     let spec = Spec { raw: value, ..spec };
     spec.validate()?;
@@ -110,7 +114,7 @@ pub fn parse_spec(text: &str) -> Result<Spec, InputError> {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Spec {
-    /// Name: used for output file names (letters, digits, '_', '-', '.').
+    /// Name: used for output file names (letters, digits, '_', '-', '.'; see [`check_file_stem`]).
     pub name: String,
     /// Free text shown in outputs.
     #[serde(default)]
@@ -156,20 +160,7 @@ pub struct VaryAxis {
 
 impl Spec {
     fn validate(&self) -> Result<(), InputError> {
-        if self.name.is_empty()
-            || !self
-                .name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
-        {
-            return Err(InputError::new(
-                "name",
-                format!(
-                    "{:?} is not a usable file name; use letters, digits, '_', '-' or '.'",
-                    self.name
-                ),
-            ));
-        }
+        check_file_stem(&self.name, "name", NameUse::Spec)?;
         if let Some(runs) = &self.runs
             && runs.is_empty()
         {

@@ -9,10 +9,12 @@ use serde_json::Value;
 use super::json::from_value;
 use super::model::build_model;
 use super::values::ValuesSpec;
-use crate::error::{Error, InputError};
+use crate::error::{Error, InputError, SolveError};
 use crate::flow::Space;
 use crate::model::FeatureModel;
-use crate::solve::{Direction, LevelCrossing, Method, Output, SolveOptions, SteadyState};
+use crate::solve::{
+    Direction, LevelCrossing, Method, Output, SolveOptions, SteadyState, Trajectory,
+};
 
 /// One concrete run: label, model, space, method and options.
 #[derive(Debug, Clone)]
@@ -305,36 +307,79 @@ impl RunSpec {
             Some(y) => y.clone(),
             None => field.default_initial_state(),
         };
-        crate::solve::integrate(field.as_ref(), &y0, self.method, &self.options).map_err(
-            |e| match e {
-                Error::Input(i) => Error::Input(InputError::new(
-                    i.field.replacen("options.", "simulation.", 1),
-                    i.message,
-                )),
-                other => other,
-            },
-        )
+        let trajectory = crate::solve::integrate(field.as_ref(), &y0, self.method, &self.options)
+            .map_err(|e| match e {
+            Error::Input(i) => Error::Input(InputError::new(
+                i.field.replacen("options.", "simulation.", 1),
+                i.message,
+            )),
+            other => other,
+        })?;
+        trajectory_verdict(&trajectory)?;
+        Ok(trajectory)
     }
 
     /// Checks that the run can start (flow exists in its space, initial state fits).
     pub fn check(&self) -> Result<(), InputError> {
         let field =
             crate::flow::build_flow(&self.model, self.space).map_err(|e| e.within("model"))?;
-        if let Some(y) = &self.initial_state
-            && y.len() != field.dim()
-        {
-            return Err(InputError::new(
-                "simulation.initial_state",
-                format!(
-                    "has {} entries but the {} state has dimension {}",
-                    y.len(),
-                    self.space,
-                    field.dim()
-                ),
-            ));
+        if let Some(y) = &self.initial_state {
+            if y.len() != field.dim() {
+                return Err(InputError::new(
+                    "simulation.initial_state",
+                    format!(
+                        "has {} entries but the {} state has dimension {}",
+                        y.len(),
+                        self.space,
+                        field.dim()
+                    ),
+                ));
+            }
+            check_state_values(self.space, y, "simulation.initial_state")?;
         }
         Ok(())
     }
+}
+
+/// Whether an integrated trajectory is a result: every recorded state and response finite. A
+/// trajectory that overflowed is a numerical failure at the first non-finite record, never
+/// output.
+pub fn trajectory_verdict(tr: &Trajectory) -> Result<(), SolveError> {
+    let bad = tr
+        .states
+        .iter()
+        .zip(&tr.responses)
+        .zip(&tr.times)
+        .position(|((y, z), t)| !t.is_finite() || y.iter().chain(z).any(|v| !v.is_finite()));
+    match bad {
+        None => Ok(()),
+        Some(i) => Err(SolveError::NonFinite {
+            method: tr.method.name().to_string(),
+            t: tr.times.get(i).copied().unwrap_or(f64::NAN),
+        }),
+    }
+}
+
+/// Checks the entries of a state (or of some of its coordinates) of `space`: finite, and for the
+/// dual space (α, M10/M11) strictly between 0 and 1. Errors name `field[i]`.
+pub fn check_state_values(space: Space, values: &[f64], field: &str) -> Result<(), InputError> {
+    for (i, v) in values.iter().enumerate() {
+        if !v.is_finite() {
+            return Err(InputError::new(
+                format!("{field}[{i}]"),
+                format!("must be a finite number, got {v}"),
+            ));
+        }
+        if space == Space::Dual && !(*v > 0.0 && *v < 1.0) {
+            return Err(InputError::new(
+                format!("{field}[{i}]"),
+                format!(
+                    "is {v}, but dual variables α lie strictly between 0 and 1 (the paper starts at 1e-8)"
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 impl RunSpec {

@@ -180,13 +180,19 @@ fn equilibrium_of(
             if !sol.converged && warm.is_some() {
                 sol = p.solve(p.cold_start(), opts.tolerance, opts.max_iterations as u32);
             }
-            if !sol.converged {
-                return Err(format!(
-                    "Newton did not converge ({} iterations, weighted residual {:.3e})",
-                    sol.iterations, sol.residual
-                ));
-            }
             let eigen_re = vec![c.rate * sol.eigenvalues[0], c.rate * sol.eigenvalues[1]];
+            let starvation = sol.starvation.concat();
+            crate::equilibrium::verdict(
+                &sol.z,
+                sol.residual,
+                sol.iterations as usize,
+                opts.tolerance,
+                &[
+                    ("the eigenvalues", &eigen_re),
+                    ("the starvation matrix", &starvation),
+                ],
+            )
+            .map_err(|e| e.to_string())?;
             let eigen_abs_max = eigen_re.iter().fold(0.0f64, |m, e| m.max(e.abs()));
             let matrix = need_matrix.then(|| {
                 DMatrix::from_row_slice(
@@ -218,11 +224,12 @@ fn equilibrium_of(
         CellSystem::General(model) => {
             let eq = find_equilibrium(model, start, opts).map_err(|e| e.to_string())?;
             let matrix = if need_matrix {
-                Some(
-                    sensitivities(model, &eq)
-                        .map_err(|e| e.to_string())?
-                        .starvation_matrix,
-                )
+                let m = sensitivities(model, &eq)
+                    .map_err(|e| e.to_string())?
+                    .starvation_matrix;
+                crate::equilibrium::require_finite("the starvation matrix", m.as_slice())
+                    .map_err(|e| e.to_string())?;
+                Some(m)
             } else {
                 None
             };

@@ -17,7 +17,8 @@ pub enum FigureSpecKind {
 }
 
 /// Reads and fully validates every `*.json` spec in `dir` that draws a figure, in file-name
-/// order; the first invalid one is an error naming its file, before anything runs.
+/// order; the first invalid one is an error naming its file, before anything runs. A file two
+/// specs would both write into the one output folder is an error too.
 pub fn figure_specs(dir: &Path) -> Result<Vec<(PathBuf, Spec, FigureSpecKind)>, Error> {
     let entries = std::fs::read_dir(dir).map_err(|e| {
         InputError::new(
@@ -38,6 +39,7 @@ pub fn figure_specs(dir: &Path) -> Result<Vec<(PathBuf, Spec, FigureSpecKind)>, 
         InputError::new(format!("{}: {}", path.display(), e.field), e.message)
     };
     let mut out = Vec::new();
+    let mut written: Vec<(String, String)> = Vec::new();
     for path in paths {
         let spec = read_spec(&path).map_err(|e| within(&path, e))?;
         let has_sweep_plots = spec.sweep.as_ref().is_some_and(|s| !s.plots.is_empty());
@@ -50,10 +52,38 @@ pub fn figure_specs(dir: &Path) -> Result<Vec<(PathBuf, Spec, FigureSpecKind)>, 
         } else {
             continue;
         };
-        super::check(&spec).map_err(|e| match e {
+        let in_file = |e: Error| match e {
             Error::Input(i) => Error::Input(within(&path, i)),
             other => other,
-        })?;
+        };
+        super::check(&spec).map_err(in_file)?;
+        // What the command will do with this spec must be possible too: a sweep in one process.
+        let names = match kind {
+            FigureSpecKind::Sweep => {
+                super::SweepTask::new(&spec)
+                    .map_err(in_file)?
+                    .check_run_size(None)
+                    .map_err(|e| within(&path, e))?;
+                crate::figures::sweep_output_names(&spec)
+            }
+            FigureSpecKind::Portrait => crate::figures::portrait_output_names(&spec),
+            FigureSpecKind::Run => crate::figures::run_output_names(&spec),
+        }
+        .map_err(|e| within(&path, e))?;
+        // Every spec writes into the same folder: no file may be written by two of them.
+        for (file, field) in names.files() {
+            if let Some((other, _)) = written.iter().find(|(_, f)| f == file) {
+                return Err(InputError::new(
+                    format!("{}: {field}", path.display()),
+                    format!(
+                        "{file} is also written by {}; give the specs (or their figures) different names",
+                        Path::new(other).display()
+                    ),
+                )
+                .into());
+            }
+            written.push((path.display().to_string(), file.to_string()));
+        }
         out.push((path, spec, kind));
     }
     Ok(out)
