@@ -312,6 +312,10 @@ fn model_section(p: &Params) -> Result<(Value, Option<ToyParameters>), InputErro
                     format!("is not valid JSON: {e}; give the spec's `features` section"),
                 )
             })?;
+            crate::spec::reject_duplicate_keys(text).map_err(|e| match e.field.as_str() {
+                "" | "spec" => InputError::new("features", e.message),
+                inner => InputError::new(format!("features.{inner}"), e.message),
+            })?;
             if let Some(n) = v
                 .get("random")
                 .and_then(|r| r.get("examples"))
@@ -645,6 +649,10 @@ mod tests {
             parse_view(big).unwrap_err().field,
             "features.random.examples"
         );
+        let dup = r#"features={"toy":{"s1":6,"s1":5,"s2":2,"delta":0.5}}"#;
+        let e = parse_view(dup).unwrap_err();
+        assert_eq!(e.field, "features.toy", "{e}");
+        assert!(e.message.contains("twice"), "{e}");
     }
 
     #[test]

@@ -62,6 +62,12 @@ pub fn read_peers(path: &Path) -> Result<Peers, InputError> {
             ),
         )
     })?;
+    crate::spec::reject_duplicate_keys(&text).map_err(|e| {
+        InputError::new(
+            "--peers",
+            format!("{}: {}: {}", path.display(), e.field, e.message),
+        )
+    })?;
     Ok(Peers { raw })
 }
 
