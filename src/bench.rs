@@ -317,3 +317,19 @@ pub fn network_tangent(repeats: usize) -> Result<Timing, crate::error::Error> {
         extra: json!({ "parameters": 2001 }),
     })
 }
+
+/// The network benchmark's data set as CSV (columns x1, x2, y; shortest round-trip decimals),
+/// the content of bench/peers/two_moons_300.csv.
+pub fn network_data_csv() -> String {
+    let data = network_data();
+    let mut out = String::from("x1,x2,y\n");
+    for (i, y) in data.labels.iter().enumerate() {
+        out.push_str(&format!(
+            "{:?},{:?},{}\n",
+            data.points[2 * i],
+            data.points[2 * i + 1],
+            *y as i64
+        ));
+    }
+    out
+}

@@ -331,6 +331,16 @@ impl<'a> Trainer<'a> {
         mean_loss(&self.cache.outputs, &data.labels, sd)
     }
 
+    /// Restarts the dropout stream from `seed`.
+    pub fn reseed_dropout(&mut self, seed: u64) {
+        self.rng = SeededRng::new(seed ^ DROPOUT_STREAM);
+    }
+
+    /// ∂loss/∂θ of the last `gradient` call.
+    pub fn gradient_vector(&self) -> &[f64] {
+        &self.grad
+    }
+
     /// The outputs of the last `gradient` call.
     pub fn last_outputs(&self) -> &[f64] {
         &self.cache.outputs
