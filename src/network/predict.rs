@@ -177,13 +177,12 @@ pub(crate) fn flow_outputs(
     let strengths: Vec<f64> = basis.spectrum.iter().map(|s| s.max(floor)).collect();
     let sd = training.sd;
     let model = FeatureModel::from_coupling(strengths, u.clone(), Some(y.clone()))?;
-    let model = if sd > 0.0 {
-        model.with_regulariser(Regulariser::SpectralDecoupling(
-            SpectralDecoupling::uniform(2.0 * sd),
-        ))?
+    // Weight decay is applied by `OffsetFlow` (with the offset); the model carries SD or nothing.
+    let model = model.with_regulariser(if sd > 0.0 {
+        Regulariser::SpectralDecoupling(SpectralDecoupling::uniform(2.0 * sd))
     } else {
-        model
-    };
+        Regulariser::None
+    })?;
     // Y b = Y (f₀ − J θ₀); c = Uᵀ Y b; z(0) = Uᵀ Y f₀.
     let mut yb = vec![0.0; n];
     let mut yf = vec![0.0; n];
