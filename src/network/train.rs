@@ -433,6 +433,18 @@ pub(crate) fn train_one(
     let mut next = 0;
     let mut pending = 0u64;
     for epoch in 0..=training.epochs {
+        let recording = epochs.get(next) == Some(&epoch);
+        let plain_pass = trainer.mlp.is_plain() && epoch < training.epochs;
+        // Evaluation-mode quantities are taken before the training pass, which moves batch
+        // norm's running statistics.
+        let eval = (recording && !plain_pass).then(|| trainer.evaluate(&data.points));
+        if recording
+            && let Some((_, tangent, _, _)) = &setup
+            && drift_at.contains(&next)
+        {
+            let k = kernel(&trainer.mlp, &trainer.theta, &trainer.stats, &data.points);
+            drift.push(relative_change(&k, &tangent.kernel));
+        }
         let train_loss = if epoch < training.epochs {
             let l = trainer.gradient();
             if !l.is_finite() {
@@ -442,28 +454,21 @@ pub(crate) fn train_one(
         } else {
             None
         };
-        if epochs.get(next) == Some(&epoch) {
-            let eval;
-            let outputs: &[f64] = if trainer.mlp.is_plain() && train_loss.is_some() {
-                trainer.last_outputs()
-            } else {
-                eval = trainer.evaluate(&data.points);
-                &eval
+        if recording {
+            let outputs: &[f64] = match &eval {
+                Some(e) => e,
+                None => trainer.last_outputs(),
             };
-            let l = match train_loss {
-                Some(l) if trainer.mlp.is_plain() => l,
+            let l = match (train_loss, &eval) {
+                (Some(l), None) => l,
                 _ => mean_loss(outputs, &data.labels, training.sd),
             };
             if !l.is_finite() {
                 return Err(diverged(training, epoch));
             }
             loss.push(l);
-            if let Some((_, tangent, _, rows)) = &setup {
+            if let Some((_, _, _, rows)) = &setup {
                 real.push(abs_responses(rows, outputs));
-                if drift_at.contains(&next) {
-                    let k = kernel(&trainer.mlp, &trainer.theta, &trainer.stats, &data.points);
-                    drift.push(relative_change(&k, &tangent.kernel));
-                }
             }
             next += 1;
         }
