@@ -132,7 +132,7 @@ fn kernel_drift_is_zero_at_initialisation_and_grows() {
         indices: vec![0, 1],
         convention: ResponseConvention::Kernel,
         every: 1,
-        predictions: false,
+        predictions: true,
     };
     let r = train_seeds(&d, &training, &[2], Some(&tracking), &|_| {}).unwrap();
     let track = r[0].responses.as_ref().unwrap();
@@ -141,4 +141,11 @@ fn kernel_drift_is_zero_at_initialisation_and_grows() {
     assert!(track.kernel_drift[0] < 1e-12, "{}", track.kernel_drift[0]);
     assert!(*track.kernel_drift.last().unwrap() > 1e-3);
     assert_eq!(track.real.len(), 201);
+    let without = Tracking {
+        predictions: false,
+        ..tracking
+    };
+    let r = train_seeds(&d, &training, &[2], Some(&without), &|_| {}).unwrap();
+    let track = r[0].responses.as_ref().unwrap();
+    assert!(track.kernel_drift.is_empty() && track.drift_epochs.is_empty());
 }

@@ -303,7 +303,8 @@ pub struct ResponseTrack {
     /// The flow time of each recorded epoch (t = epoch · η/(1−μ)/n for SGD) when predicted.
     pub flow_time: Option<Vec<f64>>,
     /// ‖K_t − K_0‖_F / ‖K_0‖_F at the epochs `drift_epochs`: how far the real network left the
-    /// tangent regime (K in evaluation mode).
+    /// tangent regime (K in evaluation mode). Measured when predictions were asked (empty
+    /// otherwise).
     pub kernel_drift: Vec<f64>,
     /// The epochs of `kernel_drift`: at most [`KERNEL_DRIFT_POINTS`] of the recorded epochs,
     /// evenly spread, first and last included (each costs a kernel evaluation; one per recorded

@@ -18,7 +18,6 @@ use crate::model::{FeatureModel, Regulariser, SpectralDecoupling};
 use crate::solve::{Method, Output, SolveOptions, integrate};
 
 use super::kernels::{axpy, dot};
-use super::mlp::Mlp;
 use super::optimiser::OptimiserState;
 use super::tangent::{TangentFeatures, response_basis};
 use super::train::{abs_responses, loss_gradient};
@@ -53,13 +52,11 @@ pub fn flow_time_per_epoch(optimiser: &Optimiser, examples: usize) -> Option<f64
 pub(crate) fn predictions(
     data: &Dataset,
     training: &Training,
-    mlp: &Mlp,
     theta0: &[f64],
     tangent: &TangentFeatures,
     rows: &[Vec<f64>],
     epochs: &[usize],
 ) -> Result<Predictions, Error> {
-    let _ = mlp;
     let linearised = train_linearised(data, training, theta0, tangent, rows, epochs);
     let (flow, flow_time) = match flow_time_per_epoch(&training.optimiser, data.len()) {
         None => (None, None),

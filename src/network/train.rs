@@ -263,7 +263,7 @@ impl<'a> Trainer<'a> {
             rng: SeededRng::new(seed ^ DROPOUT_STREAM),
             cache: Cache::default(),
             output_grad: vec![0.0; data.len()],
-            row: vec![0.0; width],
+            row: vec![0.0; super::kernels::BLOCK * width],
         }
     }
 
@@ -419,7 +419,13 @@ pub(crate) fn train_one(
     let mut trainer = Trainer::new(data, training, seed);
     let every = tracking.map_or(training.epochs, |t| t.every);
     let epochs = recorded_epochs(training.epochs, every);
-    let drift_at = drift_positions(epochs.len());
+    // The drift belongs to the comparison with the predictions (it costs a kernel evaluation
+    // per point): measured only when they are asked for.
+    let drift_at = if tracking.is_some_and(|t| t.predictions) {
+        drift_positions(epochs.len())
+    } else {
+        Vec::new()
+    };
     // At initialisation: J, K₀ and the basis of responses.
     let setup = tracking.map(|t| {
         let tangent = tangent_features(&trainer.mlp, &trainer.theta, &trainer.stats, &data.points);
@@ -510,7 +516,6 @@ pub(crate) fn train_one(
                 let p = predict::predictions(
                     data,
                     training,
-                    &trainer.mlp,
                     &trainer.theta_initial(seed),
                     &tangent,
                     &rows,
