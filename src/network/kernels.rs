@@ -224,6 +224,7 @@ fn fused_two_layer_body<const AVX2: bool>(
         *grad.b2 = gb2;
         return loss * inv_n;
     }
+    #[allow(clippy::needless_range_loop)] // i indexes points, labels and outputs alike
     for i in 0..n {
         let x = &input.points[i * d..(i + 1) * d];
         let y = input.labels[i];
