@@ -74,11 +74,11 @@ impl Dataset {
     }
 }
 
-/// A fully connected ReLU network d → hidden[0] → … → 1 with PyTorch's default
+/// A fully connected ReLU network d → hidden\[0\] → … → 1 with PyTorch's default
 /// initialisation (weights and biases uniform in ±1/√fan_in).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Architecture {
-    /// Widths of the hidden layers (the paper: [500]).
+    /// Widths of the hidden layers (the paper: `[500]`).
     pub hidden: Vec<usize>,
     /// Dropout probability on every hidden layer's output during training (0 = none).
     pub dropout: f64,
