@@ -252,6 +252,14 @@ fn finish(outcome: Outcome<'_>, out: &Path) -> Result<ExitCode, Error> {
 }
 
 fn run(spec: &Spec, out: &Path) -> Result<ExitCode, Error> {
+    if spec.experiment.is_some() {
+        let plan = tasks::experiment_plan(spec)?;
+        prepare_output_dir(out)?;
+        let bar = progress_bar(plan.total_epochs() as usize, "epochs");
+        let outcome = tasks::experiment(spec, &plan, &|e| bar.inc(e));
+        bar.finish_and_clear();
+        return finish(outcome?, out);
+    }
     prepare_output_dir(out)?;
     let (_, outcome) = tasks::run(spec)?;
     finish(outcome, out)
@@ -282,14 +290,14 @@ fn verify(quick: bool, json: Option<&Path>) -> Result<ExitCode, Error> {
     })
 }
 
-fn progress_bar(total: usize) -> indicatif::ProgressBar {
+fn progress_bar(total: usize, unit: &str) -> indicatif::ProgressBar {
     use std::io::IsTerminal;
     if !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::new(total as u64);
     if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{elapsed_precise} [{bar:40}] {pos}/{len} cells · {per_sec} · {eta} left",
+        &format!("{{elapsed_precise}} [{{bar:40}}] {{pos}}/{{len}} {unit} · {{per_sec}} · {{eta}} left"),
     ) {
         bar.set_style(style.progress_chars("=> "));
     }
@@ -309,7 +317,7 @@ fn sweep(spec: &Spec, out: &Path, shard: Option<&str>, serial: bool) -> Result<E
     prepare_output_dir(out)?;
     let start = std::time::Instant::now();
     let Some((k, n)) = shard else {
-        let bar = progress_bar(task.plan.cells());
+        let bar = progress_bar(task.plan.cells(), "cells");
         let result = task.run(!serial, &|c| bar.inc(c as u64));
         bar.finish_and_clear();
         let computed = start.elapsed().as_secs_f64();
@@ -332,7 +340,7 @@ fn sweep(spec: &Spec, out: &Path, shard: Option<&str>, serial: bool) -> Result<E
     }
     let range = task.shard_range(k, n);
     let cells = range.len() * task.plan.line_length();
-    let bar = progress_bar(cells);
+    let bar = progress_bar(cells, "cells");
     let shard_file = task.run_shard(k, n, !serial, &|c| bar.inc(c as u64));
     bar.finish_and_clear();
     write_atomic(
@@ -398,7 +406,7 @@ fn figures(dir: &Path, out: &Path) -> Result<ExitCode, Error> {
         match kind {
             FigureSpecKind::Sweep => sweep(spec, out, None, false)?,
             FigureSpecKind::Portrait => portrait(spec, out)?,
-            FigureSpecKind::Run => run(spec, out)?,
+            FigureSpecKind::Run | FigureSpecKind::Experiment => run(spec, out)?,
         };
     }
     say(&format!(

@@ -101,6 +101,7 @@
 
 mod continuation;
 mod coordinates;
+mod experiment;
 mod portrait_plan;
 mod portraits;
 mod quantity;
@@ -118,6 +119,7 @@ use crate::plot::{Figure, Panel, PointClass};
 use crate::spec::Spec;
 
 pub use continuation::continuation_figure;
+pub use experiment::{BOUNDARY_BANDS, boundary_levels, experiment_figures, zero_level};
 pub use portraits::portrait_figures;
 pub use resolution::reduce_resolution;
 pub use runs::run_figures;
