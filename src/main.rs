@@ -296,9 +296,9 @@ fn progress_bar(total: usize, unit: &str) -> indicatif::ProgressBar {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::new(total as u64);
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        &format!("{{elapsed_precise}} [{{bar:40}}] {{pos}}/{{len}} {unit} · {{per_sec}} · {{eta}} left"),
-    ) {
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
+        "{{elapsed_precise}} [{{bar:40}}] {{pos}}/{{len}} {unit} · {{per_sec}} · {{eta}} left"
+    )) {
         bar.set_style(style.progress_chars("=> "));
     }
     bar

@@ -86,7 +86,13 @@ pub fn experiment_figures(
                 && d.predictions == PredictionPlacement::Separate
             {
                 out.push(predictions_figure(
-                    spec, plan, data, &stem, &title, size, d.log_epochs,
+                    spec,
+                    plan,
+                    data,
+                    &stem,
+                    &title,
+                    size,
+                    d.log_epochs,
                 )?);
             }
         }
@@ -118,7 +124,7 @@ fn seeds_text(data: &ExperimentData) -> String {
     let counts: Vec<usize> = data
         .settings
         .iter()
-        .filter(|s| s.responses.is_some())
+        .filter(|s| data.experiments.iter().any(|e| e.label == s.label))
         .map(|s| s.seeds.len())
         .collect();
     let (lo, hi) = (
@@ -170,17 +176,46 @@ pub fn zero_level(values: &[f64], axis: &[f64]) -> Vec<(f64, f64)> {
     };
     let (lo, step) = (axis[0], axis[1] - axis[0]);
     // Grid coordinates: value (i, j) sits at (i + 0.5, j + 0.5).
+    // The lines close along the outer border (half a cell outside the grid): consecutive
+    // border points are not part of the level and break the line.
     let at = |g: f64| lo + (g - 0.5) * step;
-    let mut out = Vec::new();
+    let border = |x: f64, y: f64| {
+        let e = 1e-9;
+        x <= e || y <= e || x >= n as f64 - e || y >= n as f64 - e
+    };
+    let mut out: Vec<(f64, f64)> = Vec::new();
+    let brk = |out: &mut Vec<(f64, f64)>| {
+        if out.last().is_some_and(|p| p.0.is_finite()) {
+            out.push((f64::NAN, f64::NAN));
+        }
+    };
     for line in &lines {
         for ls in &line.geometry().0 {
-            if !out.is_empty() {
-                out.push((f64::NAN, f64::NAN));
+            brk(&mut out);
+            let mut prev_border = false;
+            for c in &ls.0 {
+                let b = border(c.x, c.y);
+                if b && prev_border {
+                    brk(&mut out);
+                }
+                out.push((at(c.x), at(c.y)));
+                prev_border = b;
             }
-            out.extend(ls.0.iter().map(|c| (at(c.x), at(c.y))));
         }
     }
-    out
+    // Lone points (a border point between two breaks) are no line.
+    let mut cleaned = Vec::with_capacity(out.len());
+    for (i, &p) in out.iter().enumerate() {
+        let finite = |j: Option<usize>| j.and_then(|j| out.get(j)).is_some_and(|q| q.0.is_finite());
+        if p.0.is_finite() && !finite(i.checked_sub(1)) && !finite(Some(i + 1)) {
+            continue;
+        }
+        cleaned.push(p);
+    }
+    while cleaned.last().is_some_and(|p| !p.0.is_finite()) {
+        cleaned.pop();
+    }
+    cleaned
 }
 
 /// Points as a series of isolated dots (markers only).
@@ -338,9 +373,7 @@ fn dynamics_panel(
                     format!("{}, k = {k}", e.label),
                 );
             }
-            if overlay
-                && let Some(v) = e.predicted.as_ref().and_then(|p| p.get(&key))
-            {
+            if overlay && let Some(v) = e.predicted.as_ref().and_then(|p| p.get(&key)) {
                 add(
                     v,
                     Dash::Dotted,
@@ -355,10 +388,14 @@ fn dynamics_panel(
         x: Axis {
             label: "epoch".into(),
             range: None,
-            scale: if log_epochs { Scale::Log } else { Scale::Linear },
+            scale: if log_epochs {
+                Scale::Log
+            } else {
+                Scale::Linear
+            },
         },
         y: Axis {
-            label: "|z_k| (mean over seeds)".into(),
+            label: "|zₖ| (mean over seeds)".into(),
             range: None,
             scale: Scale::Linear,
         },
@@ -428,10 +465,14 @@ fn predictions_figure(
             x: Axis {
                 label: "epoch".into(),
                 range: None,
-                scale: if log_epochs { Scale::Log } else { Scale::Linear },
+                scale: if log_epochs {
+                    Scale::Log
+                } else {
+                    Scale::Linear
+                },
             },
             y: Axis {
-                label: "|z_k| (mean over seeds)".into(),
+                label: "|zₖ| (mean over seeds)".into(),
                 range: None,
                 scale: Scale::Linear,
             },
@@ -560,7 +601,7 @@ mod tests {
         }
         let line = zero_level(&v, &axis);
         assert!(line.len() >= 2);
-        for (x, y) in line.iter().filter(|p| p.0.is_finite()) {
+        for (x, y) in line.iter().filter(|p| p.1.abs() <= 1.0) {
             assert!((x - 0.3).abs() < 1e-9, "({x}, {y})");
         }
     }

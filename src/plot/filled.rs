@@ -40,7 +40,14 @@ fn fractional_index(centres: &[f64], t: f64) -> Option<f64> {
     }
     let i = centres.partition_point(|&c| c <= t).clamp(1, n - 1) - 1;
     let span = centres[i + 1] - centres[i];
-    Some(i as f64 + if span > 0.0 { (t - centres[i]) / span } else { 0.0 })
+    Some(
+        i as f64
+            + if span > 0.0 {
+                (t - centres[i]) / span
+            } else {
+                0.0
+            },
+    )
 }
 
 /// Bilinear interpolation of `values` (row-major, x fastest) at fractional indices (u, v); NaN
@@ -168,7 +175,10 @@ mod tests {
         let values = [0.0, 2.0, 4.0, 3.0, 5.0, 7.0];
         for (u, v) in [(0.0, 0.0), (0.5, 0.5), (1.25, 0.75), (2.0, 1.0)] {
             let got = bilinear(&values, 3, 2, u, v);
-            assert!((got - (2.0 * u + 3.0 * v)).abs() < 1e-12, "({u}, {v}): {got}");
+            assert!(
+                (got - (2.0 * u + 3.0 * v)).abs() < 1e-12,
+                "({u}, {v}): {got}"
+            );
         }
         assert_eq!(fractional_index(&[0.0, 1.0, 3.0], 2.0), Some(1.5));
         assert_eq!(fractional_index(&[0.0, 1.0, 3.0], -1.0), Some(0.0));

@@ -15,9 +15,9 @@ use crate::plot::elements::{
 use crate::plot::figure::{
     Axis, Dash, Figure, HeatMapPanel, LinePanel, Marker, Panel, PortraitPanel, Scale, Series,
 };
+use crate::plot::filled;
 use crate::plot::geometry::{arrowhead, clip_polygon, clip_polyline, clip_segment};
 use crate::plot::layout::{AxesSpec, Frame, draw_axes, draw_grid, layout, line_height};
-use crate::plot::filled;
 use crate::plot::raster;
 use crate::plot::style::{Style, ensure_font, render_error};
 

@@ -215,7 +215,11 @@ fn mean_by_index(
     for (i, k) in indices.iter().enumerate() {
         let columns: Vec<Vec<f64>> = per_seed
             .iter()
-            .map(|m| m.iter().map(|row| row.get(i).copied().unwrap_or(f64::NAN)).collect())
+            .map(|m| {
+                m.iter()
+                    .map(|row| row.get(i).copied().unwrap_or(f64::NAN))
+                    .collect()
+            })
             .collect();
         let refs: Vec<&[f64]> = columns.iter().map(Vec::as_slice).collect();
         out.insert(k.to_string(), mean_rows(&refs));
@@ -225,22 +229,24 @@ fn mean_by_index(
 
 /// The seed averages of the responses of `records` (None when none was tracked).
 pub fn responses_record(records: &[TrainingRecord]) -> Option<ResponsesRecord> {
-    let tracks: Vec<_> = records.iter().filter_map(|r| r.responses.as_ref()).collect();
+    let tracks: Vec<_> = records
+        .iter()
+        .filter_map(|r| r.responses.as_ref())
+        .collect();
     let first = tracks.first()?;
     let indices = &first.indices;
     let real: Vec<&Vec<Vec<f64>>> = tracks.iter().map(|t| &t.real).collect();
-    let lin: Vec<&Vec<Vec<f64>>> = tracks.iter().filter_map(|t| t.linearised.as_ref()).collect();
+    let lin: Vec<&Vec<Vec<f64>>> = tracks
+        .iter()
+        .filter_map(|t| t.linearised.as_ref())
+        .collect();
     let flow: Vec<&Vec<Vec<f64>>> = tracks.iter().filter_map(|t| t.flow.as_ref()).collect();
     let spectra: Vec<&[f64]> = tracks.iter().map(|t| t.spectrum.as_slice()).collect();
     let drift: Vec<&[f64]> = tracks.iter().map(|t| t.kernel_drift.as_slice()).collect();
     let gap = (lin.len() == tracks.len()).then(|| {
         tracks
             .iter()
-            .map(|t| {
-                t.linearised
-                    .as_ref()
-                    .and_then(|l| response_gap(&t.real, l))
-            })
+            .map(|t| t.linearised.as_ref().and_then(|l| response_gap(&t.real, l)))
             .collect()
     });
     Some(ResponsesRecord {

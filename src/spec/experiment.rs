@@ -616,7 +616,7 @@ fn plan(section: &ExperimentSpec, base_dir: Option<&Path>) -> Result<ExperimentP
     let plan = ExperimentPlan {
         settings: plans,
         tracking,
-        grid: two_d.then_some(grid),
+        grid: (two_d && figure.kind == ExperimentFigureKind::Boundaries).then_some(grid),
         figure,
     };
     let work = plan.work();
@@ -712,7 +712,6 @@ fn setting(
         format!("{p}.seeds")
     };
     let seeds = check_seeds(&seeds_spec, &seeds_field)?;
-    let dataset = build_data(&data, base_dir, &at)?;
     let architecture = check_network(&network, &at)?;
     let optimiser = check_optimiser(&training_spec, &at)?;
     let epochs = training_spec.epochs;
@@ -724,6 +723,7 @@ fn setting(
     }
     non_negative(training_spec.weight_decay, &at("training", "/weight_decay"))?;
     non_negative(training_spec.sd, &at("training", "/sd"))?;
+    let dataset = build_data(&data, base_dir, &at)?;
     let training = Training {
         architecture,
         optimiser,
@@ -783,7 +783,9 @@ fn check_seeds(s: &SeedsSpec, field: &str) -> Result<Vec<u64>, InputError> {
             if *n == 0 || *n > MAX_SEEDS {
                 return Err(InputError::new(
                     field,
-                    format!("must be a count between 1 and {MAX_SEEDS} or a list of seeds, got {n}"),
+                    format!(
+                        "must be a count between 1 and {MAX_SEEDS} or a list of seeds, got {n}"
+                    ),
                 ));
             }
             (0..*n as u64).collect()
@@ -792,10 +794,7 @@ fn check_seeds(s: &SeedsSpec, field: &str) -> Result<Vec<u64>, InputError> {
             if v.is_empty() || v.len() > MAX_SEEDS {
                 return Err(InputError::new(
                     field,
-                    format!(
-                        "must list between 1 and {MAX_SEEDS} seeds, got {}",
-                        v.len()
-                    ),
+                    format!("must list between 1 and {MAX_SEEDS} seeds, got {}", v.len()),
                 ));
             }
             let mut sorted = v.clone();
@@ -830,7 +829,10 @@ fn build_data(
             if !(m.margin.is_finite() && m.margin.abs() <= 10.0) {
                 return Err(InputError::new(
                     at("data", "/two_moons/margin"),
-                    format!("must be a number between −10 and 10 (the paper: ±0.1), got {}", m.margin),
+                    format!(
+                        "must be a number between −10 and 10 (the paper: ±0.1), got {}",
+                        m.margin
+                    ),
                 ));
             }
             if !(m.rotation_degrees.is_finite() && m.rotation_degrees.abs() <= 360.0) {
@@ -930,7 +932,11 @@ fn check_optimiser(
                 a.learning_rate,
                 &at("training", "/optimiser/adam/learning_rate"),
             )?,
-            beta1: in_unit(a.beta1, &at("training", "/optimiser/adam/beta1"), "default 0.9")?,
+            beta1: in_unit(
+                a.beta1,
+                &at("training", "/optimiser/adam/beta1"),
+                "default 0.9",
+            )?,
             beta2: in_unit(
                 a.beta2,
                 &at("training", "/optimiser/adam/beta2"),

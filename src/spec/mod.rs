@@ -29,8 +29,7 @@ pub use expand::{ExpandedRun, LabelledModel, merge};
 pub use experiment::{
     AdamSpec, CsvSpec, DataSpec, DynamicsSpec, ExperimentFigureKind, ExperimentFigureSpec,
     ExperimentPlan, ExperimentSpec, GridPlan, GridSpec, NetworkSpec, OptimiserSpec,
-    PredictionPlacement, SeedsSpec, SettingPlan, SgdSpec, TrackingSpec, TrainingSpec,
-    TwoMoonsSpec,
+    PredictionPlacement, SeedsSpec, SettingPlan, SgdSpec, TrackingSpec, TrainingSpec, TwoMoonsSpec,
 };
 pub use json::from_value;
 pub(crate) use json::json_syntax_error;

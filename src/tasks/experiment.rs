@@ -206,9 +206,15 @@ fn setting_record(
         seeds: s.seeds.clone(),
         points: s.dataset.points.clone(),
         labels: s.dataset.labels.clone(),
-        epochs: records.first().map(|r| r.epochs.clone()).unwrap_or_default(),
+        epochs: records
+            .first()
+            .map(|r| r.epochs.clone())
+            .unwrap_or_default(),
         loss: mean_rows(&losses),
-        final_loss: final_loss.iter().map(|&l| crate::result::finite(l)).collect(),
+        final_loss: final_loss
+            .iter()
+            .map(|&l| crate::result::finite(l))
+            .collect(),
         mean_accuracy: mean_finite(accuracy.iter().flatten().copied()),
         accuracy,
         decision_function,
