@@ -620,7 +620,7 @@ fn plan(section: &ExperimentSpec, base_dir: Option<&Path>) -> Result<ExperimentP
         figure,
     };
     let work = plan.work();
-    if !(work <= MAX_WORK) {
+    if work.is_nan() || work > MAX_WORK {
         return Err(InputError::new(
             p,
             format!(
