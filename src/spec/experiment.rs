@@ -148,7 +148,7 @@ fn default_label_column() -> String {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NetworkSpec {
-    /// Hidden widths (default [500]).
+    /// Hidden widths (default `[500]`).
     #[serde(default = "default_hidden")]
     pub hidden: Vec<usize>,
     /// Dropout probability on hidden units (default 0).
