@@ -146,6 +146,11 @@ impl Peers {
             .and_then(Value::as_f64)
     }
 
+    /// Seconds per training run of the PyTorch network peer (one thread).
+    pub fn torch_seconds(&self) -> Option<f64> {
+        self.raw.get("pytorch")?.get("seconds_per_run")?.as_f64()
+    }
+
     /// ms per trajectory of a SciPy method at `t_end`.
     pub fn scipy_millis(&self, method: &str, t_end: f64) -> Option<f64> {
         let rows = self.raw.get("scipy")?.as_array()?;
@@ -221,4 +226,94 @@ pub fn trajectories(grid: Grid, t_end: f64, threads: usize) -> Timing {
         checksum,
         extra: json!({ "mean_field_evaluations": evaluations as f64 / n as f64, "lanes": LANES }),
     }
+}
+
+/// The network benchmark's data set: the paper's two moons (n = 300, noise 0.1, seed 0, Δ = 0.1),
+/// also committed as bench/peers/two_moons_300.csv for the PyTorch peer.
+pub fn network_data() -> crate::network::Dataset {
+    crate::network::Dataset::two_moons(&crate::network::TwoMoons {
+        examples: 300,
+        noise: 0.1,
+        seed: 0,
+        margin: 0.1,
+        rotation_degrees: 0.0,
+    })
+    .expect("the benchmark's two-moons settings are valid")
+}
+
+/// The network benchmark's training: 2 → 500 ReLU → 1, SGD η = 0.01, μ = 0.9, 10 000 full-batch
+/// epochs, weight decay 2·10⁻⁴ (Figure 2).
+pub fn network_training() -> crate::network::Training {
+    crate::network::Training {
+        architecture: crate::network::Architecture {
+            hidden: vec![500],
+            dropout: 0.0,
+            batch_norm: false,
+        },
+        optimiser: crate::network::Optimiser::Sgd {
+            learning_rate: 0.01,
+            momentum: 0.9,
+        },
+        epochs: 10_000,
+        weight_decay: 2e-4,
+        sd: 0.0,
+    }
+}
+
+/// `runs` trainings of the network benchmark (seeds 0, 1, …) with `threads` threads, recording
+/// |z| of eigen-indices 1 and 6 of K every epoch (the paper's Figure 2).
+pub fn network(runs: usize, threads: usize) -> Result<Timing, crate::error::Error> {
+    let data = network_data();
+    let training = network_training();
+    let tracking = crate::network::Tracking {
+        indices: vec![1, 6],
+        convention: crate::network::ResponseConvention::Kernel,
+        every: 1,
+        predictions: false,
+    };
+    let seeds: Vec<u64> = (0..runs as u64).collect();
+    let start = Instant::now();
+    let records = in_pool(threads, || {
+        crate::network::train_seeds(&data, &training, &seeds, Some(&tracking), &|_| {})
+    })?;
+    let seconds = start.elapsed().as_secs_f64();
+    let checksum: f64 = records
+        .iter()
+        .filter_map(|r| r.responses.as_ref())
+        .flat_map(|t| t.real.last())
+        .flatten()
+        .sum();
+    let loss: f64 = records.iter().filter_map(|r| r.loss.last()).sum::<f64>() / runs as f64;
+    Ok(Timing {
+        name: "network 2→500→1, 10 000 epochs".into(),
+        threads,
+        points: runs,
+        seconds,
+        checksum,
+        extra: json!({ "mean_final_loss": loss, "epochs": training.epochs }),
+    })
+}
+
+/// Tangent features J of the benchmark network at initialisation, K = J Jᵀ and both bases of
+/// responses (eigenvectors of K and of Y K Y), `repeats` times on one thread.
+pub fn network_tangent(repeats: usize) -> Result<Timing, crate::error::Error> {
+    let data = network_data();
+    let architecture = network_training().architecture;
+    let start = Instant::now();
+    let mut checksum = 0.0;
+    for seed in 0..repeats as u64 {
+        let t = crate::network::tangent_features(&data, &architecture, seed)?;
+        let (kernel, _) = t.basis(&data.labels, crate::network::ResponseConvention::Kernel);
+        let (theory, _) = t.basis(&data.labels, crate::network::ResponseConvention::Theory);
+        checksum += kernel[0] + theory[0];
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    Ok(Timing {
+        name: "tangent features + both eigenbases, n = 300".into(),
+        threads: 1,
+        points: repeats,
+        seconds,
+        checksum,
+        extra: json!({ "parameters": 2001 }),
+    })
 }

@@ -7,9 +7,21 @@
 //! features, predictions) and its users (the `experiment` spec section, tasks and figures).
 //! Types and signatures here are stable; fields may be added.
 
+mod data;
+mod kernels;
+mod mlp;
+mod optimiser;
+mod predict;
+mod tangent;
+mod train;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, InputError};
+
+pub use data::MAX_EXAMPLES;
+pub use predict::{FLOW_ATOL, FLOW_RTOL, flow_time_per_epoch};
+pub use train::{KERNEL_DRIFT_POINTS, MAX_EPOCHS, MAX_JACOBIAN_ENTRIES, MAX_WIDTH};
 
 /// A labelled data set: `len()` points in `dimension` coordinates, labels ±1.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -41,16 +53,14 @@ pub struct TwoMoons {
 impl Dataset {
     /// The two-moons data set.
     pub fn two_moons(spec: &TwoMoons) -> Result<Self, InputError> {
-        let _ = spec;
-        todo!("network engine")
+        data::two_moons(spec)
     }
 
     /// A data set from CSV text with a header row: every column except `label_column` is an
     /// input coordinate; labels must be ±1 (or 0/1, mapped to −1/+1). `field` names the spec
     /// field in error messages.
     pub fn from_csv(text: &str, label_column: &str, field: &str) -> Result<Self, InputError> {
-        let _ = (text, label_column, field);
-        todo!("network engine")
+        data::from_csv(text, label_column, field)
     }
 
     /// Number of examples n.
@@ -145,14 +155,83 @@ pub struct Tracking {
 /// A trained network (evaluation mode: no dropout, batch norm on running statistics).
 #[derive(Debug, Clone)]
 pub struct TrainedNetwork {
-    _private: (),
+    mlp: mlp::Mlp,
+    theta: Vec<f64>,
+    stats: mlp::RunningStats,
 }
 
 impl TrainedNetwork {
-    /// The decision function ŷ at `points` (row-major, `dimension` columns).
+    /// The decision function ŷ at `points` (row-major, `dimension` columns; a trailing partial
+    /// row is ignored).
     pub fn decision_function(&self, points: &[f64]) -> Vec<f64> {
-        let _ = points;
-        todo!("network engine")
+        let d = self.dimension();
+        let whole = points.len() / d * d;
+        if whole == 0 {
+            return Vec::new();
+        }
+        train::evaluate(&self.mlp, &self.theta, &self.stats, &points[..whole])
+    }
+
+    /// Number of input coordinates d.
+    pub fn dimension(&self) -> usize {
+        self.mlp.layers[0].inputs
+    }
+
+    /// The parameters θ (layer by layer: W as inputs × outputs row-major, b, then γ, β under
+    /// batch norm).
+    pub fn parameters(&self) -> &[f64] {
+        &self.theta
+    }
+}
+
+/// The parameters θ₀ of a freshly initialised network (PyTorch's default initialisation from
+/// `seed`), in the layout of [`TrainedNetwork::parameters`].
+pub fn initial_parameters(dimension: usize, architecture: &Architecture, seed: u64) -> Vec<f64> {
+    mlp::Mlp::new(dimension, architecture).initialise(seed)
+}
+
+/// The tangent features at θ₀ of `seed` on `data`: the Jacobian J (n × m, row-major; row i is
+/// ∂ŷ_i/∂θ in the layout of [`TrainedNetwork::parameters`]), the outputs f₀ and K = J Jᵀ
+/// (n × n, row-major), evaluation mode.
+pub fn tangent_features(
+    data: &Dataset,
+    architecture: &Architecture,
+    seed: u64,
+) -> Result<TangentFeatures, InputError> {
+    data::check_dataset(data)?;
+    let net = mlp::Mlp::new(data.dimension, architecture);
+    let theta = net.initialise(seed);
+    let t = tangent::tangent_features(&net, &theta, &net.initial_stats(), &data.points);
+    Ok(TangentFeatures {
+        examples: t.examples,
+        parameters: t.parameters,
+        jacobian: t.jacobian,
+        outputs: t.outputs,
+        kernel: t.kernel,
+    })
+}
+
+/// The tangent features of a network at initialisation (theory.md §7: Φ = J).
+#[derive(Debug, Clone)]
+pub struct TangentFeatures {
+    /// n.
+    pub examples: usize,
+    /// m.
+    pub parameters: usize,
+    /// J, n × m row-major.
+    pub jacobian: Vec<f64>,
+    /// f₀ = ŷ(θ₀).
+    pub outputs: Vec<f64>,
+    /// K = J Jᵀ, n × n row-major.
+    pub kernel: Vec<f64>,
+}
+
+impl TangentFeatures {
+    /// The responses' basis of `convention` with `labels`: (spectrum descending, U as n × n
+    /// column-major) — eigen-decomposition of K or of Y K Y (M3 without an SVD of J).
+    pub fn basis(&self, labels: &[f64], convention: ResponseConvention) -> (Vec<f64>, Vec<f64>) {
+        let b = tangent::response_basis(&self.kernel, labels, convention);
+        (b.spectrum, b.vectors.as_slice().to_vec())
     }
 }
 
@@ -173,9 +252,13 @@ pub struct ResponseTrack {
     pub flow: Option<Vec<Vec<f64>>>,
     /// The flow time of each recorded epoch (t = epoch · η/(1−μ)/n for SGD) when predicted.
     pub flow_time: Option<Vec<f64>>,
-    /// ‖K_t − K_0‖_F / ‖K_0‖_F at each recorded epoch: how far the network left the tangent
-    /// regime.
+    /// ‖K_t − K_0‖_F / ‖K_0‖_F at the epochs `drift_epochs`: how far the real network left the
+    /// tangent regime (K in evaluation mode).
     pub kernel_drift: Vec<f64>,
+    /// The epochs of `kernel_drift`: at most [`KERNEL_DRIFT_POINTS`] of the recorded epochs,
+    /// evenly spread, first and last included (each costs a kernel evaluation; one per recorded
+    /// epoch would cost far more than the training).
+    pub drift_epochs: Vec<usize>,
 }
 
 /// One trained network and what was recorded.
@@ -197,8 +280,16 @@ pub struct TrainingRecord {
 
 /// Checks a training configuration against a data set (every field, one-line errors).
 pub fn check_training(data: &Dataset, training: &Training) -> Result<(), InputError> {
-    let _ = (data, training);
-    todo!("network engine")
+    train::check_training(data, training)
+}
+
+/// Checks what `tracking` asks for (indices below n, every ≥ 1, a Jacobian that fits).
+pub fn check_tracking(
+    data: &Dataset,
+    training: &Training,
+    tracking: &Tracking,
+) -> Result<(), InputError> {
+    train::check_tracking(data, training, tracking)
 }
 
 /// Trains one network per seed (in parallel over seeds), calling `progress(epochs)` now and
@@ -210,6 +301,5 @@ pub fn train_seeds(
     tracking: Option<&Tracking>,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Vec<TrainingRecord>, Error> {
-    let _ = (data, training, seeds, tracking, progress);
-    todo!("network engine")
+    train::train_seeds(data, training, seeds, tracking, progress)
 }

@@ -1,0 +1,530 @@
+//! Full-batch training of one network per seed, with the recording of loss, responses z and
+//! kernel drift (theory.md §7), and the checks of a training configuration.
+
+use rayon::prelude::*;
+
+use crate::error::{Error, InputError, SolveError};
+use crate::numerics::{SeededRng, logistic, softplus};
+
+use super::kernels::{FusedInput, TwoLayer, TwoLayerGrad, fused_two_layer};
+use super::mlp::{Cache, Mlp, Mode, RunningStats};
+use super::optimiser::OptimiserState;
+use super::tangent::{kernel, relative_change, response_basis, tangent_features};
+use super::{
+    Dataset, Optimiser, ResponseConvention, ResponseTrack, Tracking, TrainedNetwork, Training,
+    TrainingRecord, predict,
+};
+
+/// Number of epochs (spread evenly over the recorded ones, first and last included) at which
+/// the kernel drift ‖K_t − K_0‖_F/‖K_0‖_F is measured; each costs a kernel evaluation.
+pub const KERNEL_DRIFT_POINTS: usize = 11;
+/// Largest hidden width accepted.
+pub const MAX_WIDTH: usize = 1_000_000;
+/// Largest number of epochs accepted.
+pub const MAX_EPOCHS: usize = 100_000_000;
+/// Largest Jacobian (n × m entries) that tracking may build.
+pub const MAX_JACOBIAN_ENTRIES: usize = 200_000_000;
+/// Epochs between two progress reports.
+const PROGRESS_EVERY: usize = 256;
+/// Mixed into the seed for the dropout stream (independent of the initialisation stream).
+const DROPOUT_STREAM: u64 = 0xD50F_0A7E_11A5_0001;
+
+/// Mean logistic loss with SD: mean(log(1 + e^(−yŷ))) + c·mean(ŷ²).
+pub(crate) fn mean_loss(outputs: &[f64], labels: &[f64], sd: f64) -> f64 {
+    let n = outputs.len() as f64;
+    outputs
+        .iter()
+        .zip(labels)
+        .map(|(o, y)| softplus(-y * o) + sd * o * o)
+        .sum::<f64>()
+        / n
+}
+
+/// ∂loss/∂ŷ_i = (−y_i σ(−y_i ŷ_i) + 2c ŷ_i)/n.
+pub(crate) fn loss_gradient(outputs: &[f64], labels: &[f64], sd: f64, out: &mut [f64]) {
+    let inv_n = 1.0 / outputs.len() as f64;
+    for ((g, o), y) in out.iter_mut().zip(outputs).zip(labels) {
+        *g = (-y * logistic(-y * o) + 2.0 * sd * o) * inv_n;
+    }
+}
+
+/// The recorded epochs: 0, every, 2·every, …, and the last.
+pub(crate) fn recorded_epochs(epochs: usize, every: usize) -> Vec<usize> {
+    let mut out: Vec<usize> = (0..=epochs).step_by(every.max(1)).collect();
+    if out.last() != Some(&epochs) {
+        out.push(epochs);
+    }
+    out
+}
+
+/// Positions (in `recorded`) where the kernel drift is measured.
+fn drift_positions(recorded: usize) -> Vec<usize> {
+    if recorded <= KERNEL_DRIFT_POINTS {
+        return (0..recorded).collect();
+    }
+    let mut out: Vec<usize> = (0..KERNEL_DRIFT_POINTS)
+        .map(|k| k * (recorded - 1) / (KERNEL_DRIFT_POINTS - 1))
+        .collect();
+    out.dedup();
+    out
+}
+
+/// Checks a training configuration against a data set.
+pub(crate) fn check_training(data: &Dataset, training: &Training) -> Result<(), InputError> {
+    super::data::check_dataset(data)?;
+    let arch = &training.architecture;
+    for (i, w) in arch.hidden.iter().enumerate() {
+        if *w == 0 || *w > MAX_WIDTH {
+            return Err(InputError::new(
+                format!("architecture.hidden[{i}]"),
+                format!(
+                    "is {w}; every hidden width must be between 1 and {MAX_WIDTH} (the paper: 500)"
+                ),
+            ));
+        }
+    }
+    if !(arch.dropout.is_finite() && (0.0..1.0).contains(&arch.dropout)) {
+        return Err(InputError::new(
+            "architecture.dropout",
+            format!(
+                "is {}; give a probability in [0, 1) (0 = no dropout; the paper's Figure 3 uses 0.7)",
+                arch.dropout
+            ),
+        ));
+    }
+    if arch.batch_norm && !arch.hidden.is_empty() && data.len() < 2 {
+        return Err(InputError::new(
+            "architecture.batch_norm",
+            "needs at least 2 examples (batch statistics); add examples or turn batch norm off",
+        ));
+    }
+    let positive = |field: &str, v: f64, hint: &str| -> Result<(), InputError> {
+        if v.is_finite() && v > 0.0 {
+            Ok(())
+        } else {
+            Err(InputError::new(
+                field,
+                format!("is {v}; give a finite number > 0 ({hint})"),
+            ))
+        }
+    };
+    let unit = |field: &str, v: f64, hint: &str| -> Result<(), InputError> {
+        if v.is_finite() && (0.0..1.0).contains(&v) {
+            Ok(())
+        } else {
+            Err(InputError::new(
+                field,
+                format!("is {v}; give a number in [0, 1) ({hint})"),
+            ))
+        }
+    };
+    match training.optimiser {
+        Optimiser::Sgd {
+            learning_rate,
+            momentum,
+        } => {
+            positive(
+                "optimiser.sgd.learning_rate",
+                learning_rate,
+                "the paper: 0.01",
+            )?;
+            unit("optimiser.sgd.momentum", momentum, "the paper: 0.9")?;
+        }
+        Optimiser::Adam {
+            learning_rate,
+            beta1,
+            beta2,
+            epsilon,
+        } => {
+            positive("optimiser.adam.learning_rate", learning_rate, "e.g. 0.001")?;
+            unit("optimiser.adam.beta1", beta1, "PyTorch's default: 0.9")?;
+            unit("optimiser.adam.beta2", beta2, "PyTorch's default: 0.999")?;
+            positive("optimiser.adam.epsilon", epsilon, "PyTorch's default: 1e-8")?;
+        }
+    }
+    if training.epochs == 0 || training.epochs > MAX_EPOCHS {
+        return Err(InputError::new(
+            "epochs",
+            format!(
+                "is {}; give a number of epochs between 1 and {MAX_EPOCHS}",
+                training.epochs
+            ),
+        ));
+    }
+    if !(training.weight_decay.is_finite() && training.weight_decay >= 0.0) {
+        return Err(InputError::new(
+            "weight_decay",
+            format!(
+                "is {}; give a finite number ≥ 0 (0 = none; Figure 2 uses 2e-4)",
+                training.weight_decay
+            ),
+        ));
+    }
+    if !(training.sd.is_finite() && training.sd >= 0.0) {
+        return Err(InputError::new(
+            "sd",
+            format!(
+                "is {}; give a finite number ≥ 0 (0 = none; the paper uses 0.003)",
+                training.sd
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks what tracking asks for against the data set and the network.
+pub(crate) fn check_tracking(
+    data: &Dataset,
+    training: &Training,
+    tracking: &Tracking,
+) -> Result<(), InputError> {
+    let n = data.len();
+    if let Some(i) = tracking.indices.iter().position(|&k| k >= n) {
+        return Err(InputError::new(
+            format!("tracking.indices[{i}]"),
+            format!(
+                "is {} but there are only {n} eigenvectors (indices count from 0 up to {})",
+                tracking.indices[i],
+                n - 1
+            ),
+        ));
+    }
+    if tracking.every == 0 {
+        return Err(InputError::new(
+            "tracking.every",
+            "must be ≥ 1 (record every this many epochs)",
+        ));
+    }
+    let m = Mlp::new(data.dimension, &training.architecture).parameters;
+    if n.saturating_mul(m) > MAX_JACOBIAN_ENTRIES {
+        return Err(InputError::new(
+            "tracking",
+            format!(
+                "needs the n × m = {n} × {m} Jacobian, more than {MAX_JACOBIAN_ENTRIES} entries; use fewer examples or a narrower network"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Trains every seed (in parallel) after checking the input.
+pub(crate) fn train_seeds(
+    data: &Dataset,
+    training: &Training,
+    seeds: &[u64],
+    tracking: Option<&Tracking>,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Vec<TrainingRecord>, Error> {
+    check_training(data, training)?;
+    if let Some(t) = tracking {
+        check_tracking(data, training, t)?;
+    }
+    if seeds.is_empty() {
+        return Err(InputError::new("seeds", "is empty; give at least one seed").into());
+    }
+    seeds
+        .par_iter()
+        .map(|&seed| train_one(data, training, seed, tracking, progress))
+        .collect()
+}
+
+/// One network's training state.
+pub(crate) struct Trainer<'a> {
+    data: &'a Dataset,
+    training: &'a Training,
+    pub mlp: Mlp,
+    pub theta: Vec<f64>,
+    pub stats: RunningStats,
+    optimiser: OptimiserState,
+    rng: SeededRng,
+    cache: Cache,
+    grad: Vec<f64>,
+    output_grad: Vec<f64>,
+    row: Vec<f64>,
+}
+
+impl<'a> Trainer<'a> {
+    /// A network initialised from `seed`.
+    pub fn new(data: &'a Dataset, training: &'a Training, seed: u64) -> Self {
+        let mlp = Mlp::new(data.dimension, &training.architecture);
+        let theta = mlp.initialise(seed);
+        let stats = mlp.initial_stats();
+        let optimiser =
+            OptimiserState::new(&training.optimiser, training.weight_decay, mlp.parameters);
+        let width = training.architecture.hidden.first().copied().unwrap_or(0);
+        Self {
+            data,
+            training,
+            grad: vec![0.0; mlp.parameters],
+            mlp,
+            theta,
+            stats,
+            optimiser,
+            rng: SeededRng::new(seed ^ DROPOUT_STREAM),
+            cache: Cache::default(),
+            output_grad: vec![0.0; data.len()],
+            row: vec![0.0; width],
+        }
+    }
+
+    fn fused(&self) -> bool {
+        self.mlp.is_plain() && self.mlp.hidden() == 1
+    }
+
+    /// The training-mode outputs ŷ(θ) and ∂loss/∂θ (in `self.grad`); returns the training loss.
+    pub fn gradient(&mut self) -> f64 {
+        let data = self.data;
+        let sd = self.training.sd;
+        if self.fused() {
+            let d = data.dimension;
+            let h = self.mlp.layers[0].outputs;
+            let (w1, rest) = self.theta.split_at(d * h);
+            let (b1, rest) = rest.split_at(h);
+            let (w2, rest) = rest.split_at(h);
+            let net = TwoLayer {
+                w1,
+                b1,
+                w2,
+                b2: rest[0],
+            };
+            let (gw1, rest) = self.grad.split_at_mut(d * h);
+            let (gb1, rest) = rest.split_at_mut(h);
+            let (gw2, rest) = rest.split_at_mut(h);
+            let mut grad = TwoLayerGrad {
+                w1: gw1,
+                b1: gb1,
+                w2: gw2,
+                b2: &mut rest[0],
+            };
+            let input = FusedInput {
+                points: &data.points,
+                labels: &data.labels,
+                dimension: d,
+                width: h,
+                sd,
+            };
+            self.cache.outputs.resize(data.len(), 0.0);
+            return fused_two_layer(
+                &input,
+                &net,
+                &mut grad,
+                &mut self.cache.outputs,
+                &mut self.row,
+            );
+        }
+        self.mlp.forward(
+            &self.theta,
+            &data.points,
+            &mut self.stats,
+            &mut Mode::Train(&mut self.rng),
+            &mut self.cache,
+        );
+        loss_gradient(&self.cache.outputs, &data.labels, sd, &mut self.output_grad);
+        self.mlp.backward(
+            &self.theta,
+            &data.points,
+            &self.output_grad,
+            true,
+            &mut self.cache,
+            Some(&mut self.grad),
+        );
+        mean_loss(&self.cache.outputs, &data.labels, sd)
+    }
+
+    /// The outputs of the last `gradient` call.
+    pub fn last_outputs(&self) -> &[f64] {
+        &self.cache.outputs
+    }
+
+    /// One optimiser step with the gradient of the last `gradient` call.
+    pub fn step(&mut self) {
+        self.optimiser.step(&mut self.theta, &mut self.grad);
+    }
+
+    /// Evaluation-mode outputs at `points`.
+    pub fn evaluate(&self, points: &[f64]) -> Vec<f64> {
+        evaluate(&self.mlp, &self.theta, &self.stats, points)
+    }
+}
+
+/// Evaluation-mode outputs of a network at `points`.
+pub(crate) fn evaluate(mlp: &Mlp, theta: &[f64], stats: &RunningStats, points: &[f64]) -> Vec<f64> {
+    let mut cache = Cache::default();
+    let mut stats = stats.clone();
+    mlp.forward(theta, points, &mut stats, &mut Mode::Eval, &mut cache);
+    cache.outputs
+}
+
+/// The tracked basis vectors as contiguous rows (label-signed for the theory convention), so
+/// that z_k = Σ_i row_k[i] ŷ_i.
+pub(crate) fn projection_rows(
+    basis: &nalgebra::DMatrix<f64>,
+    indices: &[usize],
+    labels: &[f64],
+    convention: ResponseConvention,
+) -> Vec<Vec<f64>> {
+    indices
+        .iter()
+        .map(|&k| {
+            basis
+                .column(k)
+                .iter()
+                .zip(labels)
+                .map(|(u, y)| match convention {
+                    ResponseConvention::Kernel => *u,
+                    ResponseConvention::Theory => u * y,
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// |z_k| = |row_k · ŷ| for every tracked k.
+pub(crate) fn abs_responses(rows: &[Vec<f64>], outputs: &[f64]) -> Vec<f64> {
+    rows.iter()
+        .map(|r| super::kernels::dot(r, outputs).abs())
+        .collect()
+}
+
+fn diverged(training: &Training, epoch: usize) -> Error {
+    let method = match training.optimiser {
+        Optimiser::Sgd { .. } => "sgd",
+        Optimiser::Adam { .. } => "adam",
+    };
+    SolveError::NonFinite {
+        method: format!("training ({method}, epoch {epoch}; lower the learning rate)"),
+        t: epoch as f64,
+    }
+    .into()
+}
+
+/// Trains one network (input already checked).
+pub(crate) fn train_one(
+    data: &Dataset,
+    training: &Training,
+    seed: u64,
+    tracking: Option<&Tracking>,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<TrainingRecord, Error> {
+    let mut trainer = Trainer::new(data, training, seed);
+    let every = tracking.map_or(training.epochs, |t| t.every);
+    let epochs = recorded_epochs(training.epochs, every);
+    let drift_at = drift_positions(epochs.len());
+    // At initialisation: J, K₀ and the basis of responses.
+    let setup = tracking.map(|t| {
+        let tangent = tangent_features(&trainer.mlp, &trainer.theta, &trainer.stats, &data.points);
+        let basis = response_basis(&tangent.kernel, &data.labels, t.convention);
+        let rows = projection_rows(&basis.vectors, &t.indices, &data.labels, t.convention);
+        (t, tangent, basis, rows)
+    });
+    let mut loss = Vec::with_capacity(epochs.len());
+    let mut real = Vec::new();
+    let mut drift = Vec::new();
+    let mut next = 0;
+    let mut pending = 0u64;
+    for epoch in 0..=training.epochs {
+        let train_loss = if epoch < training.epochs {
+            let l = trainer.gradient();
+            if !l.is_finite() {
+                return Err(diverged(training, epoch));
+            }
+            Some(l)
+        } else {
+            None
+        };
+        if epochs.get(next) == Some(&epoch) {
+            let eval;
+            let outputs: &[f64] = if trainer.mlp.is_plain() && train_loss.is_some() {
+                trainer.last_outputs()
+            } else {
+                eval = trainer.evaluate(&data.points);
+                &eval
+            };
+            let l = match train_loss {
+                Some(l) if trainer.mlp.is_plain() => l,
+                _ => mean_loss(outputs, &data.labels, training.sd),
+            };
+            if !l.is_finite() {
+                return Err(diverged(training, epoch));
+            }
+            loss.push(l);
+            if let Some((_, tangent, _, rows)) = &setup {
+                real.push(abs_responses(rows, outputs));
+                if drift_at.contains(&next) {
+                    let k = kernel(&trainer.mlp, &trainer.theta, &trainer.stats, &data.points);
+                    drift.push(relative_change(&k, &tangent.kernel));
+                }
+            }
+            next += 1;
+        }
+        if epoch < training.epochs {
+            trainer.step();
+            pending += 1;
+            if pending as usize == PROGRESS_EVERY {
+                progress(pending);
+                pending = 0;
+            }
+        }
+    }
+    if pending > 0 {
+        progress(pending);
+    }
+    let final_outputs = trainer.evaluate(&data.points);
+    let correct = final_outputs
+        .iter()
+        .zip(&data.labels)
+        .filter(|(o, y)| **o * **y > 0.0)
+        .count();
+    let accuracy = correct as f64 / data.len() as f64;
+    let responses = match setup {
+        None => None,
+        Some((t, tangent, basis, rows)) => {
+            let drift_epochs = drift_at.iter().map(|&p| epochs[p]).collect();
+            let mut track = ResponseTrack {
+                convention: t.convention,
+                indices: t.indices.clone(),
+                spectrum: basis.spectrum.clone(),
+                real,
+                linearised: None,
+                flow: None,
+                flow_time: None,
+                kernel_drift: drift,
+                drift_epochs,
+            };
+            if t.predictions {
+                let p = predict::predictions(
+                    data,
+                    training,
+                    &trainer.mlp,
+                    &trainer.theta_initial(seed),
+                    &tangent,
+                    &rows,
+                    &epochs,
+                )?;
+                track.linearised = Some(p.linearised);
+                track.flow = p.flow;
+                track.flow_time = p.flow_time;
+            }
+            Some(track)
+        }
+    };
+    Ok(TrainingRecord {
+        seed,
+        network: TrainedNetwork {
+            mlp: trainer.mlp,
+            theta: trainer.theta,
+            stats: trainer.stats,
+        },
+        epochs,
+        loss,
+        accuracy,
+        responses,
+    })
+}
+
+impl Trainer<'_> {
+    /// θ₀ of `seed` (recomputed: initialisation is cheap).
+    fn theta_initial(&self, seed: u64) -> Vec<f64> {
+        self.mlp.initialise(seed)
+    }
+}
