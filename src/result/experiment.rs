@@ -113,8 +113,10 @@ pub struct ResponsesRecord {
     pub flow: Option<BTreeMap<String, Vec<Option<f64>>>>,
     /// Flow time of each recorded epoch.
     pub flow_time: Option<Vec<Option<f64>>>,
-    /// Seed-averaged ‖K_t − K_0‖_F / ‖K_0‖_F.
+    /// Seed-averaged ‖K_t − K_0‖_F / ‖K_0‖_F at `drift_epochs`.
     pub kernel_drift: Vec<Option<f64>>,
+    /// The epochs of `kernel_drift`.
+    pub drift_epochs: Vec<usize>,
     /// Gap between real and linearised responses (see [`response_gap`]), per seed.
     pub gap: Option<Vec<Option<f64>>>,
 }
@@ -260,6 +262,7 @@ pub fn responses_record(records: &[TrainingRecord]) -> Option<ResponsesRecord> {
             .as_ref()
             .map(|t| t.iter().map(|&x| finite(x)).collect()),
         kernel_drift: mean_rows(&drift),
+        drift_epochs: first.drift_epochs.clone(),
         gap,
     })
 }
