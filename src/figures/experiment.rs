@@ -97,7 +97,12 @@ pub fn experiment_figures(
             }
         }
         ExperimentFigureKind::WidthGap => {
-            let (p, pd) = width_gap_panel(data);
+            let panel_title = if title.is_empty() {
+                "Real against linearised network: relative gap of |z| against width".to_string()
+            } else {
+                String::new()
+            };
+            let (p, pd) = width_gap_panel(data, panel_title);
             let layout = Layout {
                 columns: 1,
                 width: (1.6 * size as f64) as u32,
@@ -488,7 +493,10 @@ fn predictions_figure(
         format!("{title}: real (solid) and linearised (dotted) network")
     };
     let mut extra = Map::new();
-    extra.insert("experiments".into(), json!(data.experiments));
+    extra.insert(
+        "notes".into(),
+        json!("panels[].series[] hold the seed-averaged |z_k| of the real and the linearised network at the recorded epochs; the `experiments` block is in the main figure's data"),
+    );
     Ok(FigureOutput::assemble(
         spec,
         format!("{stem}_predictions"),
@@ -500,8 +508,17 @@ fn predictions_figure(
     ))
 }
 
+/// `x` with `digits` significant digits (plain decimal notation).
+fn significant(x: f64, digits: i32) -> String {
+    if !x.is_finite() || x == 0.0 {
+        return format!("{x}");
+    }
+    let decimals = (digits - 1 - x.abs().log10().floor() as i32).clamp(0, 12) as usize;
+    format!("{x:.decimals$}")
+}
+
 /// The gap against width, log–log, with the fitted power law and the theory's w^(−1/2).
-fn width_gap_panel(data: &ExperimentData) -> (LinePanel, Value) {
+fn width_gap_panel(data: &ExperimentData, title: String) -> (LinePanel, Value) {
     let mut series = Vec::new();
     let Some(g) = &data.width_gap else {
         return (LinePanel::default(), json!({}));
@@ -526,10 +543,14 @@ fn width_gap_panel(data: &ExperimentData) -> (LinePanel, Value) {
     });
     if let Some(fit) = g.fit {
         series.push(Series {
-            label: Some(format!(
-                "fit: gap ≈ {:.3} · w^({:.3})",
-                fit.prefactor, fit.exponent
-            )),
+            label: Some(
+                format!(
+                    "fit: gap ≈ {} · w^({:.2})",
+                    significant(fit.prefactor, 3),
+                    fit.exponent
+                )
+                .replace('-', "−"),
+            ),
             points: vec![
                 (wmin, fit.prefactor * wmin.powf(fit.exponent)),
                 (wmax, fit.prefactor * wmax.powf(fit.exponent)),
@@ -542,7 +563,7 @@ fn width_gap_panel(data: &ExperimentData) -> (LinePanel, Value) {
     }
     if let Some(&(w0, g0)) = pts.first() {
         series.push(Series {
-            label: Some("w^(−1/2) through the first point".into()),
+            label: Some("w^(−1/2) (tangent-regime theory) through the first point".into()),
             points: vec![(w0, g0), (wmax, g0 * (wmax / w0).powf(-0.5))],
             colour: BLACK,
             dash: Dash::Dotted,
@@ -551,14 +572,14 @@ fn width_gap_panel(data: &ExperimentData) -> (LinePanel, Value) {
         });
     }
     let panel = LinePanel {
-        title: "Real against linearised network: relative gap of |z| against width".into(),
+        title,
         x: Axis {
             label: "hidden width w".into(),
             range: None,
             scale: Scale::Log,
         },
         y: Axis {
-            label: "gap (max over epochs of ‖Δ|z|‖ / ‖|z|_lin‖)".into(),
+            label: "gap  maxₜ ‖|z|−|z|ₗᵢₙ‖ / ‖|z|ₗᵢₙ‖".into(),
             range: None,
             scale: Scale::Log,
         },

@@ -124,7 +124,7 @@ pub fn experiment(
                 &mut report,
                 format!(
                     "width {w:>6}: gap {}",
-                    v.map_or("—".into(), |v| format!("{v:.4}"))
+                    v.map_or("—".into(), |v| format!("{v:.3e}"))
                 ),
             );
         }
