@@ -273,10 +273,12 @@ pub fn network(runs: usize, threads: usize) -> Result<Timing, crate::error::Erro
     };
     let seeds: Vec<u64> = (0..runs as u64).collect();
     let start = Instant::now();
+    let start_cpu = process_cpu_seconds();
     let records = in_pool(threads, || {
         crate::network::train_seeds(&data, &training, &seeds, Some(&tracking), &|_| {})
     })?;
     let seconds = start.elapsed().as_secs_f64();
+    let cpu = process_cpu_seconds().zip(start_cpu).map(|(b, a)| b - a);
     let checksum: f64 = records
         .iter()
         .filter_map(|r| r.responses.as_ref())
@@ -290,7 +292,11 @@ pub fn network(runs: usize, threads: usize) -> Result<Timing, crate::error::Erro
         points: runs,
         seconds,
         checksum,
-        extra: json!({ "mean_final_loss": loss, "epochs": training.epochs }),
+        extra: json!({
+            "mean_final_loss": loss,
+            "epochs": training.epochs,
+            "cpu_seconds": cpu,
+        }),
     })
 }
 
@@ -300,6 +306,7 @@ pub fn network_tangent(repeats: usize) -> Result<Timing, crate::error::Error> {
     let data = network_data();
     let architecture = network_training().architecture;
     let start = Instant::now();
+    let start_cpu = process_cpu_seconds();
     let mut checksum = 0.0;
     for seed in 0..repeats as u64 {
         let t = crate::network::tangent_features(&data, &architecture, seed)?;
@@ -308,12 +315,42 @@ pub fn network_tangent(repeats: usize) -> Result<Timing, crate::error::Error> {
         checksum += kernel[0] + theory[0];
     }
     let seconds = start.elapsed().as_secs_f64();
+    let cpu = process_cpu_seconds().zip(start_cpu).map(|(b, a)| b - a);
     Ok(Timing {
         name: "tangent features + both eigenbases, n = 300".into(),
         threads: 1,
         points: repeats,
         seconds,
         checksum,
-        extra: json!({ "parameters": 2001 }),
+        extra: json!({ "parameters": 2001, "cpu_seconds": cpu }),
     })
+}
+
+/// The network benchmark's data set as CSV (columns x1, x2, y; shortest round-trip decimals),
+/// the content of bench/peers/two_moons_300.csv.
+pub fn network_data_csv() -> String {
+    let data = network_data();
+    let mut out = String::from("x1,x2,y\n");
+    for (i, y) in data.labels.iter().enumerate() {
+        out.push_str(&format!(
+            "{:?},{:?},{}\n",
+            data.points[2 * i],
+            data.points[2 * i + 1],
+            *y as i64
+        ));
+    }
+    out
+}
+
+/// CPU time (user + system) of this process so far, in seconds (Linux: /proc/self/stat, clock
+/// ticks of 1/100 s); `None` elsewhere. On a loaded machine it measures the work, where wall time
+/// also counts the waiting.
+pub fn process_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces) start at state (field 3).
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
 }

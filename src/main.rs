@@ -94,7 +94,8 @@ enum Command {
     /// docs/architecture.md), single- and multi-threaded, with ratios to the peers' figures.
     Bench {
         /// Which part: "trajectories", "equilibria", "sweep" (simulations/bench_sweep.json, 2^20
-        /// cells written to a temporary folder) or "all".
+        /// cells written to a temporary folder), "network" (the paper's 2→500→1 network against
+        /// PyTorch: `bench/peers/run.sh network`) or "all".
         #[arg(default_value = "all")]
         part: String,
         /// Points per grid axis (the grid has side² points; 1024 is the standard 2^20).

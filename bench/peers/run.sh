@@ -12,10 +12,32 @@
 # later runs work offline.
 #
 # Options are passed on to peers.py: [--grid N] [--scipy-points K] [--repeats R]
+#
+# The network benchmark's peer is PyTorch (CPU, one thread), in a virtual environment of its own
+# (bench/peers/.torch-venv, git-ignored; torch from PyPI, the first run downloads it):
+#
+#     bench/peers/run.sh network > /tmp/torch.json && cargo run --release -- bench network --peers /tmp/torch.json
+#
+# Options after `network` go to torch_network.py: [--runs R] [--epochs E]
 # Environment: PYTHON (interpreter for the venv, default python3, needs ≥ 3.11),
 #              PEERS_VENV (another place for the virtual environment).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+
+if [ "${1:-}" = network ]; then
+  shift
+  tvenv=${TORCH_VENV:-$here/.torch-venv}
+  if [ ! -x "$tvenv/bin/python" ]; then
+    echo "run.sh: creating $tvenv" >&2
+    "${PYTHON:-python3}" -m venv "$tvenv"
+  fi
+  if ! cmp -s "$here/requirements-torch.txt" "$tvenv/requirements.installed"; then
+    echo "run.sh: installing PyTorch into $tvenv" >&2
+    "$tvenv/bin/python" -m pip install -q --disable-pip-version-check -r "$here/requirements-torch.txt" >&2
+    cp "$here/requirements-torch.txt" "$tvenv/requirements.installed"
+  fi
+  exec "$tvenv/bin/python" "$here/torch_network.py" "$@"
+fi
 venv=${PEERS_VENV:-$here/.venv}
 python=${PYTHON:-python3}
 stamp="$venv/requirements.installed"

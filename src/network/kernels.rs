@@ -98,6 +98,9 @@ pub(crate) struct FusedInput<'a> {
     pub sd: f64,
 }
 
+/// Examples whose backward passes share one sweep over the gradient accumulators.
+pub(crate) const BLOCK: usize = 4;
+
 /// Parameter blocks of the one-hidden-layer network (see `mlp::Layout`): W₁ (d × h), b₁ (h),
 /// w₂ (h), b₂.
 pub(crate) struct TwoLayer<'a> {
@@ -117,7 +120,7 @@ pub(crate) struct TwoLayerGrad<'a> {
 
 /// One fused full-batch pass of the one-hidden-layer ReLU network: writes ŷ into `outputs`, the
 /// gradient of the mean loss mean(log(1 + e^(−yŷ))) + c·mean(ŷ²) into `grad` (overwritten), and
-/// returns that loss. `row` is scratch of length h.
+/// returns that loss. `row` is scratch of length [`BLOCK`]·h (h suffices, more slowly).
 pub(crate) fn fused_two_layer(
     input: &FusedInput,
     net: &TwoLayer,
@@ -168,6 +171,59 @@ fn fused_two_layer_body<const AVX2: bool>(
     *grad.b2 = 0.0;
     let mut loss = 0.0;
     let mut gb2 = 0.0;
+    if AVX2 && d == 2 && row.len() >= BLOCK * h {
+        let mut i = 0;
+        while i < n {
+            let nb = BLOCK.min(n - i);
+            let mut gs = [0.0f64; BLOCK];
+            let mut x0 = [0.0f64; BLOCK];
+            let mut x1 = [0.0f64; BLOCK];
+            for b in 0..nb {
+                let x = &input.points[(i + b) * 2..(i + b) * 2 + 2];
+                let y = input.labels[i + b];
+                // SAFETY: AVX2 is only set by the caller compiled for (and detected with)
+                // AVX2/FMA.
+                let out = unsafe {
+                    simd::forward_2(
+                        x[0],
+                        x[1],
+                        &w1[..h],
+                        &w1[h..2 * h],
+                        b1,
+                        w2,
+                        &mut row[b * h..(b + 1) * h],
+                    )
+                } + net.b2;
+                outputs[i + b] = out;
+                let margin = y * out;
+                loss += crate::numerics::softplus(-margin) + input.sd * out * out;
+                let g = (-y * crate::numerics::logistic(-margin) + 2.0 * input.sd * out) * inv_n;
+                gb2 += g;
+                gs[b] = g;
+                x0[b] = x[0];
+                x1[b] = x[1];
+            }
+            let (g0, g1) = grad.w1[..2 * h].split_at_mut(h);
+            // SAFETY: as above.
+            unsafe {
+                simd::backward_2_block(
+                    nb,
+                    &x0,
+                    &x1,
+                    &gs,
+                    &row[..nb * h],
+                    w2,
+                    &mut grad.w2[..h],
+                    &mut grad.b1[..h],
+                    g0,
+                    g1,
+                )
+            };
+            i += nb;
+        }
+        *grad.b2 = gb2;
+        return loss * inv_n;
+    }
     for i in 0..n {
         let x = &input.points[i * d..(i + 1) * d];
         let y = input.labels[i];
@@ -447,6 +503,80 @@ mod simd {
                 gb1[k] += dh;
                 g0[k] += x0 * dh;
                 g1[k] += x1 * dh;
+            }
+        }
+    }
+
+    /// `backward_2` for `nb` ≤ 4 examples at once: rows of `rows` (nb × h) with their inputs
+    /// and loss gradients; the accumulators are loaded and stored once per block.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2 and FMA.
+    #[allow(clippy::too_many_arguments)]
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn backward_2_block(
+        nb: usize,
+        x0: &[f64; super::BLOCK],
+        x1: &[f64; super::BLOCK],
+        g: &[f64; super::BLOCK],
+        rows: &[f64],
+        w2: &[f64],
+        gw2: &mut [f64],
+        gb1: &mut [f64],
+        g0: &mut [f64],
+        g1: &mut [f64],
+    ) {
+        let h = w2.len();
+        assert!(nb <= super::BLOCK && rows.len() >= nb * h);
+        assert!(gw2.len() >= h && gb1.len() >= h && g0.len() >= h && g1.len() >= h);
+        let full = h / 4 * 4;
+        let zero = _mm256_setzero_pd();
+        let vx0: [__m256d; super::BLOCK] = std::array::from_fn(|b| _mm256_set1_pd(x0[b]));
+        let vx1: [__m256d; super::BLOCK] = std::array::from_fn(|b| _mm256_set1_pd(x1[b]));
+        let vg: [__m256d; super::BLOCK] = std::array::from_fn(|b| _mm256_set1_pd(g[b]));
+        let (pr, pw) = (rows.as_ptr(), w2.as_ptr());
+        let (pgw, pgb, pg0, pg1) = (
+            gw2.as_mut_ptr(),
+            gb1.as_mut_ptr(),
+            g0.as_mut_ptr(),
+            g1.as_mut_ptr(),
+        );
+        let mut k = 0;
+        // SAFETY: k + 4 ≤ full ≤ h and b·h + k + 4 ≤ nb·h, inside every slice (asserted above);
+        // the four outputs are distinct slices.
+        unsafe {
+            while k < full {
+                let w = _mm256_loadu_pd(pw.add(k));
+                let mut gw = _mm256_loadu_pd(pgw.add(k));
+                let mut gb = _mm256_loadu_pd(pgb.add(k));
+                let mut a0 = _mm256_loadu_pd(pg0.add(k));
+                let mut a1 = _mm256_loadu_pd(pg1.add(k));
+                for b in 0..nb {
+                    let pre = _mm256_loadu_pd(pr.add(b * h + k));
+                    let mask = _mm256_cmp_pd::<_CMP_GT_OQ>(pre, zero);
+                    gw = _mm256_fmadd_pd(vg[b], _mm256_and_pd(pre, mask), gw);
+                    let dh = _mm256_and_pd(_mm256_mul_pd(vg[b], w), mask);
+                    gb = _mm256_add_pd(gb, dh);
+                    a0 = _mm256_fmadd_pd(vx0[b], dh, a0);
+                    a1 = _mm256_fmadd_pd(vx1[b], dh, a1);
+                }
+                _mm256_storeu_pd(pgw.add(k), gw);
+                _mm256_storeu_pd(pgb.add(k), gb);
+                _mm256_storeu_pd(pg0.add(k), a0);
+                _mm256_storeu_pd(pg1.add(k), a1);
+                k += 4;
+            }
+        }
+        for b in 0..nb {
+            for k in full..h {
+                let pre = rows[b * h + k];
+                if pre > 0.0 {
+                    gw2[k] += g[b] * pre;
+                    let dh = g[b] * w2[k];
+                    gb1[k] += dh;
+                    g0[k] += x0[b] * dh;
+                    g1[k] += x1[b] * dh;
+                }
             }
         }
     }

@@ -172,6 +172,28 @@ impl TrainedNetwork {
         train::evaluate(&self.mlp, &self.theta, &self.stats, &points[..whole])
     }
 
+    /// A network with parameters θ (layout of [`TrainedNetwork::parameters`]) and batch norm's
+    /// running statistics at their initial values (mean 0, variance 1).
+    pub fn from_parameters(
+        dimension: usize,
+        architecture: &Architecture,
+        theta: Vec<f64>,
+    ) -> Result<Self, InputError> {
+        let mlp = mlp::Mlp::new(dimension, architecture);
+        if theta.len() != mlp.parameters {
+            return Err(InputError::new(
+                "theta",
+                format!(
+                    "has {} entries but the network has {} parameters",
+                    theta.len(),
+                    mlp.parameters
+                ),
+            ));
+        }
+        let stats = mlp.initial_stats();
+        Ok(Self { mlp, theta, stats })
+    }
+
     /// Number of input coordinates d.
     pub fn dimension(&self) -> usize {
         self.mlp.layers[0].inputs
@@ -182,6 +204,34 @@ impl TrainedNetwork {
     pub fn parameters(&self) -> &[f64] {
         &self.theta
     }
+}
+
+/// The training loss mean(log(1 + e^(−yŷ))) + c·mean(ŷ²) at θ and its gradient ∂loss/∂θ
+/// (without weight decay, which the optimiser adds), in training mode: batch norm on batch
+/// statistics, dropout masks drawn from `dropout_seed`. The engine's own pass (fused for one
+/// hidden layer without dropout or batch norm); exposed for tests and diagnostics.
+pub fn loss_and_gradient(
+    data: &Dataset,
+    training: &Training,
+    theta: &[f64],
+    dropout_seed: u64,
+) -> Result<(f64, Vec<f64>), InputError> {
+    check_training(data, training)?;
+    let mut trainer = train::Trainer::new(data, training, 0);
+    if theta.len() != trainer.theta.len() {
+        return Err(InputError::new(
+            "theta",
+            format!(
+                "has {} entries but the network has {} parameters",
+                theta.len(),
+                trainer.theta.len()
+            ),
+        ));
+    }
+    trainer.theta.copy_from_slice(theta);
+    trainer.reseed_dropout(dropout_seed);
+    let loss = trainer.gradient();
+    Ok((loss, trainer.gradient_vector().to_vec()))
 }
 
 /// The parameters θ₀ of a freshly initialised network (PyTorch's default initialisation from
@@ -253,7 +303,8 @@ pub struct ResponseTrack {
     /// The flow time of each recorded epoch (t = epoch · η/(1−μ)/n for SGD) when predicted.
     pub flow_time: Option<Vec<f64>>,
     /// ‖K_t − K_0‖_F / ‖K_0‖_F at the epochs `drift_epochs`: how far the real network left the
-    /// tangent regime (K in evaluation mode).
+    /// tangent regime (K in evaluation mode). Measured when predictions were asked (empty
+    /// otherwise).
     pub kernel_drift: Vec<f64>,
     /// The epochs of `kernel_drift`: at most [`KERNEL_DRIFT_POINTS`] of the recorded epochs,
     /// evenly spread, first and last included (each costs a kernel evaluation; one per recorded

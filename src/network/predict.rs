@@ -18,7 +18,6 @@ use crate::model::{FeatureModel, Regulariser, SpectralDecoupling};
 use crate::solve::{Method, Output, SolveOptions, integrate};
 
 use super::kernels::{axpy, dot};
-use super::mlp::Mlp;
 use super::optimiser::OptimiserState;
 use super::tangent::{TangentFeatures, response_basis};
 use super::train::{abs_responses, loss_gradient};
@@ -53,13 +52,11 @@ pub fn flow_time_per_epoch(optimiser: &Optimiser, examples: usize) -> Option<f64
 pub(crate) fn predictions(
     data: &Dataset,
     training: &Training,
-    mlp: &Mlp,
     theta0: &[f64],
     tangent: &TangentFeatures,
     rows: &[Vec<f64>],
     epochs: &[usize],
 ) -> Result<Predictions, Error> {
-    let _ = mlp;
     let linearised = train_linearised(data, training, theta0, tangent, rows, epochs);
     let (flow, flow_time) = match flow_time_per_epoch(&training.optimiser, data.len()) {
         None => (None, None),
@@ -177,13 +174,12 @@ pub(crate) fn flow_outputs(
     let strengths: Vec<f64> = basis.spectrum.iter().map(|s| s.max(floor)).collect();
     let sd = training.sd;
     let model = FeatureModel::from_coupling(strengths, u.clone(), Some(y.clone()))?;
-    let model = if sd > 0.0 {
-        model.with_regulariser(Regulariser::SpectralDecoupling(
-            SpectralDecoupling::uniform(2.0 * sd),
-        ))?
+    // Weight decay is applied by `OffsetFlow` (with the offset); the model carries SD or nothing.
+    let model = model.with_regulariser(if sd > 0.0 {
+        Regulariser::SpectralDecoupling(SpectralDecoupling::uniform(2.0 * sd))
     } else {
-        model
-    };
+        Regulariser::None
+    })?;
     // Y b = Y (f₀ − J θ₀); c = Uᵀ Y b; z(0) = Uᵀ Y f₀.
     let mut yb = vec![0.0; n];
     let mut yf = vec![0.0; n];

@@ -263,7 +263,7 @@ impl<'a> Trainer<'a> {
             rng: SeededRng::new(seed ^ DROPOUT_STREAM),
             cache: Cache::default(),
             output_grad: vec![0.0; data.len()],
-            row: vec![0.0; width],
+            row: vec![0.0; super::kernels::BLOCK * width],
         }
     }
 
@@ -329,6 +329,16 @@ impl<'a> Trainer<'a> {
             Some(&mut self.grad),
         );
         mean_loss(&self.cache.outputs, &data.labels, sd)
+    }
+
+    /// Restarts the dropout stream from `seed`.
+    pub fn reseed_dropout(&mut self, seed: u64) {
+        self.rng = SeededRng::new(seed ^ DROPOUT_STREAM);
+    }
+
+    /// ∂loss/∂θ of the last `gradient` call.
+    pub fn gradient_vector(&self) -> &[f64] {
+        &self.grad
     }
 
     /// The outputs of the last `gradient` call.
@@ -409,7 +419,13 @@ pub(crate) fn train_one(
     let mut trainer = Trainer::new(data, training, seed);
     let every = tracking.map_or(training.epochs, |t| t.every);
     let epochs = recorded_epochs(training.epochs, every);
-    let drift_at = drift_positions(epochs.len());
+    // The drift belongs to the comparison with the predictions (it costs a kernel evaluation
+    // per point): measured only when they are asked for.
+    let drift_at = if tracking.is_some_and(|t| t.predictions) {
+        drift_positions(epochs.len())
+    } else {
+        Vec::new()
+    };
     // At initialisation: J, K₀ and the basis of responses.
     let setup = tracking.map(|t| {
         let tangent = tangent_features(&trainer.mlp, &trainer.theta, &trainer.stats, &data.points);
@@ -423,6 +439,18 @@ pub(crate) fn train_one(
     let mut next = 0;
     let mut pending = 0u64;
     for epoch in 0..=training.epochs {
+        let recording = epochs.get(next) == Some(&epoch);
+        let plain_pass = trainer.mlp.is_plain() && epoch < training.epochs;
+        // Evaluation-mode quantities are taken before the training pass, which moves batch
+        // norm's running statistics.
+        let eval = (recording && !plain_pass).then(|| trainer.evaluate(&data.points));
+        if recording
+            && let Some((_, tangent, _, _)) = &setup
+            && drift_at.contains(&next)
+        {
+            let k = kernel(&trainer.mlp, &trainer.theta, &trainer.stats, &data.points);
+            drift.push(relative_change(&k, &tangent.kernel));
+        }
         let train_loss = if epoch < training.epochs {
             let l = trainer.gradient();
             if !l.is_finite() {
@@ -432,28 +460,21 @@ pub(crate) fn train_one(
         } else {
             None
         };
-        if epochs.get(next) == Some(&epoch) {
-            let eval;
-            let outputs: &[f64] = if trainer.mlp.is_plain() && train_loss.is_some() {
-                trainer.last_outputs()
-            } else {
-                eval = trainer.evaluate(&data.points);
-                &eval
+        if recording {
+            let outputs: &[f64] = match &eval {
+                Some(e) => e,
+                None => trainer.last_outputs(),
             };
-            let l = match train_loss {
-                Some(l) if trainer.mlp.is_plain() => l,
+            let l = match (train_loss, &eval) {
+                (Some(l), None) => l,
                 _ => mean_loss(outputs, &data.labels, training.sd),
             };
             if !l.is_finite() {
                 return Err(diverged(training, epoch));
             }
             loss.push(l);
-            if let Some((_, tangent, _, rows)) = &setup {
+            if let Some((_, _, _, rows)) = &setup {
                 real.push(abs_responses(rows, outputs));
-                if drift_at.contains(&next) {
-                    let k = kernel(&trainer.mlp, &trainer.theta, &trainer.stats, &data.points);
-                    drift.push(relative_change(&k, &tangent.kernel));
-                }
             }
             next += 1;
         }
@@ -495,7 +516,6 @@ pub(crate) fn train_one(
                 let p = predict::predictions(
                     data,
                     training,
-                    &trainer.mlp,
                     &trainer.theta_initial(seed),
                     &tangent,
                     &rows,

@@ -7,7 +7,7 @@ use std::time::Instant;
 use serde_json::{Value, json};
 
 use super::line;
-use crate::bench::{Grid, Peers, Timing, equilibria, trajectories};
+use crate::bench::{Grid, Peers, Timing, equilibria, network, network_tangent, trajectories};
 use crate::error::{Error, InputError};
 
 /// Which parts to measure.
@@ -19,6 +19,9 @@ pub enum BenchPart {
     Equilibria,
     /// The 2^20-cell sweep of simulations/bench_sweep.json, end to end.
     Sweep,
+    /// Training the paper's 2 → 500 → 1 network (10 000 epochs, z recorded every epoch) and its
+    /// tangent features, against PyTorch.
+    Network,
     /// All of them.
     All,
 }
@@ -30,12 +33,13 @@ impl BenchPart {
             "trajectories" => Self::Trajectories,
             "equilibria" => Self::Equilibria,
             "sweep" => Self::Sweep,
+            "network" => Self::Network,
             "all" => Self::All,
             other => {
                 return Err(InputError::new(
                     "PART",
                     format!(
-                        "unknown benchmark {other:?}; use \"trajectories\", \"equilibria\", \"sweep\" or \"all\""
+                        "unknown benchmark {other:?}; use \"trajectories\", \"equilibria\", \"sweep\", \"network\" or \"all\""
                     ),
                 ));
             }
@@ -131,6 +135,51 @@ pub fn bench(part: BenchPart, side: usize, peers: Option<&Peers>) -> Result<Benc
     }
     if part.includes(BenchPart::Sweep) {
         rows.push((bench_sweep(cores)?, None));
+    }
+    if part.includes(BenchPart::Network) {
+        let torch = peers.and_then(|p| {
+            peer(
+                "PyTorch CPU, 1 thread, float64 (µs/run)",
+                p.torch_seconds().map(|s| 1e6 * s),
+            )
+        });
+        let single = network(1, 1)?;
+        let cpu = single.extra["cpu_seconds"].as_f64();
+        let torch_cpu =
+            peers.and_then(|p| p.raw.get("pytorch")?.get("cpu_seconds_per_run")?.as_f64());
+        line(
+            &mut report,
+            format!(
+                "network 2→500→1, 10 000 epochs, one thread: {:.3} s per run (CPU {}){}",
+                single.seconds,
+                cpu.map_or("—".into(), |c| format!("{c:.3} s")),
+                match (&torch, torch_cpu, cpu) {
+                    (Some((_, us)), Some(tc), Some(c)) => format!(
+                        "; PyTorch {:.2} s (CPU {tc:.2} s): {:.1}× faster by wall time, {:.1}× by CPU time",
+                        us / 1e6,
+                        us / 1e6 / single.seconds,
+                        tc / c
+                    ),
+                    (Some((_, us)), _, _) => format!(
+                        "; PyTorch {:.2} s per run: {:.1}× faster",
+                        us / 1e6,
+                        us / 1e6 / single.seconds
+                    ),
+                    _ => String::new(),
+                }
+            ),
+        );
+        rows.push((single, torch.clone()));
+        rows.push((network(cores, cores)?, torch));
+        let tangent = network_tangent(5)?;
+        line(
+            &mut report,
+            format!(
+                "tangent features + both eigenbases (n = 300, m = 2001): {:.3} s",
+                tangent.seconds / tangent.points as f64
+            ),
+        );
+        rows.push((tangent, None));
     }
     line(
         &mut report,
