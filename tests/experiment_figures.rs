@@ -67,7 +67,7 @@ fn setting(label: &str, axis: &[f64], c: f64, a: f64) -> SettingRecord {
         parameters: json!({}),
         training: training(),
         examples: labels.len(),
-        parameter_count: 1501,
+        parameter_count: 2001,
         seeds: (0..10).collect(),
         points,
         labels,

@@ -1147,7 +1147,7 @@ mod tests {
     }
 
     #[test]
-    fn the_paper_network_has_1501_parameters() {
+    fn the_paper_network_has_2001_parameters() {
         let plan = SettingPlan {
             label: String::new(),
             data: DataSpec::TwoMoons(typed(&json!({}), "d").expect("defaults")),
@@ -1175,6 +1175,6 @@ mod tests {
             seeds: (0..10).collect(),
         };
         assert_eq!(plan.parameters(), 2 * 500 + 500 + 500 + 1);
-        assert_eq!(plan.work(), 1000.0 * 1501.0 * 300.0 * 10.0);
+        assert_eq!(plan.work(), 1000.0 * 2001.0 * 300.0 * 10.0);
     }
 }
