@@ -179,7 +179,7 @@ fn complain(text: &str) {
 /// Reads a spec whose outputs go to `out`, refusing an `out` where one would replace it.
 fn read_for(path: &Path, out: &Path, guard: &mut SpecGuard) -> Result<Spec, Error> {
     let spec = read_spec(path)?;
-    guard.protect(path, &spec.name, out)?;
+    guard.protect(path, &spec.name, &starvation::spec::suffix::ALL, out)?;
     Ok(spec)
 }
 
@@ -239,6 +239,14 @@ fn finish(outcome: Outcome<'_>, out: &Path, guard: &SpecGuard) -> Result<ExitCod
 }
 
 fn run(spec: &Spec, out: &Path, guard: &SpecGuard) -> Result<ExitCode, Error> {
+    if spec.experiment.is_some() {
+        let plan = tasks::experiment_plan(spec)?;
+        prepare_output_dir(out)?;
+        let bar = progress_bar(plan.total_epochs() as usize, "epochs");
+        let outcome = tasks::experiment(spec, &plan, &|e| bar.inc(e));
+        bar.finish_and_clear();
+        return finish(outcome?, out, guard);
+    }
     prepare_output_dir(out)?;
     let (_, outcome) = tasks::run(spec)?;
     finish(outcome, out, guard)
@@ -284,15 +292,15 @@ fn verify(quick: bool, spec: Option<&Path>, json: Option<&Path>) -> Result<ExitC
     })
 }
 
-fn progress_bar(total: usize) -> indicatif::ProgressBar {
+fn progress_bar(total: usize, unit: &str) -> indicatif::ProgressBar {
     use std::io::IsTerminal;
     if !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::new(total as u64);
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{elapsed_precise} [{bar:40}] {pos}/{len} cells · {per_sec} · {eta} left",
-    ) {
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
+        "{{elapsed_precise}} [{{bar:40}}] {{pos}}/{{len}} {unit} · {{per_sec}} · {{eta}} left"
+    )) {
         bar.set_style(style.progress_chars("=> "));
     }
     bar
@@ -308,7 +316,7 @@ fn sweep(
     let task = SweepTask::new(spec)?;
     let shard = task.shard_of(shard)?;
     prepare_output_dir(out)?;
-    let bar = progress_bar(task.cells_to_compute(shard));
+    let bar = progress_bar(task.cells_to_compute(shard), "cells");
     let report = task.execute(out, shard, !serial, guard, &|c| bar.inc(c as u64));
     bar.finish_and_clear();
     say(&report?);
@@ -343,7 +351,7 @@ fn bench(
 fn figures(dir: &Path, out: &Path, guard: &mut SpecGuard) -> Result<ExitCode, Error> {
     let specs = tasks::figure_specs(dir)?;
     for (path, spec, _) in &specs {
-        guard.protect(path, &spec.name, out)?;
+        guard.protect(path, &spec.name, &starvation::spec::suffix::ALL, out)?;
     }
     let guard = &*guard;
     prepare_output_dir(out)?;
@@ -352,7 +360,7 @@ fn figures(dir: &Path, out: &Path, guard: &mut SpecGuard) -> Result<ExitCode, Er
         match kind {
             FigureSpecKind::Sweep => sweep(spec, out, None, false, guard)?,
             FigureSpecKind::Portrait => portrait(spec, out, guard)?,
-            FigureSpecKind::Run => run(spec, out, guard)?,
+            FigureSpecKind::Run | FigureSpecKind::Experiment => run(spec, out, guard)?,
         };
     }
     say(&format!(

@@ -54,6 +54,8 @@ fn heat_map(levels: Vec<f64>) -> HeatMapPanel {
         colour_range: None,
         diverging_centre: None,
         contour_levels: levels,
+        filled_levels: Vec::new(),
+        hide_colour_bar: false,
         curves: Vec::new(),
         markers: Vec::new(),
         legend: false,

@@ -245,6 +245,8 @@ fn heat_map_panel() -> HeatMapPanel {
         colour_range: None,
         diverging_centre: Some(0.0),
         contour_levels: vec![-0.5, 0.0, 0.5],
+        filled_levels: Vec::new(),
+        hide_colour_bar: false,
         curves: vec![series("threshold δ*(λ)", threshold, ORANGE, Dash::Dashed)],
         markers: vec![Marker {
             x: 1.0,
@@ -277,6 +279,8 @@ fn sequential_heat_map() -> HeatMapPanel {
         values,
         colour_label: "‖∇L‖".into(),
         contour_levels: vec![0.25, 0.5, 0.75],
+        filled_levels: Vec::new(),
+        hide_colour_bar: false,
         ..HeatMapPanel::default()
     }
 }
@@ -645,6 +649,8 @@ fn odd_figure() -> Figure {
             y_values: vec![2.0],
             values: vec![f64::NAN],
             contour_levels: vec![f64::NAN, 0.0],
+            filled_levels: Vec::new(),
+            hide_colour_bar: false,
             ..HeatMapPanel::default()
         }),
         Panel::HeatMap(HeatMapPanel {
@@ -652,6 +658,8 @@ fn odd_figure() -> Figure {
             y_values: vec![0.0, 1.0],
             values: vec![1.0, 1.0, 1.0, 1.0, f64::NAN, f64::INFINITY],
             contour_levels: vec![1.0, 0.5],
+            filled_levels: Vec::new(),
+            hide_colour_bar: false,
             diverging_centre: Some(1.0),
             curves: vec![nan_series],
             legend: true,

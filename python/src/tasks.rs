@@ -32,7 +32,9 @@ pub fn simulation(section: Value, features: usize) -> Result<SimulationParts, In
 /// Which command a spec is for when none is named: a sweep, runs, portraits or equilibria
 /// (the order in which `starvation figures` and `check` look at the sections).
 pub fn default_command(spec: &Spec) -> &'static str {
-    if spec.sweep.is_some() {
+    if spec.experiment.is_some() {
+        "experiment"
+    } else if spec.sweep.is_some() {
         "sweep"
     } else if spec.simulation.is_some() {
         "run"
@@ -108,11 +110,21 @@ pub fn document(spec: &Spec, command: &str) -> Result<Value, Error> {
                 "provenance": Value::Object(starvation::output::provenance_base()),
             }))
         }
+        "experiment" => {
+            let plan = starvation::tasks::experiment_plan(spec)?;
+            let outcome = starvation::tasks::experiment(spec, &plan, &|_| {})?;
+            let (doc, figures) = documents(outcome)?;
+            let mut doc = doc.unwrap_or(Value::Null);
+            if let Some(d) = doc.get_mut("data").and_then(Value::as_object_mut) {
+                d.insert("figures".into(), Value::Array(figures));
+            }
+            Ok(doc)
+        }
         "check" => check(spec),
         other => Err(InputError::new(
             "command",
             format!(
-                "unknown command {other:?}; use \"run\", \"equilibrium\", \"sweep\", \"portrait\" or \"check\""
+                "unknown command {other:?}; use \"run\", \"experiment\", \"equilibrium\", \"sweep\", \"portrait\" or \"check\""
             ),
         )
         .into()),

@@ -717,8 +717,9 @@ def run_spec(
     """Runs any spec (a dict, or the path of a JSON file) as the command line would and returns
     the document it writes (``{"data": …, "provenance": …}``) as plain Python objects.
 
-    ``command``: "run", "equilibrium", "sweep", "portrait" or "check"; by default the spec's
-    sections decide (sweep, else simulation → run, else portrait, else equilibrium). Runs add
+    ``command``: "run", "experiment", "equilibrium", "sweep", "portrait" or "check"; by default
+    the spec's sections decide (experiment, else sweep, else simulation → run, else portrait,
+    else equilibrium; ``starvation run`` runs an experiment spec). Runs and experiments add
     ``data["figures"]`` (the plotted data of the ``plot`` section, as in NAME.data.json);
     sweeps add ``data["cells"]`` (the cell table of NAME.csv, column-wise).
     """

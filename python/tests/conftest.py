@@ -17,8 +17,13 @@ SPECS = ROOT / "simulations"
 
 
 def shipped_specs():
-    """Every spec in simulations/ except the 2^20-cell benchmark sweep."""
-    return sorted(p for p in SPECS.glob("*.json") if p.stem != "bench_sweep")
+    """Every spec in simulations/ except the 2^20-cell benchmark sweep and the network
+    experiments (minutes of training each; tests/test_experiment.py runs a small one)."""
+    return sorted(
+        p
+        for p in SPECS.glob("*.json")
+        if p.stem != "bench_sweep" and "experiment" not in json.loads(p.read_text())
+    )
 
 
 def command_of(path):

@@ -101,6 +101,7 @@
 
 mod continuation;
 mod coordinates;
+mod experiment;
 mod portrait_plan;
 mod portraits;
 mod quantity;
@@ -118,6 +119,7 @@ use crate::plot::{Figure, Panel, PointClass};
 use crate::spec::Spec;
 
 pub use continuation::continuation_figure;
+pub use experiment::{BOUNDARY_BANDS, boundary_levels, experiment_figures, zero_level};
 pub use portraits::portrait_figures;
 pub use resolution::reduce_resolution;
 pub use runs::run_figures;
@@ -202,6 +204,27 @@ pub fn run_output_names(spec: &Spec) -> Result<crate::spec::OutputNames, InputEr
         None => Vec::new(),
     };
     Ok(runs::run_output_names(spec, &figures)?.0)
+}
+
+/// The files `run` writes for an `experiment` spec: its document and figures (names checked).
+pub fn experiment_output_names(spec: &Spec) -> Result<crate::spec::OutputNames, InputError> {
+    use crate::spec::{ExperimentFigureKind, PredictionPlacement};
+    let mut names = crate::spec::OutputNames::with_spec_outputs(
+        &spec.name,
+        &[crate::spec::suffix::EXPERIMENT_JSON],
+    );
+    let plan = spec.experiment_plan()?;
+    let fig = &plan.figure;
+    let stem = fig.stem.clone().unwrap_or_else(|| spec.name.clone());
+    names.add_figure(&stem, "experiment.figure.stem")?;
+    let separate = fig
+        .dynamics
+        .as_ref()
+        .is_some_and(|d| d.predictions == PredictionPlacement::Separate);
+    if fig.kind == ExperimentFigureKind::Boundaries && separate {
+        names.add_figure(&format!("{stem}_predictions"), "experiment.figure.stem")?;
+    }
+    Ok(names)
 }
 
 /// The files `portrait` writes for `spec` (the figure of its `portrait` section).

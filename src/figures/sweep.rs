@@ -617,6 +617,7 @@ fn heatmap(
             legend: !curves.is_empty(),
             curves,
             markers: Vec::new(),
+            ..HeatMapPanel::default()
         }));
     }
     if p.shared_colour_scale.unwrap_or(false) && p.colour_range.is_none() {

@@ -6,19 +6,6 @@ use std::path::{Path, PathBuf};
 use super::folder::prepare_output_dir;
 use crate::error::InputError;
 
-/// The suffixes a command appends to a spec's name for its own outputs (figures end in
-/// `.data.json`, `.png`, `.svg`; shards in `.shard-K-of-N.json`).
-pub const OUTPUT_SUFFIXES: [&str; 8] = [
-    ".run.json",
-    ".run.csv",
-    ".equilibrium.json",
-    ".sweep.json",
-    ".sweep.csv",
-    ".thresholds.csv",
-    ".levels.csv",
-    ".experiment.json",
-];
-
 /// The spec files read by one command: no output of the command may replace one of them.
 #[derive(Debug, Default)]
 pub struct SpecGuard {
@@ -32,9 +19,16 @@ impl SpecGuard {
     }
 
     /// Records the spec file `spec_path` (named `name` inside) and refuses, before any work, an
-    /// output folder `out` where one of the files a command may write for it (`NAME.run.json`,
-    /// a figure's `.data.json`, a shard …) is the spec file itself.
-    pub fn protect(&mut self, spec_path: &Path, name: &str, out: &Path) -> Result<(), InputError> {
+    /// output folder `out` where one of the files a command may write for it (`NAME` + one of
+    /// `suffixes` such as `.run.json`, a figure's `.data.json`, a shard …) is the spec file
+    /// itself.
+    pub fn protect(
+        &mut self,
+        spec_path: &Path,
+        name: &str,
+        suffixes: &[&str],
+        out: &Path,
+    ) -> Result<(), InputError> {
         let Ok(spec_file) = spec_path.canonicalize() else {
             return Ok(());
         };
@@ -52,7 +46,7 @@ impl SpecGuard {
         let ours = file.ends_with(".data.json")
             || file
                 .strip_prefix(name)
-                .is_some_and(|rest| OUTPUT_SUFFIXES.contains(&rest) || rest.starts_with(".shard-"));
+                .is_some_and(|rest| suffixes.contains(&rest) || rest.starts_with(".shard-"));
         if ours {
             return Err(InputError::new(
                 "--out",
@@ -117,11 +111,15 @@ mod tests {
         let spec = dir.path().join("toy.run.json");
         std::fs::write(&spec, "{}").unwrap();
         let mut guard = SpecGuard::new();
-        let e = guard.protect(&spec, "toy", dir.path()).unwrap_err();
+        let e = guard
+            .protect(&spec, "toy", &[".run.json"], dir.path())
+            .unwrap_err();
         assert_eq!(e.field, "--out");
         let other = tempfile::tempdir().unwrap();
         let mut guard = SpecGuard::new();
-        guard.protect(&spec, "toy", other.path()).unwrap();
+        guard
+            .protect(&spec, "toy", &[".run.json"], other.path())
+            .unwrap();
         guard.check(other.path(), ["toy.run.json"]).unwrap();
         let e = guard.check(dir.path(), ["toy.run.json"]).unwrap_err();
         assert!(e.message.contains("would overwrite the spec"), "{e}");

@@ -57,6 +57,11 @@ impl AxisMap {
         p.is_finite().then_some(p)
     }
 
+    /// Transformed value at pixel `p` (the inverse of [`Self::px_t`]).
+    pub(crate) fn t_at_px(&self, p: f64) -> f64 {
+        self.t0 + (p - self.p0) / (self.p1 - self.p0) * (self.t1 - self.t0)
+    }
+
     /// Pixel of a data value (None: not drawable).
     pub(crate) fn px(&self, v: f64) -> Option<f64> {
         self.transform(v).and_then(|t| self.px_t(t))

@@ -163,6 +163,13 @@ pub struct HeatMapPanel {
     pub diverging_centre: Option<f64>,
     /// Contour levels of `values` drawn as thin black lines (marching squares).
     pub contour_levels: Vec<f64>,
+    /// Filled contours: when it holds two or more increasing levels, the map is drawn as bands
+    /// between consecutive levels (values interpolated bilinearly between cell centres, each
+    /// band in the colour of its middle value; values outside go to the end bands) and the
+    /// colour bar shows the bands. Empty: cells in continuous colour.
+    pub filled_levels: Vec<f64>,
+    /// Leave out the colour bar (panels that share one scale, such as decision functions).
+    pub hide_colour_bar: bool,
     /// Overlaid curves (threshold curves, closed forms), drawn above the cells.
     pub curves: Vec<Series>,
     /// Marked points.

@@ -15,6 +15,8 @@ mod colour;
 mod elements;
 pub mod figure;
 #[cfg(feature = "plot")]
+mod filled;
+#[cfg(feature = "plot")]
 mod geometry;
 #[cfg(feature = "plot")]
 mod layout;

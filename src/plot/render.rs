@@ -15,6 +15,7 @@ use crate::plot::elements::{
 use crate::plot::figure::{
     Axis, Dash, Figure, HeatMapPanel, LinePanel, Marker, Panel, PortraitPanel, Scale, Series,
 };
+use crate::plot::filled;
 use crate::plot::geometry::{arrowhead, clip_polygon, clip_polyline, clip_segment};
 use crate::plot::layout::{AxesSpec, Frame, draw_axes, draw_grid, layout, line_height};
 use crate::plot::raster;
@@ -715,19 +716,37 @@ fn draw_heat_map<DB: DrawingBackend>(
         let target = (cell.height() / (3.2 * s.tick)).round().clamp(2.0, 7.0) as usize;
         linear_ticks(scale.lo, scale.hi, target)
     };
-    let bar = ColourBar::measure(c, s, &bar_ticks, &p.colour_label);
+    let bar = (!p.hide_colour_bar).then(|| ColourBar::measure(c, s, &bar_ticks, &p.colour_label));
     let spec = AxesSpec {
         title: &p.title,
         x: &p.x,
         y: &p.y,
         x_range,
         y_range,
-        right_extra: bar.total,
+        right_extra: bar.as_ref().map_or(0.0, |b| b.total),
     };
+    let filled = filled_levels(&p.filled_levels);
     let Some(f) = layout(c, s, cell, &spec) else {
         return Ok(());
     };
-    if has_cells {
+    if has_cells && let Some(levels) = &filled {
+        let colours: Vec<_> = levels
+            .windows(2)
+            .map(|w| scale.colour(0.5 * (w[0] + w[1])))
+            .collect();
+        let outer = |e: &[f64]| (e[0], e[e.len() - 1]);
+        filled::draw_bands(
+            c,
+            s,
+            &f,
+            &p.values,
+            (&tx, &ty),
+            (outer(&ex), outer(&ey)),
+            levels,
+            &colours,
+            NO_DATA,
+        )?;
+    } else if has_cells {
         if c.is_svg() {
             draw_cells_raster(c, s, &f, p, &scale, &ex, &ey)?;
         } else {
@@ -742,7 +761,16 @@ fn draw_heat_map<DB: DrawingBackend>(
     draw_markers(c, s, &f, &p.markers, &mut occupied)?;
     draw_contour_labels(c, s, contour_labels, &mut occupied)?;
     draw_axes(c, s, cell, &f, &spec)?;
-    bar.draw(c, s, &f, &scale, &bar_ticks, &p.colour_label)?;
+    if let Some(bar) = &bar {
+        bar.draw(
+            c,
+            s,
+            &f,
+            &scale,
+            (&bar_ticks, filled.as_deref()),
+            &p.colour_label,
+        )?;
+    }
     if p.legend {
         let mut e: Vec<Entry> = Vec::new();
         entries(s, &p.curves, false, &mut e);
@@ -909,6 +937,14 @@ fn draw_contours<DB: DrawingBackend>(
     Ok(labels)
 }
 
+/// The levels of filled contours: at least two finite, strictly increasing values, else None.
+fn filled_levels(levels: &[f64]) -> Option<Vec<f64>> {
+    (levels.len() >= 2
+        && levels.iter().all(|l| l.is_finite())
+        && levels.windows(2).all(|w| w[0] < w[1]))
+    .then(|| levels.to_vec())
+}
+
 /// A contour label: its text, the pixel point it is centred on, and its text width.
 type ContourLabel = (String, P, f64);
 
@@ -994,7 +1030,7 @@ impl ColourBar {
         s: &Style,
         f: &Frame,
         scale: &ColourScale,
-        ticks: &[Tick],
+        (ticks, bands): (&[Tick], Option<&[f64]>),
         label: &str,
     ) -> Result<(), Error> {
         let x0 = f.plot.x1 + self.gap;
@@ -1004,7 +1040,21 @@ impl ColourBar {
         if h.is_nan() || h <= 2.0 {
             return Ok(());
         }
-        let strips = (h.round() as usize).clamp(1, 256);
+        if let Some(levels) = bands {
+            for w in levels.windows(2) {
+                let (ya, yb) = (bottom - scale.t(w[0]) * h, bottom - scale.t(w[1]) * h);
+                let r = Rect::new((x0, ya.round()), (x1, yb.round()))
+                    .intersect(&Rect::new((x0, top), (x1, bottom)));
+                if let Some(r) = r {
+                    c.fill_rect(r, rgba(scale.colour(0.5 * (w[0] + w[1])), 1.0))?;
+                }
+            }
+        }
+        let strips = if bands.is_some() {
+            0
+        } else {
+            (h.round() as usize).clamp(1, 256)
+        };
         for k in 0..strips {
             let ya = bottom - h * k as f64 / strips as f64;
             let yb = bottom - h * (k + 1) as f64 / strips as f64;

@@ -4,6 +4,7 @@
 //! so that `pandas.DataFrame(doc["data"]["runs"][0]["table"])` works.
 
 mod equilibrium;
+mod experiment;
 mod model;
 mod run;
 mod sweep;
@@ -14,6 +15,11 @@ use serde_json::Value;
 pub use equilibrium::{
     BranchRecord, ClosedFormRecord, EquilibriumEntry, EquilibriumRecord, ModelRecord,
     equilibrium_data, equilibrium_document,
+};
+pub use experiment::{
+    ExperimentData, ExperimentProvenance, ExperimentSummary, GAP_DEFINITION, GridRecord, PowerLaw,
+    ResponsesRecord, SettingRecord, WidthGapRecord, experiment_document, fit_power_law,
+    mean_finite, mean_rows, response_gap, responses_record,
 };
 pub use model::{MAX_DIRECTION_ENTRIES, ModelInternals};
 pub use run::{

@@ -8,6 +8,7 @@
 
 mod equilibrium;
 mod expand;
+mod experiment;
 mod json;
 mod model;
 mod names;
@@ -26,6 +27,11 @@ pub use equilibrium::{
     ContinuationSpec, EquilibriumSettings, EquilibriumSpec, parse_parameter, strength_index,
 };
 pub use expand::{ExpandedRun, LabelledModel, merge};
+pub use experiment::{
+    AdamSpec, CsvSpec, DataSpec, DynamicsSpec, ExperimentFigureKind, ExperimentFigureSpec,
+    ExperimentPlan, ExperimentSpec, GridPlan, GridSpec, NetworkSpec, OptimiserSpec,
+    PredictionPlacement, SeedsSpec, SettingPlan, SgdSpec, TrackingSpec, TrainingSpec, TwoMoonsSpec,
+};
 pub use json::from_value;
 pub use json::{parse_json, reject_duplicate_keys};
 pub use model::{
@@ -98,7 +104,11 @@ pub const MAX_RUNS: usize = 100_000;
 
 /// Reads and parses a spec file; errors name the field (exit status 2 in the CLI).
 pub fn read_spec(path: &Path) -> Result<Spec, InputError> {
-    parse_spec(&read_text(path, "SPEC")?)
+    let spec = parse_spec(&read_text(path, "SPEC")?)?;
+    Ok(Spec {
+        base_dir: path.parent().map(Path::to_path_buf),
+        ..spec
+    })
 }
 
 /// Parses a spec from JSON text.
@@ -143,9 +153,15 @@ pub struct Spec {
     /// Sweep section (see the `sweep` module).
     #[serde(default)]
     pub sweep: Option<SweepSpec>,
+    /// Experiment section: real networks trained on data (see [`ExperimentSpec`]).
+    #[serde(default)]
+    pub experiment: Option<ExperimentSpec>,
     /// The spec as read, kept for provenance.
     #[serde(skip)]
     pub raw: Value,
+    /// The folder of the spec file (files named in the spec are relative to it).
+    #[serde(skip)]
+    pub base_dir: Option<std::path::PathBuf>,
 }
 
 /// One varied parameter: a dotted path into a run (e.g. `model.features.toy.s1`) and its values.

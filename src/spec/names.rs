@@ -25,8 +25,10 @@ pub mod suffix {
     pub const THRESHOLDS_CSV: &str = ".thresholds.csv";
     /// `sweep`: level-set polylines.
     pub const LEVELS_CSV: &str = ".levels.csv";
+    /// `run` of an `experiment` spec: the experiment document.
+    pub const EXPERIMENT_JSON: &str = ".experiment.json";
     /// Every suffix above.
-    pub const ALL: [&str; 7] = [
+    pub const ALL: [&str; 8] = [
         RUN_JSON,
         RUN_CSV,
         EQUILIBRIUM_JSON,
@@ -34,6 +36,7 @@ pub mod suffix {
         SWEEP_CSV,
         THRESHOLDS_CSV,
         LEVELS_CSV,
+        EXPERIMENT_JSON,
     ];
     /// Suffixes of a figure's files (image, vector image, plotted data).
     pub const FIGURE: [&str; 3] = [".png", ".svg", ".data.json"];

@@ -25,6 +25,20 @@ fn plural(n: usize, word: &str) -> String {
 
 /// Validates every section of `spec`.
 pub fn check(spec: &Spec) -> Result<CheckSummary, Error> {
+    if spec.experiment.is_some() {
+        let plan = super::experiment_plan(spec)?;
+        let seeds: usize = plan.settings.iter().map(|s| s.seeds.len()).sum();
+        return Ok(CheckSummary {
+            name: spec.name.clone(),
+            parts: vec![format!(
+                "an experiment of {} training {} over {} ({:.1e} multiply-adds)",
+                plural(plan.settings.len(), "setting"),
+                plural(seeds, "network"),
+                plural(plan.total_epochs() as usize, "epoch"),
+                plan.work()
+            )],
+        });
+    }
     crate::figures::check_sections(spec)?;
     let mut parts = Vec::new();
     if spec.sweep.is_some() {

@@ -14,6 +14,8 @@ pub enum FigureSpecKind {
     Portrait,
     /// Runs with a `plot` section.
     Run,
+    /// An `experiment` section (networks trained on data).
+    Experiment,
 }
 
 /// Reads and fully validates every `*.json` spec in `dir` that draws a figure, in file-name
@@ -43,7 +45,9 @@ pub fn figure_specs(dir: &Path) -> Result<Vec<(PathBuf, Spec, FigureSpecKind)>, 
     for path in paths {
         let spec = read_spec(&path).map_err(|e| within(&path, e))?;
         let has_sweep_plots = spec.sweep.as_ref().is_some_and(|s| !s.plots.is_empty());
-        let kind = if has_sweep_plots {
+        let kind = if spec.experiment.is_some() {
+            FigureSpecKind::Experiment
+        } else if has_sweep_plots {
             FigureSpecKind::Sweep
         } else if spec.portrait.is_some() {
             FigureSpecKind::Portrait
@@ -68,6 +72,7 @@ pub fn figure_specs(dir: &Path) -> Result<Vec<(PathBuf, Spec, FigureSpecKind)>, 
             }
             FigureSpecKind::Portrait => crate::figures::portrait_output_names(&spec),
             FigureSpecKind::Run => crate::figures::run_output_names(&spec),
+            FigureSpecKind::Experiment => crate::figures::experiment_output_names(&spec),
         }
         .map_err(|e| within(&path, e))?;
         // Every spec writes into the same folder: no file may be written by two of them.

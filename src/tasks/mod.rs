@@ -8,6 +8,7 @@
 pub mod bench;
 mod check;
 mod equilibrium;
+mod experiment;
 mod figures;
 mod run;
 mod sweep;
@@ -15,6 +16,7 @@ mod verify;
 
 pub use check::{CheckSummary, check};
 pub use equilibrium::{EquilibriumEntry, EquilibriumOutcome, equilibrium};
+pub use experiment::{experiment, experiment_plan};
 pub use figures::{FigureSpecKind, figure_specs};
 pub use run::{RunOutcome, portrait, run};
 pub use sweep::{LineSink, ShardSource, SweepTask, SweepWritten, read_shards};

@@ -19,7 +19,19 @@ pub struct RunOutcome {
 
 /// Integrates every run of `spec` (validated first) and returns the run document, the CSV
 /// table and the figures of its `plot` section.
+///
+/// A spec with an `experiment` section trains its networks instead (see [`super::experiment`];
+/// no progress is reported and the returned [`RunOutcome`] holds no runs).
 pub fn run(spec: &Spec) -> Result<(RunOutcome, Outcome<'static>), Error> {
+    if spec.experiment.is_some() {
+        let plan = super::experiment_plan(spec)?;
+        let outcome = super::experiment(spec, &plan, &|_| {})?;
+        let runs = RunOutcome {
+            runs: Vec::new(),
+            wall_seconds: 0.0,
+        };
+        return Ok((runs, outcome));
+    }
     crate::figures::check_sections(spec)?;
     let runs = spec.expand_runs()?;
     for r in &runs {

@@ -1,0 +1,326 @@
+//! The document of an experiment (`NAME.experiment.json`): per setting its parameters, seeds,
+//! loss, accuracy, the seed-averaged decision function on the grid and the seed-averaged
+//! responses |z_k| along training (real, linearised network, z-flow), and for width sweeps the
+//! gap between the real and the linearised responses with its fitted power law.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{Document, Provenance, Source, finite};
+use crate::network::{ResponseConvention, Training, TrainingRecord};
+
+/// What the document's `data` block holds.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExperimentData {
+    /// Spec name.
+    pub name: String,
+    /// Spec description.
+    pub description: String,
+    /// The decision-function grid (absent for data with other than 2 coordinates).
+    pub grid: Option<GridRecord>,
+    /// One entry per setting, in the spec's order.
+    pub settings: Vec<SettingRecord>,
+    /// Per setting with tracked responses: its key parameters and the seed-averaged |z_k|
+    /// (the paper's Figure 2 data).
+    pub experiments: Vec<ExperimentSummary>,
+    /// The real-vs-linearised gap against width (width sweeps only).
+    pub width_gap: Option<WidthGapRecord>,
+    /// How to read the numbers.
+    pub notes: Vec<String>,
+}
+
+/// One setting's responses with its key parameters (Figure 2's `experiments` entries).
+#[derive(Debug, Clone, Serialize)]
+pub struct ExperimentSummary {
+    /// The setting's label.
+    pub label: String,
+    /// Δ of the two-moons data (None for other data).
+    pub margin: Option<f64>,
+    /// Spectral decoupling c.
+    pub sd: f64,
+    /// Weight decay.
+    pub weight_decay: f64,
+    /// Epochs trained.
+    pub epochs: usize,
+    /// The epochs at which `features` and `predicted` were recorded.
+    pub recorded_epochs: Vec<usize>,
+    /// Seed-averaged |z_k| of the real network, keyed by eigen-index (from 0) as a string.
+    pub features: BTreeMap<String, Vec<Option<f64>>>,
+    /// The same from the linearised network trained the same way.
+    pub predicted: Option<BTreeMap<String, Vec<Option<f64>>>>,
+}
+
+/// The grid of the decision function.
+#[derive(Debug, Clone, Serialize)]
+pub struct GridRecord {
+    /// Coordinates along x (and y: the grid is square).
+    pub axis: Vec<f64>,
+    /// Layout of `decision_function`.
+    pub layout: &'static str,
+}
+
+/// One setting's results.
+#[derive(Debug, Clone, Serialize)]
+pub struct SettingRecord {
+    /// The label (panel title).
+    pub label: String,
+    /// The data set, network and training as written (merged over the base).
+    pub parameters: Value,
+    /// The training configuration handed to the engine.
+    pub training: Training,
+    /// Number of examples n.
+    pub examples: usize,
+    /// Number of trainable parameters.
+    pub parameter_count: usize,
+    /// The seeds.
+    pub seeds: Vec<u64>,
+    /// The training points (row-major, n × d) and labels ±1.
+    pub points: Vec<f64>,
+    /// The labels.
+    pub labels: Vec<f64>,
+    /// The recorded epochs (0 = initialisation).
+    pub epochs: Vec<usize>,
+    /// Seed-averaged training loss at the recorded epochs.
+    pub loss: Vec<Option<f64>>,
+    /// Final training loss of each seed.
+    pub final_loss: Vec<Option<f64>>,
+    /// Final training accuracy of each seed.
+    pub accuracy: Vec<Option<f64>>,
+    /// Mean final training accuracy.
+    pub mean_accuracy: Option<f64>,
+    /// The seed-averaged decision function on the grid (`grid.layout`).
+    pub decision_function: Option<Vec<Option<f64>>>,
+    /// Seed-averaged responses along training, when tracked.
+    pub responses: Option<ResponsesRecord>,
+    /// Wall time of the training, seconds.
+    pub wall_seconds: f64,
+}
+
+/// Seed-averaged |z_k| along training, keyed by eigen-index (counting from 0, as a string).
+#[derive(Debug, Clone, Serialize)]
+pub struct ResponsesRecord {
+    /// The convention of U and z.
+    pub convention: ResponseConvention,
+    /// Seed-averaged spectrum (eigenvalues of K or singular values of YJ), descending.
+    pub spectrum: Vec<Option<f64>>,
+    /// Real network: mean over seeds of |z_k| at each recorded epoch.
+    pub features: BTreeMap<String, Vec<Option<f64>>>,
+    /// Linearised network trained the same way.
+    pub predicted: Option<BTreeMap<String, Vec<Option<f64>>>>,
+    /// The z-flow with the matched time scale.
+    pub flow: Option<BTreeMap<String, Vec<Option<f64>>>>,
+    /// Flow time of each recorded epoch.
+    pub flow_time: Option<Vec<Option<f64>>>,
+    /// Seed-averaged ‖K_t − K_0‖_F / ‖K_0‖_F at `drift_epochs`.
+    pub kernel_drift: Vec<Option<f64>>,
+    /// The epochs of `kernel_drift`.
+    pub drift_epochs: Vec<usize>,
+    /// Gap between real and linearised responses (see [`response_gap`]), per seed.
+    pub gap: Option<Vec<Option<f64>>>,
+}
+
+/// The gap between the real and the linearised network against width.
+#[derive(Debug, Clone, Serialize)]
+pub struct WidthGapRecord {
+    /// Definition of the gap.
+    pub definition: &'static str,
+    /// Width of the last hidden layer of each setting.
+    pub widths: Vec<usize>,
+    /// Seed-averaged gap of each setting.
+    pub gap: Vec<Option<f64>>,
+    /// Least-squares fit of log gap = log a + p log w.
+    pub fit: Option<PowerLaw>,
+}
+
+/// A power law gap ≈ a · w^p.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct PowerLaw {
+    /// Prefactor a.
+    pub prefactor: f64,
+    /// Exponent p (the theory of the tangent regime: about −1/2).
+    pub exponent: f64,
+}
+
+/// The definition of [`response_gap`], as recorded in documents.
+pub const GAP_DEFINITION: &str = "max over recorded epochs t > 0 of ‖|z|_real(t) − |z|_lin(t)‖₂ / ‖|z|_lin(t)‖₂ over the tracked eigen-indices, per seed, then averaged over seeds";
+
+/// The gap of one seed: max over recorded epochs after the first of
+/// ‖real − linearised‖₂ / ‖linearised‖₂ (rows of |z_k| at the tracked indices); None when
+/// nothing comparable was recorded.
+pub fn response_gap(real: &[Vec<f64>], linearised: &[Vec<f64>]) -> Option<f64> {
+    let mut worst: Option<f64> = None;
+    for (r, l) in real.iter().zip(linearised).skip(1) {
+        let diff: f64 = r.iter().zip(l).map(|(a, b)| (a - b).powi(2)).sum::<f64>();
+        let norm: f64 = l.iter().map(|b| b * b).sum::<f64>();
+        if norm > 0.0 {
+            let g = (diff / norm).sqrt();
+            if g.is_finite() {
+                worst = Some(worst.map_or(g, |w: f64| w.max(g)));
+            }
+        }
+    }
+    worst
+}
+
+/// Least-squares line through (ln x, ln y) of the positive finite pairs: y ≈ a x^p (None with
+/// fewer than two usable points or equal x).
+pub fn fit_power_law(x: &[f64], y: &[f64]) -> Option<PowerLaw> {
+    let pts: Vec<(f64, f64)> = x
+        .iter()
+        .zip(y)
+        .filter(|(a, b)| a.is_finite() && b.is_finite() && **a > 0.0 && **b > 0.0)
+        .map(|(a, b)| (a.ln(), b.ln()))
+        .collect();
+    if pts.len() < 2 {
+        return None;
+    }
+    let n = pts.len() as f64;
+    let mx = pts.iter().map(|p| p.0).sum::<f64>() / n;
+    let my = pts.iter().map(|p| p.1).sum::<f64>() / n;
+    let sxx: f64 = pts.iter().map(|p| (p.0 - mx).powi(2)).sum();
+    let sxy: f64 = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+    if sxx <= 0.0 {
+        return None;
+    }
+    let exponent = sxy / sxx;
+    Some(PowerLaw {
+        prefactor: (my - exponent * mx).exp(),
+        exponent,
+    })
+}
+
+/// Mean of the finite values (None when there is none).
+pub fn mean_finite(values: impl IntoIterator<Item = f64>) -> Option<f64> {
+    let (s, n) = values
+        .into_iter()
+        .filter(|v| v.is_finite())
+        .fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
+    (n > 0).then(|| s / n as f64)
+}
+
+/// Element-wise mean over seeds of equally long rows (entries missing in a seed are skipped).
+pub fn mean_rows(rows: &[&[f64]]) -> Vec<Option<f64>> {
+    let len = rows.iter().map(|r| r.len()).max().unwrap_or(0);
+    (0..len)
+        .map(|i| mean_finite(rows.iter().filter_map(|r| r.get(i).copied())))
+        .collect()
+}
+
+/// Seed-averaged |z_k| of one recorded matrix (`m[r][i]`, index `indices[i]`), keyed by index.
+fn mean_by_index(
+    indices: &[usize],
+    per_seed: &[&Vec<Vec<f64>>],
+) -> BTreeMap<String, Vec<Option<f64>>> {
+    let mut out = BTreeMap::new();
+    for (i, k) in indices.iter().enumerate() {
+        let columns: Vec<Vec<f64>> = per_seed
+            .iter()
+            .map(|m| {
+                m.iter()
+                    .map(|row| row.get(i).copied().unwrap_or(f64::NAN))
+                    .collect()
+            })
+            .collect();
+        let refs: Vec<&[f64]> = columns.iter().map(Vec::as_slice).collect();
+        out.insert(k.to_string(), mean_rows(&refs));
+    }
+    out
+}
+
+/// The seed averages of the responses of `records` (None when none was tracked).
+pub fn responses_record(records: &[TrainingRecord]) -> Option<ResponsesRecord> {
+    let tracks: Vec<_> = records
+        .iter()
+        .filter_map(|r| r.responses.as_ref())
+        .collect();
+    let first = tracks.first()?;
+    let indices = &first.indices;
+    let real: Vec<&Vec<Vec<f64>>> = tracks.iter().map(|t| &t.real).collect();
+    let lin: Vec<&Vec<Vec<f64>>> = tracks
+        .iter()
+        .filter_map(|t| t.linearised.as_ref())
+        .collect();
+    let flow: Vec<&Vec<Vec<f64>>> = tracks.iter().filter_map(|t| t.flow.as_ref()).collect();
+    let spectra: Vec<&[f64]> = tracks.iter().map(|t| t.spectrum.as_slice()).collect();
+    let drift: Vec<&[f64]> = tracks.iter().map(|t| t.kernel_drift.as_slice()).collect();
+    let gap = (lin.len() == tracks.len()).then(|| {
+        tracks
+            .iter()
+            .map(|t| t.linearised.as_ref().and_then(|l| response_gap(&t.real, l)))
+            .collect()
+    });
+    Some(ResponsesRecord {
+        convention: first.convention,
+        spectrum: mean_rows(&spectra),
+        features: mean_by_index(indices, &real),
+        predicted: (!lin.is_empty()).then(|| mean_by_index(indices, &lin)),
+        flow: (!flow.is_empty()).then(|| mean_by_index(indices, &flow)),
+        flow_time: first
+            .flow_time
+            .as_ref()
+            .map(|t| t.iter().map(|&x| finite(x)).collect()),
+        kernel_drift: mean_rows(&drift),
+        drift_epochs: first.drift_epochs.clone(),
+        gap,
+    })
+}
+
+/// Provenance of an experiment document.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExperimentProvenance {
+    /// The spec as read.
+    pub spec: Value,
+    /// Threads used for training.
+    pub threads: usize,
+    /// Total wall time in seconds.
+    pub wall_time_seconds: f64,
+}
+
+/// The document of an experiment.
+pub fn experiment_document(
+    source: Source<'_>,
+    data: ExperimentData,
+    wall_seconds: f64,
+) -> Document<ExperimentData, ExperimentProvenance> {
+    Document {
+        data,
+        provenance: Provenance::new(ExperimentProvenance {
+            spec: source.spec.clone(),
+            threads: rayon::current_num_threads(),
+            wall_time_seconds: wall_seconds,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn power_law_fit_recovers_an_exact_law() {
+        let w = [50.0, 200.0, 800.0, 3200.0];
+        let g: Vec<f64> = w.iter().map(|x: &f64| 3.0 * x.powf(-0.5)).collect();
+        let fit = fit_power_law(&w, &g).expect("fits");
+        assert!((fit.exponent + 0.5).abs() < 1e-12, "{fit:?}");
+        assert!((fit.prefactor - 3.0).abs() < 1e-10, "{fit:?}");
+        assert!(fit_power_law(&[1.0], &[1.0]).is_none());
+    }
+
+    #[test]
+    fn gap_is_the_worst_relative_distance_after_initialisation() {
+        let real = vec![vec![9.0, 9.0], vec![3.0, 4.0], vec![1.0, 0.0]];
+        let lin = vec![vec![0.0, 0.0], vec![3.0, 0.0], vec![1.0, 1.0]];
+        // Row 1: ‖(0, 4)‖/‖(3, 0)‖ = 4/3; row 2: ‖(0, −1)‖/‖(1, 1)‖ = 1/√2; row 0 skipped.
+        let g = response_gap(&real, &lin).expect("a gap");
+        assert!((g - 4.0 / 3.0).abs() < 1e-15);
+    }
+
+    #[test]
+    fn means_skip_missing_values() {
+        let a = [1.0, f64::NAN, 3.0];
+        let b = [3.0, 2.0];
+        assert_eq!(mean_rows(&[&a, &b]), vec![Some(2.0), Some(2.0), Some(3.0)]);
+    }
+}

@@ -1,0 +1,224 @@
+//! `run` of a spec with an `experiment` section: train every setting's networks over its seeds,
+//! average the decision function and the responses over seeds, and write
+//! `NAME.experiment.json` with the figures as one output set.
+
+use std::time::Instant;
+
+use super::run::figure_files;
+use super::{Outcome, line};
+use crate::error::{Error, SolveError};
+use crate::network::{TrainingRecord, train_seeds};
+use crate::output::OutputFile;
+use crate::result::{
+    ExperimentData, ExperimentSummary, GAP_DEFINITION, GridRecord, SettingRecord, WidthGapRecord,
+    experiment_document, fit_power_law, mean_finite, mean_rows, responses_record,
+};
+use crate::spec::{DataSpec, ExperimentFigureKind, ExperimentPlan, SettingPlan, Spec};
+
+/// The checked plan of a spec's `experiment` section (what `check` validates).
+pub fn experiment_plan(spec: &Spec) -> Result<ExperimentPlan, Error> {
+    Ok(spec.experiment_plan()?)
+}
+
+/// Trains every setting of `plan` (from [`experiment_plan`] of `spec`), calling
+/// `progress(epochs)` as epochs complete, and returns the document and figures to write.
+pub fn experiment(
+    spec: &Spec,
+    plan: &ExperimentPlan,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Outcome<'static>, Error> {
+    let start = Instant::now();
+    let grid_points = plan.grid.as_ref().map(|g| g.points());
+    let mut settings = Vec::with_capacity(plan.settings.len());
+    let mut experiments = Vec::new();
+    for s in &plan.settings {
+        let t0 = Instant::now();
+        let records = train_seeds(
+            &s.dataset,
+            &s.training,
+            &s.seeds,
+            plan.tracking.as_ref(),
+            progress,
+        )?;
+        let record = setting_record(s, &records, grid_points.as_deref(), t0)?;
+        if let Some(r) = &record.responses {
+            experiments.push(ExperimentSummary {
+                label: s.label.clone(),
+                margin: match &s.data {
+                    DataSpec::TwoMoons(m) => Some(m.margin),
+                    DataSpec::Csv(_) => None,
+                },
+                sd: s.training.sd,
+                weight_decay: s.training.weight_decay,
+                epochs: s.training.epochs,
+                recorded_epochs: record.epochs.clone(),
+                features: r.features.clone(),
+                predicted: r.predicted.clone(),
+            });
+        }
+        settings.push(record);
+    }
+    let width_gap = (plan.figure.kind == ExperimentFigureKind::WidthGap).then(|| {
+        let widths: Vec<usize> = plan
+            .settings
+            .iter()
+            .map(|s| s.network.hidden.last().copied().unwrap_or(0))
+            .collect();
+        let gap: Vec<Option<f64>> = settings
+            .iter()
+            .map(|r| {
+                r.responses
+                    .as_ref()
+                    .and_then(|x| x.gap.as_ref())
+                    .and_then(|g| mean_finite(g.iter().flatten().copied()))
+            })
+            .collect();
+        let x: Vec<f64> = widths.iter().map(|&w| w as f64).collect();
+        let y: Vec<f64> = gap.iter().map(|g| g.unwrap_or(f64::NAN)).collect();
+        WidthGapRecord {
+            definition: GAP_DEFINITION,
+            fit: fit_power_law(&x, &y),
+            widths,
+            gap,
+        }
+    });
+    let data = ExperimentData {
+        name: spec.name.clone(),
+        description: spec.description.clone(),
+        grid: plan.grid.as_ref().map(|g| GridRecord {
+            axis: g.axis(),
+            layout: "decision_function[j * resolution + i] is at (axis[i], axis[j])",
+        }),
+        settings,
+        experiments,
+        width_gap,
+        notes: vec![
+            "loss is the mean logistic loss with its SD term (without weight decay), averaged over seeds at the recorded epochs".into(),
+            "responses.features[k] is the seed-averaged |z_k| (k counting from 0) of the real network at the recorded epochs; predicted: the linearised network trained the same way; flow: the z-flow with the matched time scale".into(),
+        ],
+    };
+    let figures = crate::figures::experiment_figures(spec, plan, &data)?;
+    let wall = start.elapsed().as_secs_f64();
+    let mut report = String::new();
+    for r in &data.settings {
+        line(
+            &mut report,
+            format!(
+                "{:<36} {} seeds × {} epochs  loss {}  accuracy {}  ({:.1} s)",
+                r.label,
+                r.seeds.len(),
+                r.training.epochs,
+                r.loss
+                    .last()
+                    .copied()
+                    .flatten()
+                    .map_or("—".into(), |v| format!("{v:.4}")),
+                r.mean_accuracy.map_or("—".into(), |v| format!("{v:.3}")),
+                r.wall_seconds
+            ),
+        );
+    }
+    if let Some(g) = &data.width_gap {
+        for (w, v) in g.widths.iter().zip(&g.gap) {
+            line(
+                &mut report,
+                format!(
+                    "width {w:>6}: gap {}",
+                    v.map_or("—".into(), |v| format!("{v:.3e}"))
+                ),
+            );
+        }
+        if let Some(f) = g.fit {
+            line(
+                &mut report,
+                format!(
+                    "fitted gap ≈ {:.4} · w^{:.3} (tangent-regime theory: w^−0.5)",
+                    f.prefactor, f.exponent
+                ),
+            );
+        }
+    }
+    let doc = experiment_document(spec.source(), data, wall);
+    let mut files = vec![OutputFile::json(
+        format!("{}.experiment.json", spec.name),
+        &doc,
+    )];
+    line(
+        &mut report,
+        format!("wrote {}.experiment.json ({wall:.1} s)", spec.name),
+    );
+    figure_files(&figures, &mut files, &mut report);
+    Ok(Outcome { files, report })
+}
+
+/// One setting's results from its seeds' training records.
+fn setting_record(
+    s: &SettingPlan,
+    records: &[TrainingRecord],
+    grid: Option<&[f64]>,
+    t0: Instant,
+) -> Result<SettingRecord, Error> {
+    let diverged = |what: &str| {
+        Error::Solve(SolveError::Backend {
+            method: s.label.clone(),
+            message: format!(
+                "{what} is not finite after training (the training diverged); use a smaller learning rate or fewer epochs"
+            ),
+        })
+    };
+    let final_loss: Vec<f64> = records
+        .iter()
+        .map(|r| r.loss.last().copied().unwrap_or(f64::NAN))
+        .collect();
+    if final_loss.iter().any(|l| !l.is_finite()) {
+        return Err(diverged("the training loss"));
+    }
+    let decision_function = match grid {
+        Some(points) => {
+            let per_seed: Vec<Vec<f64>> = records
+                .iter()
+                .map(|r| r.network.decision_function(points))
+                .collect();
+            if per_seed.iter().flatten().any(|v| !v.is_finite()) {
+                return Err(diverged("the decision function"));
+            }
+            let refs: Vec<&[f64]> = per_seed.iter().map(Vec::as_slice).collect();
+            Some(mean_rows(&refs))
+        }
+        None => None,
+    };
+    let losses: Vec<&[f64]> = records.iter().map(|r| r.loss.as_slice()).collect();
+    let accuracy: Vec<Option<f64>> = records
+        .iter()
+        .map(|r| crate::result::finite(r.accuracy))
+        .collect();
+    let parameters = serde_json::json!({
+        "data": s.data,
+        "network": s.network,
+        "training": s.training_spec,
+    });
+    Ok(SettingRecord {
+        label: s.label.clone(),
+        parameters,
+        training: s.training.clone(),
+        examples: s.dataset.len(),
+        parameter_count: s.parameters(),
+        seeds: s.seeds.clone(),
+        points: s.dataset.points.clone(),
+        labels: s.dataset.labels.clone(),
+        epochs: records
+            .first()
+            .map(|r| r.epochs.clone())
+            .unwrap_or_default(),
+        loss: mean_rows(&losses),
+        final_loss: final_loss
+            .iter()
+            .map(|&l| crate::result::finite(l))
+            .collect(),
+        mean_accuracy: mean_finite(accuracy.iter().flatten().copied()),
+        accuracy,
+        decision_function,
+        responses: responses_record(records),
+        wall_seconds: t0.elapsed().as_secs_f64(),
+    })
+}
