@@ -1,139 +1,22 @@
 //! The `starvation` command line: parse arguments, call a task of the library, write its files,
-//! report. Exit status: 0 success, 1 a numerical failure or a failed check, 2 bad input.
+//! report (the arguments are declared in `args.rs`). Exit status: 0 success, 1 a numerical
+//! failure or a failed check, 2 bad input.
+
+mod args;
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::Parser;
 
+use args::{Cli, Command};
 use starvation::error::Error;
 use starvation::output::{
     SpecGuard, check_file_target, prepare_output_dir, write_atomic, write_files,
 };
 use starvation::spec::{Spec, read_spec};
 use starvation::tasks::{self, FigureSpecKind, Outcome, SweepTask};
-
-#[derive(Parser)]
-#[command(
-    name = "starvation",
-    version,
-    about = "Gradient-starvation dynamics simulator (Pezeshki et al., NeurIPS 2021)"
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Run a spec and write its results (NAME.run.json, NAME.run.csv and figures) into the output
-    /// folder. Each command names its files after the spec and itself (NAME.run.*,
-    /// NAME.equilibrium.json, NAME.sweep.*), and no output may replace the spec file.
-    Run {
-        /// Path of the JSON spec.
-        spec: PathBuf,
-        /// Output folder (created if missing).
-        #[arg(long, default_value = "out")]
-        out: PathBuf,
-    },
-    /// Draw the phase portraits of a spec's `portrait` section (PNG, SVG and data JSON).
-    Portrait {
-        /// Path of the JSON spec.
-        spec: PathBuf,
-        /// Output folder (created if missing).
-        #[arg(long, default_value = "out")]
-        out: PathBuf,
-    },
-    /// Run a parameter sweep (a spec with a `sweep` section): cells in parallel, thresholds,
-    /// CSV tables, JSON and heat maps.
-    Sweep {
-        /// Path of the JSON spec.
-        spec: PathBuf,
-        /// Output folder (created if missing).
-        #[arg(long, default_value = "out")]
-        out: PathBuf,
-        /// Run only shard k of N (1-based, e.g. 3/16); a finished shard is skipped on rerun.
-        #[arg(long)]
-        shard: Option<String>,
-        /// Run on one thread (the results are identical either way).
-        #[arg(long)]
-        serial: bool,
-    },
-    /// Merge the shard files of a sweep into the outputs of an unsharded run.
-    Merge {
-        /// Path of the JSON spec.
-        spec: PathBuf,
-        /// Folder holding the shard files; the merged outputs are written there too.
-        #[arg(long, default_value = "out")]
-        out: PathBuf,
-    },
-    /// Regenerate every figure spec in a folder (runs with a `plot` section, portraits, sweeps
-    /// with `plots`) into the output folder: the gallery, `plots/` by default (every other
-    /// command writes into `out/` by default).
-    Figures {
-        /// Folder of specs.
-        #[arg(long, default_value = "simulations")]
-        specs: PathBuf,
-        /// Output folder.
-        #[arg(long, default_value = "plots")]
-        out: PathBuf,
-    },
-    /// Validate a spec without running it.
-    Check {
-        /// Path of the JSON spec.
-        spec: PathBuf,
-    },
-    /// Equilibrium, stability, starvation matrix and closed forms of each model of a spec.
-    Equilibrium {
-        /// Path of the JSON spec (its `model`, `runs`/`vary` and optional `equilibrium` section).
-        spec: PathBuf,
-        /// Output folder (created if missing).
-        #[arg(long, default_value = "out")]
-        out: PathBuf,
-    },
-    /// The standard benchmark (trajectories and equilibria on the s₁ × δ grid of
-    /// docs/architecture.md), single- and multi-threaded, with ratios to the peers' figures.
-    Bench {
-        /// Which part: "trajectories", "equilibria", "sweep" (simulations/bench_sweep.json, 2^20
-        /// cells written to a temporary folder), "network" (the paper's 2→500→1 network against
-        /// PyTorch: `bench/peers/run.sh network`) or "all".
-        #[arg(default_value = "all")]
-        part: String,
-        /// Points per grid axis (the grid has side² points; 1024 is the standard 2^20).
-        #[arg(long, default_value_t = 1024)]
-        side: usize,
-        /// JSON printed by bench/peers/run.sh on this machine.
-        #[arg(long)]
-        peers: Option<PathBuf>,
-        /// Also write the results as JSON to this file.
-        #[arg(long)]
-        json: Option<PathBuf>,
-    },
-    /// Interactive phase-portrait and phase-diagram explorer in the browser: a local web server
-    /// on 127.0.0.1 (the URL is printed; Ctrl-C stops it).
-    #[cfg(feature = "explore")]
-    Explore {
-        /// Spec whose `model` section the page opens with (default: the paper's toy).
-        spec: Option<PathBuf>,
-        /// Port (0 picks a free one).
-        #[arg(long, default_value_t = 8737)]
-        port: u16,
-    },
-    /// Check every claim of the paper numerically and print a table (exit status 1 if any fails);
-    /// with --spec, the claims that apply to the spec's own models.
-    Verify {
-        /// Coarser grids (a few seconds).
-        #[arg(long, conflicts_with = "spec")]
-        quick: bool,
-        /// Check the models of this spec (its `model` section after `runs`/`vary`) instead.
-        #[arg(long, value_name = "FILE")]
-        spec: Option<PathBuf>,
-        /// Also write the table as JSON to this file.
-        #[arg(long)]
-        json: Option<PathBuf>,
-    },
-}
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -143,10 +26,16 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(e) => {
-            // One line: clap's first line, without its usage block.
+            // One line: clap's first line (with the list it announces), without its usage block.
             let text = e.to_string();
-            let first = text.lines().next().unwrap_or("invalid arguments");
-            let first = first.trim_start_matches("error: ");
+            let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+            let first = lines.next().unwrap_or("invalid arguments");
+            let mut first = first.trim_start_matches("error: ").to_string();
+            if first.ends_with(':')
+                && let Some(next) = lines.next()
+            {
+                first = format!("{first} {next}");
+            }
             complain(&format!("{first}; see `starvation --help`"));
             return ExitCode::from(2);
         }
