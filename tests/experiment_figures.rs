@@ -101,6 +101,7 @@ fn summary(label: &str, scale: f64) -> ExperimentSummary {
         recorded_epochs: epochs,
         features,
         predicted: Some(predicted),
+        flow: None,
     }
 }
 

@@ -412,7 +412,8 @@ fn dynamics_panel(
     (panel, d)
 }
 
-/// The second figure: per setting with predictions, real (solid) and linearised (dotted) |z_k|.
+/// The second figure: per setting with predictions, |z_k| of the real network (solid), the
+/// linearised network (dotted) and the theory's z-flow (dashed).
 #[allow(clippy::too_many_arguments)]
 fn predictions_figure(
     spec: &Spec,
@@ -443,6 +444,11 @@ fn predictions_figure(
                     e.predicted.as_ref().and_then(|p| p.get(&key)),
                     Dash::Dotted,
                     "linearised network",
+                ),
+                (
+                    e.flow.as_ref().and_then(|p| p.get(&key)),
+                    Dash::Dashed,
+                    "z-flow (theory)",
                 ),
             ] {
                 let Some(values) = values else { continue };
@@ -488,14 +494,14 @@ fn predictions_figure(
     }
     let layout = grid_layout(panels.len(), None, size);
     let title = if title.is_empty() {
-        "Real network (solid) against the linearised network (dotted)".to_string()
+        "Real network (solid), linearised network (dotted), z-flow (dashed)".to_string()
     } else {
-        format!("{title}: real (solid) and linearised (dotted) network")
+        format!("{title}: real network (solid), linearised (dotted), z-flow (dashed)")
     };
     let mut extra = Map::new();
     extra.insert(
         "notes".into(),
-        json!("panels[].series[] hold the seed-averaged |z_k| of the real and the linearised network at the recorded epochs; the `experiments` block is in the main figure's data"),
+        json!("panels[].series[] hold the seed-averaged |z_k| of the real network, the linearised network and the z-flow at the recorded epochs; the `experiments` block is in the main figure's data"),
     );
     Ok(FigureOutput::assemble(
         spec,

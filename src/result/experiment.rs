@@ -50,6 +50,9 @@ pub struct ExperimentSummary {
     pub features: BTreeMap<String, Vec<Option<f64>>>,
     /// The same from the linearised network trained the same way.
     pub predicted: Option<BTreeMap<String, Vec<Option<f64>>>>,
+    /// The same keys from the theory's z-flow (M7/M8) on the tangent features at
+    /// initialisation, time matched to the optimiser (absent for Adam).
+    pub flow: Option<BTreeMap<String, Vec<Option<f64>>>>,
 }
 
 /// The grid of the decision function.

@@ -54,6 +54,7 @@ pub fn experiment(
                 recorded_epochs: record.epochs.clone(),
                 features: r.features.clone(),
                 predicted: r.predicted.clone(),
+                flow: r.flow.clone(),
             });
         }
         settings.push(record);
