@@ -4,9 +4,10 @@
 //! register-blocked micro-kernels with run-time AVX/FMA detection; nalgebra already depends on
 //! it, so it adds no code to the build).
 //!
-//! The one-hidden-layer step (the paper's 2 → 500 → 1) is fused per example: forward, loss
-//! gradient and backward for one row while it sits in L1 cache. It is compiled twice, plainly
-//! and with AVX2/FMA enabled, and the faster one is chosen at run time.
+//! The one-hidden-layer step (the paper's 2 → 500 → 1) is fused: with AVX2/FMA and d = 2 the
+//! examples go in the vector lanes (`simd::fused_2_columns`: forward over blocks of 16 examples,
+//! then per unit the gradient sums as masked adds); otherwise example by example (forward, loss
+//! gradient and backward for one row while it sits in L1 cache). The choice is made at run time.
 
 /// C = α A B + β C for row-major slices with explicit strides (rows × inner) · (inner × cols).
 #[allow(clippy::too_many_arguments)]
@@ -98,9 +99,6 @@ pub(crate) struct FusedInput<'a> {
     pub sd: f64,
 }
 
-/// Examples whose backward passes share one sweep over the gradient accumulators.
-pub(crate) const BLOCK: usize = 4;
-
 /// Parameter blocks of the one-hidden-layer network (see `mlp::Layout`): W₁ (d × h), b₁ (h),
 /// w₂ (h), b₂.
 pub(crate) struct TwoLayer<'a> {
@@ -120,7 +118,9 @@ pub(crate) struct TwoLayerGrad<'a> {
 
 /// One fused full-batch pass of the one-hidden-layer ReLU network: writes ŷ into `outputs`, the
 /// gradient of the mean loss mean(log(1 + e^(−yŷ))) + c·mean(ŷ²) into `grad` (overwritten), and
-/// returns that loss. `row` is scratch of length [`BLOCK`]·h (h suffices, more slowly).
+/// returns that loss. `row` is scratch: with AVX2/FMA, d = 2 and at least
+/// [`column_scratch`] values, examples go in the vector lanes (`simd::fused_2_columns`);
+/// otherwise example by example through a row of h pre-activations.
 pub(crate) fn fused_two_layer(
     input: &FusedInput,
     net: &TwoLayer,
@@ -137,6 +137,17 @@ pub(crate) fn fused_two_layer(
     }
     fused_two_layer_body::<false>(input, net, grad, outputs, row)
 }
+
+/// Scratch (in f64) the column-wise kernel of the 2 → h → 1 step needs for n examples: five
+/// per-example columns (x₀, x₁, g, x₀g, x₁g), n rounded up to whole blocks of
+/// [`COLUMN_EXAMPLES`]. (The ReLU outputs are recomputed in the backward pass: storing them
+/// would stream h × n values through the cache every epoch.)
+pub(crate) fn column_scratch(n: usize, _h: usize) -> usize {
+    n.div_ceil(COLUMN_EXAMPLES) * COLUMN_EXAMPLES * 5
+}
+
+/// Examples per register block of the column-wise forward pass (4 vectors of 4).
+pub(crate) const COLUMN_EXAMPLES: usize = 16;
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
@@ -164,6 +175,10 @@ fn fused_two_layer_body<const AVX2: bool>(
     let w1 = &net.w1[..d * h];
     let b1 = &net.b1[..h];
     let w2 = &net.w2[..h];
+    if AVX2 && d == 2 && row.len() >= column_scratch(n, h) {
+        // SAFETY: AVX2 is only set by the caller compiled for (and detected with) AVX2/FMA.
+        return unsafe { simd::fused_2_columns(input, net, grad, outputs, row) };
+    }
     let row = &mut row[..h];
     grad.w1[..d * h].fill(0.0);
     grad.b1[..h].fill(0.0);
@@ -171,59 +186,6 @@ fn fused_two_layer_body<const AVX2: bool>(
     *grad.b2 = 0.0;
     let mut loss = 0.0;
     let mut gb2 = 0.0;
-    if AVX2 && d == 2 && row.len() >= BLOCK * h {
-        let mut i = 0;
-        while i < n {
-            let nb = BLOCK.min(n - i);
-            let mut gs = [0.0f64; BLOCK];
-            let mut x0 = [0.0f64; BLOCK];
-            let mut x1 = [0.0f64; BLOCK];
-            for b in 0..nb {
-                let x = &input.points[(i + b) * 2..(i + b) * 2 + 2];
-                let y = input.labels[i + b];
-                // SAFETY: AVX2 is only set by the caller compiled for (and detected with)
-                // AVX2/FMA.
-                let out = unsafe {
-                    simd::forward_2(
-                        x[0],
-                        x[1],
-                        &w1[..h],
-                        &w1[h..2 * h],
-                        b1,
-                        w2,
-                        &mut row[b * h..(b + 1) * h],
-                    )
-                } + net.b2;
-                outputs[i + b] = out;
-                let margin = y * out;
-                loss += crate::numerics::softplus(-margin) + input.sd * out * out;
-                let g = (-y * crate::numerics::logistic(-margin) + 2.0 * input.sd * out) * inv_n;
-                gb2 += g;
-                gs[b] = g;
-                x0[b] = x[0];
-                x1[b] = x[1];
-            }
-            let (g0, g1) = grad.w1[..2 * h].split_at_mut(h);
-            // SAFETY: as above.
-            unsafe {
-                simd::backward_2_block(
-                    nb,
-                    &x0,
-                    &x1,
-                    &gs,
-                    &row[..nb * h],
-                    w2,
-                    &mut grad.w2[..h],
-                    &mut grad.b1[..h],
-                    g0,
-                    g1,
-                )
-            };
-            i += nb;
-        }
-        *grad.b2 = gb2;
-        return loss * inv_n;
-    }
     #[allow(clippy::needless_range_loop)] // i indexes points, labels and outputs alike
     for i in 0..n {
         let x = &input.points[i * d..(i + 1) * d];
@@ -372,6 +334,144 @@ pub(crate) fn relu(x: f64) -> f64 {
 /// AVX2/FMA versions of the two-input row kernels (x86-64 only).
 #[cfg(target_arch = "x86_64")]
 mod simd {
+
+    /// The 2 → h → 1 step with examples in the vector lanes: a forward pass over blocks of 16
+    /// examples with every unit's parameters broadcast, the loss gradient g per example, then for each unit the sums over examples
+    /// ∂L/∂w₂ = Σ g·relu, ∂L/∂b₁ = w₂ Σ g·1[pre > 0], ∂L/∂w₁ⱼ = w₂ Σ xⱼ·g·1[pre > 0] as
+    /// masked adds. The same sums as `fused_two_layer_body`, in another order (rounding differs
+    /// in the last bits). Returns the mean loss.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2 and FMA.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn fused_2_columns(
+        input: &super::FusedInput,
+        net: &super::TwoLayer,
+        grad: &mut super::TwoLayerGrad,
+        outputs: &mut [f64],
+        scratch: &mut [f64],
+    ) -> f64 {
+        let h = input.width;
+        let n = input.labels.len();
+        let np = n.div_ceil(super::COLUMN_EXAMPLES) * super::COLUMN_EXAMPLES;
+        assert!(input.dimension == 2 && input.points.len() >= 2 * n && outputs.len() >= n);
+        assert!(scratch.len() >= super::column_scratch(n, h));
+        assert!(net.w1.len() >= 2 * h && net.b1.len() >= h && net.w2.len() >= h);
+        assert!(grad.w1.len() >= 2 * h && grad.b1.len() >= h && grad.w2.len() >= h);
+        let (x0, cols) = scratch.split_at_mut(np);
+        let (x1, cols) = cols.split_at_mut(np);
+        let (g, cols) = cols.split_at_mut(np);
+        let (x0g, cols) = cols.split_at_mut(np);
+        let x1g = &mut cols[..np];
+        for i in 0..np {
+            let (a, b) = if i < n {
+                (input.points[2 * i], input.points[2 * i + 1])
+            } else {
+                (0.0, 0.0)
+            };
+            x0[i] = a;
+            x1[i] = b;
+        }
+        let (w10, w11) = (&net.w1[..h], &net.w1[h..2 * h]);
+        // Forward: out = b₂ + Σ_k w₂ₖ relu(w₁₀ₖ x₀ + w₁₁ₖ x₁ + b₁ₖ), 16 examples at a time.
+        let zero = _mm256_setzero_pd();
+        let mut e = 0;
+        while e < np {
+            // SAFETY (whole block): e + 16 ≤ np, so every pointer stays inside x0, x1 (np);
+            // outputs is written only below n.
+            unsafe {
+                let px0 = x0.as_ptr().add(e);
+                let px1 = x1.as_ptr().add(e);
+                let a0 = [
+                    _mm256_loadu_pd(px0),
+                    _mm256_loadu_pd(px0.add(4)),
+                    _mm256_loadu_pd(px0.add(8)),
+                    _mm256_loadu_pd(px0.add(12)),
+                ];
+                let a1 = [
+                    _mm256_loadu_pd(px1),
+                    _mm256_loadu_pd(px1.add(4)),
+                    _mm256_loadu_pd(px1.add(8)),
+                    _mm256_loadu_pd(px1.add(12)),
+                ];
+                let mut acc = [zero; 4];
+                for k in 0..h {
+                    let (c0, c1) = (_mm256_set1_pd(w10[k]), _mm256_set1_pd(w11[k]));
+                    let (cb, cw) = (_mm256_set1_pd(net.b1[k]), _mm256_set1_pd(net.w2[k]));
+                    for (r, a) in acc.iter_mut().enumerate() {
+                        let pre = _mm256_fmadd_pd(c0, a0[r], _mm256_fmadd_pd(c1, a1[r], cb));
+                        *a = _mm256_fmadd_pd(cw, _mm256_max_pd(pre, zero), *a);
+                    }
+                }
+                let mut sums = [0.0f64; 16];
+                for (r, a) in acc.iter().enumerate() {
+                    _mm256_storeu_pd(sums.as_mut_ptr().add(4 * r), *a);
+                }
+                for (b, v) in sums.iter().enumerate() {
+                    if e + b < n {
+                        outputs[e + b] = v + net.b2;
+                    }
+                }
+            }
+            e += super::COLUMN_EXAMPLES;
+        }
+        // The loss and its gradient per example (zero on the padding).
+        let inv_n = 1.0 / n as f64;
+        let (mut loss, mut gb2) = (0.0, 0.0);
+        for i in 0..np {
+            let gi = if i < n {
+                let (y, out) = (input.labels[i], outputs[i]);
+                let margin = y * out;
+                loss += crate::numerics::softplus(-margin) + input.sd * out * out;
+                (-y * crate::numerics::logistic(-margin) + 2.0 * input.sd * out) * inv_n
+            } else {
+                0.0
+            };
+            gb2 += gi;
+            g[i] = gi;
+            x0g[i] = x0[i] * gi;
+            x1g[i] = x1[i] * gi;
+        }
+        // Backward: per unit, masked sums over the examples.
+        let hsum = |v: __m256d| {
+            let mut t = [0.0f64; 4];
+            // SAFETY: t holds four f64.
+            unsafe { _mm256_storeu_pd(t.as_mut_ptr(), v) };
+            (t[0] + t[1]) + (t[2] + t[3])
+        };
+        for k in 0..h {
+            let (mut sw, mut sb, mut s0, mut s1) = (zero, zero, zero, zero);
+            let (c0, c1) = (_mm256_set1_pd(w10[k]), _mm256_set1_pd(w11[k]));
+            let cb = _mm256_set1_pd(net.b1[k]);
+            let mut i = 0;
+            // SAFETY: i + 4 ≤ np; the columns hold np entries each.
+            unsafe {
+                while i < np {
+                    let pre = _mm256_fmadd_pd(
+                        c0,
+                        _mm256_loadu_pd(x0.as_ptr().add(i)),
+                        _mm256_fmadd_pd(c1, _mm256_loadu_pd(x1.as_ptr().add(i)), cb),
+                    );
+                    let mask = _mm256_cmp_pd::<_CMP_GT_OQ>(pre, zero);
+                    let gv = _mm256_loadu_pd(g.as_ptr().add(i));
+                    sw = _mm256_fmadd_pd(gv, _mm256_and_pd(pre, mask), sw);
+                    sb = _mm256_add_pd(sb, _mm256_and_pd(gv, mask));
+                    let xg0 = _mm256_loadu_pd(x0g.as_ptr().add(i));
+                    let xg1 = _mm256_loadu_pd(x1g.as_ptr().add(i));
+                    s0 = _mm256_add_pd(s0, _mm256_and_pd(xg0, mask));
+                    s1 = _mm256_add_pd(s1, _mm256_and_pd(xg1, mask));
+                    i += 4;
+                }
+            }
+            let w2 = net.w2[k];
+            grad.w2[k] = hsum(sw);
+            grad.b1[k] = w2 * hsum(sb);
+            grad.w1[k] = w2 * hsum(s0);
+            grad.w1[h + k] = w2 * hsum(s1);
+        }
+        *grad.b2 = gb2;
+        loss * inv_n
+    }
     use std::arch::x86_64::*;
 
     /// row = b + x₀ w₀ + x₁ w₁; returns Σ_k max(row_k, 0) v_k.
@@ -507,78 +607,69 @@ mod simd {
             }
         }
     }
+}
 
-    /// `backward_2` for `nb` ≤ 4 examples at once: rows of `rows` (nb × h) with their inputs
-    /// and loss gradients; the accumulators are loaded and stored once per block.
-    ///
-    /// # Safety
-    /// The CPU must support AVX2 and FMA.
-    #[allow(clippy::too_many_arguments)]
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn backward_2_block(
-        nb: usize,
-        x0: &[f64; super::BLOCK],
-        x1: &[f64; super::BLOCK],
-        g: &[f64; super::BLOCK],
-        rows: &[f64],
-        w2: &[f64],
-        gw2: &mut [f64],
-        gb1: &mut [f64],
-        g0: &mut [f64],
-        g1: &mut [f64],
-    ) {
-        let h = w2.len();
-        assert!(nb <= super::BLOCK && rows.len() >= nb * h);
-        assert!(gw2.len() >= h && gb1.len() >= h && g0.len() >= h && g1.len() >= h);
-        let full = h / 4 * 4;
-        let zero = _mm256_setzero_pd();
-        let vx0: [__m256d; super::BLOCK] = std::array::from_fn(|b| _mm256_set1_pd(x0[b]));
-        let vx1: [__m256d; super::BLOCK] = std::array::from_fn(|b| _mm256_set1_pd(x1[b]));
-        let vg: [__m256d; super::BLOCK] = std::array::from_fn(|b| _mm256_set1_pd(g[b]));
-        let (pr, pw) = (rows.as_ptr(), w2.as_ptr());
-        let (pgw, pgb, pg0, pg1) = (
-            gw2.as_mut_ptr(),
-            gb1.as_mut_ptr(),
-            g0.as_mut_ptr(),
-            g1.as_mut_ptr(),
-        );
-        let mut k = 0;
-        // SAFETY: k + 4 ≤ full ≤ h and b·h + k + 4 ≤ nb·h, inside every slice (asserted above);
-        // the four outputs are distinct slices.
-        unsafe {
-            while k < full {
-                let w = _mm256_loadu_pd(pw.add(k));
-                let mut gw = _mm256_loadu_pd(pgw.add(k));
-                let mut gb = _mm256_loadu_pd(pgb.add(k));
-                let mut a0 = _mm256_loadu_pd(pg0.add(k));
-                let mut a1 = _mm256_loadu_pd(pg1.add(k));
-                for b in 0..nb {
-                    let pre = _mm256_loadu_pd(pr.add(b * h + k));
-                    let mask = _mm256_cmp_pd::<_CMP_GT_OQ>(pre, zero);
-                    gw = _mm256_fmadd_pd(vg[b], _mm256_and_pd(pre, mask), gw);
-                    let dh = _mm256_and_pd(_mm256_mul_pd(vg[b], w), mask);
-                    gb = _mm256_add_pd(gb, dh);
-                    a0 = _mm256_fmadd_pd(vx0[b], dh, a0);
-                    a1 = _mm256_fmadd_pd(vx1[b], dh, a1);
-                }
-                _mm256_storeu_pd(pgw.add(k), gw);
-                _mm256_storeu_pd(pgb.add(k), gb);
-                _mm256_storeu_pd(pg0.add(k), a0);
-                _mm256_storeu_pd(pg1.add(k), a1);
-                k += 4;
-            }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The column-wise AVX2 step and the example-by-example step compute the same loss, outputs
+    /// and gradient (sums in another order: equal to rounding), including the padding of n to
+    /// whole blocks of 16.
+    #[test]
+    fn column_and_row_steps_agree() {
+        #[cfg(target_arch = "x86_64")]
+        if !(std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")) {
+            return;
         }
-        for b in 0..nb {
-            for k in full..h {
-                let pre = rows[b * h + k];
-                if pre > 0.0 {
-                    gw2[k] += g[b] * pre;
-                    let dh = g[b] * w2[k];
-                    gb1[k] += dh;
-                    g0[k] += x0[b] * dh;
-                    g1[k] += x1[b] * dh;
-                }
-            }
+        let (n, h) = (37, 13);
+        let mut rng = crate::numerics::SeededRng::new(5);
+        let mut uniform = |lo: f64, hi: f64| lo + (hi - lo) * rng.uniform();
+        let points: Vec<f64> = (0..2 * n).map(|_| uniform(-2.0, 2.0)).collect();
+        let labels: Vec<f64> = (0..n)
+            .map(|i| if i % 3 == 0 { 1.0 } else { -1.0 })
+            .collect();
+        let params: Vec<f64> = (0..4 * h + 1).map(|_| uniform(-1.0, 1.0)).collect();
+        let net = TwoLayer {
+            w1: &params[..2 * h],
+            b1: &params[2 * h..3 * h],
+            w2: &params[3 * h..4 * h],
+            b2: params[4 * h],
+        };
+        let input = FusedInput {
+            points: &points,
+            labels: &labels,
+            dimension: 2,
+            width: h,
+            sd: 0.003,
+        };
+        let step = |scratch: usize| {
+            let mut g = vec![f64::NAN; 4 * h + 1];
+            let (gw1, rest) = g.split_at_mut(2 * h);
+            let (gb1, rest) = rest.split_at_mut(h);
+            let (gw2, gb2) = rest.split_at_mut(h);
+            let mut grad = TwoLayerGrad {
+                w1: gw1,
+                b1: gb1,
+                w2: gw2,
+                b2: &mut gb2[0],
+            };
+            let mut outputs = vec![f64::NAN; n];
+            let mut row = vec![0.0; scratch];
+            let loss = fused_two_layer(&input, &net, &mut grad, &mut outputs, &mut row);
+            (loss, outputs, g)
+        };
+        let columns = step(column_scratch(n, h));
+        let rows = step(h);
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * (1.0 + a.abs().max(b.abs()));
+        assert!(close(columns.0, rows.0), "loss {} vs {}", columns.0, rows.0);
+        for (a, b) in columns
+            .1
+            .iter()
+            .zip(&rows.1)
+            .chain(columns.2.iter().zip(&rows.2))
+        {
+            assert!(close(*a, *b), "{a} vs {b}");
         }
     }
 }

@@ -263,7 +263,7 @@ impl<'a> Trainer<'a> {
             rng: SeededRng::new(seed ^ DROPOUT_STREAM),
             cache: Cache::default(),
             output_grad: vec![0.0; data.len()],
-            row: vec![0.0; super::kernels::BLOCK * width],
+            row: vec![0.0; width.max(super::kernels::column_scratch(data.len(), width))],
         }
     }
 
