@@ -191,10 +191,7 @@ fn fused_two_layer_body<const AVX2: bool>(
         let x = &input.points[i * d..(i + 1) * d];
         let y = input.labels[i];
         // Forward: pre-activations into `row`, then ŷ = w₂ · relu(h) + b₂.
-        let out = if AVX2 && d == 2 {
-            // SAFETY: AVX2 is only set by the caller compiled for (and detected with) AVX2/FMA.
-            unsafe { simd::forward_2(x[0], x[1], &w1[..h], &w1[h..2 * h], b1, w2, row) }
-        } else if d == 2 {
+        let out = if d == 2 {
             pre_activations_2(x[0], x[1], &w1[..h], &w1[h..2 * h], b1, w2, row)
         } else {
             row.copy_from_slice(b1);
@@ -210,24 +207,6 @@ fn fused_two_layer_body<const AVX2: bool>(
         gb2 += g;
         // Backward through the last layer and the ReLU, branch-free (bit masks) so that it
         // vectorises without masked loads and stores.
-        if AVX2 && d == 2 {
-            let (g0, g1) = grad.w1[..2 * h].split_at_mut(h);
-            // SAFETY: as above.
-            unsafe {
-                simd::backward_2(
-                    x[0],
-                    x[1],
-                    g,
-                    row,
-                    w2,
-                    &mut grad.w2[..h],
-                    &mut grad.b1[..h],
-                    g0,
-                    g1,
-                )
-            };
-            continue;
-        }
         if d == 2 {
             let (g0, g1) = grad.w1[..2 * h].split_at_mut(h);
             let (x0, x1) = (x[0], x[1]);
@@ -331,13 +310,14 @@ pub(crate) fn relu(x: f64) -> f64 {
     if x > 0.0 { x } else { 0.0 }
 }
 
-/// AVX2/FMA versions of the two-input row kernels (x86-64 only).
+/// The AVX2/FMA kernel of the two-input step (x86-64 only).
 #[cfg(target_arch = "x86_64")]
 mod simd {
+    use std::arch::x86_64::*;
 
     /// The 2 → h → 1 step with examples in the vector lanes: a forward pass over blocks of 16
-    /// examples with every unit's parameters broadcast, the loss gradient g per example, then for each unit the sums over examples
-    /// ∂L/∂w₂ = Σ g·relu, ∂L/∂b₁ = w₂ Σ g·1[pre > 0], ∂L/∂w₁ⱼ = w₂ Σ xⱼ·g·1[pre > 0] as
+    /// examples with every unit's parameters broadcast, the loss gradient g per example, then
+    /// for each unit the sums over examples ∂L/∂w₂ = Σ g·relu, ∂L/∂b₁ = w₂ Σ g·1[pre > 0], ∂L/∂w₁ⱼ = w₂ Σ xⱼ·g·1[pre > 0] as
     /// masked adds. The same sums as `fused_two_layer_body`, in another order (rounding differs
     /// in the last bits). Returns the mean loss.
     ///
@@ -472,148 +452,13 @@ mod simd {
         *grad.b2 = gb2;
         loss * inv_n
     }
-    use std::arch::x86_64::*;
-
-    /// row = b + x₀ w₀ + x₁ w₁; returns Σ_k max(row_k, 0) v_k.
-    ///
-    /// # Safety
-    /// The CPU must support AVX2 and FMA; all slices have at least `row.len()` entries.
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn forward_2(
-        x0: f64,
-        x1: f64,
-        w0: &[f64],
-        w1: &[f64],
-        b: &[f64],
-        v: &[f64],
-        row: &mut [f64],
-    ) -> f64 {
-        let h = row.len();
-        assert!(w0.len() >= h && w1.len() >= h && b.len() >= h && v.len() >= h);
-        let full = h / 8 * 8;
-        let (vx0, vx1) = (_mm256_set1_pd(x0), _mm256_set1_pd(x1));
-        let zero = _mm256_setzero_pd();
-        let (mut acc0, mut acc1) = (zero, zero);
-        let (pw0, pw1, pb, pv, pr) = (
-            w0.as_ptr(),
-            w1.as_ptr(),
-            b.as_ptr(),
-            v.as_ptr(),
-            row.as_mut_ptr(),
-        );
-        let mut k = 0;
-        // SAFETY: k + 8 ≤ full ≤ h, inside every slice (asserted above).
-        unsafe {
-            while k < full {
-                let z0 = _mm256_fmadd_pd(
-                    vx1,
-                    _mm256_loadu_pd(pw1.add(k)),
-                    _mm256_fmadd_pd(vx0, _mm256_loadu_pd(pw0.add(k)), _mm256_loadu_pd(pb.add(k))),
-                );
-                let z1 = _mm256_fmadd_pd(
-                    vx1,
-                    _mm256_loadu_pd(pw1.add(k + 4)),
-                    _mm256_fmadd_pd(
-                        vx0,
-                        _mm256_loadu_pd(pw0.add(k + 4)),
-                        _mm256_loadu_pd(pb.add(k + 4)),
-                    ),
-                );
-                _mm256_storeu_pd(pr.add(k), z0);
-                _mm256_storeu_pd(pr.add(k + 4), z1);
-                acc0 = _mm256_fmadd_pd(_mm256_max_pd(z0, zero), _mm256_loadu_pd(pv.add(k)), acc0);
-                acc1 = _mm256_fmadd_pd(
-                    _mm256_max_pd(z1, zero),
-                    _mm256_loadu_pd(pv.add(k + 4)),
-                    acc1,
-                );
-                k += 8;
-            }
-        }
-        let mut lanes = [0.0f64; 4];
-        // SAFETY: `lanes` holds four f64.
-        unsafe { _mm256_storeu_pd(lanes.as_mut_ptr(), _mm256_add_pd(acc0, acc1)) };
-        let mut sum = (lanes[0] + lanes[2]) + (lanes[1] + lanes[3]);
-        for k in full..h {
-            let z = x1.mul_add(w1[k], x0.mul_add(w0[k], b[k]));
-            row[k] = z;
-            sum += super::relu(z) * v[k];
-        }
-        sum
-    }
-
-    /// With pre-activations `row` and ∂loss/∂ŷ = g: gw2 += g relu(row); dh = g w2 [row > 0];
-    /// gb1 += dh; g0 += x₀ dh; g1 += x₁ dh.
-    ///
-    /// # Safety
-    /// The CPU must support AVX2 and FMA; all slices have at least `row.len()` entries.
-    #[allow(clippy::too_many_arguments)]
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn backward_2(
-        x0: f64,
-        x1: f64,
-        g: f64,
-        row: &[f64],
-        w2: &[f64],
-        gw2: &mut [f64],
-        gb1: &mut [f64],
-        g0: &mut [f64],
-        g1: &mut [f64],
-    ) {
-        let h = row.len();
-        assert!(
-            w2.len() >= h && gw2.len() >= h && gb1.len() >= h && g0.len() >= h && g1.len() >= h
-        );
-        let full = h / 4 * 4;
-        let (vx0, vx1, vg) = (_mm256_set1_pd(x0), _mm256_set1_pd(x1), _mm256_set1_pd(g));
-        let zero = _mm256_setzero_pd();
-        let (pr, pw) = (row.as_ptr(), w2.as_ptr());
-        let (pgw, pgb, pg0, pg1) = (
-            gw2.as_mut_ptr(),
-            gb1.as_mut_ptr(),
-            g0.as_mut_ptr(),
-            g1.as_mut_ptr(),
-        );
-        let mut k = 0;
-        // SAFETY: k + 4 ≤ full ≤ h, inside every slice (asserted above); the four outputs are
-        // distinct slices.
-        unsafe {
-            while k < full {
-                let pre = _mm256_loadu_pd(pr.add(k));
-                let mask = _mm256_cmp_pd::<_CMP_GT_OQ>(pre, zero);
-                let gw = _mm256_fmadd_pd(vg, _mm256_and_pd(pre, mask), _mm256_loadu_pd(pgw.add(k)));
-                _mm256_storeu_pd(pgw.add(k), gw);
-                let dh = _mm256_and_pd(_mm256_mul_pd(vg, _mm256_loadu_pd(pw.add(k))), mask);
-                _mm256_storeu_pd(pgb.add(k), _mm256_add_pd(_mm256_loadu_pd(pgb.add(k)), dh));
-                _mm256_storeu_pd(
-                    pg0.add(k),
-                    _mm256_fmadd_pd(vx0, dh, _mm256_loadu_pd(pg0.add(k))),
-                );
-                _mm256_storeu_pd(
-                    pg1.add(k),
-                    _mm256_fmadd_pd(vx1, dh, _mm256_loadu_pd(pg1.add(k))),
-                );
-                k += 4;
-            }
-        }
-        for k in full..h {
-            let pre = row[k];
-            if pre > 0.0 {
-                gw2[k] += g * pre;
-                let dh = g * w2[k];
-                gb1[k] += dh;
-                g0[k] += x0 * dh;
-                g1[k] += x1 * dh;
-            }
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// The column-wise AVX2 step and the example-by-example step compute the same loss, outputs
+    /// The column-wise AVX2 step and the portable example-by-example step compute the same loss, outputs
     /// and gradient (sums in another order: equal to rounding), including the padding of n to
     /// whole blocks of 16.
     #[test]
