@@ -388,8 +388,15 @@ fn dynamics_panel(
             }
         }
     }
-    let panel = LinePanel {
-        title: title.clone(),
+    let panel = responses_panel(title.clone(), series, log_epochs);
+    let d = json!({ "title": title, "kind": "lines", "series": series_data });
+    (panel, d)
+}
+
+/// A panel of seed-averaged |z_k| against epochs (linear or log epoch axis).
+fn responses_panel(title: String, series: Vec<Series>, log_epochs: bool) -> LinePanel {
+    LinePanel {
+        title,
         x: Axis {
             label: "epoch".into(),
             range: None,
@@ -407,9 +414,7 @@ fn dynamics_panel(
         series,
         markers: Vec::new(),
         legend: true,
-    };
-    let d = json!({ "title": title, "kind": "lines", "series": series_data });
-    (panel, d)
+    }
 }
 
 /// The second figure: per setting with predictions, |z_k| of the real network (solid), the
@@ -471,26 +476,11 @@ fn predictions_figure(
             }
         }
         panels_data.push(json!({"title": e.label, "kind": "lines", "series": sd}));
-        panels.push(Panel::Lines(LinePanel {
-            title: e.label.clone(),
-            x: Axis {
-                label: "epoch".into(),
-                range: None,
-                scale: if log_epochs {
-                    Scale::Log
-                } else {
-                    Scale::Linear
-                },
-            },
-            y: Axis {
-                label: "|zₖ| (mean over seeds)".into(),
-                range: None,
-                scale: Scale::Linear,
-            },
+        panels.push(Panel::Lines(responses_panel(
+            e.label.clone(),
             series,
-            markers: Vec::new(),
-            legend: true,
-        }));
+            log_epochs,
+        )));
     }
     let layout = grid_layout(panels.len(), None, size);
     let title = if title.is_empty() {
