@@ -78,26 +78,20 @@
 //! More in `examples/` (`cargo run --release --example trajectory`, `equilibrium`,
 //! `sweep_threshold`).
 
-pub mod bench;
-pub mod equilibrium;
-pub mod error;
+// The numerical core and the renderer are crates of their own (crates/core, crates/plot); their
+// modules are re-exported here under the names the application and the library's users know.
+pub use starvation_core::{
+    bench, equilibrium, error, flow, model, network, numerics, portrait, solve, sweep, toy, verify,
+};
+pub use starvation_plot as plot;
+
 #[cfg(feature = "explore")]
 pub mod explore;
 pub mod figures;
-pub mod flow;
-pub mod model;
-pub mod network;
-pub mod numerics;
 pub mod output;
-pub mod plot;
-pub mod portrait;
 pub mod result;
-pub mod solve;
 pub mod spec;
-pub mod sweep;
 pub mod tasks;
-pub mod toy;
-pub mod verify;
 
 pub use equilibrium::{
     Equilibrium, EquilibriumOptions, Sensitivities, Stability, find_equilibrium, sensitivities,

@@ -105,7 +105,7 @@ impl Spec {
             .into_iter()
             .map(|e| {
                 RunSpec::from_value(e.value, e.label, e.parameters)
-                    .map_err(|err| err.within_run(&e.context, e.show_context))
+                    .map_err(|err| within_run(err, &e.context, e.show_context))
             })
             .collect()
     }
@@ -121,7 +121,7 @@ impl Spec {
                         InputError::new("model", "is missing; add a `model` section")
                     })?;
                 let model = build_model(model_v)
-                    .map_err(|err| err.within_run(&e.context, e.show_context))?;
+                    .map_err(|err| within_run(err, &e.context, e.show_context))?;
                 Ok((e.label, e.parameters, model))
             })
             .collect()
@@ -145,13 +145,12 @@ pub struct ExpandedRun {
     pub value: Value,
 }
 
-impl InputError {
-    pub(crate) fn within_run(self, context: &str, show: bool) -> InputError {
-        if show {
-            InputError::new(self.field, format!("{} (in {context})", self.message))
-        } else {
-            self
-        }
+/// The error with the run it happened in appended to its message, when `show` is set.
+fn within_run(err: InputError, context: &str, show: bool) -> InputError {
+    if show {
+        InputError::new(err.field, format!("{} (in {context})", err.message))
+    } else {
+        err
     }
 }
 

@@ -15,7 +15,7 @@
 //!   coordinates ([`trajectories`], [`random_starts`]).
 //!
 //! [`portrait`] does all of it from one [`PortraitSettings`]. Nothing here draws: the figure
-//! code turns a [`Portrait`] into a [`crate::plot::PortraitPanel`].
+//! code turns a [`Portrait`] into a `PortraitPanel` (of the plotting crate).
 
 mod equilibria;
 mod grid;

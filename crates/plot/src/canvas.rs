@@ -12,9 +12,9 @@ use plotters::style::{
     Color, FontDesc, FontFamily, FontStyle, FontTransform, RGBAColor, RGBColor, ShapeStyle,
 };
 
-use crate::error::Error;
-use crate::plot::raster::{self, Raster};
-use crate::plot::style::{FONT_FAMILY, metrics, render_error};
+use crate::raster::{self, Raster};
+use crate::style::{FONT_FAMILY, metrics, render_error};
+use starvation_core::error::Error;
 
 /// A point in pixels.
 pub(crate) type P = (f64, f64);

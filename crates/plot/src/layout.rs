@@ -1,13 +1,13 @@
 //! Panel frames: where the plot area goes inside a panel cell, the axis maps and ticks, and the
 //! drawing of the grid, frame, tick labels, axis labels and title around it.
 
-use crate::error::Error;
-use crate::plot::axis::{AxisMap, Tick, ticks};
-use crate::plot::canvas::{Canvas, HAlign, Rect, VAlign, rgba};
-use crate::plot::colour::{GRID, INK};
-use crate::plot::figure::Axis;
-use crate::plot::style::{Style, metrics};
+use crate::axis::{AxisMap, Tick, ticks};
+use crate::canvas::{Canvas, HAlign, Rect, VAlign, rgba};
+use crate::colour::{GRID, INK};
+use crate::figure::Axis;
+use crate::style::{Style, metrics};
 use plotters::prelude::DrawingBackend;
+use starvation_core::error::Error;
 
 /// What a frame shows: title, axes and their resolved data ranges, and room reserved on the
 /// right (colour bar).

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use plotters::style::{FontStyle, register_font};
 
-use crate::error::Error;
+use starvation_core::error::Error;
 
 /// Font family name under which the embedded DejaVu Sans is registered. It doubles as a CSS
 /// font-family list, so SVG viewers without DejaVu Sans fall back to their sans-serif font.

@@ -5,21 +5,21 @@ use contour::ContourBuilder;
 use plotters::coord::Shift;
 use plotters::prelude::{BitMapBackend, DrawingArea, DrawingBackend, IntoDrawingArea, SVGBackend};
 
-use crate::error::{Error, InputError};
-use crate::plot::axis::{Tick, linear_ticks, resolve_range, widen};
-use crate::plot::canvas::{Canvas, HAlign, P, Rect, VAlign, rgba};
-use crate::plot::colour::{self, INK, NO_DATA, STREAM, WHITE};
-use crate::plot::elements::{
+use crate::axis::{Tick, linear_ticks, resolve_range, widen};
+use crate::canvas::{Canvas, HAlign, P, Rect, VAlign, rgba};
+use crate::colour::{self, INK, NO_DATA, STREAM, WHITE};
+use crate::elements::{
     Entry, Key, Occupied, draw_legend, draw_markers, draw_series, entries, stroke,
 };
-use crate::plot::figure::{
+use crate::figure::{
     Axis, Dash, Figure, HeatMapPanel, LinePanel, Marker, Panel, PortraitPanel, Scale, Series,
 };
-use crate::plot::filled;
-use crate::plot::geometry::{arrowhead, clip_polygon, clip_polyline, clip_segment};
-use crate::plot::layout::{AxesSpec, Frame, draw_axes, draw_grid, layout, line_height};
-use crate::plot::raster;
-use crate::plot::style::{Style, ensure_font, render_error};
+use crate::filled;
+use crate::geometry::{arrowhead, clip_polygon, clip_polyline, clip_segment};
+use crate::layout::{AxesSpec, Frame, draw_axes, draw_grid, layout, line_height};
+use crate::raster;
+use crate::style::{Style, ensure_font, render_error};
+use starvation_core::error::{Error, InputError};
 
 /// Output image format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -916,7 +916,7 @@ fn draw_contours<DB: DrawingBackend>(
                 if piece.len() > 1 {
                     stroke(c, s, &piece, colour, width, Dash::Solid)?;
                     occupied.add_polyline(&piece);
-                    let len = crate::plot::geometry::length(&piece);
+                    let len = crate::geometry::length(&piece);
                     if longest.as_ref().is_none_or(|(l, _)| len > *l) {
                         longest = Some((len, piece));
                     }
@@ -928,7 +928,7 @@ fn draw_contours<DB: DrawingBackend>(
             let size = 0.8 * s.tick;
             let w = c.text_width(&text, size);
             if len > 2.5 * w
-                && let Some(at) = crate::plot::geometry::point_at(&piece, len / 2.0)
+                && let Some(at) = crate::geometry::point_at(&piece, len / 2.0)
             {
                 labels.push((text, at, w));
             }

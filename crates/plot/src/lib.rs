@@ -5,28 +5,28 @@
 //! them. Panels are laid out on a grid; each panel is a line plot, a phase portrait or a heat map
 //! (see [`Panel`]).
 
-#[cfg(feature = "plot")]
+#[cfg(feature = "render")]
 mod axis;
-#[cfg(feature = "plot")]
+#[cfg(feature = "render")]
 mod canvas;
-#[cfg(feature = "plot")]
+#[cfg(feature = "render")]
 mod colour;
-#[cfg(feature = "plot")]
+#[cfg(feature = "render")]
 mod elements;
 pub mod figure;
-#[cfg(feature = "plot")]
+#[cfg(feature = "render")]
 mod filled;
-#[cfg(feature = "plot")]
+#[cfg(feature = "render")]
 mod geometry;
-#[cfg(feature = "plot")]
+#[cfg(feature = "render")]
 mod layout;
-#[cfg(feature = "plot")]
+#[cfg(feature = "render")]
 mod raster;
-#[cfg(feature = "plot")]
+#[cfg(feature = "render")]
 mod render;
-#[cfg(feature = "plot")]
+#[cfg(feature = "render")]
 mod style;
 
 pub use figure::*;
-#[cfg(feature = "plot")]
+#[cfg(feature = "render")]
 pub use render::{ImageFormat, render};

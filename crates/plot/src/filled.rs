@@ -1,16 +1,16 @@
 //! Filled contours of a heat map: the values interpolated bilinearly between cell centres at
 //! every pixel and coloured by the band between two consecutive levels they fall in. PNG output
 //! fills runs of equal band along each pixel row; SVG output embeds the same picture as one
-//! raster image (see [`crate::plot::raster`]).
+//! raster image (see [`crate::raster`]).
 
 use plotters::prelude::DrawingBackend;
 use plotters::style::RGBColor;
 
-use crate::error::Error;
-use crate::plot::canvas::{Canvas, Rect, rgba};
-use crate::plot::layout::Frame;
-use crate::plot::raster::Raster;
-use crate::plot::style::Style;
+use crate::canvas::{Canvas, Rect, rgba};
+use crate::layout::Frame;
+use crate::raster::Raster;
+use crate::style::Style;
+use starvation_core::error::Error;
 
 /// Raster pixels per output pixel in SVG output.
 const SVG_RASTER_PER_PIXEL: f64 = 2.0;

@@ -4,9 +4,9 @@
 //! placeholder text in the image's place (keeping the stacking order) and [`substitute`] swaps
 //! it for the `<image>` element once the SVG text is complete.
 
-use crate::error::Error;
-use crate::plot::canvas::Rect;
-use crate::plot::style::render_error;
+use crate::canvas::Rect;
+use crate::style::render_error;
+use starvation_core::error::Error;
 
 /// Largest number of raster pixels of one embedded image (the resolution is lowered to fit).
 const MAX_RASTER_PIXELS: f64 = 16.0 * 1024.0 * 1024.0;

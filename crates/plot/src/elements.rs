@@ -4,15 +4,15 @@
 use plotters::prelude::DrawingBackend;
 use plotters::style::RGBColor;
 
-use crate::error::Error;
-use crate::plot::canvas::{Canvas, HAlign, P, Rect, VAlign, rgba};
-use crate::plot::colour::{INK, LEGEND_FRAME, WHITE, darker, palette};
-use crate::plot::figure::{Dash, Marker, PointClass, Series};
-use crate::plot::geometry::{
+use crate::canvas::{Canvas, HAlign, P, Rect, VAlign, rgba};
+use crate::colour::{INK, LEGEND_FRAME, WHITE, darker, palette};
+use crate::figure::{Dash, Marker, PointClass, Series};
+use crate::geometry::{
     arrowhead, clip_polygon, clip_polyline, dash, dist, length, point_at, sample_every,
 };
-use crate::plot::layout::Frame;
-use crate::plot::style::Style;
+use crate::layout::Frame;
+use crate::style::Style;
+use starvation_core::error::Error;
 
 /// Pixel points of the plot that the legend should avoid covering.
 #[derive(Debug, Default)]

@@ -1,7 +1,7 @@
 //! Pixel-space geometry: clipping polylines to the plot area, dash patterns, and positions along
 //! a polyline by arc length (for direction arrowheads).
 
-use crate::plot::canvas::{P, Rect};
+use crate::canvas::{P, Rect};
 
 /// Clips the segment `a`–`b` to `r` (Liang–Barsky); None if it misses.
 pub(crate) fn clip_segment(a: P, b: P, r: &Rect) -> Option<(P, P)> {

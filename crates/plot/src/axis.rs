@@ -1,8 +1,8 @@
 //! Axis arithmetic: data ↔ pixel mapping on linear and log axes, ranges fitted to data, and
 //! tick positions with their labels (Unicode minus signs and superscript powers of ten).
 
-use crate::error::InputError;
-use crate::plot::figure::{Axis, Scale};
+use crate::figure::{Axis, Scale};
+use starvation_core::error::InputError;
 
 /// Maps data values on one axis to pixels. The mapping is linear in the transformed value
 /// (`log10(v)` on a log axis, `v` otherwise).
