@@ -13,20 +13,20 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
-cargo fmt --manifest-path python/Cargo.toml -- --check
+
 
 step "cargo clippy --all-targets -- -D warnings"
-cargo clippy --release --workspace --all-targets -- -D warnings
+cargo clippy --release --all-targets -- -D warnings
 
 step "library without default features (no clap, no plotters)"
 cargo check --release --lib --no-default-features
 
 step "cargo doc (warnings are errors)"
-RUSTDOCFLAGS="-D warnings" cargo doc --release --workspace --no-deps --quiet
+RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps --quiet
 
 step "cargo test --release (unit, integration and doc tests; builds the examples)"
-cargo test --release --workspace --all-targets
-cargo test --release --workspace --doc
+cargo test --release --all-targets
+cargo test --release --doc
 
 for e in examples/*.rs; do
   name=$(basename "$e" .rs)

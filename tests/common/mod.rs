@@ -29,3 +29,35 @@ pub fn max_relative_gap(a: &[f64], b: &[f64]) -> f64 {
         .map(|(x, y)| (x - y).abs() / y.abs().max(1.0))
         .fold(0.0, f64::max)
 }
+
+/// What one run of the `starvation` binary gave.
+pub struct Ran {
+    /// Exit status (−1 when killed by a signal).
+    pub code: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl Ran {
+    /// Standard output followed by standard error.
+    pub fn both(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+}
+
+/// Runs the `starvation` binary built for these tests with `args`, in `dir` (the repository
+/// root when `None`).
+pub fn run_binary(dir: Option<&std::path::Path>, args: &[&str]) -> Ran {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_starvation"))
+        .current_dir(dir.unwrap_or(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))))
+        .args(args)
+        .output()
+        .expect("the starvation binary runs");
+    Ran {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}

@@ -35,7 +35,11 @@ fn a_closed_stdout_is_a_quiet_end() {
     let dir = tempfile::tempdir().unwrap();
     let done = dir.path().join("done");
     let mut proc = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "a_closed_stdout_is_a_quiet_end", "--nocapture"])
+        .args([
+            "--exact",
+            "output_broken_pipe::a_closed_stdout_is_a_quiet_end",
+            "--nocapture",
+        ])
         .env(CHILD, &done)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -7,8 +7,8 @@
 //! the spec (`run`, `sweep`, `portrait` or `equilibrium`) exits 2 with the same line, leaving its
 //! `--out` folder empty. `figures` over a folder of good specs and one bad one writes nothing.
 
+use crate::common;
 use std::path::Path;
-use std::process::Command;
 
 const TOY: &str = r#""model": { "features": { "toy": { "s1": 3, "s2": 1, "delta": 0.3 } } }"#;
 
@@ -258,15 +258,8 @@ fn cases() -> Vec<(&'static str, &'static str, String, &'static str)> {
 }
 
 fn starvation(dir: &Path, args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_starvation"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).to_string(),
-    )
+    let r = common::run_binary(Some(dir), args);
+    (r.code, r.stderr)
 }
 
 /// The one error line, checked to name `field`.

@@ -7,7 +7,7 @@
 //! |J_fd − J| ≤ 1e−6·(1 + max|J|) leaves a wide margin while still catching any wrong term
 //! (a missing factor or sign is O(|J|)).
 
-mod common;
+use crate::common;
 
 use nalgebra::DMatrix;
 use proptest::prelude::*;

@@ -8,7 +8,7 @@
 //! 1e−7. At the default rtol 1e−8 the asserted agreement is 1e−6 relative (a global error of
 //! 100 × rtol leaves room for error accumulation over the run).
 
-mod common;
+use crate::common;
 
 use starvation::error::{Error, SolveError};
 use starvation::flow::{Space, build_flow};

@@ -6,7 +6,7 @@
 //! explicit methods. Both runs use rtol 1e−12 so that each is within ~1e−10 of the exact flow;
 //! the projected θ-run must then match the z-run to 1e−8 at every output time.
 
-mod common;
+use crate::common;
 
 use starvation::flow::{Space, build_flow};
 use starvation::model::{Regulariser, SpectralDecoupling};

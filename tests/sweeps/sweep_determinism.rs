@@ -3,8 +3,8 @@
 //! unsharded run; a rerun skips finished shards".
 
 use std::path::Path;
-use std::process::Command;
 
+use crate::common;
 use starvation::result::{sweep_document, to_json_bytes, write_sweep_csv, write_thresholds_csv};
 use starvation::spec::parse_spec;
 use starvation::sweep::run_lines;
@@ -52,14 +52,8 @@ fn serial_and_parallel_runs_are_bit_identical() {
 }
 
 fn starvation(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_starvation"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr),
-    )
+    let r = common::run_binary(None, args);
+    (r.code, r.both())
 }
 
 fn read(dir: &Path, name: &str) -> Vec<u8> {

@@ -6,21 +6,14 @@
 //! specs up, the shipped Figure 1–3 and width-gap specs included.
 
 use std::path::Path;
-use std::process::Command;
 
+use crate::common;
 use serde_json::{Value, json};
 use starvation::tasks::{FigureSpecKind, figure_specs};
 
 fn starvation(args: &[&str], cwd: &Path) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_starvation"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("the binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
-    )
+    let r = common::run_binary(Some(cwd), args);
+    (r.code, r.both())
 }
 
 fn tiny() -> Value {

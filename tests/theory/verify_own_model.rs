@@ -10,8 +10,8 @@
 //! bad specs end with a one-line error and exit status 2.
 
 use std::path::Path;
-use std::process::Command;
 
+use crate::common;
 use nalgebra::DMatrix;
 use starvation::model::{FeatureModel, LossModel, Regulariser, SpectralDecoupling};
 use starvation::tasks::verify_spec;
@@ -206,15 +206,8 @@ fn perturbed_equilibrium_fails_the_long_run_check() {
 }
 
 fn cli(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_starvation"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
+    let r = common::run_binary(None, args);
+    (r.code, r.stdout, r.stderr)
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! primal z-flow (M7/M8), to 1e−7. Both are integrated at rtol 1e−11 far past their slowest
 //! time scale (primal: e^{−ηλt} < 1e−20), so each is within ~1e−9 of the common fixed point.
 
-mod common;
+use crate::common;
 
 use starvation::flow::{Space, build_flow};
 use starvation::model::{FeatureModel, Regulariser, SpectralDecoupling, Spectrum};

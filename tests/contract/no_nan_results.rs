@@ -4,20 +4,12 @@
 //! exit 1 with one line and write nothing, the sweep marks the same cell failed (toy fast path
 //! and general path alike), and a run whose trajectory overflows exits 1 instead of printing inf.
 
+use crate::common;
 use std::path::Path;
-use std::process::Command;
 
 fn starvation(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_starvation"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).to_string(),
-        String::from_utf8_lossy(&out.stderr).to_string(),
-    )
+    let r = common::run_binary(Some(dir), args);
+    (r.code, r.stdout, r.stderr)
 }
 
 /// Models (features, regulariser, loss) that gave NaN or infinite numbers with exit 0 before:

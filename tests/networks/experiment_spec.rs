@@ -7,21 +7,13 @@
 //! path, and `run` must leave its output folder absent.
 
 use std::path::Path;
-use std::process::Command;
 
+use crate::common;
 use serde_json::{Value, json};
 
 fn starvation(args: &[&str], cwd: &Path) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_starvation"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("the binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let r = common::run_binary(Some(cwd), args);
+    (r.code, r.stdout, r.stderr)
 }
 
 /// A valid experiment that trains in well under a second.

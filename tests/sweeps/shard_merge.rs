@@ -3,8 +3,8 @@
 //! README's 64-task Slurm array gives for any sweep with fewer than 64 lines. And the shard
 //! format keeps every number exactly, NaN and ±∞ included.
 
+use crate::common;
 use std::path::Path;
-use std::process::Command;
 
 use starvation::sweep::{
     CellFailure, CellOutcome, LineResult, ShardFile, SweepResult, ThresholdRecord, ThresholdStatus,
@@ -26,13 +26,8 @@ const SPEC: &str = r#"{
 }"#;
 
 fn starvation(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_starvation"))
-        .args(args)
-        .output()
-        .expect("runs");
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    (out.status.code().unwrap_or(-1), text)
+    let r = common::run_binary(None, args);
+    (r.code, r.both())
 }
 
 fn outputs(dir: &Path) -> Vec<(String, Vec<u8>)> {

@@ -67,7 +67,7 @@ fn killed_sets_are_whole_or_absent_after_cleanup() {
         let mut proc = Command::new(std::env::current_exe().unwrap())
             .args([
                 "--exact",
-                "killed_sets_are_whole_or_absent_after_cleanup",
+                "output_set_killed::killed_sets_are_whole_or_absent_after_cleanup",
                 "--nocapture",
             ])
             .env(CHILD, out)

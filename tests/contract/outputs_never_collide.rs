@@ -5,8 +5,8 @@
 //! replace the spec is refused with one line before any work, and every command but `figures`
 //! writes into `out/` by default.
 
+use crate::common;
 use std::path::Path;
-use std::process::Command;
 
 const SPEC: &str = r#"{
   "name": "same",
@@ -16,15 +16,8 @@ const SPEC: &str = r#"{
 }"#;
 
 fn starvation(dir: &Path, args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_starvation"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).to_string(),
-    )
+    let r = common::run_binary(Some(dir), args);
+    (r.code, r.stderr)
 }
 
 #[test]

@@ -8,8 +8,6 @@
 //! Both integrations run at rtol 1e−12 (tighter than the 1e−9 asserted). Radau5 cannot go below
 //! rtol 1.7e−11 and is held to 1e−9 as well.
 
-mod common;
-
 use nalgebra::DMatrix;
 use starvation::flow::{Space, build_flow};
 use starvation::model::{FeatureModel, LossModel, Regulariser, Spectrum};

@@ -2,18 +2,11 @@
 //! in simulations/, `equilibrium` prints and writes the starvation matrix, `verify --quick`
 //! passes and writes its table, `bench` runs on a small grid.
 
-use std::process::Command;
+use crate::common;
 
 fn starvation(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_starvation"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr),
-    )
+    let r = common::run_binary(None, args);
+    (r.code, r.both())
 }
 
 #[test]

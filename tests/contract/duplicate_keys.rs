@@ -2,19 +2,12 @@
 //! which one object has a key twice is refused before any work with one line naming the object's
 //! path and the key, exit status 2; so is a shard file with a repeated key when merging.
 
+use crate::common;
 use std::path::Path;
-use std::process::Command;
 
 fn starvation(dir: &Path, args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_starvation"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).to_string(),
-    )
+    let r = common::run_binary(Some(dir), args);
+    (r.code, r.stderr)
 }
 
 #[test]

@@ -1,0 +1,24 @@
+//! The command line's contract with its users: bad input, `check`, duplicate keys, output sets that are whole or absent, no NaN results, the explorer's HTTP interface, fuzzing and fault injection.
+//!
+//! One test binary per area (a binary links once); each module is one claim, quoted in its
+//! doc comment.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod bad_input;
+mod bad_input_limits;
+mod check_rejects_what_run_rejects;
+mod cli_commands;
+mod duplicate_keys;
+mod explore_api;
+mod fault_injection;
+mod fuzz_specs;
+mod model_internals_in_outputs;
+mod no_nan_results;
+mod output_broken_pipe;
+mod output_full_disk;
+mod output_set_killed;
+mod outputs_never_collide;
+mod run_csv_parameters;
+mod untagged_input_errors;

@@ -1,0 +1,13 @@
+//! Figures: axes, keys, spec errors, every shipped spec rendered, the renderer's panels.
+//!
+//! One test binary per area (a binary links once); each module is one claim, quoted in its
+//! doc comment.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod axis_ticks;
+mod figure_keys;
+mod figure_spec_errors;
+mod figures_render;
+mod plot_rendering;

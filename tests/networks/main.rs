@@ -1,0 +1,18 @@
+//! Real networks (docs/theory.md §7): data, initialisation, gradients, optimisers, tangent kernels, predictions, experiment specs and their figures.
+//!
+//! One test binary per area (a binary links once); each module is one claim, quoted in its
+//! doc comment.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod experiment_figures;
+mod experiment_run;
+mod experiment_spec;
+mod network_gradients;
+mod network_init;
+mod network_input_errors;
+mod network_optimisers;
+mod network_predictions;
+mod network_tangent;
+mod network_two_moons;

@@ -1,0 +1,14 @@
+//! Facts about the integrators: convergence orders, tableaux, events, stiffness, step counts, fast paths.
+//!
+//! One test binary per area (a binary links once); each module is one claim, quoted in its
+//! doc comment.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod convergence_order;
+mod events;
+mod fast_paths;
+mod runge_kutta_tableau;
+mod step_count_snapshots;
+mod stiff_problem;
