@@ -144,38 +144,10 @@ impl<const N: usize> StepObserver<N> for NoObserver {}
 /// parameters into the field's lane and returns its initial state and end time (start time 0);
 /// `finish(problem, outcome)` receives each result (in completion order). On x86-64 processors
 /// with AVX2 the kernel, the field and the callbacks run as AVX2 code (same operations, same
-/// results, wider registers).
+/// results, wider registers): the `multiversion` crate compiles the function twice and picks the
+/// version once per process from the processor's features.
+#[multiversion::multiversion(targets("x86_64+avx2"))]
 pub fn run_batch<F, O, Load, Finish, const N: usize, const L: usize>(
-    field: &mut F,
-    settings: &BatchSettings,
-    count: usize,
-    load: Load,
-    observer: &mut O,
-    finish: Finish,
-) where
-    F: LaneField<N, L>,
-    O: StepObserver<N>,
-    Load: FnMut(usize, usize, &mut F) -> ([f64; N], f64),
-    Finish: FnMut(usize, LaneOutcome<N>),
-{
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::is_x86_feature_detected!("avx2") {
-            // SAFETY: the processor supports AVX2 (checked just above).
-            unsafe { run_batch_avx2(field, settings, count, load, observer, finish) };
-            return;
-        }
-    }
-    run_batch_portable(field, settings, count, load, observer, finish);
-}
-
-/// [`run_batch_portable`] compiled for AVX2.
-///
-/// # Safety
-/// The processor must support AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn run_batch_avx2<F, O, Load, Finish, const N: usize, const L: usize>(
     field: &mut F,
     settings: &BatchSettings,
     count: usize,
