@@ -198,8 +198,8 @@ pub fn trajectory_chunk(
 /// Trajectories to `t_end` at every grid point with `threads` threads (rtol 1e−8, atol 1e−10).
 pub fn trajectories(grid: Grid, t_end: f64, threads: usize) -> Timing {
     let settings = BatchSettings {
-        rtol: 1e-8,
-        atol: 1e-10,
+        rtol: crate::solve::DEFAULT_RTOL,
+        atol: crate::solve::DEFAULT_ATOL,
         max_steps: 1_000_000,
     };
     let chunk = 4096usize;

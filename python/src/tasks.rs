@@ -7,9 +7,7 @@ use serde_json::{Value, json};
 use starvation::error::{Error, InputError};
 use starvation::model::FeatureModel;
 use starvation::output::{Contents, OutputFile};
-use starvation::spec::{
-    SimulationParts, SimulationSpec, Spec, build_model, from_value, parse_spec,
-};
+use starvation::spec::{SimulationParts, Spec, build_model, parse_spec};
 use starvation::sweep::{SweepPlan, SweepResult};
 use starvation::tasks::{Outcome, SweepTask};
 
@@ -25,8 +23,7 @@ pub fn model(section: Value) -> Result<FeatureModel, InputError> {
 
 /// The validated `simulation` section for a model with `features` responses.
 pub fn simulation(section: Value, features: usize) -> Result<SimulationParts, InputError> {
-    let sim: SimulationSpec = from_value(section, "simulation")?;
-    sim.into_parts(features)
+    starvation::spec::simulation(section, features)
 }
 
 /// Which command a spec is for when none is named: a sweep, runs, portraits or equilibria

@@ -23,7 +23,7 @@ pub use experiment::{
 };
 pub use model::{MAX_DIRECTION_ENTRIES, ModelInternals};
 pub use run::{
-    EventRecord, OptionsRecord, RunInput, TrajectoryProvenance, TrajectoryRecord, model_warnings,
+    EventRecord, RunInput, TrajectoryProvenance, TrajectoryRecord, model_warnings,
     runs_csv, runs_document,
 };
 pub use sweep::{

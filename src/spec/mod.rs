@@ -28,9 +28,9 @@ pub use equilibrium::{
 };
 pub use expand::{ExpandedRun, LabelledModel, merge};
 pub use experiment::{
-    AdamSpec, CsvSpec, DataSpec, DynamicsSpec, ExperimentFigureKind, ExperimentFigureSpec,
-    ExperimentPlan, ExperimentSpec, GridPlan, GridSpec, NetworkSpec, OptimiserSpec,
-    PredictionPlacement, SeedsSpec, SettingPlan, SgdSpec, TrackingSpec, TrainingSpec, TwoMoonsSpec,
+    CsvSpec, DataSpec, DynamicsSpec, ExperimentFigureKind, ExperimentFigureSpec, ExperimentPlan,
+    ExperimentSpec, GridPlan, GridSpec, PredictionPlacement, SeedsSpec, SettingPlan,
+    TrainingSpec, TwoMoonsSpec,
 };
 pub use json::from_value;
 pub use json::{parse_json, reject_duplicate_keys};
@@ -42,8 +42,8 @@ pub use names::{
     MAX_FILE_NAME_BYTES, NameUse, OutputNames, check_file_stem, figure_files, output_file, suffix,
 };
 pub use simulation::{
-    EventsSpec, LevelCrossingSpec, OutputSpec, RunSpec, SimulationParts, SimulationSpec,
-    SteadyStateSpec, check_state_values, parse_method, parse_space, trajectory_verdict,
+    RunSpec, SimulationParts, check_state_values, parse_method, parse_output, parse_space,
+    simulation, trajectory_verdict,
 };
 pub use sweep::{AxisSpec, SolverSpec, SweepSpec, ThresholdSpec, sweep_plan};
 pub use values::{RangeSpec, ValuesSpec};

@@ -453,7 +453,7 @@ fn general_trajectory(
             Output::Count(2)
         });
     o.max_steps = 2_000_000;
-    o.level_crossings.extend(crossing);
+    o.events.level_crossings.extend(crossing);
     integrate(field.as_ref(), &vec![0.0; field.dim()], Method::Auto, &o).map_err(|e| e.to_string())
 }
 
