@@ -12,9 +12,7 @@ use super::query::{DiagramMetric, MAX_CELLS_GENERAL, View};
 use crate::equilibrium::EquilibriumOptions;
 use crate::error::Error;
 use crate::portrait::{Grid, zero_level};
-use crate::sweep::{
-    AxisParameter, Metric, SweepBuilder, SweepSettings, takes_toy_fast_path,
-};
+use crate::sweep::{AxisParameter, Metric, SweepBuilder, SweepSettings, takes_toy_fast_path};
 
 /// The diagram as the page draws it. Cell (i, j) (i along s₁/s₂, j along δ) is entry j·nx + i.
 #[derive(Debug, Serialize)]

@@ -13,7 +13,8 @@ use crate::model::FeatureModel;
 use crate::portrait::{Fixed, PortraitSettings, StreamlineOptions, TrajectorySettings};
 use crate::solve::{Output, SolveOptions};
 use crate::spec::{
-    OutputNames, Spec, check_state_values, from_value, merge, parse_method, parse_output, parse_space,
+    OutputNames, Spec, check_state_values, from_value, merge, parse_method, parse_output,
+    parse_space,
 };
 
 /// The checked `portrait` section: stem, layout and a plan per panel.

@@ -224,12 +224,7 @@ fn axis_index(plan: &SweepPlan, name: &str, field: &str) -> Result<usize, InputE
 
 /// The scale `s` of a plot axis showing the `values` of sweep axis `axis`; a log scale needs
 /// every value > 0 (checked here, before any work, not when drawing).
-fn scale_over(
-    s: &ScaleSpec,
-    values: &[f64],
-    axis: &str,
-    field: &str,
-) -> Result<Scale, InputError> {
+fn scale_over(s: &ScaleSpec, values: &[f64], axis: &str, field: &str) -> Result<Scale, InputError> {
     let chosen = Scale::from(*s);
     if chosen == Scale::Log && values.iter().any(|&x| x <= 0.0) {
         return Err(InputError::new(

@@ -29,8 +29,8 @@ pub use equilibrium::{
 pub use expand::{ExpandedRun, LabelledModel, merge};
 pub use experiment::{
     CsvSpec, DataSpec, DynamicsSpec, ExperimentFigureKind, ExperimentFigureSpec, ExperimentPlan,
-    ExperimentSpec, GridPlan, GridSpec, PredictionPlacement, SeedsSpec, SettingPlan,
-    TrainingSpec, TwoMoonsSpec,
+    ExperimentSpec, GridPlan, GridSpec, PredictionPlacement, SeedsSpec, SettingPlan, TrainingSpec,
+    TwoMoonsSpec,
 };
 pub use json::from_value;
 pub use json::{parse_json, reject_duplicate_keys};

@@ -120,18 +120,16 @@ pub fn simulation(section: Value, features: usize) -> Result<SimulationParts, In
     if let Some(output) = options.get_mut("output") {
         expand_times(output, "simulation.output")?;
     }
-    let options: SolveOptions =
-        from_value(Value::Object(options), "simulation").map_err(|e| match e
-            .message
-            .split_once("; remove it")
-        {
+    let options: SolveOptions = from_value(Value::Object(options), "simulation").map_err(|e| {
+        match e.message.split_once("; remove it") {
             // The list serde gives names the solver options only; add the setting's keys.
             Some((known, fix)) if e.message.starts_with("unknown field") => InputError::new(
                 e.field.clone(),
                 format!("{known}, or `space`, `method`, `initial_state`; remove it{fix}"),
             ),
             _ => e,
-        })?;
+        }
+    })?;
     options
         .validate(setting.method, features)
         .map_err(|e| InputError::new(e.field.replacen("options.", "simulation.", 1), e.message))?;

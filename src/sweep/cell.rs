@@ -81,10 +81,12 @@ fn cell_system(
             model = model.with_strength(0, v.number() * s2).map_err(err)?;
         }
     }
-    Ok(match toy_cell(&model).filter(|_| plan.settings.fast_toy_path) {
-        Some(toy) => CellSystem::Toy(toy),
-        None => CellSystem::General(Box::new(model)),
-    })
+    Ok(
+        match toy_cell(&model).filter(|_| plan.settings.fast_toy_path) {
+            Some(toy) => CellSystem::Toy(toy),
+            None => CellSystem::General(Box::new(model)),
+        },
+    )
 }
 
 /// The toy cell of `model` when the fast path applies: the model was built as the toy (M17,
