@@ -15,7 +15,7 @@ use starvation::error::Error;
 use starvation::output::{
     SpecGuard, check_file_target, prepare_output_dir, write_atomic, write_files,
 };
-use starvation::spec::{Spec, read_spec};
+use starvation::spec::{Spec, SpecKind, read_spec};
 use starvation::tasks::{self, FigureSpecKind, Outcome, SweepTask};
 
 fn main() -> ExitCode {
@@ -128,7 +128,7 @@ fn finish(outcome: Outcome<'_>, out: &Path, guard: &SpecGuard) -> Result<ExitCod
 }
 
 fn run(spec: &Spec, out: &Path, guard: &SpecGuard) -> Result<ExitCode, Error> {
-    if spec.experiment.is_some() {
+    if spec.kind() == SpecKind::Experiment {
         let plan = tasks::experiment_plan(spec)?;
         prepare_output_dir(out)?;
         let bar = progress_bar(plan.total_epochs() as usize, "epochs");

@@ -208,7 +208,7 @@ fn integrate<'py>(
     for e in &result.events {
         let d = PyDict::new(py);
         d.set_item("kind", e.kind)?;
-        let lc = e.index.map(|i| parts.options.level_crossings[i]);
+        let lc = e.index.map(|i| parts.options.events.level_crossings[i]);
         d.set_item("feature", lc.map(|l| l.feature + 1))?;
         d.set_item("level", lc.map(|l| l.level))?;
         d.set_item("time", e.time)?;

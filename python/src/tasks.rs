@@ -7,9 +7,7 @@ use serde_json::{Value, json};
 use starvation::error::{Error, InputError};
 use starvation::model::FeatureModel;
 use starvation::output::{Contents, OutputFile};
-use starvation::spec::{
-    SimulationParts, SimulationSpec, Spec, build_model, from_value, parse_spec,
-};
+use starvation::spec::{SimulationParts, Spec, SpecKind, build_model, parse_spec};
 use starvation::sweep::{SweepPlan, SweepResult};
 use starvation::tasks::{Outcome, SweepTask};
 
@@ -25,23 +23,15 @@ pub fn model(section: Value) -> Result<FeatureModel, InputError> {
 
 /// The validated `simulation` section for a model with `features` responses.
 pub fn simulation(section: Value, features: usize) -> Result<SimulationParts, InputError> {
-    let sim: SimulationSpec = from_value(section, "simulation")?;
-    sim.into_parts(features)
+    starvation::spec::simulation(section, features)
 }
 
 /// Which command a spec is for when none is named: a sweep, runs, portraits or equilibria
 /// (the order in which `starvation figures` and `check` look at the sections).
 pub fn default_command(spec: &Spec) -> &'static str {
-    if spec.experiment.is_some() {
-        "experiment"
-    } else if spec.sweep.is_some() {
-        "sweep"
-    } else if spec.simulation.is_some() {
-        "run"
-    } else if spec.portrait.is_some() {
-        "portrait"
-    } else {
-        "equilibrium"
+    match spec.kind() {
+        SpecKind::Experiment => "experiment",
+        kind => kind.command(),
     }
 }
 
@@ -173,23 +163,26 @@ fn cells_json(plan: &SweepPlan, result: &SweepResult) -> Value {
 fn check(spec: &Spec) -> Result<Value, Error> {
     starvation::tasks::check(spec)?;
     let mut summary = serde_json::Map::new();
-    if spec.sweep.is_some() {
-        let plan = sweep_plan(spec)?;
-        summary.insert("sweep_cells".into(), json!(plan.cells()));
-        summary.insert("sweep_lines".into(), json!(plan.lines()));
+    for kind in spec.tasks() {
+        match kind {
+            SpecKind::Sweep => {
+                let plan = sweep_plan(spec)?;
+                summary.insert("sweep_cells".into(), json!(plan.cells()));
+                summary.insert("sweep_lines".into(), json!(plan.lines()));
+            }
+            SpecKind::Run => {
+                summary.insert("runs".into(), json!(spec.expand_runs()?.len()));
+            }
+            SpecKind::Equilibrium => {
+                summary.insert(
+                    "equilibrium_models".into(),
+                    json!(spec.expand_models()?.len()),
+                );
+            }
+            SpecKind::Experiment | SpecKind::Portrait => {}
+        }
     }
-    if spec.simulation.is_some() {
-        summary.insert("runs".into(), json!(spec.expand_runs()?.len()));
-    }
-    if spec.equilibrium.is_some()
-        || (spec.simulation.is_none() && spec.sweep.is_none() && spec.portrait.is_none())
-    {
-        summary.insert(
-            "equilibrium_models".into(),
-            json!(spec.expand_models()?.len()),
-        );
-    }
-    summary.insert("portrait".into(), json!(spec.portrait.is_some()));
+    summary.insert("portrait".into(), json!(spec.has(SpecKind::Portrait)));
     Ok(json!({ "data": { "name": spec.name, "valid": true, "summary": summary } }))
 }
 

@@ -13,7 +13,8 @@ use crate::model::FeatureModel;
 use crate::portrait::{Fixed, PortraitSettings, StreamlineOptions, TrajectorySettings};
 use crate::solve::{Output, SolveOptions};
 use crate::spec::{
-    OutputNames, Spec, check_state_values, from_value, merge, parse_method, parse_space,
+    OutputNames, Spec, check_state_values, from_value, merge, parse_method, parse_output,
+    parse_space,
 };
 
 /// The checked `portrait` section: stem, layout and a plan per panel.
@@ -267,7 +268,7 @@ fn trajectory_settings(
     o.step = t.step;
     o.output = match &t.output {
         None => Output::Steps,
-        Some(out) => out.to_output(&format!("{tf}.output"))?,
+        Some(out) => parse_output(out.clone(), &format!("{tf}.output"))?,
     };
     o.validate(method, model.features()).map_err(|e| {
         InputError::new(

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::error::InputError;
 use crate::plot::{Dash, Scale};
-use crate::spec::{OutputSpec, Spec, from_value};
+use crate::spec::{Spec, from_value};
 
 // ───────────────────────────── spec types: shared ─────────────────────────────
 
@@ -376,9 +376,9 @@ pub struct TrajectoriesSpec {
     /// Step of "gd".
     #[serde(default)]
     pub step: Option<f64>,
-    /// Recorded times (default "steps").
+    /// Recorded times (default "steps"), read by [`crate::spec::parse_output`].
     #[serde(default)]
-    pub output: Option<OutputSpec>,
+    pub output: Option<Value>,
     /// Palette index (default 7, black).
     #[serde(default)]
     pub colour: Option<usize>,

@@ -20,6 +20,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::FigureOutput;
+use super::spec::ScaleSpec;
 use crate::error::InputError;
 use crate::plot::{Axis as PlotAxis, Dash, Figure, HeatMapPanel, LinePanel, Panel, Scale, Series};
 use crate::spec::from_value;
@@ -78,12 +79,12 @@ pub struct SweepPlotSpec {
     /// Closed forms to overlay: "support_switch_ratio" (s₁/s₂ = √(c(c+δ)/(δ(c−δ))) against δ).
     #[serde(default)]
     pub overlays: Vec<String>,
-    /// Log scale on x / y.
+    /// Scale of x: "linear" (default) or "log" (the figures' one [`ScaleSpec`]).
     #[serde(default)]
-    pub x_scale: Option<String>,
-    /// y scale.
+    pub x_scale: ScaleSpec,
+    /// Scale of y.
     #[serde(default)]
-    pub y_scale: Option<String>,
+    pub y_scale: ScaleSpec,
     /// Figure size in pixels.
     #[serde(default)]
     pub size: Option<[u32; 2]>,
@@ -221,26 +222,10 @@ fn axis_index(plan: &SweepPlan, name: &str, field: &str) -> Result<usize, InputE
         })
 }
 
-fn scale(s: &Option<String>, field: &str) -> Result<Scale, InputError> {
-    match s.as_deref() {
-        None | Some("linear") => Ok(Scale::Linear),
-        Some("log") => Ok(Scale::Log),
-        Some(other) => Err(InputError::new(
-            field,
-            format!("unknown scale {other:?}; use \"linear\" or \"log\""),
-        )),
-    }
-}
-
 /// The scale `s` of a plot axis showing the `values` of sweep axis `axis`; a log scale needs
 /// every value > 0 (checked here, before any work, not when drawing).
-fn scale_over(
-    s: &Option<String>,
-    values: &[f64],
-    axis: &str,
-    field: &str,
-) -> Result<Scale, InputError> {
-    let chosen = scale(s, field)?;
+fn scale_over(s: &ScaleSpec, values: &[f64], axis: &str, field: &str) -> Result<Scale, InputError> {
+    let chosen = Scale::from(*s);
     if chosen == Scale::Log && values.iter().any(|&x| x <= 0.0) {
         return Err(InputError::new(
             field,
@@ -825,7 +810,7 @@ fn lines(
             y: PlotAxis {
                 label: y_label,
                 range: None,
-                scale: scale(&p.y_scale, &format!("{field}.y_scale"))?,
+                scale: p.y_scale.into(),
             },
             legend: series.iter().any(|s| s.label.is_some()),
             series,
@@ -951,7 +936,7 @@ fn threshold_curves(
                     .clone()
                     .unwrap_or_else(|| format!("threshold in {}", symbol(&plan.axes[last].name))),
                 range: None,
-                scale: scale(&p.y_scale, &format!("{field}.y_scale"))?,
+                scale: p.y_scale.into(),
             },
             series,
             markers: Vec::new(),

@@ -23,8 +23,8 @@ pub use experiment::{
 };
 pub use model::{MAX_DIRECTION_ENTRIES, ModelInternals};
 pub use run::{
-    EventRecord, OptionsRecord, RunInput, TrajectoryProvenance, TrajectoryRecord, model_warnings,
-    runs_csv, runs_document,
+    EventRecord, RunInput, TrajectoryProvenance, TrajectoryRecord, model_warnings, runs_csv,
+    runs_document,
 };
 pub use sweep::{
     FailedCell, LevelSetRecord, MAX_DOCUMENT_ROWS, SweepAxisRecord, SweepData,

@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::{Document, Provenance, Source, Table, csv_field};
 use crate::flow::Space;
 use crate::model::FeatureModel;
-use crate::solve::{Method, Output, SolveOptions, Trajectory};
+use crate::solve::{Method, SolveOptions, Trajectory};
 
 /// What a document needs to know about one run.
 #[derive(Debug, Clone, Copy)]
@@ -67,68 +67,6 @@ pub struct EventRecord {
     pub bracket: Option<[f64; 2]>,
     /// z at the event.
     pub responses: Vec<f64>,
-}
-
-/// Solver options as written in provenance (features 1-based).
-#[derive(Debug, Clone, Serialize)]
-pub struct OptionsRecord {
-    /// Start time.
-    pub t_start: f64,
-    /// End time.
-    pub t_end: f64,
-    /// Relative tolerance.
-    pub rtol: f64,
-    /// Absolute tolerance.
-    pub atol: f64,
-    /// Output times: `{"count": n}`, `{"times": […]}` or "steps".
-    pub output: Value,
-    /// Step budget.
-    pub max_steps: usize,
-    /// First step, if given.
-    pub initial_step: Option<f64>,
-    /// Largest step, if given.
-    pub max_step: Option<f64>,
-    /// Fixed step (gd).
-    pub step: Option<f64>,
-    /// Steady-state event tolerance.
-    pub steady_state_tolerance: Option<f64>,
-    /// Level-crossing events.
-    pub level_crossings: Vec<Value>,
-}
-
-impl OptionsRecord {
-    /// The record of `o`.
-    pub fn new(o: &SolveOptions) -> Self {
-        let output = match &o.output {
-            Output::Count(c) => serde_json::json!({ "count": c }),
-            Output::Times(t) => serde_json::json!({ "times": t }),
-            Output::Steps => serde_json::json!("steps"),
-        };
-        Self {
-            t_start: o.t_start,
-            t_end: o.t_end,
-            rtol: o.rtol,
-            atol: o.atol,
-            output,
-            max_steps: o.max_steps,
-            initial_step: o.initial_step,
-            max_step: o.max_step,
-            step: o.step,
-            steady_state_tolerance: o.steady_state.map(|s| s.tolerance),
-            level_crossings: o
-                .level_crossings
-                .iter()
-                .map(|l| {
-                    serde_json::json!({
-                        "feature": l.feature + 1,
-                        "level": l.level,
-                        "direction": format!("{:?}", l.direction).to_lowercase(),
-                        "terminal": l.terminal,
-                    })
-                })
-                .collect(),
-        }
-    }
 }
 
 /// The model as summarised in provenance.
@@ -201,8 +139,8 @@ pub struct TrajectoryProvenance {
     pub space: &'static str,
     /// Method asked for.
     pub method: &'static str,
-    /// Options.
-    pub options: OptionsRecord,
+    /// Options, as a `simulation` section spells them.
+    pub options: SolveOptions,
     /// Methods used and from which time (auto switches).
     pub methods_used: Vec<Value>,
     /// Statistics.
@@ -234,7 +172,7 @@ fn trajectory_record(run: &RunInput<'_>, tr: &Trajectory) -> TrajectoryRecord {
             .events
             .iter()
             .map(|e| {
-                let lc = e.index.map(|i| run.options.level_crossings[i]);
+                let lc = e.index.map(|i| run.options.events.level_crossings[i]);
                 EventRecord {
                     kind: e.kind,
                     feature: lc.map(|l| l.feature + 1),
@@ -260,7 +198,7 @@ fn trajectory_provenance(
         model: ModelSummary::new(run.model),
         space: run.space.name(),
         method: run.method.name(),
-        options: OptionsRecord::new(run.options),
+        options: run.options.clone(),
         methods_used: tr
             .methods_used
             .iter()

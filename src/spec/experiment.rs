@@ -34,18 +34,13 @@ use super::json::from_value;
 use super::{Spec, merge, read_text};
 use crate::error::InputError;
 use crate::network::{
-    Architecture, Dataset, Optimiser, ResponseConvention, Tracking, Training, TwoMoons,
-    check_training,
+    Architecture, Dataset, Optimiser, Tracking, Training, TwoMoons, check_training,
 };
 
 /// Largest number of examples of an experiment's data set.
 pub const MAX_EXPERIMENT_EXAMPLES: usize = 100_000;
-/// Largest hidden width.
-pub const MAX_WIDTH: usize = 100_000;
 /// Largest number of hidden layers.
 pub const MAX_DEPTH: usize = 16;
-/// Largest number of epochs of one training run.
-pub const MAX_EPOCHS: usize = 10_000_000;
 /// Largest number of seeds of one setting.
 pub const MAX_SEEDS: usize = 1_000;
 /// Largest number of settings.
@@ -76,7 +71,7 @@ pub struct ExperimentSpec {
     pub seeds: Option<SeedsSpec>,
     /// What to record along training (default: the loss only).
     #[serde(default)]
-    pub tracking: Option<TrackingSpec>,
+    pub tracking: Option<Tracking>,
     /// The grid of the decision function (default 100 × 100 over [−2, 2]²).
     #[serde(default)]
     pub grid: Option<GridSpec>,
@@ -144,101 +139,13 @@ fn default_label_column() -> String {
     "y".into()
 }
 
-/// The network as written.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NetworkSpec {
-    /// Hidden widths (default `[500]`).
-    #[serde(default = "default_hidden")]
-    pub hidden: Vec<usize>,
-    /// Dropout probability on hidden units (default 0).
-    #[serde(default)]
-    pub dropout: f64,
-    /// Batch norm on hidden pre-activations (default false).
-    #[serde(default)]
-    pub batch_norm: bool,
-}
-
-fn default_hidden() -> Vec<usize> {
-    vec![500]
-}
-
-/// The optimiser as written.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum OptimiserSpec {
-    /// SGD with momentum.
-    Sgd(SgdSpec),
-    /// Adam.
-    Adam(AdamSpec),
-}
-
-/// SGD as written.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SgdSpec {
-    /// η (default 10⁻²).
-    #[serde(default = "default_sgd_rate")]
-    pub learning_rate: f64,
-    /// μ (default 0.9).
-    #[serde(default = "default_momentum")]
-    pub momentum: f64,
-}
-
-fn default_sgd_rate() -> f64 {
-    1e-2
-}
-fn default_momentum() -> f64 {
-    0.9
-}
-
-/// Adam as written (PyTorch's defaults).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AdamSpec {
-    /// η (default 10⁻³).
-    #[serde(default = "default_adam_rate")]
-    pub learning_rate: f64,
-    /// β₁ (default 0.9).
-    #[serde(default = "default_beta1")]
-    pub beta1: f64,
-    /// β₂ (default 0.999).
-    #[serde(default = "default_beta2")]
-    pub beta2: f64,
-    /// ε (default 10⁻⁸).
-    #[serde(default = "default_epsilon")]
-    pub epsilon: f64,
-}
-
-fn default_adam_rate() -> f64 {
-    1e-3
-}
-fn default_beta1() -> f64 {
-    0.9
-}
-fn default_beta2() -> f64 {
-    0.999
-}
-fn default_epsilon() -> f64 {
-    1e-8
-}
-
-impl Default for OptimiserSpec {
-    fn default() -> Self {
-        OptimiserSpec::Sgd(SgdSpec {
-            learning_rate: default_sgd_rate(),
-            momentum: default_momentum(),
-        })
-    }
-}
-
 /// Training as written.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrainingSpec {
-    /// The optimiser (default SGD 10⁻², momentum 0.9).
+    /// The optimiser (default SGD 10⁻², momentum 0.9), checked by [`Optimiser::check`].
     #[serde(default)]
-    pub optimiser: OptimiserSpec,
+    pub optimiser: Optimiser,
     /// Full-batch epochs (default 1000).
     #[serde(default = "default_epochs")]
     pub epochs: usize,
@@ -262,30 +169,6 @@ pub enum SeedsSpec {
     Count(usize),
     /// These seeds.
     List(Vec<u64>),
-}
-
-/// Tracking as written.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TrackingSpec {
-    /// Eigen-indices counting from 0 (descending order).
-    pub indices: Vec<usize>,
-    /// "kernel" (the paper's Figure 2: z = Uᵀŷ, K = JJᵀ) or "theory" (M4: z = UᵀYŷ).
-    #[serde(default = "default_convention")]
-    pub convention: ResponseConvention,
-    /// Record every this many epochs (default 1).
-    #[serde(default = "default_every")]
-    pub every: usize,
-    /// Also train the linearised network and integrate the z-flow (default false).
-    #[serde(default)]
-    pub predictions: bool,
-}
-
-fn default_convention() -> ResponseConvention {
-    ResponseConvention::Kernel
-}
-fn default_every() -> usize {
-    1
 }
 
 /// The decision-function grid as written.
@@ -391,7 +274,7 @@ pub struct SettingPlan {
     /// The data set as written (merged).
     pub data: DataSpec,
     /// The network as written (merged).
-    pub network: NetworkSpec,
+    pub network: Architecture,
     /// The training as written (merged).
     pub training_spec: TrainingSpec,
     /// The data set.
@@ -546,7 +429,7 @@ fn plan(section: &ExperimentSpec, base_dir: Option<&Path>) -> Result<ExperimentP
     let base_training = section.training.clone().unwrap_or_else(|| json!({}));
     // The base alone must parse (errors name the base's fields).
     typed::<DataSpec>(&base_data, &format!("{p}.data"))?;
-    typed::<NetworkSpec>(&base_network, &format!("{p}.network"))?;
+    typed::<Architecture>(&base_network, &format!("{p}.network"))?;
     typed::<TrainingSpec>(&base_training, &format!("{p}.training"))?;
     let base_seeds = section.seeds.clone().unwrap_or(SeedsSpec::Count(10));
     let settings: Vec<Value> = match &section.settings {
@@ -684,7 +567,7 @@ fn setting(
         if let Some(o) = obj.get(key) {
             match key {
                 "data" => typed::<DataSpec>(o, &format!("{sp}.data")).map(|_| ())?,
-                "network" => typed::<NetworkSpec>(o, &format!("{sp}.network")).map(|_| ())?,
+                "network" => typed::<Architecture>(o, &format!("{sp}.network")).map(|_| ())?,
                 _ => typed::<TrainingSpec>(o, &format!("{sp}.training")).map(|_| ())?,
             }
             merge(&mut v, o);
@@ -700,7 +583,7 @@ fn setting(
         )
     };
     let data: DataSpec = typed(&merged[0], &format!("{sp}.data"))?;
-    let network: NetworkSpec = typed(&merged[1], &format!("{sp}.network"))?;
+    let network: Architecture = typed(&merged[1], &format!("{sp}.network"))?;
     let training_spec: TrainingSpec = typed(&merged[2], &format!("{sp}.training"))?;
     let seeds_spec = match obj.get("seeds") {
         Some(v) => typed::<SeedsSpec>(v, &format!("{sp}.seeds"))?,
@@ -712,22 +595,12 @@ fn setting(
         format!("{p}.seeds")
     };
     let seeds = check_seeds(&seeds_spec, &seeds_field)?;
-    let architecture = check_network(&network, &at)?;
-    let optimiser = check_optimiser(&training_spec, &at)?;
-    let epochs = training_spec.epochs;
-    if epochs == 0 || epochs > MAX_EPOCHS {
-        return Err(InputError::new(
-            at("training", "/epochs"),
-            format!("must be between 1 and {MAX_EPOCHS}, got {epochs}"),
-        ));
-    }
-    non_negative(training_spec.weight_decay, &at("training", "/weight_decay"))?;
-    non_negative(training_spec.sd, &at("training", "/sd"))?;
+    check_depth(&network, &at)?;
     let dataset = build_data(&data, base_dir, &at)?;
     let training = Training {
-        architecture,
-        optimiser,
-        epochs,
+        architecture: network.clone(),
+        optimiser: training_spec.optimiser.clone(),
+        epochs: training_spec.epochs,
         weight_decay: training_spec.weight_decay,
         sd: training_spec.sd,
     };
@@ -740,8 +613,26 @@ fn setting(
         training,
         seeds,
     };
-    check_training(&plan.dataset, &plan.training).map_err(|e| e.within(sp))?;
+    check_training(&plan.dataset, &plan.training).map_err(|e| written_at(e, &at, sp))?;
     Ok(plan)
+}
+
+/// An error of [`check_training`] (fields `architecture.…`, `optimiser.…`, `epochs`,
+/// `weight_decay`, `sd`) named where the value was written: in the setting's `network` or
+/// `training` override when it holds the field, in the base otherwise.
+fn written_at(e: InputError, at: &dyn Fn(&str, &str) -> String, sp: &str) -> InputError {
+    let (path, index) = match e.field.find('[') {
+        Some(i) => (&e.field[..i], &e.field[i..]),
+        None => (e.field.as_str(), ""),
+    };
+    let (section, rest) = match path.split_once('.') {
+        Some(("architecture", rest)) => ("network", rest),
+        Some(("optimiser", _)) => ("training", path),
+        None if ["epochs", "weight_decay", "sd"].contains(&path) => ("training", path),
+        _ => return e.within(sp),
+    };
+    let field = at(section, &format!("/{}", rest.replace('.', "/")));
+    InputError::new(format!("{field}{index}"), e.message)
 }
 
 fn non_negative(v: f64, field: &str) -> Result<f64, InputError> {
@@ -751,28 +642,6 @@ fn non_negative(v: f64, field: &str) -> Result<f64, InputError> {
         Err(InputError::new(
             field,
             format!("must be a finite number ≥ 0, got {v}"),
-        ))
-    }
-}
-
-fn in_unit(v: f64, field: &str, what: &str) -> Result<f64, InputError> {
-    if v.is_finite() && (0.0..1.0).contains(&v) {
-        Ok(v)
-    } else {
-        Err(InputError::new(
-            field,
-            format!("must be in [0, 1) ({what}), got {v}"),
-        ))
-    }
-}
-
-fn positive(v: f64, field: &str) -> Result<f64, InputError> {
-    if v.is_finite() && v > 0.0 {
-        Ok(v)
-    } else {
-        Err(InputError::new(
-            field,
-            format!("must be a finite number > 0, got {v}"),
         ))
     }
 }
@@ -882,10 +751,8 @@ fn build_data(
     }
 }
 
-fn check_network(
-    n: &NetworkSpec,
-    at: &dyn Fn(&str, &str) -> String,
-) -> Result<Architecture, InputError> {
+/// The spec's bounds on the depth (the widths and dropout are checked by [`check_training`]).
+fn check_depth(n: &Architecture, at: &dyn Fn(&str, &str) -> String) -> Result<(), InputError> {
     if n.hidden.is_empty() || n.hidden.len() > MAX_DEPTH {
         return Err(InputError::new(
             at("network", "/hidden"),
@@ -895,59 +762,10 @@ fn check_network(
             ),
         ));
     }
-    for (i, &w) in n.hidden.iter().enumerate() {
-        if w == 0 || w > MAX_WIDTH {
-            return Err(InputError::new(
-                format!("{}[{i}]", at("network", "/hidden")),
-                format!("must be a width between 1 and {MAX_WIDTH}, got {w}"),
-            ));
-        }
-    }
-    in_unit(n.dropout, &at("network", "/dropout"), "a probability")?;
-    Ok(Architecture {
-        hidden: n.hidden.clone(),
-        dropout: n.dropout,
-        batch_norm: n.batch_norm,
-    })
+    Ok(())
 }
 
-fn check_optimiser(
-    t: &TrainingSpec,
-    at: &dyn Fn(&str, &str) -> String,
-) -> Result<Optimiser, InputError> {
-    Ok(match &t.optimiser {
-        OptimiserSpec::Sgd(s) => Optimiser::Sgd {
-            learning_rate: positive(
-                s.learning_rate,
-                &at("training", "/optimiser/sgd/learning_rate"),
-            )?,
-            momentum: in_unit(
-                s.momentum,
-                &at("training", "/optimiser/sgd/momentum"),
-                "the paper: 0.9",
-            )?,
-        },
-        OptimiserSpec::Adam(a) => Optimiser::Adam {
-            learning_rate: positive(
-                a.learning_rate,
-                &at("training", "/optimiser/adam/learning_rate"),
-            )?,
-            beta1: in_unit(
-                a.beta1,
-                &at("training", "/optimiser/adam/beta1"),
-                "default 0.9",
-            )?,
-            beta2: in_unit(
-                a.beta2,
-                &at("training", "/optimiser/adam/beta2"),
-                "default 0.999",
-            )?,
-            epsilon: positive(a.epsilon, &at("training", "/optimiser/adam/epsilon"))?,
-        },
-    })
-}
-
-fn check_tracking(t: &TrackingSpec, settings: &[SettingPlan]) -> Result<Tracking, InputError> {
+fn check_tracking(t: &Tracking, settings: &[SettingPlan]) -> Result<Tracking, InputError> {
     let f = "experiment.tracking";
     if t.indices.is_empty() || t.indices.len() > 64 {
         return Err(InputError::new(
@@ -996,12 +814,7 @@ fn check_tracking(t: &TrackingSpec, settings: &[SettingPlan]) -> Result<Tracking
             ));
         }
     }
-    Ok(Tracking {
-        indices: t.indices.clone(),
-        convention: t.convention,
-        every: t.every,
-        predictions: t.predictions,
-    })
+    Ok(t.clone())
 }
 
 fn check_figure(
@@ -1130,7 +943,7 @@ mod tests {
         let mut base = json!({"optimiser": {"sgd": {"learning_rate": 0.01}}, "epochs": 5});
         merge(&mut base, &json!({"optimiser": {"adam": {}}}));
         let t: TrainingSpec = typed(&base, "t").expect("parses");
-        assert!(matches!(t.optimiser, OptimiserSpec::Adam(_)));
+        assert!(matches!(t.optimiser, Optimiser::Adam { .. }));
         assert_eq!(t.epochs, 5);
     }
 

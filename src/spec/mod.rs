@@ -28,9 +28,9 @@ pub use equilibrium::{
 };
 pub use expand::{ExpandedRun, LabelledModel, merge};
 pub use experiment::{
-    AdamSpec, CsvSpec, DataSpec, DynamicsSpec, ExperimentFigureKind, ExperimentFigureSpec,
-    ExperimentPlan, ExperimentSpec, GridPlan, GridSpec, NetworkSpec, OptimiserSpec,
-    PredictionPlacement, SeedsSpec, SettingPlan, SgdSpec, TrackingSpec, TrainingSpec, TwoMoonsSpec,
+    CsvSpec, DataSpec, DynamicsSpec, ExperimentFigureKind, ExperimentFigureSpec, ExperimentPlan,
+    ExperimentSpec, GridPlan, GridSpec, PredictionPlacement, SeedsSpec, SettingPlan, TrainingSpec,
+    TwoMoonsSpec,
 };
 pub use json::from_value;
 pub use json::{parse_json, reject_duplicate_keys};
@@ -42,8 +42,8 @@ pub use names::{
     MAX_FILE_NAME_BYTES, NameUse, OutputNames, check_file_stem, figure_files, output_file, suffix,
 };
 pub use simulation::{
-    EventsSpec, LevelCrossingSpec, OutputSpec, RunSpec, SimulationParts, SimulationSpec,
-    SteadyStateSpec, check_state_values, parse_method, parse_space, trajectory_verdict,
+    RunSpec, SimulationParts, check_state_values, parse_method, parse_output, parse_space,
+    simulation, trajectory_verdict,
 };
 pub use sweep::{AxisSpec, SolverSpec, SweepSpec, ThresholdSpec, sweep_plan};
 pub use values::{RangeSpec, ValuesSpec};
@@ -221,6 +221,87 @@ impl Spec {
             }
         }
         Ok(())
+    }
+}
+
+/// What a spec describes: each kind is one command's work (`starvation run`, `sweep`,
+/// `portrait`, `equilibrium`; an experiment is run by `run`). Every front end (the command
+/// line, `check`, `figures`, the Python package) routes by [`Spec::kind`] and [`Spec::tasks`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpecKind {
+    /// Real networks trained on data (an `experiment` section).
+    Experiment,
+    /// A parameter sweep (a `sweep` section).
+    Sweep,
+    /// Integrated runs (a `simulation` section, with `runs`, `vary` and `plot`).
+    Run,
+    /// Phase portraits (a `portrait` section).
+    Portrait,
+    /// Equilibria of each model (an `equilibrium` section, or a spec with only models).
+    Equilibrium,
+}
+
+impl SpecKind {
+    /// The command that does this kind's work.
+    pub fn command(self) -> &'static str {
+        match self {
+            SpecKind::Experiment | SpecKind::Run => "run",
+            SpecKind::Sweep => "sweep",
+            SpecKind::Portrait => "portrait",
+            SpecKind::Equilibrium => "equilibrium",
+        }
+    }
+
+    /// The order in which a spec with several sections is taken as one kind.
+    const PRIORITY: [SpecKind; 5] = [
+        SpecKind::Experiment,
+        SpecKind::Sweep,
+        SpecKind::Run,
+        SpecKind::Portrait,
+        SpecKind::Equilibrium,
+    ];
+}
+
+impl Spec {
+    /// Every kind of work the spec's sections describe, in the order `check` reports them: an
+    /// experiment alone; otherwise a sweep, runs, equilibria (asked for, or when the spec has
+    /// nothing else) and portraits.
+    pub fn tasks(&self) -> Vec<SpecKind> {
+        if self.experiment.is_some() {
+            return vec![SpecKind::Experiment];
+        }
+        let mut tasks = Vec::new();
+        if self.sweep.is_some() {
+            tasks.push(SpecKind::Sweep);
+        }
+        if self.simulation.is_some() {
+            tasks.push(SpecKind::Run);
+        }
+        if self.equilibrium.is_some()
+            || (self.simulation.is_none() && self.sweep.is_none() && self.portrait.is_none())
+        {
+            tasks.push(SpecKind::Equilibrium);
+        }
+        if self.portrait.is_some() {
+            tasks.push(SpecKind::Portrait);
+        }
+        tasks
+    }
+
+    /// The spec's main kind (what runs when no command is named): an experiment, else a sweep,
+    /// runs, portraits, equilibria, the first the spec has.
+    pub fn kind(&self) -> SpecKind {
+        let tasks = self.tasks();
+        SpecKind::PRIORITY
+            .into_iter()
+            .find(|k| tasks.contains(k))
+            .unwrap_or(SpecKind::Equilibrium)
+    }
+
+    /// Whether the spec describes `kind` of work.
+    pub fn has(&self, kind: SpecKind) -> bool {
+        self.tasks().contains(&kind)
     }
 }
 

@@ -12,9 +12,7 @@ use super::values::ValuesSpec;
 use crate::error::{Error, InputError, SolveError};
 use crate::flow::Space;
 use crate::model::FeatureModel;
-use crate::solve::{
-    Direction, LevelCrossing, Method, Output, SolveOptions, SteadyState, Trajectory,
-};
+use crate::solve::{Method, Output, SolveOptions, Trajectory};
 
 /// One concrete run: label, model, space, method and options.
 #[derive(Debug, Clone)]
@@ -55,8 +53,7 @@ impl RunSpec {
             )
         })?;
         let model = build_model(model_v)?;
-        let sim: SimulationSpec = from_value(sim_v, "simulation")?;
-        let parts = sim.into_parts(model.features())?;
+        let parts = simulation(sim_v, model.features())?;
         Ok(Self {
             label,
             parameters,
@@ -70,112 +67,24 @@ impl RunSpec {
     }
 }
 
-/// The `simulation` section.
+/// The keys of a `simulation` section that are not solver options: the space, the method and
+/// the initial state. Every other key is a field of [`SolveOptions`].
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SimulationSpec {
+struct Setting {
     /// "z" (default), "theta" or "alpha".
     #[serde(default)]
-    pub space: Option<String>,
+    space: Space,
     /// Method name (default "dop853").
     #[serde(default)]
-    pub method: Option<String>,
-    /// Start time (default 0).
+    method: Method,
+    /// Initial state in the chosen space (default: the space's, zeros or α = 1e−8).
     #[serde(default)]
-    pub t_start: Option<f64>,
-    /// End time (required).
-    pub t_end: f64,
-    /// Relative tolerance (default 1e−8).
-    #[serde(default)]
-    pub rtol: Option<f64>,
-    /// Absolute tolerance (default 1e−10).
-    #[serde(default)]
-    pub atol: Option<f64>,
-    /// `{"count": N}`, `{"times": [...]}` or `"steps"` (default count 101).
-    #[serde(default)]
-    pub output: Option<OutputSpec>,
-    /// Step budget (default 500 000).
-    #[serde(default)]
-    pub max_steps: Option<usize>,
-    /// First step of adaptive methods.
-    #[serde(default)]
-    pub initial_step: Option<f64>,
-    /// Largest step of adaptive methods.
-    #[serde(default)]
-    pub max_step: Option<f64>,
-    /// Step of `gd`.
-    #[serde(default)]
-    pub step: Option<f64>,
-    /// Initial state in the chosen space (default zeros; α = 1e−8).
-    #[serde(default)]
-    pub initial_state: Option<Vec<f64>>,
-    /// Events.
-    #[serde(default)]
-    pub events: Option<EventsSpec>,
-    /// Stiffness test interval for dopri5/dop853.
-    #[serde(default)]
-    pub stiffness_test_interval: Option<usize>,
+    initial_state: Option<Vec<f64>>,
 }
 
-/// Output times as written in a spec.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum OutputSpec {
-    /// N equally spaced times.
-    Count(usize),
-    /// Explicit times: a list, `{"linspace": …}` or `{"logspace": …}`.
-    Times(ValuesSpec),
-    /// Every step.
-    Steps,
-}
-
-impl OutputSpec {
-    /// The solver's output times; errors name `field`.
-    pub fn to_output(&self, field: &str) -> Result<Output, InputError> {
-        Ok(match self {
-            OutputSpec::Count(c) => Output::Count(*c),
-            OutputSpec::Times(t) => Output::Times(t.values(&format!("{field}.times"))?),
-            OutputSpec::Steps => Output::Steps,
-        })
-    }
-}
-
-/// Events section.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EventsSpec {
-    /// Stop at steady state.
-    #[serde(default)]
-    pub steady_state: Option<SteadyStateSpec>,
-    /// Level crossings.
-    #[serde(default)]
-    pub level_crossings: Vec<LevelCrossingSpec>,
-}
-
-/// Steady-state event.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SteadyStateSpec {
-    /// Threshold on the weighted field norm (default 1).
-    #[serde(default)]
-    pub tolerance: Option<f64>,
-}
-
-/// Level-crossing event; `feature` is 1-based (1 is z₁).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LevelCrossingSpec {
-    /// Feature j, 1-based.
-    pub feature: usize,
-    /// Level.
-    pub level: f64,
-    /// "up" (default), "down" or "either".
-    #[serde(default)]
-    pub direction: Option<String>,
-    /// Stop at the first crossing (default true).
-    #[serde(default)]
-    pub terminal: Option<bool>,
-}
+/// The keys of [`Setting`].
+const SETTING_KEYS: [&str; 3] = ["space", "method", "initial_state"];
 
 /// The validated content of a `simulation` section.
 #[derive(Debug, Clone)]
@@ -190,112 +99,76 @@ pub struct SimulationParts {
     pub initial_state: Option<Vec<f64>>,
 }
 
+/// Reads and validates a `simulation` section for a model with `features` responses: space,
+/// method and initial state, and the rest as [`SolveOptions`] (the engine's type, with its
+/// defaults), validated by [`SolveOptions::validate`]. Errors name the field under
+/// `simulation.`.
+pub fn simulation(section: Value, features: usize) -> Result<SimulationParts, InputError> {
+    let Value::Object(mut options) = section else {
+        return Err(InputError::new(
+            "simulation",
+            format!("must be an object such as {{\"t_end\": 10}}, got {section}"),
+        ));
+    };
+    let mut setting = serde_json::Map::new();
+    for key in SETTING_KEYS {
+        if let Some(v) = options.remove(key) {
+            setting.insert(key.to_string(), v);
+        }
+    }
+    let setting: Setting = from_value(Value::Object(setting), "simulation")?;
+    if let Some(output) = options.get_mut("output") {
+        expand_times(output, "simulation.output")?;
+    }
+    let options: SolveOptions = from_value(Value::Object(options), "simulation").map_err(|e| {
+        match e.message.split_once("; remove it") {
+            // The list serde gives names the solver options only; add the setting's keys.
+            Some((known, fix)) if e.message.starts_with("unknown field") => InputError::new(
+                e.field.clone(),
+                format!("{known}, or `space`, `method`, `initial_state`; remove it{fix}"),
+            ),
+            _ => e,
+        }
+    })?;
+    options
+        .validate(setting.method, features)
+        .map_err(|e| InputError::new(e.field.replacen("options.", "simulation.", 1), e.message))?;
+    Ok(SimulationParts {
+        space: setting.space,
+        method: setting.method,
+        options,
+        initial_state: setting.initial_state,
+    })
+}
+
+/// Reads recorded times (`{"count": N}`, `{"times": …}` or `"steps"`) at `field`; the times may
+/// be a list or a `linspace`/`logspace` range.
+pub fn parse_output(mut value: Value, field: &str) -> Result<Output, InputError> {
+    expand_times(&mut value, field)?;
+    from_value(value, field)
+}
+
+/// Replaces a `linspace`/`logspace` range under `{"times": …}` by its list of values, so that
+/// [`Output`] reads a list.
+fn expand_times(output: &mut Value, field: &str) -> Result<(), InputError> {
+    if let Some(times) = output.get_mut("times") {
+        if times.is_object() {
+            let f = format!("{field}.times");
+            let values: ValuesSpec = from_value(times.clone(), &f)?;
+            *times = Value::from(values.values(&f)?);
+        }
+    }
+    Ok(())
+}
+
 /// Parses a space name.
 pub fn parse_space(name: &str, field: &str) -> Result<Space, InputError> {
-    match name {
-        "z" => Ok(Space::Responses),
-        "theta" => Ok(Space::Parameters),
-        "alpha" => Ok(Space::Dual),
-        other => Err(InputError::new(
-            field,
-            format!("unknown space {other:?}; use \"z\", \"theta\" or \"alpha\""),
-        )),
-    }
+    from_value(Value::String(name.to_string()), field)
 }
 
 /// Parses a method name.
 pub fn parse_method(name: &str, field: &str) -> Result<Method, InputError> {
-    Method::from_name(name).ok_or_else(|| {
-        InputError::new(
-            field,
-            format!(
-                "unknown method {name:?}; use one of {}",
-                Method::ALL.map(|m| format!("\"{}\"", m.name())).join(", ")
-            ),
-        )
-    })
-}
-
-impl SimulationSpec {
-    /// Space, method, validated options and initial state; errors under `simulation.`.
-    pub fn into_parts(self, features: usize) -> Result<SimulationParts, InputError> {
-        let space = parse_space(self.space.as_deref().unwrap_or("z"), "simulation.space")?;
-        let method = parse_method(
-            self.method.as_deref().unwrap_or("dop853"),
-            "simulation.method",
-        )?;
-        let mut o = SolveOptions::until(self.t_end);
-        if let Some(v) = self.t_start {
-            o.t_start = v;
-        }
-        if let Some(v) = self.rtol {
-            o.rtol = v;
-        }
-        if let Some(v) = self.atol {
-            o.atol = v;
-        }
-        if let Some(v) = self.max_steps {
-            o.max_steps = v;
-        }
-        if let Some(v) = self.stiffness_test_interval {
-            o.stiffness_test_interval = v;
-        }
-        o.initial_step = self.initial_step;
-        o.max_step = self.max_step;
-        o.step = self.step;
-        o.output = match &self.output {
-            None => Output::default(),
-            Some(out) => out.to_output("simulation.output")?,
-        };
-        if let Some(ev) = self.events {
-            if let Some(ss) = ev.steady_state {
-                o.steady_state = Some(SteadyState {
-                    tolerance: ss.tolerance.unwrap_or(SteadyState::default().tolerance),
-                });
-            }
-            for (i, lc) in ev.level_crossings.into_iter().enumerate() {
-                let p = format!("simulation.events.level_crossings[{i}]");
-                if lc.feature == 0 || lc.feature > features {
-                    return Err(InputError::new(
-                        format!("{p}.feature"),
-                        format!(
-                            "must be between 1 and {features} (1 is z₁), got {}",
-                            lc.feature
-                        ),
-                    ));
-                }
-                let direction = match lc.direction.as_deref().unwrap_or("up") {
-                    "up" => Direction::Up,
-                    "down" => Direction::Down,
-                    "either" => Direction::Either,
-                    other => {
-                        return Err(InputError::new(
-                            format!("{p}.direction"),
-                            format!(
-                                "unknown direction {other:?}; use \"up\", \"down\" or \"either\""
-                            ),
-                        ));
-                    }
-                };
-                o.level_crossings.push(LevelCrossing {
-                    feature: lc.feature - 1,
-                    level: lc.level,
-                    direction,
-                    terminal: lc.terminal.unwrap_or(true),
-                });
-            }
-        }
-        o.validate(method, features).map_err(|e| {
-            let f = e.field.replacen("options.", "simulation.", 1);
-            InputError::new(f, e.message)
-        })?;
-        Ok(SimulationParts {
-            space,
-            method,
-            options: o,
-            initial_state: self.initial_state,
-        })
-    }
+    from_value(Value::String(name.to_string()), field)
 }
 
 impl RunSpec {

@@ -2,7 +2,7 @@
 //! running anything.
 
 use crate::error::Error;
-use crate::spec::Spec;
+use crate::spec::{Spec, SpecKind};
 
 /// What a valid spec asks for.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -25,7 +25,7 @@ fn plural(n: usize, word: &str) -> String {
 
 /// Validates every section of `spec`.
 pub fn check(spec: &Spec) -> Result<CheckSummary, Error> {
-    if spec.experiment.is_some() {
+    if spec.kind() == SpecKind::Experiment {
         let plan = super::experiment_plan(spec)?;
         let seeds: usize = plan.settings.iter().map(|s| s.seeds.len()).sum();
         return Ok(CheckSummary {
@@ -41,33 +41,34 @@ pub fn check(spec: &Spec) -> Result<CheckSummary, Error> {
     }
     crate::figures::check_sections(spec)?;
     let mut parts = Vec::new();
-    if spec.sweep.is_some() {
-        let task = super::SweepTask::new(spec)?;
-        parts.push(format!(
-            "a sweep of {} cells in {} lines",
-            task.plan.cells(),
-            task.plan.lines()
-        ));
-    }
-    if spec.simulation.is_some() {
-        let runs = spec.expand_runs()?;
-        for r in &runs {
-            r.check()?;
+    for kind in spec.tasks() {
+        match kind {
+            SpecKind::Sweep => {
+                let task = super::SweepTask::new(spec)?;
+                parts.push(format!(
+                    "a sweep of {} cells in {} lines",
+                    task.plan.cells(),
+                    task.plan.lines()
+                ));
+            }
+            SpecKind::Run => {
+                let runs = spec.expand_runs()?;
+                for r in &runs {
+                    r.check()?;
+                }
+                parts.push(plural(runs.len(), "run"));
+            }
+            SpecKind::Equilibrium => {
+                let settings = spec.equilibrium_section()?;
+                let models = spec.expand_models()?;
+                for (_, _, m) in &models {
+                    settings.check_model(m)?;
+                }
+                parts.push(plural(models.len(), "equilibrium model"));
+            }
+            SpecKind::Portrait => parts.push("a portrait section".into()),
+            SpecKind::Experiment => {}
         }
-        parts.push(plural(runs.len(), "run"));
-    }
-    if spec.equilibrium.is_some()
-        || (spec.simulation.is_none() && spec.sweep.is_none() && spec.portrait.is_none())
-    {
-        let settings = spec.equilibrium_section()?;
-        let models = spec.expand_models()?;
-        for (_, _, m) in &models {
-            settings.check_model(m)?;
-        }
-        parts.push(plural(models.len(), "equilibrium model"));
-    }
-    if spec.portrait.is_some() {
-        parts.push("a portrait section".into());
     }
     Ok(CheckSummary {
         name: spec.name.clone(),

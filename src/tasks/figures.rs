@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, InputError};
-use crate::spec::{Spec, read_spec};
+use crate::spec::{Spec, SpecKind, read_spec};
 
 /// What kind of figure a spec draws.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,17 +44,29 @@ pub fn figure_specs(dir: &Path) -> Result<Vec<(PathBuf, Spec, FigureSpecKind)>, 
     let mut written: Vec<(String, String)> = Vec::new();
     for path in paths {
         let spec = read_spec(&path).map_err(|e| within(&path, e))?;
-        let has_sweep_plots = spec.sweep.as_ref().is_some_and(|s| !s.plots.is_empty());
-        let kind = if spec.experiment.is_some() {
-            FigureSpecKind::Experiment
-        } else if has_sweep_plots {
-            FigureSpecKind::Sweep
-        } else if spec.portrait.is_some() {
-            FigureSpecKind::Portrait
-        } else if spec.plot.is_some() {
-            FigureSpecKind::Run
-        } else {
-            continue;
+        // The first kind of the spec that draws figures: an experiment, a sweep with `plots`,
+        // portraits, runs with a `plot` section.
+        let tasks = spec.tasks();
+        let draws = |k: &SpecKind| match k {
+            SpecKind::Experiment | SpecKind::Portrait => true,
+            SpecKind::Sweep => spec.sweep.as_ref().is_some_and(|s| !s.plots.is_empty()),
+            SpecKind::Run => spec.plot.is_some(),
+            SpecKind::Equilibrium => false,
+        };
+        let kind = [
+            SpecKind::Experiment,
+            SpecKind::Sweep,
+            SpecKind::Portrait,
+            SpecKind::Run,
+        ]
+        .into_iter()
+        .find(|k| tasks.contains(k) && draws(k));
+        let kind = match kind {
+            Some(SpecKind::Experiment) => FigureSpecKind::Experiment,
+            Some(SpecKind::Sweep) => FigureSpecKind::Sweep,
+            Some(SpecKind::Portrait) => FigureSpecKind::Portrait,
+            Some(SpecKind::Run) => FigureSpecKind::Run,
+            _ => continue,
         };
         let in_file = |e: Error| match e {
             Error::Input(i) => Error::Input(within(&path, i)),

@@ -7,7 +7,7 @@ use super::{Outcome, line};
 use crate::error::{Error, InputError, SolveError};
 use crate::output::OutputFile;
 use crate::solve::Trajectory;
-use crate::spec::{RunSpec, Spec};
+use crate::spec::{RunSpec, Spec, SpecKind};
 
 /// The integrated runs of a spec.
 pub struct RunOutcome {
@@ -23,7 +23,7 @@ pub struct RunOutcome {
 /// A spec with an `experiment` section trains its networks instead (see [`super::experiment`];
 /// no progress is reported and the returned [`RunOutcome`] holds no runs).
 pub fn run(spec: &Spec) -> Result<(RunOutcome, Outcome<'static>), Error> {
-    if spec.experiment.is_some() {
+    if spec.kind() == SpecKind::Experiment {
         let plan = super::experiment_plan(spec)?;
         let outcome = super::experiment(spec, &plan, &|_| {})?;
         let runs = RunOutcome {
@@ -114,7 +114,7 @@ pub fn run(spec: &Spec) -> Result<(RunOutcome, Outcome<'static>), Error> {
 
 /// The phase portraits of `spec`'s `portrait` section.
 pub fn portrait(spec: &Spec) -> Result<Outcome<'static>, Error> {
-    if spec.portrait.is_none() {
+    if !spec.has(SpecKind::Portrait) {
         return Err(InputError::new(
             "portrait",
             "is missing; this command draws a spec's `portrait` section",

@@ -49,7 +49,7 @@ fn steady_state_event_stops_at_the_equilibrium() {
         let mut options = SolveOptions::until(1e5)
             .tolerances(1e-11, 1e-13)
             .output(Output::Count(2));
-        options.steady_state = Some(SteadyState { tolerance: tau });
+        options.events.steady_state = Some(SteadyState { tolerance: tau });
         options.step = Some(0.05);
         options.max_steps = 2_000_000;
         let tr = integrate(field.as_ref(), &[0.0, 0.0], method, &options).unwrap();
@@ -91,7 +91,7 @@ fn level_crossing_time_matches_closed_form() {
         for level in [0.5, 3.0, 6.0] {
             let exact = (level + f64::exp(level) - 1.0) / (rate * s * s);
             let mut options = SolveOptions::until(2.0 * exact + 10.0).tolerances(1e-12, 1e-14);
-            options.level_crossings.push(LevelCrossing {
+            options.events.level_crossings.push(LevelCrossing {
                 feature: 0,
                 level,
                 direction: Direction::Up,
@@ -117,7 +117,7 @@ fn non_terminal_crossings_are_recorded_and_the_run_goes_on() {
     let field = build_flow(&model, Space::Responses).unwrap();
     let mut options = SolveOptions::until(250.0).tolerances(1e-10, 1e-12);
     for level in [1.0, 5.0, 8.0] {
-        options.level_crossings.push(LevelCrossing {
+        options.events.level_crossings.push(LevelCrossing {
             feature: 0,
             level,
             direction: Direction::Either,
@@ -141,7 +141,7 @@ fn gradient_descent_crossing_lies_within_one_step_of_the_flow() {
     let field = build_flow(&model, Space::Responses).unwrap();
     let mut options = SolveOptions::until(250.0);
     options.step = Some(0.05);
-    options.level_crossings.push(LevelCrossing {
+    options.events.level_crossings.push(LevelCrossing {
         feature: 0,
         level: 8.0,
         direction: Direction::Up,

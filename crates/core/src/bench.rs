@@ -198,8 +198,8 @@ pub fn trajectory_chunk(
 /// Trajectories to `t_end` at every grid point with `threads` threads (rtol 1e−8, atol 1e−10).
 pub fn trajectories(grid: Grid, t_end: f64, threads: usize) -> Timing {
     let settings = BatchSettings {
-        rtol: 1e-8,
-        atol: 1e-10,
+        rtol: crate::solve::DEFAULT_RTOL,
+        atol: crate::solve::DEFAULT_ATOL,
         max_steps: 1_000_000,
     };
     let chunk = 4096usize;
@@ -245,15 +245,9 @@ pub fn network_data() -> crate::network::Dataset {
 /// epochs, weight decay 2·10⁻⁴ (Figure 2).
 pub fn network_training() -> crate::network::Training {
     crate::network::Training {
-        architecture: crate::network::Architecture {
-            hidden: vec![500],
-            dropout: 0.0,
-            batch_norm: false,
-        },
-        optimiser: crate::network::Optimiser::Sgd {
-            learning_rate: 0.01,
-            momentum: 0.9,
-        },
+        // The paper's network and optimiser (2 → 500 → 1, SGD 10⁻² with momentum 0.9).
+        architecture: crate::network::Architecture::default(),
+        optimiser: crate::network::Optimiser::default(),
         epochs: 10_000,
         weight_decay: 2e-4,
         sd: 0.0,

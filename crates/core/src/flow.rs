@@ -14,15 +14,18 @@ use nalgebra::DMatrix;
 use crate::error::InputError;
 use crate::model::{FeatureModel, LossModel, Regulariser};
 
-/// The space a flow lives in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// The space a flow lives in: `"z"`, `"theta"` or `"alpha"` in specs and outputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum Space {
     /// Feature responses z (dimension k): M7 / M8.
     #[default]
+    #[serde(rename = "z")]
     Responses,
     /// Parameters θ (dimension m): M5 / M6.
+    #[serde(rename = "theta")]
     Parameters,
     /// Dual variables α (dimension n): M10 / M11.
+    #[serde(rename = "alpha")]
     Dual,
 }
 

@@ -308,13 +308,15 @@ impl FeatureModel {
                 format!("must satisfy |δ| < 1 (U(δ) needs c = √(1 − δ²) > 0), got {delta}"),
             ));
         }
-        Self::assemble(
+        let mut toy = Self::assemble(
             vec![s1, s2],
             toy_coupling(delta),
             vec![1.0, 1.0],
             DMatrix::identity(2, 2),
             None,
-        )
+        )?;
+        toy.generator = Some(CouplingGenerator::Rotation { plane: [0, 1] });
+        Ok(toy)
     }
 
     /// Explicit strengths and a square orthogonal coupling U (n × n, rows = examples).
@@ -753,6 +755,33 @@ impl FeatureModel {
     /// The generator of the coupling, when U = U(δ) was generated ([`FeatureModel::generated`]).
     pub fn coupling_generator(&self) -> Option<&CouplingGenerator> {
         self.generator.as_ref()
+    }
+
+    /// δ when the model was built as the paper's two-feature toy (M17): by
+    /// [`FeatureModel::two_feature_toy`] or as a `rotation` of two features, and since moved only
+    /// by [`FeatureModel::with_toy_coupling`] (or made [`FeatureModel::uncoupled`], δ = 0). Its
+    /// coupling is then U(δ) of M17 exactly, so the toy's fast paths apply. A model given by an
+    /// explicit matrix is not the toy, whatever its entries.
+    pub fn toy_delta(&self) -> Option<f64> {
+        match self.generator {
+            Some(CouplingGenerator::Rotation { .. })
+                if self.examples() == 2 && self.features() == 2 =>
+            {
+                Some(self.coupling[(1, 0)])
+            }
+            _ => None,
+        }
+    }
+
+    /// The plane (p, q) (0-based) and δ when the coupling was built as U(δ) of M17 in the plane
+    /// of two features (the toy, or a `rotation` generator): U_qp = δ.
+    pub fn rotation_plane(&self) -> Option<([usize; 2], f64)> {
+        match self.generator {
+            Some(CouplingGenerator::Rotation { plane: [p, q] }) => {
+                Some(([p, q], self.coupling[(q, p)]))
+            }
+            _ => None,
+        }
     }
 
     /// Whether δ can be set ([`FeatureModel::with_toy_coupling`]): the two-feature toy or a

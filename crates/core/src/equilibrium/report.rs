@@ -11,7 +11,7 @@ use super::{
     sensitivities,
 };
 use crate::error::SolveError;
-use crate::model::{FeatureModel, LossModel, Regulariser, toy_coupling};
+use crate::model::{FeatureModel, LossModel, Regulariser};
 
 /// One closed form next to the exact value it approximates.
 #[derive(Debug, Clone, PartialEq)]
@@ -112,16 +112,6 @@ pub struct EquilibriumReport {
     pub not_applicable: Vec<NotApplicable>,
 }
 
-/// The δ of a two-feature model whose coupling is U(δ) of M17, if it is one.
-pub fn toy_delta(model: &FeatureModel) -> Option<f64> {
-    if model.features() != 2 || model.examples() != 2 {
-        return None;
-    }
-    let u = model.coupling();
-    let delta = u[(1, 0)];
-    ((toy_coupling(delta) - u).amax() <= 1e-14).then_some(delta)
-}
-
 /// Equilibrium, sensitivities and closed forms of `model`.
 pub fn analyse(
     model: &FeatureModel,
@@ -130,7 +120,7 @@ pub fn analyse(
 ) -> Result<EquilibriumReport, SolveError> {
     let equilibrium = find_equilibrium(model, start, options)?;
     let sens = sensitivities(model, &equilibrium)?;
-    let delta = toy_delta(model);
+    let delta = model.toy_delta();
     let delta_sens = match delta {
         Some(d) => Some(delta_sensitivity(model, &equilibrium, d)?),
         None => None,

@@ -76,39 +76,77 @@ impl Dataset {
 
 /// A fully connected ReLU network d → hidden\[0\] → … → 1 with PyTorch's default
 /// initialisation (weights and biases uniform in ±1/√fan_in).
+/// In specs: the `network` section, every field defaulting to the paper's 2 → 500 → 1.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Architecture {
-    /// Widths of the hidden layers (the paper: `[500]`).
+    /// Widths of the hidden layers (default and the paper: `[500]`).
+    #[serde(default = "paper_hidden")]
     pub hidden: Vec<usize>,
-    /// Dropout probability on every hidden layer's output during training (0 = none).
+    /// Dropout probability on every hidden layer's output during training (default 0 = none).
+    #[serde(default)]
     pub dropout: f64,
     /// Batch normalisation of every hidden layer's pre-activations (training: batch
-    /// statistics; evaluation: running statistics, momentum 0.1, as PyTorch).
+    /// statistics; evaluation: running statistics, momentum 0.1, as PyTorch; default off).
+    #[serde(default)]
     pub batch_norm: bool,
 }
 
-/// The optimiser, with PyTorch's semantics (weight decay is added to the gradient).
+fn paper_hidden() -> Vec<usize> {
+    vec![500]
+}
+
+impl Default for Architecture {
+    /// The paper's network: one hidden layer of 500 ReLU units, no dropout, no batch norm.
+    fn default() -> Self {
+        Self {
+            hidden: paper_hidden(),
+            dropout: 0.0,
+            batch_norm: false,
+        }
+    }
+}
+
+/// The optimiser, with PyTorch's semantics (weight decay is added to the gradient). In specs:
+/// `{"sgd": {…}}` or `{"adam": {…}}`, each field defaulting as below (checked by
+/// [`Optimiser::check`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Optimiser {
     /// SGD with heavy-ball momentum: b ← μ b + g; θ ← θ − η b.
     Sgd {
-        /// η.
+        /// η (default 10⁻², the paper's).
+        #[serde(default = "optimiser::sgd_learning_rate")]
         learning_rate: f64,
-        /// μ.
+        /// μ (default 0.9, the paper's).
+        #[serde(default = "optimiser::sgd_momentum")]
         momentum: f64,
     },
-    /// Adam.
+    /// Adam (defaults PyTorch's).
     Adam {
-        /// η.
+        /// η (default 10⁻³).
+        #[serde(default = "optimiser::adam_learning_rate")]
         learning_rate: f64,
-        /// β₁.
+        /// β₁ (default 0.9).
+        #[serde(default = "optimiser::adam_beta1")]
         beta1: f64,
-        /// β₂.
+        /// β₂ (default 0.999).
+        #[serde(default = "optimiser::adam_beta2")]
         beta2: f64,
-        /// ε.
+        /// ε (default 10⁻⁸).
+        #[serde(default = "optimiser::adam_epsilon")]
         epsilon: f64,
     },
+}
+
+impl Default for Optimiser {
+    /// The paper's: SGD with η = 10⁻² and momentum 0.9.
+    fn default() -> Self {
+        Optimiser::Sgd {
+            learning_rate: optimiser::sgd_learning_rate(),
+            momentum: optimiser::sgd_momentum(),
+        }
+    }
 }
 
 /// How one network is trained: full batch, mean logistic loss
@@ -138,18 +176,29 @@ pub enum ResponseConvention {
     Theory,
 }
 
-/// What to record along training besides the loss.
+/// What to record along training besides the loss. In specs: the `tracking` section.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Tracking {
     /// Eigen-indices (counting from 0, descending order) whose |z| is recorded.
     pub indices: Vec<usize>,
-    /// Which U and z.
+    /// Which U and z (default "kernel", the paper's Figure 2).
+    #[serde(default = "kernel_convention")]
     pub convention: ResponseConvention,
-    /// Record every this many epochs (epoch 0 and the last are always recorded).
+    /// Record every this many epochs (default 1; epoch 0 and the last are always recorded).
+    #[serde(default = "every_epoch")]
     pub every: usize,
     /// Also train the linearised (tangent) network the same way and integrate the z-flow
-    /// (M7/M8) with the time scale matched to the optimiser.
+    /// (M7/M8) with the time scale matched to the optimiser (default false).
+    #[serde(default)]
     pub predictions: bool,
+}
+
+fn kernel_convention() -> ResponseConvention {
+    ResponseConvention::Kernel
+}
+fn every_epoch() -> usize {
+    1
 }
 
 /// A trained network (evaluation mode: no dropout, batch norm on running statistics).

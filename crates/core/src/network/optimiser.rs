@@ -3,6 +3,77 @@
 //! (g ← g + w θ), as PyTorch does.
 
 use super::Optimiser;
+use crate::error::InputError;
+
+pub(super) fn sgd_learning_rate() -> f64 {
+    1e-2
+}
+pub(super) fn sgd_momentum() -> f64 {
+    0.9
+}
+pub(super) fn adam_learning_rate() -> f64 {
+    1e-3
+}
+pub(super) fn adam_beta1() -> f64 {
+    0.9
+}
+pub(super) fn adam_beta2() -> f64 {
+    0.999
+}
+pub(super) fn adam_epsilon() -> f64 {
+    1e-8
+}
+
+impl Optimiser {
+    /// Checks every field; errors name it under `optimiser.` (e.g. `optimiser.sgd.momentum`).
+    pub fn check(&self) -> Result<(), InputError> {
+        let positive = |field: &str, v: f64, hint: &str| -> Result<(), InputError> {
+            if v.is_finite() && v > 0.0 {
+                Ok(())
+            } else {
+                Err(InputError::new(
+                    field,
+                    format!("is {v}; give a finite number > 0 ({hint})"),
+                ))
+            }
+        };
+        let unit = |field: &str, v: f64, hint: &str| -> Result<(), InputError> {
+            if v.is_finite() && (0.0..1.0).contains(&v) {
+                Ok(())
+            } else {
+                Err(InputError::new(
+                    field,
+                    format!("is {v}; give a number in [0, 1) ({hint})"),
+                ))
+            }
+        };
+        match *self {
+            Optimiser::Sgd {
+                learning_rate,
+                momentum,
+            } => {
+                positive(
+                    "optimiser.sgd.learning_rate",
+                    learning_rate,
+                    "the paper: 0.01",
+                )?;
+                unit("optimiser.sgd.momentum", momentum, "the paper: 0.9")?;
+            }
+            Optimiser::Adam {
+                learning_rate,
+                beta1,
+                beta2,
+                epsilon,
+            } => {
+                positive("optimiser.adam.learning_rate", learning_rate, "e.g. 0.001")?;
+                unit("optimiser.adam.beta1", beta1, "PyTorch's default: 0.9")?;
+                unit("optimiser.adam.beta2", beta2, "PyTorch's default: 0.999")?;
+                positive("optimiser.adam.epsilon", epsilon, "PyTorch's default: 1e-8")?;
+            }
+        }
+        Ok(())
+    }
+}
 
 /// An optimiser with its state (momentum buffer, or Adam's moments and step count).
 #[derive(Debug, Clone)]

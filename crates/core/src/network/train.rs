@@ -19,9 +19,9 @@ use super::{
 /// the kernel drift ‖K_t − K_0‖_F/‖K_0‖_F is measured; each costs a kernel evaluation.
 pub const KERNEL_DRIFT_POINTS: usize = 11;
 /// Largest hidden width accepted.
-pub const MAX_WIDTH: usize = 1_000_000;
-/// Largest number of epochs accepted.
-pub const MAX_EPOCHS: usize = 100_000_000;
+pub const MAX_WIDTH: usize = 100_000;
+/// Largest number of epochs of one training run.
+pub const MAX_EPOCHS: usize = 10_000_000;
 /// Largest Jacobian (n × m entries) that tracking may build.
 pub const MAX_JACOBIAN_ENTRIES: usize = 200_000_000;
 /// Epochs between two progress reports.
@@ -98,50 +98,7 @@ pub(crate) fn check_training(data: &Dataset, training: &Training) -> Result<(), 
             "needs at least 2 examples (batch statistics); add examples or turn batch norm off",
         ));
     }
-    let positive = |field: &str, v: f64, hint: &str| -> Result<(), InputError> {
-        if v.is_finite() && v > 0.0 {
-            Ok(())
-        } else {
-            Err(InputError::new(
-                field,
-                format!("is {v}; give a finite number > 0 ({hint})"),
-            ))
-        }
-    };
-    let unit = |field: &str, v: f64, hint: &str| -> Result<(), InputError> {
-        if v.is_finite() && (0.0..1.0).contains(&v) {
-            Ok(())
-        } else {
-            Err(InputError::new(
-                field,
-                format!("is {v}; give a number in [0, 1) ({hint})"),
-            ))
-        }
-    };
-    match training.optimiser {
-        Optimiser::Sgd {
-            learning_rate,
-            momentum,
-        } => {
-            positive(
-                "optimiser.sgd.learning_rate",
-                learning_rate,
-                "the paper: 0.01",
-            )?;
-            unit("optimiser.sgd.momentum", momentum, "the paper: 0.9")?;
-        }
-        Optimiser::Adam {
-            learning_rate,
-            beta1,
-            beta2,
-            epsilon,
-        } => {
-            positive("optimiser.adam.learning_rate", learning_rate, "e.g. 0.001")?;
-            unit("optimiser.adam.beta1", beta1, "PyTorch's default: 0.9")?;
-            unit("optimiser.adam.beta2", beta2, "PyTorch's default: 0.999")?;
-            positive("optimiser.adam.epsilon", epsilon, "PyTorch's default: 1e-8")?;
-        }
-    }
+    training.optimiser.check()?;
     if training.epochs == 0 || training.epochs > MAX_EPOCHS {
         return Err(InputError::new(
             "epochs",

@@ -83,7 +83,7 @@ pub(crate) fn run(
         let t = time(k);
         // Level crossings, placed by linear interpolation between the two steps.
         let mut stop_at: Option<(f64, Vec<f64>)> = None;
-        for (i, lc) in options.level_crossings.iter().enumerate() {
+        for (i, lc) in options.events.level_crossings.iter().enumerate() {
             let j = lc.feature;
             if !crosses(z_prev[j], z[j], lc.level, lc.direction) {
                 continue;
@@ -123,7 +123,7 @@ pub(crate) fn run(
             traj.states.push(y.clone());
             traj.responses.push(z.clone());
         }
-        if let Some(ss) = options.steady_state {
+        if let Some(ss) = options.events.steady_state {
             // f was evaluated at the previous point; test the new one.
             field.eval(&y, &mut f);
             traj.stats.field_evaluations += 1;

@@ -19,12 +19,15 @@ pub use implicit::RADAU5_MIN_RTOL;
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 use crate::error::{InputError, SolveError, require_finite, require_positive};
 use crate::flow::{Space, VectorField};
 use crate::numerics::{brent_root, weighted_rms};
 
-/// Integration method.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// Integration method; specs and outputs name it by [`Method::name`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Method {
     /// Dormand–Prince 5(4) (ode_solvers).
     Dopri5,
@@ -41,6 +44,7 @@ pub enum Method {
     /// non-finite state).
     Auto,
     /// The discrete gradient-descent map x ← x + h f(x) with step `options.step`.
+    #[serde(rename = "gd")]
     GradientDescent,
 }
 
@@ -93,8 +97,10 @@ impl fmt::Display for Method {
     }
 }
 
-/// Which times a trajectory records.
-#[derive(Debug, Clone, PartialEq)]
+/// Which times a trajectory records: `{"count": N}`, `{"times": […]}` or `"steps"` in specs
+/// and outputs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Output {
     /// `count` equally spaced times from t_start to t_end inclusive (count ≥ 2).
     Count(usize),
@@ -104,14 +110,26 @@ pub enum Output {
     Steps,
 }
 
+/// Recorded times when none are given: 101 equally spaced.
+pub const DEFAULT_OUTPUT_COUNT: usize = 101;
+/// Default relative tolerance of adaptive methods.
+pub const DEFAULT_RTOL: f64 = 1e-8;
+/// Default absolute tolerance of adaptive methods.
+pub const DEFAULT_ATOL: f64 = 1e-10;
+/// Default step budget of one run.
+pub const DEFAULT_MAX_STEPS: usize = 500_000;
+/// Default stiffness-test interval of `dopri5`/`dop853` (Hairer's choice).
+pub const DEFAULT_STIFFNESS_TEST_INTERVAL: usize = 1000;
+
 impl Default for Output {
     fn default() -> Self {
-        Output::Count(101)
+        Output::Count(DEFAULT_OUTPUT_COUNT)
     }
 }
 
-/// Direction of a level crossing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// Direction of a level crossing: `"up"`, `"down"` or `"either"` in specs and outputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Direction {
     /// Rising through the level.
     #[default]
@@ -125,7 +143,8 @@ pub enum Direction {
 /// Steady-state event: stop when ‖f(x)‖ ≤ `tolerance` in the weighted RMS norm with the solver's
 /// weights atol + rtol·|x|. The distance left to the equilibrium is then about `tolerance / μ`
 /// times those weights, μ the slowest decay rate (ηλ under L2).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct SteadyState {
     /// Threshold on the weighted field norm (default 1).
     pub tolerance: f64,
@@ -137,48 +156,110 @@ impl Default for SteadyState {
     }
 }
 
-/// Level-crossing event: the time at which response z_feature reaches `level`.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Level-crossing event: the time at which response z_feature reaches `level`. Specs and
+/// outputs count features from 1 (`"feature": 1` is z₁).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LevelCrossing {
-    /// Feature index j (0-based: 0 is z₁).
+    /// Feature index j (0-based: 0 is z₁; 1-based in specs and outputs).
+    #[serde(with = "one_based")]
     pub feature: usize,
     /// The level.
     pub level: f64,
-    /// Which crossings count.
+    /// Which crossings count (default up).
+    #[serde(default)]
     pub direction: Direction,
     /// Stop the integration at the first crossing (default true).
+    #[serde(default = "yes")]
     pub terminal: bool,
 }
 
-/// Options of [`integrate`]. Every field has a documented default except `t_end`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SolveOptions {
-    /// Start time (default 0).
-    pub t_start: f64,
-    /// End time (required, > t_start).
-    pub t_end: f64,
-    /// Relative tolerance (default 1e−8).
-    pub rtol: f64,
-    /// Absolute tolerance (default 1e−10).
-    pub atol: f64,
-    /// Recorded times (default 101 equally spaced).
-    pub output: Output,
-    /// Step budget for the whole run (default 500 000; `gd` takes exactly (t_end − t_start)/step).
-    pub max_steps: usize,
-    /// First step size for adaptive methods (default: chosen by the method).
-    pub initial_step: Option<f64>,
-    /// Largest step size for adaptive methods (default: unlimited). With `initial_step` equal
-    /// to it and loose tolerances, an explicit method takes fixed steps (order studies).
-    pub max_step: Option<f64>,
-    /// Step size h of `gd` (required by `gd`, ignored by the others).
-    pub step: Option<f64>,
+fn yes() -> bool {
+    true
+}
+
+/// A 0-based feature index written 1-based (1 is z₁).
+mod one_based {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error as _};
+
+    pub fn serialize<S: Serializer>(index: &usize, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(*index as u64 + 1)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+        match usize::deserialize(d)? {
+            0 => Err(D::Error::custom(
+                "must be ≥ 1 (features count from 1: 1 is z₁), got 0",
+            )),
+            j => Ok(j - 1),
+        }
+    }
+}
+
+/// The events of a run: `{"steady_state": {…}, "level_crossings": […]}` in specs.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Events {
     /// Steady-state event (default off).
     pub steady_state: Option<SteadyState>,
     /// Level-crossing events (default none).
     pub level_crossings: Vec<LevelCrossing>,
-    /// For `dopri5`/`dop853`: test for stiffness every this many accepted steps (default 1000,
-    /// Hairer's choice; `auto` uses 1).
+}
+
+/// Options of [`integrate`]. Every field has a documented default except `t_end`. This is the
+/// solver part of a spec's `simulation` section as written (same names; `events` nested; level
+/// crossings 1-based) and what outputs record; the defaults are the `DEFAULT_*` constants.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SolveOptions {
+    /// Start time (default 0).
+    #[serde(default)]
+    pub t_start: f64,
+    /// End time (required, > t_start).
+    pub t_end: f64,
+    /// Relative tolerance (default [`DEFAULT_RTOL`]).
+    #[serde(default = "default_rtol")]
+    pub rtol: f64,
+    /// Absolute tolerance (default [`DEFAULT_ATOL`]).
+    #[serde(default = "default_atol")]
+    pub atol: f64,
+    /// Recorded times (default [`DEFAULT_OUTPUT_COUNT`] equally spaced).
+    #[serde(default)]
+    pub output: Output,
+    /// Step budget for the whole run (default [`DEFAULT_MAX_STEPS`]; `gd` takes exactly
+    /// (t_end − t_start)/step).
+    #[serde(default = "default_max_steps")]
+    pub max_steps: usize,
+    /// First step size for adaptive methods (default: chosen by the method).
+    #[serde(default)]
+    pub initial_step: Option<f64>,
+    /// Largest step size for adaptive methods (default: unlimited). With `initial_step` equal
+    /// to it and loose tolerances, an explicit method takes fixed steps (order studies).
+    #[serde(default)]
+    pub max_step: Option<f64>,
+    /// Step size h of `gd` (required by `gd`, ignored by the others).
+    #[serde(default)]
+    pub step: Option<f64>,
+    /// Steady-state and level-crossing events (default none).
+    #[serde(default)]
+    pub events: Events,
+    /// For `dopri5`/`dop853`: test for stiffness every this many accepted steps (default
+    /// [`DEFAULT_STIFFNESS_TEST_INTERVAL`]; `auto` uses 1).
+    #[serde(default = "default_stiffness_test_interval")]
     pub stiffness_test_interval: usize,
+}
+
+fn default_rtol() -> f64 {
+    DEFAULT_RTOL
+}
+fn default_atol() -> f64 {
+    DEFAULT_ATOL
+}
+fn default_max_steps() -> usize {
+    DEFAULT_MAX_STEPS
+}
+fn default_stiffness_test_interval() -> usize {
+    DEFAULT_STIFFNESS_TEST_INTERVAL
 }
 
 impl SolveOptions {
@@ -187,16 +268,15 @@ impl SolveOptions {
         Self {
             t_start: 0.0,
             t_end,
-            rtol: 1e-8,
-            atol: 1e-10,
+            rtol: DEFAULT_RTOL,
+            atol: DEFAULT_ATOL,
             output: Output::default(),
-            max_steps: 500_000,
+            max_steps: DEFAULT_MAX_STEPS,
             initial_step: None,
             max_step: None,
             step: None,
-            steady_state: None,
-            level_crossings: Vec::new(),
-            stiffness_test_interval: 1000,
+            events: Events::default(),
+            stiffness_test_interval: DEFAULT_STIFFNESS_TEST_INTERVAL,
         }
     }
 
@@ -285,10 +365,10 @@ impl SolveOptions {
             }
             _ => {}
         }
-        if let Some(ss) = &self.steady_state {
+        if let Some(ss) = &self.events.steady_state {
             require_positive(&f("events.steady_state.tolerance"), ss.tolerance)?;
         }
-        for (i, lc) in self.level_crossings.iter().enumerate() {
+        for (i, lc) in self.events.level_crossings.iter().enumerate() {
             let p = f(&format!("events.level_crossings[{i}]"));
             if lc.feature >= responses {
                 return Err(InputError::new(
@@ -363,8 +443,9 @@ impl std::ops::AddAssign for SolverStats {
     }
 }
 
-/// Why a run stopped normally.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Why a run stopped normally (named by [`StopReason::name`] in outputs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum StopReason {
     /// Reached t_end.
     ReachedEnd,
@@ -635,11 +716,11 @@ fn observe(
     if rec.every_step {
         rec.record(step.t, step.y);
     }
-    if !options.level_crossings.is_empty() {
+    if !options.events.level_crossings.is_empty() {
         let z_prev = rec.responses_of(step.y_prev);
         let z_now = rec.responses_of(step.y);
         let mut found: Vec<(f64, usize, Vec<f64>, [f64; 2])> = Vec::new();
-        for (i, lc) in options.level_crossings.iter().enumerate() {
+        for (i, lc) in options.events.level_crossings.iter().enumerate() {
             let j = lc.feature;
             if !crosses(z_prev[j], z_now[j], lc.level, lc.direction) {
                 continue;
@@ -711,7 +792,7 @@ fn observe(
                 responses,
                 bracket: Some(bracket),
             });
-            if options.level_crossings[i].terminal {
+            if options.events.level_crossings[i].terminal {
                 if rec.every_step {
                     rec.times.pop();
                     rec.states.pop();
@@ -723,7 +804,7 @@ fn observe(
             }
         }
     }
-    if let Some(ss) = options.steady_state {
+    if let Some(ss) = options.events.steady_state {
         let norm = match step.f {
             Some(f) => weighted_rms(f, step.y, options.rtol, options.atol),
             None => {
@@ -756,7 +837,7 @@ fn observe(
 }
 
 fn steady_at_start(rec: &mut Recorder, t: f64, y: &[f64]) -> bool {
-    let Some(ss) = rec.options.steady_state else {
+    let Some(ss) = rec.options.events.steady_state else {
         return false;
     };
     rec.field.eval(y, &mut rec.f_scratch);

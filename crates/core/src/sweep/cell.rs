@@ -9,7 +9,6 @@ use super::threshold;
 use super::threshold::{Threshold, ThresholdRecord};
 use super::{AxisParameter, AxisValue, CellFailure, CellOutcome, LineResult, SweepPlan};
 use crate::equilibrium::closed_form::{sd_margin, uncoupled_response};
-use crate::equilibrium::report::toy_delta;
 use crate::equilibrium::{find_equilibrium, sensitivities};
 use crate::error::InputError;
 use crate::flow::{Space, build_flow};
@@ -82,33 +81,43 @@ fn cell_system(
             model = model.with_strength(0, v.number() * s2).map_err(err)?;
         }
     }
-    let delta = toy_delta(&model);
-    let toy_labels = model.labels() == [1.0, 1.0];
-    let kind = match model.regulariser() {
-        Regulariser::L2 { lambda } if *lambda > 0.0 => Some((ToyRegulariser::L2, *lambda)),
-        Regulariser::SpectralDecoupling(sd) if sd.is_uniform() && sd.lambda_positive > 0.0 => {
-            Some((ToyRegulariser::Sd, sd.lambda_positive))
-        }
-        _ => None,
-    };
-    match (
-        delta,
-        kind,
-        model.loss(),
-        toy_labels && plan.settings.fast_toy_path,
-    ) {
-        (Some(delta), Some((kind, lambda)), LossModel::Exact, true) => {
-            Ok(CellSystem::Toy(ToyCell {
-                s1: model.feature_strengths()[0],
-                s2: model.feature_strengths()[1],
-                delta,
-                lambda,
-                rate: model.rate(),
-                kind,
-            }))
-        }
-        _ => Ok(CellSystem::General(Box::new(model))),
+    Ok(
+        match toy_cell(&model).filter(|_| plan.settings.fast_toy_path) {
+            Some(toy) => CellSystem::Toy(toy),
+            None => CellSystem::General(Box::new(model)),
+        },
+    )
+}
+
+/// The toy cell of `model` when the fast path applies: the model was built as the toy (M17,
+/// [`FeatureModel::toy_delta`]), with labels (+1, +1), the exact loss and L2 or uniform SD with
+/// λ > 0.
+fn toy_cell(model: &FeatureModel) -> Option<ToyCell> {
+    let delta = model.toy_delta()?;
+    if model.labels() != [1.0, 1.0] || model.loss() != LossModel::Exact {
+        return None;
     }
+    let (kind, lambda) = match model.regulariser() {
+        Regulariser::L2 { lambda } if *lambda > 0.0 => (ToyRegulariser::L2, *lambda),
+        Regulariser::SpectralDecoupling(sd) if sd.is_uniform() && sd.lambda_positive > 0.0 => {
+            (ToyRegulariser::Sd, sd.lambda_positive)
+        }
+        _ => return None,
+    };
+    Some(ToyCell {
+        s1: model.feature_strengths()[0],
+        s2: model.feature_strengths()[1],
+        delta,
+        lambda,
+        rate: model.rate(),
+        kind,
+    })
+}
+
+/// Whether the cells of `model` take the toy's fast paths (2 × 2 Newton, lane-batched DOP853)
+/// in a sweep that allows them.
+pub fn takes_toy_fast_path(model: &FeatureModel) -> bool {
+    toy_cell(model).is_some()
 }
 
 /// What the equilibrium stage found in one cell.
@@ -453,7 +462,7 @@ fn general_trajectory(
             Output::Count(2)
         });
     o.max_steps = 2_000_000;
-    o.level_crossings.extend(crossing);
+    o.events.level_crossings.extend(crossing);
     integrate(field.as_ref(), &vec![0.0; field.dim()], Method::Auto, &o).map_err(|e| e.to_string())
 }
 

@@ -21,7 +21,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::numerics::exact_f64;
-pub use cell::{evaluate_axis_threshold, evaluate_line};
+pub use cell::{evaluate_axis_threshold, evaluate_line, takes_toy_fast_path};
 pub use level_set::{LevelSet, LevelSetRequest, level_sets, marching_squares};
 pub use metric::{Metric, metric_columns};
 pub use plan::{SweepBuilder, ThresholdRequest};

@@ -34,8 +34,8 @@ pub struct ThresholdRequest {
 impl Default for SweepSettings {
     fn default() -> Self {
         Self {
-            rtol: 1e-8,
-            atol: 1e-10,
+            rtol: crate::solve::DEFAULT_RTOL,
+            atol: crate::solve::DEFAULT_ATOL,
             equilibrium: EquilibriumOptions {
                 tolerance: 1e-14,
                 ..EquilibriumOptions::default()

@@ -23,7 +23,6 @@ use super::reference::{
 use crate::equilibrium::closed_form::{
     first_order_starvation, lambert_uncoupled, quadratic_equilibrium, sd_margin,
 };
-use crate::equilibrium::report::toy_delta;
 use crate::equilibrium::{Equilibrium, Stability};
 use crate::model::{CouplingGenerator, FeatureModel, LossModel, Regulariser, orthogonality_defect};
 use crate::numerics::SeededRng;
@@ -327,17 +326,14 @@ fn sign_law_spec() -> Spec {
 /// The coupled pair (p, q) and δ when the model's coupling is U(δ) of M17 in the plane of two
 /// features (the toy, or a `rotation` generator); otherwise a description of the coupling.
 fn m17_pair(model: &FeatureModel) -> Result<(usize, usize, f64), String> {
-    if let Some(delta) = toy_delta(model) {
-        return Ok((0, 1, delta));
+    if let Some(([p, q], delta)) = model.rotation_plane() {
+        return Ok((p, q, delta));
     }
     match model.coupling_generator() {
-        Some(CouplingGenerator::Rotation { plane: [p, q] }) => {
-            Ok((*p, *q, model.coupling()[(*q, *p)]))
-        }
         Some(CouplingGenerator::SkewExponential { .. }) => {
             Err("the coupling is exp(δA) with a skew-symmetric A (`skew_exponential`)".into())
         }
-        None => Err(format!(
+        _ => Err(format!(
             "the coupling is a general {} × {} matrix (explicit, random or from Φ)",
             model.examples(),
             model.features()
