@@ -11,10 +11,7 @@ fn main() -> Result<(), Error> {
     let model = FeatureModel::two_feature_toy(6.0, 2.0, 0.5)?
         .with_regulariser(Regulariser::L2 { lambda: 0.01 })?;
     let field = build_flow(&model, Space::Responses)?;
-    let options = SolveOptions {
-        output: Output::Times(vec![1.0, 10.0, 100.0]),
-        ..SolveOptions::until(250.0)
-    };
+    let options = SolveOptions::until(250.0).output(Output::Times(vec![1.0, 10.0, 100.0]));
     let trajectory = integrate(field.as_ref(), &[0.0, 0.0], Method::Dop853, &options)?;
     println!("{:>8}  {:>12}  {:>12}", "t", "z1", "z2");
     for (t, z) in trajectory.times.iter().zip(&trajectory.responses) {

@@ -258,7 +258,8 @@ fn point_class(s: Stability) -> PointClass {
         Stability::StableNode | Stability::StableFocus => PointClass::Stable,
         Stability::Unstable => PointClass::Unstable,
         Stability::Saddle => PointClass::Saddle,
-        Stability::NonHyperbolic => PointClass::Other,
+        // Non-hyperbolic, and any class a later version adds.
+        _ => PointClass::Other,
     }
 }
 

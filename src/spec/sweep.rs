@@ -124,15 +124,12 @@ pub fn sweep_plan(spec: &Spec) -> Result<SweepPlan, InputError> {
             "sweep.solver.atol",
             solver.atol.unwrap_or(defaults.atol),
         )?,
-        equilibrium: EquilibriumOptions {
-            tolerance: crate::error::require_positive(
-                "sweep.solver.newton_tolerance",
-                solver
-                    .newton_tolerance
-                    .unwrap_or(defaults.equilibrium.tolerance),
-            )?,
-            ..defaults.equilibrium
-        },
+        equilibrium: defaults.equilibrium.with_tolerance(crate::error::require_positive(
+            "sweep.solver.newton_tolerance",
+            solver
+                .newton_tolerance
+                .unwrap_or(defaults.equilibrium.tolerance),
+        )?),
         fast_toy_path: solver.fast_toy_path.unwrap_or(defaults.fast_toy_path),
     };
     builder.settings(settings).build()

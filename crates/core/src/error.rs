@@ -122,6 +122,7 @@ pub fn require_non_negative(field: &str, value: f64) -> Result<f64, InputError> 
 
 /// A numerical failure while integrating or solving.
 #[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
 pub enum SolveError {
     /// The explicit method's stiffness test fired repeatedly.
     #[error(
@@ -188,6 +189,7 @@ pub enum SolveError {
 
 /// Any error of the library: bad input, a numerical failure, or a file that could not be written.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum Error {
     /// Bad input (exit status 2 in the CLI).
     #[error(transparent)]

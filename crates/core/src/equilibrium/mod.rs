@@ -22,6 +22,7 @@ use crate::model::{FeatureModel, LossModel, Regulariser, toy_coupling};
 
 /// Options of [`find_equilibrium`].
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct EquilibriumOptions {
     /// Converged when the weighted residual (RMS over j of |∂Φ/∂z_j| divided by the summed sizes
     /// of the terms that balance in it, so rounding alone gives ~1e−16) is at most this
@@ -29,6 +30,14 @@ pub struct EquilibriumOptions {
     pub tolerance: f64,
     /// Newton iterations allowed (default 100).
     pub max_iterations: usize,
+}
+
+impl EquilibriumOptions {
+    /// The same options with the residual tolerance `tolerance`.
+    pub fn with_tolerance(mut self, tolerance: f64) -> Self {
+        self.tolerance = tolerance;
+        self
+    }
 }
 
 impl Default for EquilibriumOptions {
@@ -42,6 +51,7 @@ impl Default for EquilibriumOptions {
 
 /// Stability class of a fixed point from its Jacobian's eigenvalues.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Stability {
     /// All eigenvalues real and negative.
     StableNode,

@@ -28,6 +28,7 @@ use crate::numerics::{brent_root, weighted_rms};
 /// Integration method; specs and outputs name it by [`Method::name`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Method {
     /// Dormand–Prince 5(4) (ode_solvers).
     Dopri5,
@@ -101,6 +102,7 @@ impl fmt::Display for Method {
 /// and outputs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
 pub enum Output {
     /// `count` equally spaced times from t_start to t_end inclusive (count ≥ 2).
     Count(usize),
@@ -211,6 +213,7 @@ pub struct Events {
 /// crossings 1-based) and what outputs record; the defaults are the `DEFAULT_*` constants.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct SolveOptions {
     /// Start time (default 0).
     #[serde(default)]
@@ -446,6 +449,7 @@ impl std::ops::AddAssign for SolverStats {
 /// Why a run stopped normally (named by [`StopReason::name`] in outputs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum StopReason {
     /// Reached t_end.
     ReachedEnd,
