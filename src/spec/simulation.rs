@@ -151,12 +151,12 @@ pub fn parse_output(mut value: Value, field: &str) -> Result<Output, InputError>
 /// Replaces a `linspace`/`logspace` range under `{"times": …}` by its list of values, so that
 /// [`Output`] reads a list.
 fn expand_times(output: &mut Value, field: &str) -> Result<(), InputError> {
-    if let Some(times) = output.get_mut("times") {
-        if times.is_object() {
-            let f = format!("{field}.times");
-            let values: ValuesSpec = from_value(times.clone(), &f)?;
-            *times = Value::from(values.values(&f)?);
-        }
+    if let Some(times) = output.get_mut("times")
+        && times.is_object()
+    {
+        let f = format!("{field}.times");
+        let values: ValuesSpec = from_value(times.clone(), &f)?;
+        *times = Value::from(values.values(&f)?);
     }
     Ok(())
 }
