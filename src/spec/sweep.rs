@@ -8,7 +8,6 @@ use super::json::from_value;
 use super::model::{LossSpec, RegulariserSpec, build_model};
 use super::values::ValuesSpec;
 use super::{Spec, strength_index};
-use crate::equilibrium::EquilibriumOptions;
 use crate::error::InputError;
 use crate::model::FeatureModel;
 use crate::sweep::{
@@ -124,12 +123,14 @@ pub fn sweep_plan(spec: &Spec) -> Result<SweepPlan, InputError> {
             "sweep.solver.atol",
             solver.atol.unwrap_or(defaults.atol),
         )?,
-        equilibrium: defaults.equilibrium.with_tolerance(crate::error::require_positive(
-            "sweep.solver.newton_tolerance",
-            solver
-                .newton_tolerance
-                .unwrap_or(defaults.equilibrium.tolerance),
-        )?),
+        equilibrium: defaults
+            .equilibrium
+            .with_tolerance(crate::error::require_positive(
+                "sweep.solver.newton_tolerance",
+                solver
+                    .newton_tolerance
+                    .unwrap_or(defaults.equilibrium.tolerance),
+            )?),
         fast_toy_path: solver.fast_toy_path.unwrap_or(defaults.fast_toy_path),
     };
     builder.settings(settings).build()

@@ -21,4 +21,5 @@ mod output_full_disk;
 mod output_set_killed;
 mod outputs_never_collide;
 mod run_csv_parameters;
+mod spec_kind;
 mod untagged_input_errors;

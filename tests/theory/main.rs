@@ -25,4 +25,5 @@ mod starvation_matrix;
 mod theorem1;
 mod theorem2;
 mod theta_projection;
+mod toy_identity;
 mod verify_own_model;
