@@ -53,6 +53,11 @@ fn cell_system(
         .enumerate()
         .map(|(k, (a, &i))| (a.parameter, if k == along { value } else { &a.values[i] }))
         .collect();
+    if plan.settings.fast_toy_path
+        && let Some(toy) = toy_cell_of_values(&plan.base, &values)
+    {
+        return Ok(CellSystem::Toy(toy));
+    }
     let mut model = plan.base.clone();
     let err = |e: InputError| format!("{}: {}", e.field, e.message);
     // Categorical first, then numbers, then the ratio (it reads s₂).
@@ -87,6 +92,44 @@ fn cell_system(
             None => CellSystem::General(Box::new(model)),
         },
     )
+}
+
+/// The toy cell of a sweep over the toy's numbers, without building the cell's model: what
+/// building it and asking [`toy_cell`] gives, when every axis sets a number of the toy (s₁, s₂,
+/// s₁/s₂, δ, λ, η) to a value the model accepts; `None` otherwise (the cell's model is then built
+/// and checked as usual).
+fn toy_cell_of_values(
+    base: &FeatureModel,
+    values: &[(AxisParameter, &AxisValue)],
+) -> Option<ToyCell> {
+    let mut cell = toy_cell(base)?;
+    let mut ratio = None;
+    for (p, v) in values {
+        let x = match v {
+            AxisValue::Number(x) => *x,
+            _ => return None,
+        };
+        if !x.is_finite() {
+            return None;
+        }
+        match p {
+            AxisParameter::Strength(0) if x > 0.0 => cell.s1 = x,
+            AxisParameter::Strength(1) if x > 0.0 => cell.s2 = x,
+            AxisParameter::Delta if x.abs() < 1.0 => cell.delta = x,
+            AxisParameter::Lambda if x > 0.0 => cell.lambda = x,
+            AxisParameter::Rate if x > 0.0 => cell.rate = x,
+            AxisParameter::StrengthRatio => ratio = Some(x),
+            _ => return None,
+        }
+    }
+    if let Some(r) = ratio {
+        let s1 = r * cell.s2;
+        if !(s1 > 0.0 && s1.is_finite()) {
+            return None;
+        }
+        cell.s1 = s1;
+    }
+    Some(cell)
 }
 
 /// The toy cell of `model` when the fast path applies: the model was built as the toy (M17,
