@@ -88,8 +88,11 @@ pub struct OptionsRecord {
     pub initial_step: Option<f64>,
     /// Largest step, if given.
     pub max_step: Option<f64>,
-    /// Fixed step (gd).
+    /// Fixed step (gd, heavy_ball, nesterov).
     pub step: Option<f64>,
+    /// Momentum (heavy_ball, nesterov).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub momentum: Option<f64>,
     /// Steady-state event tolerance.
     pub steady_state_tolerance: Option<f64>,
     /// Level-crossing events.
@@ -114,6 +117,7 @@ impl OptionsRecord {
             initial_step: o.initial_step,
             max_step: o.max_step,
             step: o.step,
+            momentum: o.momentum,
             steady_state_tolerance: o.steady_state.map(|s| s.tolerance),
             level_crossings: o
                 .level_crossings
@@ -281,6 +285,8 @@ fn trajectory_provenance(
             .then(|| run.options.rtol.max(crate::solve::RADAU5_MIN_RTOL)),
         time_convention: if run.method == Method::GradientDescent {
             "gd: step k is at time t_start + k·step (explicit Euler of the flow with rate η)"
+        } else if run.method.is_map() {
+            "heavy_ball / nesterov: step k is at t_start + k·step; for small steps the map follows the flow at time k·step/(1 − momentum), not k·step"
         } else {
             "continuous gradient-flow time t"
         },

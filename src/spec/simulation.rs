@@ -103,9 +103,12 @@ pub struct SimulationSpec {
     /// Largest step of adaptive methods.
     #[serde(default)]
     pub max_step: Option<f64>,
-    /// Step of `gd`.
+    /// Step h of the maps `gd`, `heavy_ball`, `nesterov`.
     #[serde(default)]
     pub step: Option<f64>,
+    /// Momentum μ ∈ [0, 1) of `heavy_ball` and `nesterov`.
+    #[serde(default)]
+    pub momentum: Option<f64>,
     /// Initial state in the chosen space (default zeros; α = 1e−8).
     #[serde(default)]
     pub initial_state: Option<Vec<f64>>,
@@ -205,6 +208,9 @@ pub fn parse_space(name: &str, field: &str) -> Result<Space, InputError> {
 
 /// Parses a method name.
 pub fn parse_method(name: &str, field: &str) -> Result<Method, InputError> {
+    if let Some(reason) = Method::refusal(name) {
+        return Err(InputError::new(field, reason));
+    }
     Method::from_name(name).ok_or_else(|| {
         InputError::new(
             field,
@@ -243,6 +249,7 @@ impl SimulationSpec {
         o.initial_step = self.initial_step;
         o.max_step = self.max_step;
         o.step = self.step;
+        o.momentum = self.momentum;
         o.output = match &self.output {
             None => Output::default(),
             Some(out) => out.to_output("simulation.output")?,

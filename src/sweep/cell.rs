@@ -607,6 +607,17 @@ fn evaluate_cells(
     let mut equilibria: Vec<Option<EquilibriumData>> = Vec::with_capacity(values.len());
     let mut warm: Option<Vec<f64>> = None;
     let mut cache = UncoupledCache::default();
+    let mut map_parameters = Vec::with_capacity(values.len());
+    // The value an axis takes in the cell with value `v` on axis `along`.
+    let value_on = |axis: Option<usize>, v: &AxisValue| {
+        axis.map(|a| {
+            if a == along {
+                v.number()
+            } else {
+                plan.axes[a].values[idx[a]].number()
+            }
+        })
+    };
     for v in values {
         let mut outcome = CellOutcome {
             values: vec![f64::NAN; width],
@@ -636,6 +647,10 @@ fn evaluate_cells(
                 Err(e) => outcome.failure = Some(CellFailure::Equilibrium(e)),
             }
         }
+        map_parameters.push((
+            value_on(plan.axis_of(AxisParameter::Step), v),
+            value_on(plan.axis_of(AxisParameter::Momentum), v),
+        ));
         outcomes.push(outcome);
         systems.push(if outcomes.last().is_some_and(|o| o.failure.is_none()) {
             system
@@ -650,6 +665,7 @@ fn evaluate_cells(
         features: k,
         systems,
         equilibria,
+        map_parameters,
     };
     let mut col = 0;
     for metric in metrics {
@@ -667,6 +683,103 @@ pub(super) struct LineCells<'a> {
     pub features: usize,
     pub systems: Vec<Option<CellSystem>>,
     pub equilibria: Vec<Option<EquilibriumData>>,
+    /// Per cell: the step and momentum set by `step` / `momentum` axes (None without the axis).
+    pub map_parameters: Vec<(Option<f64>, Option<f64>)>,
+}
+
+/// What a map metric asks of each cell's optimiser map.
+#[derive(Clone, Copy)]
+pub(super) enum MapQuestion {
+    /// The period of the attractor.
+    Period(crate::equilibrium::orbit::OrbitSettings),
+    /// The largest Lyapunov exponent.
+    Lyapunov { transient: usize, iterations: usize },
+}
+
+/// The general model of a cell (the toy's fast form rebuilt as a model).
+pub(super) fn model_of(system: &CellSystem) -> Result<FeatureModel, String> {
+    match system {
+        CellSystem::General(m) => Ok(m.as_ref().clone()),
+        CellSystem::Toy(c) => {
+            let regulariser = match c.kind {
+                ToyRegulariser::L2 => Regulariser::L2 { lambda: c.lambda },
+                ToyRegulariser::Sd => Regulariser::SpectralDecoupling(
+                    crate::model::SpectralDecoupling::uniform(c.lambda),
+                ),
+            };
+            FeatureModel::two_feature_toy(c.s1, c.s2, c.delta)
+                .and_then(|m| m.with_regulariser(regulariser))
+                .and_then(|m| m.with_rate(c.rate))
+                .map_err(|e| e.to_string())
+        }
+    }
+}
+
+/// Per cell: the map metric's value, Err(Some(reason)) (diverged) or Err(None) (cell already
+/// failed). The cell's step and momentum come from the axes, else from the metric.
+pub(super) fn map_metric(
+    line: &LineCells,
+    method: super::MapMethod,
+    (step, momentum): (Option<f64>, Option<f64>),
+    start: super::metric::MapStart,
+    question: MapQuestion,
+) -> Vec<Result<f64, Option<String>>> {
+    use crate::equilibrium::orbit::{OrbitClass, classify_orbit, lyapunov_exponent};
+    let mut out: Vec<Result<f64, Option<String>>> = vec![Err(None); line.systems.len()];
+    for (i, s) in line.systems.iter().enumerate() {
+        let Some(system) = s else { continue };
+        let (axis_step, axis_momentum) = line.map_parameters[i];
+        let h = axis_step.or(step).unwrap_or(f64::NAN);
+        let mu = axis_momentum.or(momentum).unwrap_or(0.0);
+        let map = method.map(h, mu);
+        let z_star = line.equilibria[i].as_ref().map(|e| e.z.as_slice());
+        let Some(x0) = start.point(z_star, line.features) else {
+            continue;
+        };
+        if let (CellSystem::Toy(c), MapQuestion::Period(settings)) = (system, question) {
+            out[i] = toy_period(c, &map, [x0[0], x0[1]], &settings);
+            continue;
+        }
+        let field = match model_of(system).and_then(|m| {
+            build_flow(&m, Space::Responses).map_err(|e| e.to_string())
+        }) {
+            Ok(f) => f,
+            Err(e) => {
+                out[i] = Err(Some(e));
+                continue;
+            }
+        };
+        out[i] = match question {
+            MapQuestion::Period(settings) => {
+                match classify_orbit(field.as_ref(), &map, &x0, &settings) {
+                    OrbitClass::Diverged(k) => {
+                        Err(Some(format!("the map diverged at iteration {k}")))
+                    }
+                    c => Ok(c.period_value().unwrap_or(f64::NAN)),
+                }
+            }
+            MapQuestion::Lyapunov {
+                transient,
+                iterations,
+            } => lyapunov_exponent(field.as_ref(), &map, &x0, transient, iterations).map_err(Some),
+        };
+    }
+    out
+}
+
+/// The period of a toy cell's map (scalar fast path, see [`crate::toy::maps`]).
+fn toy_period(
+    c: &ToyCell,
+    map: &crate::flow::OptimiserMap,
+    start: [f64; 2],
+    settings: &crate::equilibrium::orbit::OrbitSettings,
+) -> Result<f64, Option<String>> {
+    use crate::equilibrium::orbit::OrbitClass;
+    let p = toy_problem(c);
+    match crate::toy::maps::toy_orbit(&p, c.rate, map, start, settings) {
+        OrbitClass::Diverged(k) => Err(Some(format!("the map diverged at iteration {k}"))),
+        class => Ok(class.period_value().unwrap_or(f64::NAN)),
+    }
 }
 
 /// A trajectory metric's request.
