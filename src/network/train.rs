@@ -507,6 +507,7 @@ pub(crate) fn train_one(
                 spectrum: basis.spectrum.clone(),
                 real,
                 linearised: None,
+                map: None,
                 flow: None,
                 flow_time: None,
                 kernel_drift: drift,
@@ -522,6 +523,7 @@ pub(crate) fn train_one(
                     &epochs,
                 )?;
                 track.linearised = Some(p.linearised);
+                track.map = p.map;
                 track.flow = p.flow;
                 track.flow_time = p.flow_time;
             }
