@@ -464,7 +464,7 @@ pub fn gradient_descent_step(
     field.project(state);
 }
 
-/// An optimiser map in the flow's own coordinates (docs/theory.md §6): the step `h` multiplies
+/// An optimiser map in the flow's own coordinates (docs/theory.md §8): the step `h` multiplies
 /// the field f (with η = 1 and f = −∇L it is the learning rate), and the momentum maps carry a
 /// velocity u (the PyTorch momentum buffer times −h), started at u₀ = 0.
 ///
@@ -528,7 +528,9 @@ impl OptimiserMap {
     pub fn with_step(self, h: f64) -> Self {
         match self {
             OptimiserMap::GradientDescent { .. } => OptimiserMap::GradientDescent { step: h },
-            OptimiserMap::HeavyBall { momentum, .. } => OptimiserMap::HeavyBall { step: h, momentum },
+            OptimiserMap::HeavyBall { momentum, .. } => {
+                OptimiserMap::HeavyBall { step: h, momentum }
+            }
             OptimiserMap::Nesterov { momentum, .. } => OptimiserMap::Nesterov { step: h, momentum },
         }
     }

@@ -1,4 +1,4 @@
-//! Claim (issue 18, theory.md §6–7): for a linearised network f_lin = b + J θ, full-batch SGD
+//! Claim (issue 18, theory.md §7–8): for a linearised network f_lin = b + J θ, full-batch SGD
 //! with momentum μ, weight decay w and SD is exactly the map on the outputs
 //! u_{k+1} = μ u_k + K ∇ℓ(ŷ_k) + w (ŷ_k − b), ŷ_{k+1} = ŷ_k − η u_{k+1}, so the experiment's
 //! `map` prediction equals the trained linearised network to round-off (the z-flow does not: it
@@ -85,8 +85,8 @@ fn the_map_equals_the_trained_linearised_network_to_round_off() {
         let map = tr.map.as_ref().expect("SGD has a map prediction");
         let flow = tr.flow.as_ref().unwrap();
         let m = 4 * width + 1; // 2 → width → 1 with biases
-        let bound = (n as f64).sqrt() * epochs as f64 * (m + n) as f64 * f64::EPSILON
-            / (1.0 - momentum);
+        let bound =
+            (n as f64).sqrt() * epochs as f64 * (m + n) as f64 * f64::EPSILON / (1.0 - momentum);
         let (map_gap, map_own) = gaps(map, lin);
         let (flow_gap, _) = gaps(flow, lin);
         let (real_gap, _) = gaps(&tr.real, lin);

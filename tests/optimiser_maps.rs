@@ -1,4 +1,4 @@
-//! Claim (docs/theory.md §6): the methods `heavy_ball` and `nesterov` are the optimiser maps
+//! Claim (docs/theory.md §8): the methods `heavy_ball` and `nesterov` are the optimiser maps
 //! "x_{k+1} = x_k + μ (x_k − x_{k−1}) + h f(x_k), x_{−1} = x₀" (PyTorch's SGD with momentum from
 //! zero velocity, in the flow's coordinates) and PyTorch's `nesterov=True` rule
 //! "b ← μ b + g, x ← x − h (g + μ b)" with g = −f, in every space where gd is defined (z, θ, α),
@@ -104,7 +104,10 @@ fn flow(model: &FeatureModel, space: Space) -> Option<Box<dyn VectorField>> {
     match build_flow(model, space) {
         Ok(f) => Some(f),
         Err(e) => {
-            assert!(space == Space::Dual && model.loss() != LossModel::Exact, "{e}");
+            assert!(
+                space == Space::Dual && model.loss() != LossModel::Exact,
+                "{e}"
+            );
             None
         }
     }
@@ -156,13 +159,8 @@ fn heavy_ball_is_the_two_term_recursion_in_every_space_and_model() {
             };
             let x0 = field.default_initial_state();
             for mu in [0.5, 0.9] {
-                let tr = integrate(
-                    field.as_ref(),
-                    &x0,
-                    Method::HeavyBall,
-                    &options(Some(mu)),
-                )
-                .unwrap();
+                let tr =
+                    integrate(field.as_ref(), &x0, Method::HeavyBall, &options(Some(mu))).unwrap();
                 let reference = if space == Space::Dual {
                     projected_sgd_reference(field.as_ref(), &x0, mu)
                 } else {
@@ -191,13 +189,7 @@ fn nesterov_is_pytorch_nesterov_in_every_space_and_model() {
             };
             let x0 = field.default_initial_state();
             let mu = 0.8;
-            let tr = integrate(
-                field.as_ref(),
-                &x0,
-                Method::Nesterov,
-                &options(Some(mu)),
-            )
-            .unwrap();
+            let tr = integrate(field.as_ref(), &x0, Method::Nesterov, &options(Some(mu))).unwrap();
             let reference = nesterov_reference(field.as_ref(), &x0, mu);
             let (gap, scale) = largest_gap(&tr.states, &reference);
             let bound = 8.0 * STEPS as f64 * f64::EPSILON * scale;
@@ -207,7 +199,10 @@ fn nesterov_is_pytorch_nesterov_in_every_space_and_model() {
             );
             // Nesterov is not heavy ball: the two differ by far more than round-off.
             let hb = projected_sgd_reference(field.as_ref(), &x0, mu);
-            assert!(largest_gap(&tr.states, &hb).0 > 1e3 * bound, "{name}, {space}");
+            assert!(
+                largest_gap(&tr.states, &hb).0 > 1e3 * bound,
+                "{name}, {space}"
+            );
         }
     }
 }
@@ -220,16 +215,10 @@ fn zero_momentum_is_gradient_descent_bit_for_bit() {
                 continue;
             };
             let x0 = field.default_initial_state();
-            let gd = integrate(
-                field.as_ref(),
-                &x0,
-                Method::GradientDescent,
-                &options(None),
-            )
-            .unwrap();
+            let gd =
+                integrate(field.as_ref(), &x0, Method::GradientDescent, &options(None)).unwrap();
             for method in [Method::HeavyBall, Method::Nesterov] {
-                let tr = integrate(field.as_ref(), &x0, method, &options(Some(0.0)))
-                    .unwrap();
+                let tr = integrate(field.as_ref(), &x0, method, &options(Some(0.0))).unwrap();
                 assert_eq!(tr.states, gd.states, "{name}, {space}, {method}");
                 assert_eq!(tr.times, gd.times, "{name}, {space}, {method}");
             }

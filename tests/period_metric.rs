@@ -1,4 +1,4 @@
-//! Claim (issue 18, docs/theory.md §6): the sweep metric `period` classifies the attractor of an
+//! Claim (issue 18, docs/theory.md §8): the sweep metric `period` classifies the attractor of an
 //! optimiser map (1 fixed point, p an attracting p-cycle, 0 none up to P, diverged runs failed
 //! cells); a threshold period = 1.5 along a `step` axis locates the flip at
 //! h* = 2/|λ_min| (gd) and 2(1 + μ)/|λ_min| (heavy ball), λ_min the most negative eigenvalue of the
@@ -22,7 +22,8 @@ use starvation::equilibrium::{EquilibriumOptions, find_equilibrium};
 use starvation::flow::{OptimiserMap, Space, build_flow};
 use starvation::model::{FeatureModel, Regulariser};
 use starvation::sweep::{
-    AxisParameter, CellFailure, MapMethod, MapStart, Metric, SweepBuilder, SweepSettings, ThresholdRequest,
+    AxisParameter, CellFailure, MapMethod, MapStart, Metric, SweepBuilder, SweepSettings,
+    ThresholdRequest,
 };
 
 fn toy() -> FeatureModel {
@@ -127,7 +128,10 @@ fn the_threshold_on_period_along_step_is_the_eigenvalue_flip() {
         let t = &r.lines[0].thresholds[0];
         assert!(t.status.is_found(), "{method:?}: {t:?}");
         let rel = (t.value - predicted).abs() / predicted;
-        println!("{method:?}: h* = {predicted}, located {} (rel {rel:.2e})", t.value);
+        println!(
+            "{method:?}: h* = {predicted}, located {} (rel {rel:.2e})",
+            t.value
+        );
         assert!(rel <= 40.0 / n as f64, "{method:?}: rel {rel:e}");
     }
 }
@@ -165,7 +169,10 @@ fn the_toy_fast_path_finds_the_periods_of_the_general_map() {
             }
         }
         // The grid crosses the flip: both classes occur.
-        assert!(seen.contains(&1) && seen.contains(&2), "{method:?}: {seen:?}");
+        assert!(
+            seen.contains(&1) && seen.contains(&2),
+            "{method:?}: {seen:?}"
+        );
     }
 }
 
@@ -199,7 +206,11 @@ fn newton_finds_the_attracting_two_cycle_and_its_multipliers() {
         let orbit = period_two_orbit(field.as_ref(), &map, &x, 1e-13, 50).unwrap();
         assert!(orbit.is_proper(1e-6), "{map:?}: {orbit:?}");
         let radius = orbit.spectral_radius();
-        assert!(radius < 0.99, "{map:?}: multipliers {:?}", orbit.multipliers);
+        assert!(
+            radius < 0.99,
+            "{map:?}: multipliers {:?}",
+            orbit.multipliers
+        );
         // Second method: iterate until the 2-step change is at round-off, measure the
         // contraction per two steps, compare with the multiplier and the orbit.
         let mut ratio = f64::NAN;
@@ -238,7 +249,10 @@ fn newton_finds_the_attracting_two_cycle_and_its_multipliers() {
         assert!(gap < 1e-8, "{map:?}: gap {gap:e}");
         // The contraction of the iterates (measured where the change is 1e−5 … 1e−10, the linear
         // regime above round-off) is the dominant multiplier's modulus to 1e−3.
-        assert!((ratio - radius).abs() < 1e-3, "{map:?}: {ratio} vs {radius}");
+        assert!(
+            (ratio - radius).abs() < 1e-3,
+            "{map:?}: {ratio} vs {radius}"
+        );
     }
 }
 
@@ -295,7 +309,10 @@ fn lyapunov_at_a_stable_fixed_point_is_the_log_spectral_radius() {
             .unwrap();
         let got = plan.run(false).lines[0].cells[0].values[0];
         println!("{method:?}: lyapunov {got} vs ln ρ {expected}");
-        assert!((got - expected).abs() < 1e-3, "{method:?}: {got} vs {expected}");
+        assert!(
+            (got - expected).abs() < 1e-3,
+            "{method:?}: {got} vs {expected}"
+        );
         assert!(got < 0.0);
     }
 }

@@ -11,7 +11,7 @@
 //! with these two the z-flow equals the gradient flow of the linearised network exactly.
 //!
 //! At finite step the flow is only the η → 0 limit. The exact object is the optimiser's own map
-//! on the outputs (theory.md §6): for f_lin = b + J θ, full-batch SGD with momentum μ, weight
+//! on the outputs (theory.md §8): for f_lin = b + J θ, full-batch SGD with momentum μ, weight
 //! decay w and learning rate η (PyTorch's rule, buffer B ← μB + g, θ ← θ − ηB) is, with
 //! u = J B, the closed map
 //!   u_{k+1} = μ u_k + K ∇ℓ(ŷ_k) + w (ŷ_k − b),   ŷ_{k+1} = ŷ_k − η u_{k+1},   u₀ = 0,

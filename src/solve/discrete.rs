@@ -32,9 +32,8 @@ pub(crate) fn run(
     method: Method,
     options: &SolveOptions,
 ) -> Result<Trajectory, SolveError> {
-    let map = optimiser_map(method, options).unwrap_or(OptimiserMap::GradientDescent {
-        step: f64::NAN,
-    });
+    let map =
+        optimiser_map(method, options).unwrap_or(OptimiserMap::GradientDescent { step: f64::NAN });
     let h = map.step();
     let steps = ((options.t_end - options.t_start) / h).round() as usize;
     let time = |k: usize| {

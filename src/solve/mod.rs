@@ -72,7 +72,7 @@ impl Method {
     /// ODEs II*, §IV.5), 1 for `gd` (the explicit Euler map); `None` for the variable-order `bdf`
     /// (orders 1–5) and for `auto` (whichever method runs); `None` for `heavy_ball` and
     /// `nesterov` with their step k at t = k h: they are optimiser maps, not integrators of the
-    /// flow at that time (for small h they follow the flow at time k h/(1 − μ), theory.md §6).
+    /// flow at that time (for small h they follow the flow at time k h/(1 − μ), theory.md §8).
     pub const fn order(self) -> Option<u32> {
         match self {
             Method::Dopri5 => Some(5),
@@ -362,7 +362,9 @@ impl SolveOptions {
             let Some(mu) = self.momentum else {
                 return Err(InputError::new(
                     f("momentum"),
-                    format!("method \"{method}\" needs a momentum μ in [0, 1), e.g. \"momentum\": 0.9"),
+                    format!(
+                        "method \"{method}\" needs a momentum μ in [0, 1), e.g. \"momentum\": 0.9"
+                    ),
                 ));
             };
             if !(mu.is_finite() && (0.0..1.0).contains(&mu)) {
@@ -587,13 +589,13 @@ pub(crate) fn advance(
         }
         Method::Auto | Method::GradientDescent | Method::HeavyBall | Method::Nesterov => {
             Err(Box::new(BackendFailure {
-            error: SolveError::Backend {
-                method: method.name().into(),
-                message: "internal: not a continuous backend".into(),
-            },
-            t: t0,
-            y: y0.to_vec(),
-            stats: SolverStats::default(),
+                error: SolveError::Backend {
+                    method: method.name().into(),
+                    message: "internal: not a continuous backend".into(),
+                },
+                t: t0,
+                y: y0.to_vec(),
+                stats: SolverStats::default(),
             }))
         }
     }

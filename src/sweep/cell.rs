@@ -726,6 +726,7 @@ pub(super) fn map_metric(
 ) -> Vec<Result<f64, Option<String>>> {
     use crate::equilibrium::orbit::{OrbitClass, classify_orbit, lyapunov_exponent};
     let mut out: Vec<Result<f64, Option<String>>> = vec![Err(None); line.systems.len()];
+    let mut toy_cells = Vec::new();
     for (i, s) in line.systems.iter().enumerate() {
         let Some(system) = s else { continue };
         let (axis_step, axis_momentum) = line.map_parameters[i];
@@ -736,13 +737,13 @@ pub(super) fn map_metric(
         let Some(x0) = start.point(z_star, line.features) else {
             continue;
         };
-        if let (CellSystem::Toy(c), MapQuestion::Period(settings)) = (system, question) {
-            out[i] = toy_period(c, &map, [x0[0], x0[1]], &settings);
+        if let (CellSystem::Toy(c), MapQuestion::Period(_)) = (system, question) {
+            toy_cells.push((i, *c, map, [x0[0], x0[1]]));
             continue;
         }
-        let field = match model_of(system).and_then(|m| {
-            build_flow(&m, Space::Responses).map_err(|e| e.to_string())
-        }) {
+        let field = match model_of(system)
+            .and_then(|m| build_flow(&m, Space::Responses).map_err(|e| e.to_string()))
+        {
             Ok(f) => f,
             Err(e) => {
                 out[i] = Err(Some(e));
@@ -764,22 +765,37 @@ pub(super) fn map_metric(
             } => lyapunov_exponent(field.as_ref(), &map, &x0, transient, iterations).map_err(Some),
         };
     }
-    out
-}
-
-/// The period of a toy cell's map (scalar fast path, see [`crate::toy::maps`]).
-fn toy_period(
-    c: &ToyCell,
-    map: &crate::flow::OptimiserMap,
-    start: [f64; 2],
-    settings: &crate::equilibrium::orbit::OrbitSettings,
-) -> Result<f64, Option<String>> {
-    use crate::equilibrium::orbit::OrbitClass;
-    let p = toy_problem(c);
-    match crate::toy::maps::toy_orbit(&p, c.rate, map, start, settings) {
-        OrbitClass::Diverged(k) => Err(Some(format!("the map diverged at iteration {k}"))),
-        class => Ok(class.period_value().unwrap_or(f64::NAN)),
+    // Toy cells of the period metric: in the vector lanes, one batch per regulariser.
+    if let MapQuestion::Period(settings) = question {
+        for kind in [ToyRegulariser::L2, ToyRegulariser::Sd] {
+            let batch: Vec<(usize, crate::toy::maps::ToyMapCell)> = toy_cells
+                .iter()
+                .filter(|(_, c, _, _)| c.kind == kind)
+                .map(|&(i, c, map, start)| {
+                    (
+                        i,
+                        crate::toy::maps::ToyMapCell {
+                            problem: toy_problem(&c),
+                            rate: c.rate,
+                            map,
+                            start,
+                        },
+                    )
+                })
+                .collect();
+            let cells: Vec<_> = batch.iter().map(|(_, c)| *c).collect();
+            let classes = crate::toy::maps::toy_orbits_lanes(&cells, kind, &settings);
+            for ((i, _), class) in batch.iter().zip(classes) {
+                out[*i] = match class {
+                    OrbitClass::Diverged(k) => {
+                        Err(Some(format!("the map diverged at iteration {k}")))
+                    }
+                    c => Ok(c.period_value().unwrap_or(f64::NAN)),
+                };
+            }
+        }
     }
+    out
 }
 
 /// A trajectory metric's request.

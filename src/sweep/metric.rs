@@ -126,7 +126,7 @@ pub enum MapStart {
     #[default]
     Zero,
     /// z* + 10⁻⁶ (1 + |z*|) componentwise (alternating signs): the local dynamics of the fixed
-    /// point, whose flip is the eigenvalue prediction h* (docs/theory.md §6).
+    /// point, whose flip is the eigenvalue prediction h* (docs/theory.md §8).
     Equilibrium,
 }
 
@@ -627,9 +627,7 @@ fn check_map(
     if let Some(n) = iterations
         && !(1..=100_000_000).contains(&n)
     {
-        return Err(format!(
-            "iterations must lie in 1 … 100 000 000, got {n}"
-        ));
+        return Err(format!("iterations must lie in 1 … 100 000 000, got {n}"));
     }
     Ok(())
 }

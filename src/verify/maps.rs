@@ -1,5 +1,5 @@
 //! Check 11: the flip of the training map located by a sweep equals the eigenvalue prediction
-//! (docs/theory.md §6).
+//! (docs/theory.md §8).
 
 use crate::flow::{Space, build_flow};
 use crate::sweep::{AxisParameter, MapMethod, MapStart, Metric, SweepBuilder, ThresholdRequest};
@@ -21,7 +21,7 @@ pub const FLIP_ITERATIONS: usize = 200_000;
 /// sign is not explained by this estimate). The check allows 2e−4 (= 40/N).
 pub const FLIP_TOLERANCE: f64 = 2e-4;
 
-/// Check 11 (docs/theory.md §6): for the M17 toy (L2) at several (s₁, δ, λ), a sweep of the
+/// Check 11 (docs/theory.md §8): for the M17 toy (L2) at several (s₁, δ, λ), a sweep of the
 /// `period` metric along a `step` axis with a threshold period = 1.5 locates the flip of
 /// gradient descent at h* = 2/|λ_min| and of heavy ball (μ = 0.3, 0.5) at h* = 2(1 + μ)/|λ_min|,
 /// λ_min the most negative eigenvalue of the z-field's Jacobian at z*. The map starts next to z*
@@ -34,14 +34,19 @@ pub fn flip_matches_eigenvalue_prediction(quick: bool) -> CheckResult {
             id: 11,
             name: "flip_matches_eigenvalue_prediction",
             claim: "the training map's period doubles at h* = 2/|λ_min| (gd) and 2(1 + μ)/|λ_min| (heavy ball), λ_min the most negative eigenvalue of the z-field's Jacobian at z*",
-            source: "docs/theory.md §6 (optimiser maps, flip)",
+            source: "docs/theory.md §8 (optimiser maps, flip)",
             tolerance: "|h_located − h*|/h* ≤ 2e−4 (period test with 2·10⁵ iterations, τ = 1e−9)",
         },
         || {
             let models: Vec<(f64, f64, f64)> = if quick {
                 vec![(4.0, 0.3, 0.01), (2.0, 0.0, 0.1)]
             } else {
-                vec![(4.0, 0.3, 0.01), (2.0, 0.0, 0.1), (6.0, 0.5, 0.01), (3.0, 0.6, 0.05)]
+                vec![
+                    (4.0, 0.3, 0.01),
+                    (2.0, 0.0, 0.1),
+                    (6.0, 0.5, 0.01),
+                    (3.0, 0.6, 0.05),
+                ]
             };
             let maps = [
                 (MapMethod::Gd, None),
