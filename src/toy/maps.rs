@@ -127,7 +127,9 @@ pub fn toy_orbit(
     };
     for k in 1..=settings.iterations {
         toy_advance(p, c, rate, map, &mut s);
-        if s.iter().any(|v| !v.is_finite() || v.abs() > DIVERGENCE_BOUND) {
+        if s.iter()
+            .any(|v| !v.is_finite() || v.abs() > DIVERGENCE_BOUND)
+        {
             return OrbitClass::Diverged(k);
         }
         ring[k % window] = s;
@@ -256,7 +258,10 @@ pub fn toy_orbits_lanes(
             iteration[l] += 1;
             let k = iteration[l];
             let s = [y[0][l], y[1][l], u[0][l], u[1][l]];
-            let done = if s.iter().any(|v| !v.is_finite() || v.abs() > DIVERGENCE_BOUND) {
+            let done = if s
+                .iter()
+                .any(|v| !v.is_finite() || v.abs() > DIVERGENCE_BOUND)
+            {
                 Some(OrbitClass::Diverged(k))
             } else {
                 ring[l * window + k % window] = s;
