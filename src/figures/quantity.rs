@@ -96,7 +96,7 @@ impl Quantity {
             Quantity::Time => Ok(tr.times.clone()),
             Quantity::Step => {
                 // Step k of the discrete map: t = t_start + k·h, h = (t_last − t_start)/steps.
-                if tr.method != crate::solve::Method::GradientDescent {
+                if !tr.method.is_map() {
                     return Err(InputError::new(
                         field,
                         format!(

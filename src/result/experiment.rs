@@ -53,6 +53,9 @@ pub struct ExperimentSummary {
     /// The same keys from the theory's z-flow (M7/M8) on the tangent features at
     /// initialisation, time matched to the optimiser (absent for Adam).
     pub flow: Option<BTreeMap<String, Vec<Option<f64>>>>,
+    /// The same keys from the optimiser's exact map on the outputs (SGD only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub map: Option<BTreeMap<String, Vec<Option<f64>>>>,
 }
 
 /// The grid of the decision function.
@@ -112,6 +115,13 @@ pub struct ResponsesRecord {
     pub features: BTreeMap<String, Vec<Option<f64>>>,
     /// Linearised network trained the same way.
     pub predicted: Option<BTreeMap<String, Vec<Option<f64>>>>,
+    /// The optimiser's exact map on the outputs (SGD with or without momentum, weight decay,
+    /// SD; absent for Adam): equal to `predicted` to round-off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub map: Option<BTreeMap<String, Vec<Option<f64>>>>,
+    /// Per-index relative gaps at each recorded epoch (when predicted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index_gaps: Option<IndexGaps>,
     /// The z-flow with the matched time scale.
     pub flow: Option<BTreeMap<String, Vec<Option<f64>>>>,
     /// Flow time of each recorded epoch.
@@ -122,6 +132,42 @@ pub struct ResponsesRecord {
     pub drift_epochs: Vec<usize>,
     /// Gap between real and linearised responses (see [`response_gap`]), per seed.
     pub gap: Option<Vec<Option<f64>>>,
+}
+
+/// Per tracked index (key as in `features`) and recorded epoch, the relative gap
+/// |a − b| / |b| between seed-averaged responses: the real network against each prediction, and
+/// the map against the linearised network (round-off). Unlike the one-number gap, which a norm
+/// over indices lets the largest response dominate, these show the starved (small) responses.
+#[derive(Debug, Clone, Serialize)]
+pub struct IndexGaps {
+    /// Real network against the linearised network.
+    pub real_vs_linearised: BTreeMap<String, Vec<Option<f64>>>,
+    /// Real network against the optimiser's map (SGD only).
+    pub real_vs_map: Option<BTreeMap<String, Vec<Option<f64>>>>,
+    /// Real network against the z-flow (SGD only).
+    pub real_vs_flow: Option<BTreeMap<String, Vec<Option<f64>>>>,
+    /// The map against the linearised network: round-off (SGD only).
+    pub map_vs_linearised: Option<BTreeMap<String, Vec<Option<f64>>>>,
+}
+
+type Series = BTreeMap<String, Vec<Option<f64>>>;
+
+/// |a − b| / |b| key by key and entry by entry (None where either is missing or b = 0).
+pub fn relative_series_gap(a: &Series, b: &Series) -> Series {
+    a.iter()
+        .map(|(k, xs)| {
+            let ys = b.get(k).cloned().unwrap_or_default();
+            let gaps = xs
+                .iter()
+                .enumerate()
+                .map(|(i, x)| match (x, ys.get(i).copied().flatten()) {
+                    (Some(x), Some(y)) if y != 0.0 => finite((x - y).abs() / y.abs()),
+                    _ => None,
+                })
+                .collect();
+            (k.clone(), gaps)
+        })
+        .collect()
 }
 
 /// The gap between the real and the linearised network against width.
@@ -246,6 +292,17 @@ pub fn responses_record(records: &[TrainingRecord]) -> Option<ResponsesRecord> {
         .filter_map(|t| t.linearised.as_ref())
         .collect();
     let flow: Vec<&Vec<Vec<f64>>> = tracks.iter().filter_map(|t| t.flow.as_ref()).collect();
+    let map: Vec<&Vec<Vec<f64>>> = tracks.iter().filter_map(|t| t.map.as_ref()).collect();
+    let features = mean_by_index(indices, &real);
+    let predicted = (!lin.is_empty()).then(|| mean_by_index(indices, &lin));
+    let map = (!map.is_empty()).then(|| mean_by_index(indices, &map));
+    let flow = (!flow.is_empty()).then(|| mean_by_index(indices, &flow));
+    let index_gaps = predicted.as_ref().map(|p| IndexGaps {
+        real_vs_linearised: relative_series_gap(&features, p),
+        real_vs_map: map.as_ref().map(|m| relative_series_gap(&features, m)),
+        real_vs_flow: flow.as_ref().map(|f| relative_series_gap(&features, f)),
+        map_vs_linearised: map.as_ref().map(|m| relative_series_gap(m, p)),
+    });
     let spectra: Vec<&[f64]> = tracks.iter().map(|t| t.spectrum.as_slice()).collect();
     let drift: Vec<&[f64]> = tracks.iter().map(|t| t.kernel_drift.as_slice()).collect();
     let gap = (lin.len() == tracks.len()).then(|| {
@@ -257,9 +314,11 @@ pub fn responses_record(records: &[TrainingRecord]) -> Option<ResponsesRecord> {
     Some(ResponsesRecord {
         convention: first.convention,
         spectrum: mean_rows(&spectra),
-        features: mean_by_index(indices, &real),
-        predicted: (!lin.is_empty()).then(|| mean_by_index(indices, &lin)),
-        flow: (!flow.is_empty()).then(|| mean_by_index(indices, &flow)),
+        features,
+        predicted,
+        map,
+        index_gaps,
+        flow,
         flow_time: first
             .flow_time
             .as_ref()

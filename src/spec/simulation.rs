@@ -116,6 +116,9 @@ pub fn simulation(section: Value, features: usize) -> Result<SimulationParts, In
             setting.insert(key.to_string(), v);
         }
     }
+    if let Some(Value::String(name)) = setting.get("method") {
+        refuse_method(name, "simulation.method")?;
+    }
     let setting: Setting = from_value(Value::Object(setting), "simulation")?;
     if let Some(output) = options.get_mut("output") {
         expand_times(output, "simulation.output")?;
@@ -168,7 +171,17 @@ pub fn parse_space(name: &str, field: &str) -> Result<Space, InputError> {
 
 /// Parses a method name.
 pub fn parse_method(name: &str, field: &str) -> Result<Method, InputError> {
+    refuse_method(name, field)?;
     from_value(Value::String(name.to_string()), field)
+}
+
+/// The error for a method name that has no map here (Adam; SGD under another name), saying what
+/// to use instead ([`Method::refusal`]).
+fn refuse_method(name: &str, field: &str) -> Result<(), InputError> {
+    match Method::refusal(name) {
+        Some(reason) => Err(InputError::new(field, reason)),
+        None => Ok(()),
+    }
 }
 
 impl RunSpec {

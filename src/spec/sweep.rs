@@ -145,6 +145,8 @@ fn parse_axis(a: &AxisSpec, field: &str) -> Result<Axis, InputError> {
         "rate" => AxisParameter::Rate,
         "regulariser" => AxisParameter::Regulariser,
         "loss" => AxisParameter::Loss,
+        "step" => AxisParameter::Step,
+        "momentum" => AxisParameter::Momentum,
         "s1_over_s2" => AxisParameter::StrengthRatio,
         s if strength_index(s).is_some() => {
             AxisParameter::Strength(strength_index(s).unwrap_or_default())
@@ -153,7 +155,7 @@ fn parse_axis(a: &AxisSpec, field: &str) -> Result<Axis, InputError> {
             return Err(InputError::new(
                 pfield,
                 format!(
-                    "unknown parameter {other:?}; use \"s1\", \"s2\", …, \"s1_over_s2\", \"delta\", \"lambda\", \"rate\", \"regulariser\" or \"loss\""
+                    "unknown parameter {other:?}; use \"s1\", \"s2\", …, \"s1_over_s2\", \"delta\", \"lambda\", \"rate\", \"regulariser\", \"loss\", \"step\" or \"momentum\""
                 ),
             ));
         }

@@ -55,6 +55,7 @@ pub fn experiment(
                 features: r.features.clone(),
                 predicted: r.predicted.clone(),
                 flow: r.flow.clone(),
+                map: r.map.clone(),
             });
         }
         settings.push(record);
@@ -95,7 +96,7 @@ pub fn experiment(
         width_gap,
         notes: vec![
             "loss is the mean logistic loss with its SD term (without weight decay), averaged over seeds at the recorded epochs".into(),
-            "responses.features[k] is the seed-averaged |z_k| (k counting from 0) of the real network at the recorded epochs; predicted: the linearised network trained the same way; flow: the z-flow with the matched time scale".into(),
+            "responses.features[k] is the seed-averaged |z_k| (k counting from 0) of the real network at the recorded epochs; predicted: the linearised network trained the same way; map: the optimiser's exact map on the outputs (SGD; equals predicted to round-off); flow: the z-flow with the matched time scale (the h → 0 limit); index_gaps: per index and epoch |a − b|/|b|".into(),
         ],
     };
     let figures = crate::figures::experiment_figures(spec, plan, &data)?;

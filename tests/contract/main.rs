@@ -16,6 +16,7 @@ mod fault_injection;
 mod fuzz_specs;
 mod model_internals_in_outputs;
 mod no_nan_results;
+mod optimiser_maps_bad_input;
 mod output_broken_pipe;
 mod output_full_disk;
 mod output_set_killed;

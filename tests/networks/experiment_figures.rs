@@ -102,6 +102,7 @@ fn summary(label: &str, scale: f64) -> ExperimentSummary {
         features,
         predicted: Some(predicted),
         flow: None,
+        map: None,
     }
 }
 

@@ -12,6 +12,7 @@ mod experiment_spec;
 mod network_gradients;
 mod network_init;
 mod network_input_errors;
+mod network_map_prediction;
 mod network_optimisers;
 mod network_predictions;
 mod network_tangent;

@@ -9,6 +9,7 @@ mod common;
 mod convergence_order;
 mod events;
 mod fast_paths;
+mod optimiser_maps;
 mod options_round_trip;
 mod runge_kutta_tableau;
 mod step_count_snapshots;

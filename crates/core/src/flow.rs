@@ -466,3 +466,172 @@ pub fn gradient_descent_step(
     }
     field.project(state);
 }
+
+/// An optimiser map in the flow's own coordinates (docs/theory.md §8): the step `h` multiplies
+/// the field f (with η = 1 and f = −∇L it is the learning rate), and the momentum maps carry a
+/// velocity u (the PyTorch momentum buffer times −h), started at u₀ = 0.
+///
+/// - gradient descent: x_{k+1} = P(x_k + h f(x_k));
+/// - heavy ball (PyTorch `SGD(momentum=μ)`): u_{k+1} = μ u_k + h f(x_k), x_{k+1} = P(x_k + u_{k+1}),
+///   i.e. x_{k+1} = x_k + μ (x_k − x_{k−1}) + h f(x_k) with x_{−1} = x₀;
+/// - Nesterov (PyTorch `SGD(momentum=μ, nesterov=True)`, which evaluates the gradient at x_k,
+///   not at a look-ahead point): u_{k+1} = μ u_k + h f(x_k), x_{k+1} = P(x_k + h f(x_k) + μ u_{k+1}),
+///   i.e. x_{k+1} = x_k + (1 + μ) h f(x_k) + μ² u_k.
+///
+/// P is the field's projection (the identity in z and θ; clipping into (0, 1) in α, where the
+/// momentum maps are projected SGD: the buffer is not touched by the clipping). With μ = 0 both
+/// momentum maps equal gradient descent bit for bit. Near a stable equilibrium with Jacobian
+/// eigenvalue λ < 0 of the field, the linearised map loses stability by a flip (an eigenvalue
+/// through −1) at h|λ| = 2 (gd), 2(1 + μ) (heavy ball), 2(1 + μ)/(1 + 2μ) (Nesterov); see
+/// [`OptimiserMap::flip_step`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum OptimiserMap {
+    /// Gradient descent with step h.
+    GradientDescent {
+        /// h.
+        step: f64,
+    },
+    /// Heavy ball with step h and momentum μ.
+    HeavyBall {
+        /// h.
+        step: f64,
+        /// μ ∈ [0, 1).
+        momentum: f64,
+    },
+    /// Nesterov momentum (PyTorch semantics) with step h and momentum μ.
+    Nesterov {
+        /// h.
+        step: f64,
+        /// μ ∈ [0, 1).
+        momentum: f64,
+    },
+}
+
+impl OptimiserMap {
+    /// The step h.
+    pub fn step(&self) -> f64 {
+        match *self {
+            OptimiserMap::GradientDescent { step }
+            | OptimiserMap::HeavyBall { step, .. }
+            | OptimiserMap::Nesterov { step, .. } => step,
+        }
+    }
+
+    /// The momentum μ (0 for gradient descent).
+    pub fn momentum(&self) -> f64 {
+        match *self {
+            OptimiserMap::GradientDescent { .. } => 0.0,
+            OptimiserMap::HeavyBall { momentum, .. } | OptimiserMap::Nesterov { momentum, .. } => {
+                momentum
+            }
+        }
+    }
+
+    /// The same map with step h.
+    pub fn with_step(self, h: f64) -> Self {
+        match self {
+            OptimiserMap::GradientDescent { .. } => OptimiserMap::GradientDescent { step: h },
+            OptimiserMap::HeavyBall { momentum, .. } => {
+                OptimiserMap::HeavyBall { step: h, momentum }
+            }
+            OptimiserMap::Nesterov { momentum, .. } => OptimiserMap::Nesterov { step: h, momentum },
+        }
+    }
+
+    /// The same map with momentum μ (gradient descent is unchanged).
+    pub fn with_momentum(self, mu: f64) -> Self {
+        match self {
+            OptimiserMap::GradientDescent { step } => OptimiserMap::GradientDescent { step },
+            OptimiserMap::HeavyBall { step, .. } => OptimiserMap::HeavyBall { step, momentum: mu },
+            OptimiserMap::Nesterov { step, .. } => OptimiserMap::Nesterov { step, momentum: mu },
+        }
+    }
+
+    /// Whether the map carries a velocity (the momentum maps): its state is (x, u), of twice
+    /// the field's dimension.
+    pub fn has_velocity(&self) -> bool {
+        !matches!(self, OptimiserMap::GradientDescent { .. })
+    }
+
+    /// Dimension of the map's state for a field of dimension `dim`: dim, or 2·dim with velocity.
+    pub fn state_dim(&self, dim: usize) -> usize {
+        if self.has_velocity() { 2 * dim } else { dim }
+    }
+
+    /// The step h* at which the map's fixed point at an equilibrium with field eigenvalue λ < 0
+    /// (`rate` = |λ|) flips: an eigenvalue of the linearised map passes −1. Gradient descent
+    /// 1 + hλ = −1: h* = 2/|λ|. Heavy ball, ρ² − (1 + μ + hλ) ρ + μ = 0 at ρ = −1:
+    /// h* = 2(1 + μ)/|λ|. Nesterov, ρ² − (1 + μ + (1 + μ)hλ) ρ + μ(1 + hλ) = 0 at ρ = −1:
+    /// h* = 2(1 + μ)/((1 + 2μ)|λ|).
+    pub fn flip_step(&self, rate: f64) -> f64 {
+        let mu = self.momentum();
+        match self {
+            OptimiserMap::GradientDescent { .. } => 2.0 / rate,
+            OptimiserMap::HeavyBall { .. } => 2.0 * (1.0 + mu) / rate,
+            OptimiserMap::Nesterov { .. } => 2.0 * (1.0 + mu) / ((1.0 + 2.0 * mu) * rate),
+        }
+    }
+
+    /// One step of the map on `state` = x (gradient descent) or (x, u) (momentum maps, x first),
+    /// with scratch `field_value` of the field's dimension (it receives f(x_k)).
+    pub fn advance(&self, field: &dyn VectorField, state: &mut [f64], field_value: &mut [f64]) {
+        let dim = field.dim();
+        let (x, u) = state.split_at_mut(dim);
+        match *self {
+            OptimiserMap::GradientDescent { step } => {
+                gradient_descent_step(field, x, step, field_value);
+            }
+            OptimiserMap::HeavyBall { step, momentum } => {
+                field.eval(x, field_value);
+                for ((x, u), f) in x.iter_mut().zip(u.iter_mut()).zip(field_value.iter()) {
+                    *u = momentum * *u + step * f;
+                    *x += *u;
+                }
+                field.project(x);
+            }
+            OptimiserMap::Nesterov { step, momentum } => {
+                field.eval(x, field_value);
+                for ((x, u), f) in x.iter_mut().zip(u.iter_mut()).zip(field_value.iter()) {
+                    let hf = step * f;
+                    *u = momentum * *u + hf;
+                    *x += hf + momentum * *u;
+                }
+                field.project(x);
+            }
+        }
+    }
+
+    /// The map's Jacobian ∂F/∂(x, u) (state_dim × state_dim) from the field's Jacobian J at x
+    /// (projection ignored: valid inside the domain). Gradient descent I + hJ; heavy ball
+    /// [[I + hJ, μI], [hJ, μI]]; Nesterov [[I + (1 + μ)hJ, μ²I], [hJ, μI]].
+    pub fn jacobian(&self, field_jacobian: &DMatrix<f64>) -> DMatrix<f64> {
+        let d = field_jacobian.nrows();
+        let (h, mu) = (self.step(), self.momentum());
+        let n = self.state_dim(d);
+        let mut out = DMatrix::zeros(n, n);
+        let gain = match self {
+            OptimiserMap::Nesterov { .. } => (1.0 + mu) * h,
+            _ => h,
+        };
+        for i in 0..d {
+            for j in 0..d {
+                out[(i, j)] = gain * field_jacobian[(i, j)];
+            }
+            out[(i, i)] += 1.0;
+        }
+        if self.has_velocity() {
+            let cross = match self {
+                OptimiserMap::Nesterov { .. } => mu * mu,
+                _ => mu,
+            };
+            for i in 0..d {
+                for j in 0..d {
+                    out[(d + i, j)] = h * field_jacobian[(i, j)];
+                }
+                out[(i, d + i)] = cross;
+                out[(d + i, d + i)] = mu;
+            }
+        }
+        out
+    }
+}

@@ -347,6 +347,10 @@ pub struct ResponseTrack {
     pub real: Vec<Vec<f64>>,
     /// |z_k| of the linearised network trained the same way (when predictions were asked).
     pub linearised: Option<Vec<Vec<f64>>>,
+    /// |z_k| from the optimiser's map on the outputs (SGD; equal to `linearised` to round-off,
+    /// see `predict::map_outputs`), when predictions were asked.
+    #[serde(default)]
+    pub map: Option<Vec<Vec<f64>>>,
     /// |z_k| from the z-flow with the matched time scale (when predictions were asked).
     pub flow: Option<Vec<Vec<f64>>>,
     /// The flow time of each recorded epoch (t = epoch · η/(1−μ)/n for SGD) when predicted.

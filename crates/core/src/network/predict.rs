@@ -9,6 +9,15 @@
 //! the responses as z = Uᵀ Y ŷ = Uᵀ Y b + S Vᵀ θ: the flow starts from z(0) = Uᵀ Y f₀, and under
 //! weight decay (which pulls θ, not θ − θ₀, to 0) its L2 term is −λ (z − Uᵀ Y b) instead of −λ z;
 //! with these two the z-flow equals the gradient flow of the linearised network exactly.
+//!
+//! At finite step the flow is only the η → 0 limit. The exact object is the optimiser's own map
+//! on the outputs (theory.md §8): for f_lin = b + J θ, full-batch SGD with momentum μ, weight
+//! decay w and learning rate η (PyTorch's rule, buffer B ← μB + g, θ ← θ − ηB) is, with
+//! u = J B, the closed map
+//!   u_{k+1} = μ u_k + K ∇ℓ(ŷ_k) + w (ŷ_k − b),   ŷ_{k+1} = ŷ_k − η u_{k+1},   u₀ = 0,
+//! where ∇ℓ is the per-output gradient of the mean loss with SD (`loss_gradient`) and K = J Jᵀ.
+//! It equals the trained linearised network in exact arithmetic, costs O(n²) per epoch instead
+//! of O(n m), and has no time-scale matching to get wrong ([`map_outputs`]).
 
 use nalgebra::DMatrix;
 
@@ -31,6 +40,7 @@ pub const FLOW_ATOL: f64 = 1e-11;
 /// Predicted |z| at the recorded epochs.
 pub(crate) struct Predictions {
     pub linearised: Vec<Vec<f64>>,
+    pub map: Option<Vec<Vec<f64>>>,
     pub flow: Option<Vec<Vec<f64>>>,
     pub flow_time: Option<Vec<f64>>,
 }
@@ -58,6 +68,8 @@ pub(crate) fn predictions(
     epochs: &[usize],
 ) -> Result<Predictions, Error> {
     let linearised = train_linearised(data, training, theta0, tangent, rows, epochs);
+    let map = map_outputs(data, training, theta0, tangent, epochs)
+        .map(|outs| outs.iter().map(|o| abs_responses(rows, o)).collect());
     let (flow, flow_time) = match flow_time_per_epoch(&training.optimiser, data.len()) {
         None => (None, None),
         Some(h) => {
@@ -69,6 +81,7 @@ pub(crate) fn predictions(
     };
     Ok(Predictions {
         linearised,
+        map,
         flow,
         flow_time,
     })
@@ -116,6 +129,60 @@ pub(crate) fn train_linearised(
         optimiser.step(&mut theta, &mut grad);
     }
     out
+}
+
+/// The outputs ŷ_k of the optimiser's map on the outputs (module docs) at the recorded `epochs`
+/// (increasing, from 0), for SGD with or without momentum, weight decay and SD; `None` for Adam,
+/// whose per-parameter scaling has no closed map on the outputs.
+///
+/// Against the trained linearised network the difference is round-off only: both evaluate the
+/// same recursion, one as J θ_k with θ ∈ ℝᵐ, the other on ŷ directly, so after k epochs they
+/// differ by the accumulated rounding of the two evaluations.
+pub(crate) fn map_outputs(
+    data: &Dataset,
+    training: &Training,
+    theta0: &[f64],
+    tangent: &TangentFeatures,
+    epochs: &[usize],
+) -> Option<Vec<Vec<f64>>> {
+    let (learning_rate, momentum) = match training.optimiser {
+        Optimiser::Sgd {
+            learning_rate,
+            momentum,
+        } => (learning_rate, momentum),
+        Optimiser::Adam { .. } => return None,
+    };
+    let (n, m) = (tangent.examples, tangent.parameters);
+    let w = training.weight_decay;
+    // b = f₀ − J θ₀.
+    let offset: Vec<f64> = (0..n)
+        .map(|i| tangent.outputs[i] - dot(&tangent.jacobian[i * m..(i + 1) * m], theta0))
+        .collect();
+    let mut outputs = tangent.outputs.clone();
+    let mut velocity = vec![0.0; n];
+    let mut g = vec![0.0; n];
+    let mut out = Vec::with_capacity(epochs.len());
+    let mut next = 0;
+    let last = epochs.last().copied().unwrap_or(0);
+    for epoch in 0..=last {
+        while epochs.get(next) == Some(&epoch) {
+            out.push(outputs.clone());
+            next += 1;
+        }
+        if epoch == last {
+            break;
+        }
+        loss_gradient(&outputs, &data.labels, training.sd, &mut g);
+        for i in 0..n {
+            let kg = dot(&tangent.kernel[i * n..(i + 1) * n], &g);
+            let drive = kg + w * (outputs[i] - offset[i]);
+            velocity[i] = momentum * velocity[i] + drive;
+        }
+        for (o, u) in outputs.iter_mut().zip(&velocity) {
+            *o -= learning_rate * u;
+        }
+    }
+    Some(out)
 }
 
 /// The z-flow with the offset: dz/dt = S² Uᵀ [σ(−Uz) − λ_SD U z] − λ_L2 (z − c), c = Uᵀ Y b.

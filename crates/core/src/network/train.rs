@@ -464,6 +464,7 @@ pub(crate) fn train_one(
                 spectrum: basis.spectrum.clone(),
                 real,
                 linearised: None,
+                map: None,
                 flow: None,
                 flow_time: None,
                 kernel_drift: drift,
@@ -479,6 +480,7 @@ pub(crate) fn train_one(
                     &epochs,
                 )?;
                 track.linearised = Some(p.linearised);
+                track.map = p.map;
                 track.flow = p.flow;
                 track.flow_time = p.flow_time;
             }

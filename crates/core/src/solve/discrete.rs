@@ -1,22 +1,40 @@
-//! The discrete gradient-descent map (`gd`): x_{k+1} = P(x_k + h f(x_k)), time t_k = t_start + k h.
-//! Output times are rounded to the nearest step; a level crossing between two steps is placed by
-//! linear interpolation between them; the steady-state test runs on every step.
+//! The optimiser maps (`gd`: x_{k+1} = P(x_k + h f(x_k)); `heavy_ball`, `nesterov`: see
+//! [`OptimiserMap`]), time t_k = t_start + k h. Output times are rounded to the nearest step; a
+//! level crossing between two steps is placed by linear interpolation between them; the
+//! steady-state test runs on every step (for the momentum maps it also asks the velocity u/h to
+//! pass it, so that a point the iterates merely fly through is not taken for a rest point).
 
 use super::{
     EventRecord, Method, MethodSegment, Output, SolveOptions, SolverStats, StopReason, Trajectory,
     crosses,
 };
 use crate::error::SolveError;
-use crate::flow::{VectorField, gradient_descent_step};
+use crate::flow::{OptimiserMap, VectorField};
 use crate::numerics::weighted_rms;
+
+/// The optimiser map of a map `method` with the step and momentum of `options` (validated
+/// options: step given, momentum given for the momentum maps); `None` for continuous methods.
+pub fn optimiser_map(method: Method, options: &SolveOptions) -> Option<OptimiserMap> {
+    let step = options.step.unwrap_or(f64::NAN);
+    let momentum = options.momentum.unwrap_or(0.0);
+    match method {
+        Method::GradientDescent => Some(OptimiserMap::GradientDescent { step }),
+        Method::HeavyBall => Some(OptimiserMap::HeavyBall { step, momentum }),
+        Method::Nesterov => Some(OptimiserMap::Nesterov { step, momentum }),
+        _ => None,
+    }
+}
 
 /// Runs the map for (t_end − t_start)/step steps (already validated to be a whole number).
 pub(crate) fn run(
     field: &dyn VectorField,
     y0: &[f64],
+    method: Method,
     options: &SolveOptions,
 ) -> Result<Trajectory, SolveError> {
-    let h = options.step.unwrap_or(f64::NAN);
+    let map =
+        optimiser_map(method, options).unwrap_or(OptimiserMap::GradientDescent { step: f64::NAN });
+    let h = map.step();
     let steps = ((options.t_end - options.t_start) / h).round() as usize;
     let time = |k: usize| {
         if k == steps {
@@ -43,6 +61,9 @@ pub(crate) fn run(
     let mut next_wanted = wanted.iter().copied().peekable();
     let dim = field.dim();
     let kdim = field.response_dim();
+    // The map's state: x, then the velocity u (zero at the start) for the momentum maps.
+    let mut state = vec![0.0; map.state_dim(dim)];
+    state[..dim].copy_from_slice(y0);
     let mut y = y0.to_vec();
     let mut f = vec![0.0; dim];
     let mut z_prev = vec![0.0; kdim];
@@ -54,9 +75,9 @@ pub(crate) fn run(
         states: vec![y.clone()],
         responses: vec![z.clone()],
         stats: SolverStats::default(),
-        method: Method::GradientDescent,
+        method,
         methods_used: vec![MethodSegment {
-            method: Method::GradientDescent,
+            method,
             from: options.t_start,
         }],
         stop: StopReason::ReachedEnd,
@@ -70,12 +91,13 @@ pub(crate) fn run(
         let wanted_here = every || next_wanted.peek() == Some(&k);
         y_prev.copy_from_slice(&y);
         z_prev.copy_from_slice(&z);
-        gradient_descent_step(field, &mut y, h, &mut f);
+        map.advance(field, &mut state, &mut f);
+        y.copy_from_slice(&state[..dim]);
         traj.stats.field_evaluations += 1;
         traj.stats.accepted_steps += 1;
-        if y.iter().any(|v| !v.is_finite()) {
+        if state.iter().any(|v| !v.is_finite()) {
             return Err(SolveError::NonFinite {
-                method: "gd".into(),
+                method: method.name().into(),
                 t: time(k),
             });
         }
@@ -127,7 +149,12 @@ pub(crate) fn run(
             // f was evaluated at the previous point; test the new one.
             field.eval(&y, &mut f);
             traj.stats.field_evaluations += 1;
-            if weighted_rms(&f, &y, options.rtol, options.atol) <= ss.tolerance {
+            let velocity_at_rest = !map.has_velocity() || {
+                let v: Vec<f64> = state[dim..].iter().map(|u| u / h).collect();
+                weighted_rms(&v, &y, options.rtol, options.atol) <= ss.tolerance
+            };
+            if velocity_at_rest && weighted_rms(&f, &y, options.rtol, options.atol) <= ss.tolerance
+            {
                 traj.events.push(EventRecord {
                     kind: "steady_state",
                     index: None,

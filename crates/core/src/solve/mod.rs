@@ -1,7 +1,8 @@
 //! One integration interface over several methods: explicit Dormand–Prince pairs
 //! (`dopri5`, `dop853`, from ode_solvers), implicit stiff methods (`radau5`, `bdf`, from
 //! differential-equations), `auto` (explicit, switching to `radau5` when stiffness is detected)
-//! and `gd`, the discrete gradient-descent map.
+//! and the optimiser maps `gd` (gradient descent), `heavy_ball` and `nesterov` (SGD with
+//! momentum as PyTorch runs it, in the flow's coordinates; see [`crate::flow::OptimiserMap`]).
 //!
 //! [`integrate`] takes a [`VectorField`], an initial state, a [`Method`] and [`SolveOptions`] and
 //! returns a [`Trajectory`]: output times, states, responses z, solver statistics, the methods
@@ -15,6 +16,7 @@ mod explicit;
 mod implicit;
 pub mod runge_kutta;
 
+pub use discrete::optimiser_map;
 pub use implicit::RADAU5_MIN_RTOL;
 
 use std::fmt;
@@ -47,6 +49,12 @@ pub enum Method {
     /// The discrete gradient-descent map x ← x + h f(x) with step `options.step`.
     #[serde(rename = "gd")]
     GradientDescent,
+    /// The heavy-ball map x_{k+1} = x_k + μ (x_k − x_{k−1}) + h f(x_k), x_{−1} = x₀ (PyTorch's
+    /// SGD with momentum μ = `options.momentum` from zero velocity), step `options.step`.
+    HeavyBall,
+    /// Nesterov momentum as PyTorch's `nesterov=True` runs it: u_{k+1} = μ u_k + h f(x_k),
+    /// x_{k+1} = x_k + h f(x_k) + μ u_{k+1}, u₀ = 0.
+    Nesterov,
 }
 
 impl Method {
@@ -59,32 +67,66 @@ impl Method {
             Method::Bdf => "bdf",
             Method::Auto => "auto",
             Method::GradientDescent => "gd",
+            Method::HeavyBall => "heavy_ball",
+            Method::Nesterov => "nesterov",
         }
     }
 
     /// Order of accuracy p (global error O(hᵖ)) of a fixed-order method: 5 for `dopri5`, 8 for
     /// `dop853` (Hairer, Nørsett & Wanner, *Solving ODEs I*, §II.5), 5 for `radau5` (*Solving
     /// ODEs II*, §IV.5), 1 for `gd` (the explicit Euler map); `None` for the variable-order `bdf`
-    /// (orders 1–5) and for `auto` (whichever method runs).
+    /// (orders 1–5) and for `auto` (whichever method runs); `None` for `heavy_ball` and
+    /// `nesterov` with their step k at t = k h: they are optimiser maps, not integrators of the
+    /// flow at that time (for small h they follow the flow at time k h/(1 − μ), theory.md §8).
     pub const fn order(self) -> Option<u32> {
         match self {
             Method::Dopri5 => Some(5),
             Method::Dop853 => Some(8),
             Method::Radau5 => Some(5),
             Method::GradientDescent => Some(1),
-            Method::Bdf | Method::Auto => None,
+            Method::Bdf | Method::Auto | Method::HeavyBall | Method::Nesterov => None,
         }
     }
 
+    /// Whether the method is a discrete optimiser map (`gd`, `heavy_ball`, `nesterov`): fixed
+    /// step h, step k at time t_start + k h.
+    pub const fn is_map(self) -> bool {
+        matches!(
+            self,
+            Method::GradientDescent | Method::HeavyBall | Method::Nesterov
+        )
+    }
+
+    /// Whether the method carries a momentum μ (`heavy_ball`, `nesterov`).
+    pub const fn has_momentum(self) -> bool {
+        matches!(self, Method::HeavyBall | Method::Nesterov)
+    }
+
     /// Every method, in the order of the docs.
-    pub const ALL: [Method; 6] = [
+    pub const ALL: [Method; 8] = [
         Method::Dopri5,
         Method::Dop853,
         Method::Radau5,
         Method::Bdf,
         Method::Auto,
         Method::GradientDescent,
+        Method::HeavyBall,
+        Method::Nesterov,
     ];
+
+    /// Why a method name that is not a [`Method`] is refused, for names users reach for:
+    /// `adam` has no closed map in the flow's coordinates.
+    pub fn refusal(name: &str) -> Option<&'static str> {
+        match name {
+            "adam" => Some(
+                "\"adam\" has no closed map in z, θ or α here: its per-parameter scaling by the running second moment of the gradient is not a function of the responses; use \"gd\", \"heavy_ball\" or \"nesterov\", or train a network with Adam in an `experiment` section",
+            ),
+            "sgd" | "momentum" => Some(
+                "SGD is \"gd\" (no momentum) or \"heavy_ball\" with \"momentum\" (PyTorch's SGD momentum); \"nesterov\" is nesterov=True",
+            ),
+            _ => None,
+        }
+    }
 
     /// Parses a method name.
     pub fn from_name(name: &str) -> Option<Method> {
@@ -240,9 +282,14 @@ pub struct SolveOptions {
     /// to it and loose tolerances, an explicit method takes fixed steps (order studies).
     #[serde(default)]
     pub max_step: Option<f64>,
-    /// Step size h of `gd` (required by `gd`, ignored by the others).
+    /// Step size h of the maps `gd`, `heavy_ball`, `nesterov` (required by them, ignored by the
+    /// continuous methods).
     #[serde(default)]
     pub step: Option<f64>,
+    /// Momentum μ ∈ [0, 1) of `heavy_ball` and `nesterov` (required by them; refused with any
+    /// other method).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub momentum: Option<f64>,
     /// Steady-state and level-crossing events (default none).
     #[serde(default)]
     pub events: Events,
@@ -278,6 +325,7 @@ impl SolveOptions {
             initial_step: None,
             max_step: None,
             step: None,
+            momentum: None,
             events: Events::default(),
             stiffness_test_interval: DEFAULT_STIFFNESS_TEST_INTERVAL,
         }
@@ -384,11 +432,37 @@ impl SolveOptions {
             }
             require_finite(&format!("{p}.level"), lc.level)?;
         }
-        if method == Method::GradientDescent {
+        if let Some(mu) = self.momentum
+            && !method.has_momentum()
+        {
+            return Err(InputError::new(
+                f("momentum"),
+                format!(
+                    "= {mu} is only used by \"heavy_ball\" and \"nesterov\", not by \"{method}\"; remove it, or use \"method\": \"heavy_ball\""
+                ),
+            ));
+        }
+        if method.has_momentum() {
+            let Some(mu) = self.momentum else {
+                return Err(InputError::new(
+                    f("momentum"),
+                    format!(
+                        "method \"{method}\" needs a momentum μ in [0, 1), e.g. \"momentum\": 0.9"
+                    ),
+                ));
+            };
+            if !(mu.is_finite() && (0.0..1.0).contains(&mu)) {
+                return Err(InputError::new(
+                    f("momentum"),
+                    format!("must lie in [0, 1) (μ ≥ 1 never forgets a step), got {mu}"),
+                ));
+            }
+        }
+        if method.is_map() {
             let Some(h) = self.step else {
                 return Err(InputError::new(
                     f("step"),
-                    "method \"gd\" needs a step size h, e.g. \"step\": 0.05",
+                    format!("method \"{method}\" needs a step size h, e.g. \"step\": 0.05"),
                 ));
             };
             require_positive(&f("step"), h)?;
@@ -599,15 +673,17 @@ pub(crate) fn advance(
         Method::Radau5 | Method::Bdf => {
             implicit::advance(method, field, t0, y0, t1, settings, observer)
         }
-        Method::Auto | Method::GradientDescent => Err(Box::new(BackendFailure {
-            error: SolveError::Backend {
-                method: method.name().into(),
-                message: "internal: not a continuous backend".into(),
-            },
-            t: t0,
-            y: y0.to_vec(),
-            stats: SolverStats::default(),
-        })),
+        Method::Auto | Method::GradientDescent | Method::HeavyBall | Method::Nesterov => {
+            Err(Box::new(BackendFailure {
+                error: SolveError::Backend {
+                    method: method.name().into(),
+                    message: "internal: not a continuous backend".into(),
+                },
+                t: t0,
+                y: y0.to_vec(),
+                stats: SolverStats::default(),
+            }))
+        }
     }
 }
 
@@ -645,8 +721,8 @@ pub fn integrate(
         )
         .into());
     }
-    let trajectory = if method == Method::GradientDescent {
-        discrete::run(field, initial_state, options)
+    let trajectory = if method.is_map() {
+        discrete::run(field, initial_state, method, options)
     } else {
         continuous(field, initial_state, method, options)
     }?;

@@ -659,6 +659,17 @@ fn evaluate_cells(
     let mut equilibria: Vec<Option<EquilibriumData>> = Vec::with_capacity(values.len());
     let mut warm: Option<Vec<f64>> = None;
     let mut cache = UncoupledCache::default();
+    let mut map_parameters = Vec::with_capacity(values.len());
+    // The value an axis takes in the cell with value `v` on axis `along`.
+    let value_on = |axis: Option<usize>, v: &AxisValue| {
+        axis.map(|a| {
+            if a == along {
+                v.number()
+            } else {
+                plan.axes[a].values[idx[a]].number()
+            }
+        })
+    };
     for v in values {
         let mut outcome = CellOutcome {
             values: vec![f64::NAN; width],
@@ -688,6 +699,10 @@ fn evaluate_cells(
                 Err(e) => outcome.failure = Some(CellFailure::Equilibrium(e)),
             }
         }
+        map_parameters.push((
+            value_on(plan.axis_of(AxisParameter::Step), v),
+            value_on(plan.axis_of(AxisParameter::Momentum), v),
+        ));
         outcomes.push(outcome);
         systems.push(if outcomes.last().is_some_and(|o| o.failure.is_none()) {
             system
@@ -702,6 +717,7 @@ fn evaluate_cells(
         features: k,
         systems,
         equilibria,
+        map_parameters,
     };
     let mut col = 0;
     for metric in metrics {
@@ -719,6 +735,119 @@ pub(super) struct LineCells<'a> {
     pub features: usize,
     pub systems: Vec<Option<CellSystem>>,
     pub equilibria: Vec<Option<EquilibriumData>>,
+    /// Per cell: the step and momentum set by `step` / `momentum` axes (None without the axis).
+    pub map_parameters: Vec<(Option<f64>, Option<f64>)>,
+}
+
+/// What a map metric asks of each cell's optimiser map.
+#[derive(Clone, Copy)]
+pub(super) enum MapQuestion {
+    /// The period of the attractor.
+    Period(crate::equilibrium::orbit::OrbitSettings),
+    /// The largest Lyapunov exponent.
+    Lyapunov { transient: usize, iterations: usize },
+}
+
+/// The general model of a cell (the toy's fast form rebuilt as a model).
+pub(super) fn model_of(system: &CellSystem) -> Result<FeatureModel, String> {
+    match system {
+        CellSystem::General(m) => Ok(m.as_ref().clone()),
+        CellSystem::Toy(c) => {
+            let regulariser = match c.kind {
+                ToyRegulariser::L2 => Regulariser::L2 { lambda: c.lambda },
+                ToyRegulariser::Sd => Regulariser::SpectralDecoupling(
+                    crate::model::SpectralDecoupling::uniform(c.lambda),
+                ),
+            };
+            FeatureModel::two_feature_toy(c.s1, c.s2, c.delta)
+                .and_then(|m| m.with_regulariser(regulariser))
+                .and_then(|m| m.with_rate(c.rate))
+                .map_err(|e| e.to_string())
+        }
+    }
+}
+
+/// Per cell: the map metric's value, Err(Some(reason)) (diverged) or Err(None) (cell already
+/// failed). The cell's step and momentum come from the axes, else from the metric.
+pub(super) fn map_metric(
+    line: &LineCells,
+    method: super::MapMethod,
+    (step, momentum): (Option<f64>, Option<f64>),
+    start: super::metric::MapStart,
+    question: MapQuestion,
+) -> Vec<Result<f64, Option<String>>> {
+    use crate::equilibrium::orbit::{OrbitClass, classify_orbit, lyapunov_exponent};
+    let mut out: Vec<Result<f64, Option<String>>> = vec![Err(None); line.systems.len()];
+    let mut toy_cells = Vec::new();
+    for (i, s) in line.systems.iter().enumerate() {
+        let Some(system) = s else { continue };
+        let (axis_step, axis_momentum) = line.map_parameters[i];
+        let h = axis_step.or(step).unwrap_or(f64::NAN);
+        let mu = axis_momentum.or(momentum).unwrap_or(0.0);
+        let map = method.map(h, mu);
+        let z_star = line.equilibria[i].as_ref().map(|e| e.z.as_slice());
+        let Some(x0) = start.point(z_star, line.features) else {
+            continue;
+        };
+        if let (CellSystem::Toy(c), MapQuestion::Period(_)) = (system, question) {
+            toy_cells.push((i, *c, map, [x0[0], x0[1]]));
+            continue;
+        }
+        let field = match model_of(system)
+            .and_then(|m| build_flow(&m, Space::Responses).map_err(|e| e.to_string()))
+        {
+            Ok(f) => f,
+            Err(e) => {
+                out[i] = Err(Some(e));
+                continue;
+            }
+        };
+        out[i] = match question {
+            MapQuestion::Period(settings) => {
+                match classify_orbit(field.as_ref(), &map, &x0, &settings) {
+                    OrbitClass::Diverged(k) => {
+                        Err(Some(format!("the map diverged at iteration {k}")))
+                    }
+                    c => Ok(c.period_value().unwrap_or(f64::NAN)),
+                }
+            }
+            MapQuestion::Lyapunov {
+                transient,
+                iterations,
+            } => lyapunov_exponent(field.as_ref(), &map, &x0, transient, iterations).map_err(Some),
+        };
+    }
+    // Toy cells of the period metric: in the vector lanes, one batch per regulariser.
+    if let MapQuestion::Period(settings) = question {
+        for kind in [ToyRegulariser::L2, ToyRegulariser::Sd] {
+            let batch: Vec<(usize, crate::toy::maps::ToyMapCell)> = toy_cells
+                .iter()
+                .filter(|(_, c, _, _)| c.kind == kind)
+                .map(|&(i, c, map, start)| {
+                    (
+                        i,
+                        crate::toy::maps::ToyMapCell {
+                            problem: toy_problem(&c),
+                            rate: c.rate,
+                            map,
+                            start,
+                        },
+                    )
+                })
+                .collect();
+            let cells: Vec<_> = batch.iter().map(|(_, c)| *c).collect();
+            let classes = crate::toy::maps::toy_orbits_lanes(&cells, kind, &settings);
+            for ((i, _), class) in batch.iter().zip(classes) {
+                out[*i] = match class {
+                    OrbitClass::Diverged(k) => {
+                        Err(Some(format!("the map diverged at iteration {k}")))
+                    }
+                    c => Ok(c.period_value().unwrap_or(f64::NAN)),
+                };
+            }
+        }
+    }
+    out
 }
 
 /// A trajectory metric's request.

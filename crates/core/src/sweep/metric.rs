@@ -9,7 +9,8 @@
 use serde::{Deserialize, Deserializer};
 
 use super::cell::{
-    EquilibriumData, LineCells, TrajectoryKind, max_margin_multipliers, trajectory_metric,
+    EquilibriumData, LineCells, MapQuestion, TrajectoryKind, map_metric, max_margin_multipliers,
+    trajectory_metric,
 };
 use super::{CellFailure, CellOutcome};
 
@@ -62,7 +63,129 @@ pub enum Metric {
         /// h.
         step: f64,
     },
+    /// The period of the attractor of an optimiser map from z = 0 (velocity 0): 1 for a fixed
+    /// point, p for an attracting period-p orbit, 0 for none up to `max` (column period); a
+    /// diverged run is a failed cell. Detection: [`crate::equilibrium::orbit::OrbitSettings`].
+    Period {
+        /// P, the largest period looked for (1 … 64).
+        max: usize,
+        /// The map (default gd).
+        #[serde(default)]
+        method: MapMethod,
+        /// h (or a `step` axis).
+        #[serde(default)]
+        step: Option<f64>,
+        /// μ of heavy_ball / nesterov (or a `momentum` axis).
+        #[serde(default)]
+        momentum: Option<f64>,
+        /// Iteration budget (default 10 000).
+        #[serde(default)]
+        iterations: Option<usize>,
+        /// Iterations before the period test (default 100).
+        #[serde(default)]
+        transient: Option<usize>,
+        /// Return tolerance τ (default 1e−9, relative to 1 + ‖X‖∞).
+        #[serde(default)]
+        tolerance: Option<f64>,
+        /// Where the map starts (default "zero", the training map from initialisation;
+        /// "equilibrium" starts next to z* and finds the flip of the fixed point).
+        #[serde(default)]
+        start: MapStart,
+    },
+    /// The largest Lyapunov exponent (per iteration) of an optimiser map along the orbit from
+    /// z = 0: negative at an attracting fixed point or cycle, 0 at a flip, positive on chaos
+    /// (column lyapunov); a diverged run is a failed cell.
+    Lyapunov {
+        /// The map (default gd).
+        #[serde(default)]
+        method: MapMethod,
+        /// h (or a `step` axis).
+        #[serde(default)]
+        step: Option<f64>,
+        /// μ of heavy_ball / nesterov (or a `momentum` axis).
+        #[serde(default)]
+        momentum: Option<f64>,
+        /// Iterations averaged (default 10 000).
+        #[serde(default)]
+        iterations: Option<usize>,
+        /// Iterations before averaging (default 1000).
+        #[serde(default)]
+        transient: Option<usize>,
+        /// Where the map starts (default "zero").
+        #[serde(default)]
+        start: MapStart,
+    },
 }
+
+/// Where a map metric starts the map (velocity 0 either way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MapStart {
+    /// z = 0: the training map from initialisation, which may settle on another attractor
+    /// than the fixed point even where the fixed point is stable.
+    #[default]
+    Zero,
+    /// z* + 10⁻⁶ (1 + |z*|) componentwise (alternating signs): the local dynamics of the fixed
+    /// point, whose flip is the eigenvalue prediction h* (docs/theory.md §8).
+    Equilibrium,
+}
+
+impl MapStart {
+    /// The start next to `z_star` (for [`MapStart::Equilibrium`]) or 0.
+    pub fn point(self, z_star: Option<&[f64]>, dim: usize) -> Option<Vec<f64>> {
+        match self {
+            MapStart::Zero => Some(vec![0.0; dim]),
+            MapStart::Equilibrium => z_star.map(|z| {
+                z.iter()
+                    .enumerate()
+                    .map(|(j, v)| {
+                        let sign = if j % 2 == 0 { 1.0 } else { -1.0 };
+                        v + sign * 1e-6 * (1.0 + v.abs())
+                    })
+                    .collect()
+            }),
+        }
+    }
+}
+
+/// The optimiser map of a map metric (`"gd"`, `"heavy_ball"`, `"nesterov"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MapMethod {
+    /// Gradient descent.
+    #[default]
+    Gd,
+    /// Heavy ball (PyTorch SGD with momentum).
+    HeavyBall,
+    /// Nesterov (PyTorch nesterov=True).
+    Nesterov,
+}
+
+impl MapMethod {
+    /// The map with step h and momentum μ (ignored by gd).
+    pub fn map(self, step: f64, momentum: f64) -> crate::flow::OptimiserMap {
+        use crate::flow::OptimiserMap;
+        match self {
+            MapMethod::Gd => OptimiserMap::GradientDescent { step },
+            MapMethod::HeavyBall => OptimiserMap::HeavyBall { step, momentum },
+            MapMethod::Nesterov => OptimiserMap::Nesterov { step, momentum },
+        }
+    }
+
+    /// Whether the map takes a momentum.
+    pub fn has_momentum(self) -> bool {
+        self != MapMethod::Gd
+    }
+}
+
+/// Default iteration budget of the map metrics.
+pub const MAP_ITERATIONS: usize = 10_000;
+/// Default transient of `period`.
+pub const PERIOD_TRANSIENT: usize = 100;
+/// Default transient of `lyapunov`.
+pub const LYAPUNOV_TRANSIENT: usize = 1000;
+/// Largest `max` of `period`.
+pub const MAX_PERIOD: usize = 64;
 
 /// What a metric needs from each cell before it is evaluated.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -111,6 +234,8 @@ impl Metric {
             Metric::TimeToFraction { .. } => "time_to_fraction",
             Metric::Overshoot { .. } => "overshoot",
             Metric::GdStability { .. } => "gd_stability",
+            Metric::Period { .. } => "period",
+            Metric::Lyapunov { .. } => "lyapunov",
         }
     }
 
@@ -131,6 +256,12 @@ impl Metric {
             Metric::Overshoot { .. } => "max_t z_j(t) and (max − z_j*)/|z_j*| (dimensionless)",
             Metric::GdStability { .. } => {
                 "h·max|eigenvalue| of gradient descent, stable below 2 (dimensionless)"
+            }
+            Metric::Period { .. } => {
+                "period of the optimiser map's attractor from z = 0: 1 fixed point, p cycle, 0 none up to max (iterations)"
+            }
+            Metric::Lyapunov { .. } => {
+                "largest Lyapunov exponent of the optimiser map from z = 0 (per iteration)"
             }
         }
     }
@@ -168,6 +299,28 @@ impl Metric {
             Metric::GdStability { step } if !(step.is_finite() && step > 0.0) => {
                 Err(format!("the step must be finite and > 0, got {step}"))
             }
+            Metric::Period { max, .. } if !(1..=MAX_PERIOD).contains(&max) => Err(format!(
+                "max (the largest period looked for) must lie in 1 … {MAX_PERIOD}, got {max}"
+            )),
+            Metric::Period {
+                tolerance: Some(t), ..
+            } if !(t.is_finite() && t > 0.0 && t < 1.0) => {
+                Err(format!("the tolerance must lie in (0, 1), got {t}"))
+            }
+            Metric::Period {
+                method,
+                step,
+                momentum,
+                iterations,
+                ..
+            }
+            | Metric::Lyapunov {
+                method,
+                step,
+                momentum,
+                iterations,
+                ..
+            } => check_map(method, step, momentum, iterations),
             _ => Ok(()),
         }
     }
@@ -201,6 +354,28 @@ impl Metric {
                 format!("overshoot_z{}", feature + 1),
             ],
             Metric::GdStability { .. } => vec!["gd_stability".into()],
+            Metric::Period { .. } => vec!["period".into()],
+            Metric::Lyapunov { .. } => vec!["lyapunov".into()],
+        }
+    }
+
+    /// The map of a map metric (`period`, `lyapunov`) with its own step and momentum (NaN
+    /// where an axis gives them), or None for the other metrics.
+    pub fn map_method(&self) -> Option<(MapMethod, Option<f64>, Option<f64>)> {
+        match *self {
+            Metric::Period {
+                method,
+                step,
+                momentum,
+                ..
+            }
+            | Metric::Lyapunov {
+                method,
+                step,
+                momentum,
+                ..
+            } => Some((method, step, momentum)),
+            _ => None,
         }
     }
 
@@ -233,7 +408,9 @@ impl Metric {
             | Metric::ResponseAt { .. }
             | Metric::TimeToFraction { .. }
             | Metric::Overshoot { .. }
-            | Metric::GdStability { .. } => true,
+            | Metric::GdStability { .. }
+            | Metric::Period { .. }
+            | Metric::Lyapunov { .. } => true,
         }
     }
 
@@ -244,7 +421,18 @@ impl Metric {
             ..Needs::default()
         };
         match self {
-            Metric::MaxMarginMultiplier | Metric::ResponseAt { .. } => Needs::default(),
+            Metric::Period {
+                start: MapStart::Equilibrium,
+                ..
+            }
+            | Metric::Lyapunov {
+                start: MapStart::Equilibrium,
+                ..
+            } => equilibrium,
+            Metric::MaxMarginMultiplier
+            | Metric::ResponseAt { .. }
+            | Metric::Period { .. }
+            | Metric::Lyapunov { .. } => Needs::default(),
             Metric::StarvationMatrix => Needs {
                 matrix: true,
                 ..equilibrium
@@ -330,6 +518,51 @@ impl Metric {
                     }
                 }
             }
+            Metric::Period {
+                max,
+                method,
+                step,
+                momentum,
+                iterations,
+                transient,
+                tolerance,
+                start,
+            } => {
+                let settings = crate::equilibrium::orbit::OrbitSettings {
+                    max_period: max,
+                    iterations: iterations.unwrap_or(MAP_ITERATIONS),
+                    transient: transient.unwrap_or(PERIOD_TRANSIENT),
+                    tolerance: tolerance.unwrap_or(1e-9),
+                };
+                let r = map_metric(
+                    line,
+                    method,
+                    (step, momentum),
+                    start,
+                    MapQuestion::Period(settings),
+                );
+                fill_map(outcomes, r, col);
+            }
+            Metric::Lyapunov {
+                method,
+                step,
+                momentum,
+                iterations,
+                transient,
+                start,
+            } => {
+                let r = map_metric(
+                    line,
+                    method,
+                    (step, momentum),
+                    start,
+                    MapQuestion::Lyapunov {
+                        transient: transient.unwrap_or(LYAPUNOV_TRANSIENT),
+                        iterations: iterations.unwrap_or(MAP_ITERATIONS),
+                    },
+                );
+                fill_map(outcomes, r, col);
+            }
             Metric::ResponseAt { time } => {
                 let ends = trajectory_metric(line, TrajectoryKind::End { time });
                 fill_trajectory(outcomes, ends, |o, v| {
@@ -364,6 +597,48 @@ impl Metric {
                     }
                 }
             }
+        }
+    }
+}
+
+/// Checks a map metric's own method, step, momentum and budget (a step or momentum may also
+/// come from an axis; the plan checks that one of the two gives it).
+fn check_map(
+    method: MapMethod,
+    step: Option<f64>,
+    momentum: Option<f64>,
+    iterations: Option<usize>,
+) -> Result<(), String> {
+    if let Some(h) = step
+        && !(h.is_finite() && h > 0.0)
+    {
+        return Err(format!("the step h must be finite and > 0, got {h}"));
+    }
+    if let Some(mu) = momentum {
+        if !method.has_momentum() {
+            return Err(format!(
+                "momentum = {mu} is only used by \"heavy_ball\" and \"nesterov\"; remove it, or set \"method\": \"heavy_ball\""
+            ));
+        }
+        if !(mu.is_finite() && (0.0..1.0).contains(&mu)) {
+            return Err(format!("the momentum must lie in [0, 1), got {mu}"));
+        }
+    }
+    if let Some(n) = iterations
+        && !(1..=100_000_000).contains(&n)
+    {
+        return Err(format!("iterations must lie in 1 … 100 000 000, got {n}"));
+    }
+    Ok(())
+}
+
+/// Writes per-cell map results: the value, or a failed cell with the reason.
+fn fill_map(outcomes: &mut [CellOutcome], results: Vec<Result<f64, Option<String>>>, col: usize) {
+    for (o, r) in outcomes.iter_mut().zip(results) {
+        match r {
+            Ok(v) => o.values[col] = v,
+            Err(Some(e)) => o.failure = Some(CellFailure::Map(e)),
+            Err(None) => {}
         }
     }
 }

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use crate::numerics::exact_f64;
 pub use cell::{evaluate_axis_threshold, evaluate_line, takes_toy_fast_path};
 pub use level_set::{LevelSet, LevelSetRequest, level_sets, marching_squares};
-pub use metric::{Metric, metric_columns};
+pub use metric::{MapMethod, MapStart, Metric, metric_columns};
 pub use plan::{SweepBuilder, ThresholdRequest};
 pub use shard::{ShardFile, ShardHeader, ShardWriter, merge_shards, read_shard, shard_range};
 pub use threshold::{Threshold, ThresholdRecord, ThresholdStatus, locate};
@@ -48,6 +48,10 @@ pub enum AxisParameter {
     Regulariser,
     /// The loss model.
     Loss,
+    /// The step h of the map metrics (`period`, `lyapunov`).
+    Step,
+    /// The momentum μ of the map metrics.
+    Momentum,
 }
 
 /// One value of an axis.
@@ -197,6 +201,11 @@ impl SweepPlan {
     /// Number of lines.
     pub fn lines(&self) -> usize {
         self.cells() / self.line_length()
+    }
+
+    /// Index of the axis of `parameter`, if there is one.
+    pub fn axis_of(&self, parameter: AxisParameter) -> Option<usize> {
+        self.axes.iter().position(|a| a.parameter == parameter)
     }
 
     /// Index of the λ axis, if there is one (it overrides the regulariser's λ in every cell).
@@ -369,6 +378,8 @@ pub enum CellFailure {
     Metric(String),
     /// A trajectory metric's integration failed.
     Integration(String),
+    /// An optimiser map diverged (or its tangent vector vanished).
+    Map(String),
 }
 
 impl std::fmt::Display for CellFailure {
@@ -377,7 +388,8 @@ impl std::fmt::Display for CellFailure {
             CellFailure::Model(r)
             | CellFailure::Equilibrium(r)
             | CellFailure::Metric(r)
-            | CellFailure::Integration(r) => f.write_str(r),
+            | CellFailure::Integration(r)
+            | CellFailure::Map(r) => f.write_str(r),
         }
     }
 }

@@ -56,6 +56,8 @@ impl AxisParameter {
             AxisParameter::Rate => "rate".into(),
             AxisParameter::Regulariser => "regulariser".into(),
             AxisParameter::Loss => "loss".into(),
+            AxisParameter::Step => "step".into(),
+            AxisParameter::Momentum => "momentum".into(),
         }
     }
 }
@@ -217,6 +219,21 @@ impl SweepBuilder {
         for (i, m) in metrics.iter().enumerate() {
             m.check(&base)
                 .map_err(|e| InputError::new(format!("sweep.metrics[{i}]"), e))?;
+            check_map_source(m, has(AxisParameter::Step), has(AxisParameter::Momentum))
+                .map_err(|e| InputError::new(format!("sweep.metrics[{i}]"), e))?;
+        }
+        for p in [AxisParameter::Step, AxisParameter::Momentum] {
+            if let Some(i) = axes.iter().position(|a| a.parameter == p)
+                && !metrics.iter().any(|m| m.map_method().is_some())
+            {
+                return Err(InputError::new(
+                    format!("sweep.axes[{i}].parameter"),
+                    format!(
+                        "{:?} only sets the map metrics; add {{\"period\": {{\"max\": 8}}}} or {{\"lyapunov\": {{}}}} to sweep.metrics",
+                        p.name()
+                    ),
+                ));
+            }
         }
         let columns = metric_columns(&metrics, base.features());
         let mut located = Vec::new();
@@ -245,6 +262,33 @@ impl SweepBuilder {
             settings,
         })
     }
+}
+
+/// Checks that a map metric gets its step (and momentum, for the momentum maps) from itself or
+/// from an axis, and not a momentum it does not use.
+fn check_map_source(m: &Metric, step_axis: bool, momentum_axis: bool) -> Result<(), String> {
+    let Some((method, step, momentum)) = m.map_method() else {
+        return Ok(());
+    };
+    if step.is_none() && !step_axis {
+        return Err(format!(
+            "{} needs a step h: give \"step\" in the metric or a \"step\" axis",
+            m.name()
+        ));
+    }
+    if method.has_momentum() && momentum.is_none() && !momentum_axis {
+        return Err(format!(
+            "{} of a momentum map needs \"momentum\" in the metric or a \"momentum\" axis",
+            m.name()
+        ));
+    }
+    if !method.has_momentum() && momentum_axis {
+        return Err(format!(
+            "{} runs gradient descent, which has no momentum; set \"method\": \"heavy_ball\" or drop the momentum axis",
+            m.name()
+        ));
+    }
+    Ok(())
 }
 
 /// Checks an axis against the base model.
@@ -288,6 +332,18 @@ fn check_axis(a: &Axis, base: &FeatureModel, field: &str) -> Result<(), InputErr
     for (i, v) in a.values.iter().enumerate() {
         if let AxisValue::Number(x) = v {
             crate::error::require_finite(&format!("{vfield}[{i}]"), *x)?;
+            if a.parameter == AxisParameter::Step && *x <= 0.0 {
+                return Err(InputError::new(
+                    format!("{vfield}[{i}]"),
+                    format!("a step h must be > 0, got {x}"),
+                ));
+            }
+            if a.parameter == AxisParameter::Momentum && !(0.0..1.0).contains(x) {
+                return Err(InputError::new(
+                    format!("{vfield}[{i}]"),
+                    format!("a momentum μ must lie in [0, 1), got {x}"),
+                ));
+            }
         }
     }
     Ok(())

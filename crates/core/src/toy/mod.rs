@@ -6,6 +6,7 @@
 //! compares them.
 
 pub mod lanes;
+pub mod maps;
 pub mod newton;
 
 pub use lanes::{LANES, ToyLanes, exp_lanes};

@@ -13,6 +13,7 @@ mod closed_forms;
 mod consistency;
 mod fixtures;
 mod harness;
+mod maps;
 mod max_margin;
 mod own_model;
 mod reference;
@@ -26,6 +27,7 @@ pub use consistency::{
     equilibrium_matches_long_integration, jacobian_spectrum,
     starvation_matrix_matches_finite_differences,
 };
+pub use maps::{FLIP_ITERATIONS, FLIP_TOLERANCE, flip_matches_eigenvalue_prediction};
 pub use max_margin::max_margin_limit;
 pub use own_model::{
     OWN_MODEL_CHECKS, equilibrium_exists, jacobian_spectrum_of, long_run_matches_equilibrium,
@@ -37,7 +39,7 @@ pub use toy_facts::{critical_coupling, sign_law_and_mutual_starvation};
 /// One verified claim, as a record.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct CheckResult {
-    /// Check number, 1..=10.
+    /// Check number, 1..=11.
     pub id: usize,
     /// Short snake_case name (the name of the check's function).
     pub name: &'static str,
@@ -107,5 +109,6 @@ pub fn run_all(quick: bool) -> Vec<CheckResult> {
         lambert_w_law(quick),
         max_margin_limit(quick),
         jacobian_spectrum(quick),
+        flip_matches_eigenvalue_prediction(quick),
     ]
 }

@@ -1,0 +1,308 @@
+//! The optimiser maps on the two-feature toy (M7 / M8 with U(δ) of M17, exact loss), for the
+//! sweep's map metrics: the toy field written out on two numbers, so that a cell costs a few
+//! nanoseconds per iteration. The same maps as [`OptimiserMap::advance`] on the general field
+//! (tests/period_metric.rs compares the periods they find).
+
+use super::{ToyProblem, ToyRegulariser};
+use nalgebra::DMatrix;
+
+use crate::equilibrium::orbit::{
+    DIVERGENCE_BOUND, OrbitClass, OrbitSettings, PERIOD_TEST_INTERVAL, detects_period,
+};
+use crate::flow::OptimiserMap;
+
+/// σ(−a), stable for all finite a.
+#[inline(always)]
+fn weight(a: f64) -> f64 {
+    let e = (-a.abs()).exp();
+    if a >= 0.0 {
+        e / (1.0 + e)
+    } else {
+        1.0 / (1.0 + e)
+    }
+}
+
+/// The toy field f(z) with rate η.
+#[inline(always)]
+pub fn toy_field(p: &ToyProblem, c: f64, rate: f64, z: [f64; 2]) -> [f64; 2] {
+    let d = p.delta;
+    let a1 = c * z[0] - d * z[1];
+    let a2 = d * z[0] + c * z[1];
+    let (w1, w2) = (weight(a1), weight(a2));
+    let l = p.lambda;
+    match p.regulariser {
+        ToyRegulariser::L2 => [
+            rate * (p.s1_squared * (c * w1 + d * w2) - l * z[0]),
+            rate * (p.s2_squared * (-d * w1 + c * w2) - l * z[1]),
+        ],
+        ToyRegulariser::Sd => {
+            let (r1, r2) = (w1 - l * a1, w2 - l * a2);
+            [
+                rate * p.s1_squared * (c * r1 + d * r2),
+                rate * p.s2_squared * (-d * r1 + c * r2),
+            ]
+        }
+    }
+}
+
+/// The toy field's Jacobian ∂f/∂z with rate η: L2 −η(S² Uᵀ diag(κ) U + λ I), SD
+/// −η S² Uᵀ diag(κ + λ) U (κ = σσ' the loss curvature at the margins a = U z).
+pub fn toy_jacobian(p: &ToyProblem, c: f64, rate: f64, z: [f64; 2]) -> [[f64; 2]; 2] {
+    let d = p.delta;
+    let a1 = c * z[0] - d * z[1];
+    let a2 = d * z[0] + c * z[1];
+    let curvature = |a: f64| {
+        let w = weight(a);
+        w * (1.0 - w)
+    };
+    let (mut k1, mut k2) = (curvature(a1), curvature(a2));
+    let decay = match p.regulariser {
+        ToyRegulariser::L2 => p.lambda,
+        ToyRegulariser::Sd => {
+            k1 += p.lambda;
+            k2 += p.lambda;
+            0.0
+        }
+    };
+    let (s1, s2) = (p.s1_squared, p.s2_squared);
+    [
+        [
+            -rate * (s1 * (c * c * k1 + d * d * k2) + decay),
+            rate * s1 * c * d * (k1 - k2),
+        ],
+        [
+            rate * s2 * c * d * (k1 - k2),
+            -rate * (s2 * (d * d * k1 + c * c * k2) + decay),
+        ],
+    ]
+}
+
+/// One step of `map` on the toy state (z₁, z₂, u₁, u₂) (u unused by gradient descent).
+#[inline(always)]
+pub fn toy_advance(p: &ToyProblem, c: f64, rate: f64, map: &OptimiserMap, s: &mut [f64; 4]) {
+    let f = toy_field(p, c, rate, [s[0], s[1]]);
+    match *map {
+        OptimiserMap::GradientDescent { step } => {
+            s[0] += step * f[0];
+            s[1] += step * f[1];
+        }
+        OptimiserMap::HeavyBall { step, momentum } => {
+            for j in 0..2 {
+                s[2 + j] = momentum * s[2 + j] + step * f[j];
+                s[j] += s[2 + j];
+            }
+        }
+        OptimiserMap::Nesterov { step, momentum } => {
+            for j in 0..2 {
+                let hf = step * f[j];
+                s[2 + j] = momentum * s[2 + j] + hf;
+                s[j] += hf + momentum * s[2 + j];
+            }
+        }
+    }
+}
+
+/// [`crate::equilibrium::orbit::classify_orbit`] for the toy from `start`, velocity 0.
+pub fn toy_orbit(
+    p: &ToyProblem,
+    rate: f64,
+    map: &OptimiserMap,
+    start: [f64; 2],
+    settings: &OrbitSettings,
+) -> OrbitClass {
+    let c = (1.0 - p.delta * p.delta).sqrt();
+    let n = if map.has_velocity() { 4 } else { 2 };
+    let window = 2 * settings.max_period + 1;
+    let mut ring = vec![[0.0f64; 4]; window];
+    let mut s = [start[0], start[1], 0.0, 0.0];
+    ring[0] = s;
+    let start = settings.transient.max(2 * settings.max_period);
+    let jacobian = |x: &[f64]| {
+        let j = toy_jacobian(p, c, rate, [x[0], x[1]]);
+        map.jacobian(&DMatrix::from_row_slice(
+            2,
+            2,
+            &[j[0][0], j[0][1], j[1][0], j[1][1]],
+        ))
+    };
+    for k in 1..=settings.iterations {
+        toy_advance(p, c, rate, map, &mut s);
+        if s.iter()
+            .any(|v| !v.is_finite() || v.abs() > DIVERGENCE_BOUND)
+        {
+            return OrbitClass::Diverged(k);
+        }
+        ring[k % window] = s;
+        if k % PERIOD_TEST_INTERVAL != 0 || k < start {
+            continue;
+        }
+        let past = |j: usize| &ring[(k - j) % window][..n];
+        if let Some(p) = (1..=settings.max_period)
+            .find(|&q| detects_period(past, q, settings.tolerance, &jacobian))
+        {
+            return OrbitClass::Period(p);
+        }
+    }
+    OrbitClass::NoPeriod
+}
+
+/// One cell of [`toy_orbits_lanes`]: the toy, its rate η, the map (its step is multiplied by η
+/// in the lanes, which run the η = 1 field: h·f_η = (hη)·f₁) and the start z.
+#[derive(Debug, Clone, Copy)]
+pub struct ToyMapCell {
+    /// The toy (its regulariser must be the one of the batch).
+    pub problem: ToyProblem,
+    /// η.
+    pub rate: f64,
+    /// The map.
+    pub map: OptimiserMap,
+    /// The start z (velocity 0).
+    pub start: [f64; 2],
+}
+
+/// [`toy_orbit`] for many cells at once, [`super::LANES`] cells in the vector lanes of
+/// [`super::ToyLanes`] (a lane whose cell is classified takes the next cell). Every cell must
+/// have the regulariser `kind`, and all maps must be of one kind (gd, heavy ball or Nesterov):
+/// gradient descent runs as heavy ball with μ = 0, which it equals bit for bit. The results
+/// equal [`toy_orbit`]'s up to the last-bit differences of the lanes' exponential.
+pub fn toy_orbits_lanes(
+    cells: &[ToyMapCell],
+    kind: ToyRegulariser,
+    settings: &OrbitSettings,
+) -> Vec<OrbitClass> {
+    use super::{LANES, ToyLanes};
+    use crate::solve::batch::LaneField;
+    const L: usize = LANES;
+    let mut out = vec![OrbitClass::NoPeriod; cells.len()];
+    if cells.is_empty() {
+        return out;
+    }
+    let nesterov = matches!(cells[0].map, OptimiserMap::Nesterov { .. });
+    let window = 2 * settings.max_period + 1;
+    let start_test = settings.transient.max(2 * settings.max_period);
+    let mut field = ToyLanes::<L>::new(kind, 1.0);
+    let mut y = [[0.0f64; L]; 2];
+    let mut u = [[0.0f64; L]; 2];
+    let mut f = [[0.0f64; L]; 2];
+    let mut step = [0.0f64; L];
+    let mut momentum = [0.0f64; L];
+    let mut iteration = [0usize; L];
+    let mut cell_of: [Option<usize>; L] = [None; L];
+    let mut ring = vec![[0.0f64; 4]; L * window];
+    let mut next = 0usize;
+    let load = |l: usize,
+                next: &mut usize,
+                field: &mut ToyLanes<L>,
+                y: &mut [[f64; L]; 2],
+                u: &mut [[f64; L]; 2],
+                ring: &mut [[f64; 4]],
+                step: &mut [f64; L],
+                momentum: &mut [f64; L],
+                iteration: &mut [usize; L],
+                cell_of: &mut [Option<usize>; L]| {
+        if *next >= cells.len() {
+            cell_of[l] = None;
+            // An idle lane keeps a harmless state.
+            step[l] = 0.0;
+            return;
+        }
+        let c = &cells[*next];
+        let p = &c.problem;
+        field.set(
+            l,
+            p.s1_squared.sqrt(),
+            p.s2_squared.sqrt(),
+            p.delta,
+            p.lambda,
+        );
+        y[0][l] = c.start[0];
+        y[1][l] = c.start[1];
+        u[0][l] = 0.0;
+        u[1][l] = 0.0;
+        step[l] = c.map.step() * c.rate;
+        momentum[l] = c.map.momentum();
+        iteration[l] = 0;
+        ring[l * window] = [c.start[0], c.start[1], 0.0, 0.0];
+        cell_of[l] = Some(*next);
+        *next += 1;
+    };
+    for l in 0..L {
+        load(
+            l,
+            &mut next,
+            &mut field,
+            &mut y,
+            &mut u,
+            &mut ring,
+            &mut step,
+            &mut momentum,
+            &mut iteration,
+            &mut cell_of,
+        );
+    }
+    while cell_of.iter().any(Option::is_some) {
+        field.eval(&y, &mut f);
+        for j in 0..2 {
+            for l in 0..L {
+                let hf = step[l] * f[j][l];
+                u[j][l] = momentum[l] * u[j][l] + hf;
+                y[j][l] += if nesterov {
+                    hf + momentum[l] * u[j][l]
+                } else {
+                    u[j][l]
+                };
+            }
+        }
+        for l in 0..L {
+            let Some(ci) = cell_of[l] else { continue };
+            iteration[l] += 1;
+            let k = iteration[l];
+            let s = [y[0][l], y[1][l], u[0][l], u[1][l]];
+            let done = if s
+                .iter()
+                .any(|v| !v.is_finite() || v.abs() > DIVERGENCE_BOUND)
+            {
+                Some(OrbitClass::Diverged(k))
+            } else {
+                ring[l * window + k % window] = s;
+                if k % PERIOD_TEST_INTERVAL == 0 && k >= start_test {
+                    let c = &cells[ci];
+                    let n = if c.map.has_velocity() { 4 } else { 2 };
+                    let lane_ring = &ring[l * window..(l + 1) * window];
+                    let past = |j: usize| &lane_ring[(k - j) % window][..n];
+                    let cc = (1.0 - c.problem.delta * c.problem.delta).sqrt();
+                    let jacobian = |x: &[f64]| {
+                        let j = toy_jacobian(&c.problem, cc, c.rate, [x[0], x[1]]);
+                        c.map.jacobian(&DMatrix::from_row_slice(
+                            2,
+                            2,
+                            &[j[0][0], j[0][1], j[1][0], j[1][1]],
+                        ))
+                    };
+                    (1..=settings.max_period)
+                        .find(|&q| detects_period(past, q, settings.tolerance, &jacobian))
+                        .map(OrbitClass::Period)
+                        .or((k >= settings.iterations).then_some(OrbitClass::NoPeriod))
+                } else {
+                    (k >= settings.iterations).then_some(OrbitClass::NoPeriod)
+                }
+            };
+            if let Some(class) = done {
+                out[ci] = class;
+                load(
+                    l,
+                    &mut next,
+                    &mut field,
+                    &mut y,
+                    &mut u,
+                    &mut ring,
+                    &mut step,
+                    &mut momentum,
+                    &mut iteration,
+                    &mut cell_of,
+                );
+            }
+        }
+    }
+    out
+}
