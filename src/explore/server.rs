@@ -39,6 +39,9 @@ const STYLE_CSS: &str = include_str!("assets/style.css");
 /// Number of threads computing answers (a slow request does not block the page's assets).
 pub const WORKERS: usize = 4;
 
+/// Stack of a connection thread (the answer is computed on a worker, not here).
+const CONNECTION_STACK: usize = 256 * 1024;
+
 /// What one request may cost the server; every bound is checked before work starts.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -70,8 +73,8 @@ impl Default for Limits {
             budget: Duration::from_secs(30),
             workers: WORKERS,
             queued: 2 * WORKERS,
-            connections: 32,
-            backlog: 64,
+            connections: 128,
+            backlog: 128,
         }
     }
 }
@@ -485,17 +488,24 @@ pub fn run(listener: TcpListener, initial: String, limits: Limits) {
         let conns = Arc::clone(&conn_rx);
         let shared = Arc::clone(&shared);
         let open = Arc::clone(&open);
-        std::thread::spawn(move || {
-            loop {
-                let next = match conns.lock() {
-                    Ok(rx) => rx.recv(),
-                    Err(_) => return,
-                };
-                let Ok(stream) = next else { return };
-                serve_connection(stream, &shared);
-                open.fetch_sub(1, Ordering::AcqRel);
-            }
-        });
+        // Connection threads mostly wait on sockets and parse a bounded head: a small stack.
+        let spawned = std::thread::Builder::new()
+            .name("explore-connection".into())
+            .stack_size(CONNECTION_STACK)
+            .spawn(move || {
+                loop {
+                    let next = match conns.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok(stream) = next else { return };
+                    serve_connection(stream, &shared);
+                    open.fetch_sub(1, Ordering::AcqRel);
+                }
+            });
+        if spawned.is_err() {
+            break;
+        }
     }
     for stream in listener.incoming() {
         let Ok(stream) = stream else { continue };
