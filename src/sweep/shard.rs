@@ -425,7 +425,7 @@ impl<'de, E> Visitor<'de> for ShardSeed<'_, '_, E> {
                     let (Some(h), Some(k), Some(n), Some([start, end]), Some(sh)) =
                         (&hash, shard, of, lines, shape)
                     else {
-                        return Err(fail::<A::Error>(&mut *problem, 
+                        return Err(fail::<A::Error>(&mut *problem,
                             "has its results before its header (format, spec_hash, shard, of, lines, shape); rerun that shard".into(),
                         ));
                     };
