@@ -40,6 +40,15 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Worker threads from the environment, checked before any work.
+    match tasks::threads::configure_threads() {
+        Ok(Some(note)) => complain_note(&note),
+        Ok(None) => {}
+        Err(e) => {
+            complain(&e.to_string());
+            return ExitCode::from(2);
+        }
+    }
     match dispatch(cli.command) {
         Ok(code) => code,
         Err(Error::Input(e)) => {
@@ -63,6 +72,11 @@ fn say(text: &str) {
 /// Prints an error line on standard error (ignored if that is closed too).
 fn complain(text: &str) {
     let _ = writeln!(std::io::stderr().lock(), "error: {text}");
+}
+
+/// Prints a note (not an error) on standard error.
+fn complain_note(text: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
 }
 
 /// Reads a spec whose outputs go to `out`, refusing an `out` where one would replace it.

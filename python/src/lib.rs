@@ -559,6 +559,12 @@ fn engine_version() -> (String, String) {
 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // Worker threads from RAYON_NUM_THREADS, checked and capped as in the command line.
+    match starvation::tasks::threads::configure_threads() {
+        Ok(Some(note)) => eprintln!("starvation: {note}"),
+        Ok(None) => {}
+        Err(e) => return Err(convert::input_error(e)),
+    }
     m.add("NumericalError", m.py().get_type::<NumericalError>())?;
     m.add_class::<Model>()?;
     m.add_function(wrap_pyfunction!(integrate, m)?)?;

@@ -26,7 +26,8 @@ use crate::error::{Error, InputError};
 
 /// A bound explorer: its address and the state it opens with.
 pub struct Explorer {
-    server: tiny_http::Server,
+    listener: std::net::TcpListener,
+    limits: server::Limits,
     url: String,
     initial: String,
 }
@@ -46,19 +47,16 @@ impl Explorer {
             }
             None => String::new(),
         };
-        let server = tiny_http::Server::http(("127.0.0.1", port)).map_err(|e| {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port)).map_err(|e| {
             InputError::new(
                 "--port",
                 format!("cannot listen on 127.0.0.1:{port}: {e}; choose another port, or 0 for a free one"),
             )
         })?;
-        let port = server
-            .server_addr()
-            .to_ip()
-            .map(|a| a.port())
-            .unwrap_or(port);
+        let port = listener.local_addr().map(|a| a.port()).unwrap_or(port);
         Ok(Self {
-            server,
+            listener,
+            limits: server::Limits::default(),
             url: format!("http://127.0.0.1:{port}/"),
             initial,
         })
@@ -74,9 +72,15 @@ impl Explorer {
         &self.initial
     }
 
+    /// The same explorer with other limits (tests use short time limits).
+    pub fn with_limits(mut self, limits: server::Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
     /// Serves until the process ends.
     pub fn run(self) {
-        server::run(self.server, self.initial);
+        server::run(self.listener, self.initial, self.limits);
     }
 }
 

@@ -208,6 +208,27 @@ fn thinned(points: &[(f64, f64)]) -> Vec<[f64; 2]> {
         .collect()
 }
 
+/// The field's components at the arrow nodes must be finite: a model whose flow overflows on
+/// the drawn rectangle is a numerical failure (422) naming the first such node, not a picture
+/// with holes.
+fn field_is_finite(grid: &crate::portrait::Grid, u: &[f64], v: &[f64]) -> Result<(), Error> {
+    let bad = u
+        .iter()
+        .zip(v)
+        .position(|(a, b)| !(a.is_finite() && b.is_finite()));
+    match bad {
+        None => Ok(()),
+        Some(k) => {
+            let x = grid.x_range.0 + grid.dx() * (k % grid.nx) as f64;
+            let y = grid.y_range.0 + grid.dy() * (k / grid.nx) as f64;
+            Err(crate::error::SolveError::Undefined(format!(
+                "the response flow's field is not finite at (z_x, z_y) = ({x:.4e}, {y:.4e}) (overflow); use smaller strengths or a smaller range"
+            ))
+            .into())
+        }
+    }
+}
+
 /// Computes the portrait data of a view.
 pub fn portrait_data(view: &View) -> Result<PortraitData, Error> {
     let start = std::time::Instant::now();
@@ -217,6 +238,9 @@ pub fn portrait_data(view: &View) -> Result<PortraitData, Error> {
     let z_star = report.as_ref().ok().map(|r| r.equilibrium.point.clone());
     let (x_range, y_range) = ranges(view, z_star.as_deref());
     let p = portrait(model, &settings(view, x_range, y_range))?;
+    if let Some(a) = &p.arrows {
+        field_is_finite(&a.grid, &a.u, &a.v)?;
+    }
     let arrows = p.arrows.as_ref().map(|a| ArrowsData {
         nx: a.grid.nx,
         ny: a.grid.ny,

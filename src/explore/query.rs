@@ -156,30 +156,14 @@ pub struct View {
     pub delta_range: (f64, f64),
 }
 
-/// Decodes `%XX` escapes and `+` (form encoding) of one query component.
+/// Decodes one query component (`application/x-www-form-urlencoded`: `+` is a space, `%XX` a
+/// byte) through the `percent-encoding` crate; the bytes must be UTF-8.
 fn percent_decode(text: &str, field: &str) -> Result<String, InputError> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = bytes
-                    .get(i + 1..i + 3)
-                    .and_then(|h| std::str::from_utf8(h).ok())
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
-                    .ok_or_else(|| {
-                        InputError::new(field, "has a bad %-escape; encode the URL properly")
-                    })?;
-                out.push(hex);
-                i += 2;
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8(out).map_err(|_| InputError::new(field, "is not valid UTF-8 text"))
+    let spaced = text.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8()
+        .map(|t| t.into_owned())
+        .map_err(|_| InputError::new(field, "is not valid UTF-8 text; encode the URL properly"))
 }
 
 /// The query's (key, value) pairs, decoded; unknown or repeated keys are errors.
@@ -316,19 +300,6 @@ fn model_section(p: &Params) -> Result<(Value, Option<ToyParameters>), InputErro
                 "" | "spec" => InputError::new("features", e.message),
                 inner => InputError::new(format!("features.{inner}"), e.message),
             })?;
-            if let Some(n) = v
-                .get("random")
-                .and_then(|r| r.get("examples"))
-                .and_then(Value::as_u64)
-                .filter(|n| *n > MAX_FEATURES as u64)
-            {
-                return Err(InputError::new(
-                    "features.random.examples",
-                    format!(
-                        "{n} is more than the {MAX_FEATURES} features the explorer analyses interactively; use `starvation equilibrium` or `starvation portrait` for larger models"
-                    ),
-                ));
-            }
             (v, None)
         }
         None => {
@@ -427,20 +398,43 @@ fn coordinate(p: &Params, key: &str, default: usize, features: usize) -> Result<
     Ok(index - 1)
 }
 
+/// Most parameters m of feature directions V in the explorer (V is m × n).
+pub const MAX_PARAMETERS: usize = 4096;
+
+/// The model of a view, its size checked against [`MAX_FEATURES`] and [`MAX_PARAMETERS`] from
+/// the spec before it is built (building a generated coupling of n features costs O(n³) time
+/// and O(n²) memory).
+fn bounded_model(model_json: &Value) -> Result<FeatureModel, InputError> {
+    let section: crate::spec::ModelSpec = crate::spec::from_value(model_json.clone(), "model")?;
+    let (n, field) = section.declared_features();
+    if n > MAX_FEATURES {
+        return Err(InputError::new(
+            field,
+            format!(
+                "gives {n} features, more than the {MAX_FEATURES} the explorer analyses interactively; use `starvation equilibrium` or `starvation portrait` for larger models"
+            ),
+        ));
+    }
+    if let Some(m) = section
+        .declared_parameters()
+        .filter(|m| *m > MAX_PARAMETERS)
+    {
+        return Err(InputError::new(
+            "directions.parameters",
+            format!(
+                "{m} is more than the {MAX_PARAMETERS} parameters the explorer accepts; use the command line for larger models"
+            ),
+        ));
+    }
+    section.build().map_err(|e| e.within("model"))
+}
+
 /// Parses and checks the query string of an explorer URL (without the leading `?`).
 pub fn parse_view(query: &str) -> Result<View, InputError> {
     let p = Params(pairs(query)?);
     let (model_json, toy) = model_section(&p)?;
-    let model = crate::spec::build_model(model_json.clone())?;
+    let model = bounded_model(&model_json)?;
     let n = model.features();
-    if n > MAX_FEATURES {
-        return Err(InputError::new(
-            "features",
-            format!(
-                "the model has {n} features, more than the {MAX_FEATURES} the explorer analyses interactively; use `starvation equilibrium` or `starvation portrait` for larger models"
-            ),
-        ));
-    }
     if n < 2 {
         return Err(InputError::new(
             "model.features",
@@ -603,17 +597,17 @@ pub fn query_from_model(model: &Value) -> Result<String, InputError> {
     Ok(query)
 }
 
-/// Percent-encodes everything but unreserved characters and `,`.
+/// Everything but unreserved characters and `,` is percent-encoded in the query we write.
+const QUERY_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b',');
+
+/// Percent-encodes a query value (UTF-8 bytes).
 fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~,".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(text, QUERY_VALUE).to_string()
 }
 
 #[cfg(test)]
@@ -649,6 +643,18 @@ mod tests {
             parse_view(big).unwrap_err().field,
             "features.random.examples"
         );
+        let wide = format!(
+            r#"features={{"skew_exponential":{{"strengths":[{}],"delta":0.1,"generator":{{"seed":1}}}}}}"#,
+            vec!["1"; 5000].join(",")
+        );
+        assert_eq!(
+            parse_view(&wide).unwrap_err().field,
+            "features.skew_exponential.strengths"
+        );
+        let tall = r#"features={"toy":{"s1":4,"s2":2,"delta":0.5}}"#.to_string();
+        assert!(parse_view(&tall).is_ok());
+        assert_eq!(percent_decode("a+b%2B%C3%A9", "k").unwrap(), "a b+é");
+        assert_eq!(percent_decode("%FF", "k").unwrap_err().field, "k");
         let dup = r#"features={"toy":{"s1":6,"s1":5,"s2":2,"delta":0.5}}"#;
         let e = parse_view(dup).unwrap_err();
         assert_eq!(e.field, "features.toy", "{e}");

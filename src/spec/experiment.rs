@@ -37,6 +37,56 @@ use crate::network::{
     Architecture, Dataset, Optimiser, Tracking, Training, TwoMoons, check_training,
 };
 
+/// The environment variable naming a folder whose data files specs may read besides their own
+/// folder (absolute paths, or paths leaving the spec's folder, must lie inside it).
+pub const DATA_DIR_VARIABLE: &str = "STARVATION_DATA";
+
+/// Resolves a data file path written in a spec: relative to the spec's folder `base_dir` (the
+/// working folder when the spec has none); the file, with `..` and symbolic links resolved,
+/// must lie inside that folder or inside the folder named by `STARVATION_DATA`. Anything else
+/// is an input error naming `field`, before the file is opened.
+pub fn resolve_data_path(
+    base_dir: Option<&Path>,
+    written: &str,
+    field: &str,
+) -> Result<PathBuf, InputError> {
+    let base = base_dir
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let joined = base.join(written);
+    let fail = |why: String| InputError::new(field, why);
+    let resolved = joined.canonicalize().map_err(|e| {
+        fail(format!(
+            "cannot read the data file {}: {e}; give a path relative to the spec's folder",
+            joined.display()
+        ))
+    })?;
+    let mut roots = vec![base.canonicalize().unwrap_or(base.clone())];
+    if let Some(extra) = std::env::var_os(DATA_DIR_VARIABLE).filter(|v| !v.is_empty()) {
+        let extra = PathBuf::from(extra);
+        roots.push(extra.canonicalize().map_err(|e| {
+            InputError::new(
+                DATA_DIR_VARIABLE,
+                format!(
+                    "{} cannot be read: {e}; name an existing folder",
+                    extra.display()
+                ),
+            )
+        })?);
+    }
+    if roots.iter().any(|r| resolved.starts_with(r)) {
+        return Ok(resolved);
+    }
+    Err(fail(format!(
+        "{written:?} leads outside the spec's folder{} (an absolute path, `..` or a symbolic link); put the file in the spec's folder, or name its folder in {DATA_DIR_VARIABLE}",
+        if roots.len() > 1 {
+            " and the data folder"
+        } else {
+            ""
+        }
+    )))
+}
+
 /// Largest number of examples of an experiment's data set.
 pub const MAX_EXPERIMENT_EXAMPLES: usize = 100_000;
 /// Largest number of hidden layers.
@@ -730,10 +780,7 @@ fn build_data(
                     "is empty; give the CSV file's path relative to the spec file",
                 ));
             }
-            let path: PathBuf = match base_dir {
-                Some(d) if Path::new(&c.path).is_relative() => d.join(&c.path),
-                _ => PathBuf::from(&c.path),
-            };
+            let path = resolve_data_path(base_dir, &c.path, &field)?;
             let text = read_text(&path, &field)?;
             let d = Dataset::from_csv(&text, &c.label_column, &at("data", "/csv"))?;
             if d.len() < 2 || d.len() > MAX_EXPERIMENT_EXAMPLES {

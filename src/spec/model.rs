@@ -249,6 +249,31 @@ fn matrix_from_rows(rows: &[Vec<f64>], field: &str) -> Result<DMatrix<f64>, Inpu
 }
 
 impl ModelSpec {
+    /// The number of features n the model will have and the field that sets it, read from the
+    /// spec before anything is built (so that a front end can bound the work first: a generated
+    /// coupling of n features costs O(n³) to build).
+    pub fn declared_features(&self) -> (usize, &'static str) {
+        match &self.features {
+            FeaturesSpec::Toy { .. } => (2, "features.toy"),
+            FeaturesSpec::Explicit { strengths, .. } => {
+                (strengths.len(), "features.explicit.strengths")
+            }
+            FeaturesSpec::Tangent { phi, .. } => (phi.len(), "features.tangent.phi"),
+            FeaturesSpec::Random { examples, .. } => (*examples, "features.random.examples"),
+            FeaturesSpec::Rotation { strengths, .. } => {
+                (strengths.len(), "features.rotation.strengths")
+            }
+            FeaturesSpec::SkewExponential { strengths, .. } => {
+                (strengths.len(), "features.skew_exponential.strengths")
+            }
+        }
+    }
+
+    /// The number of parameters m of the feature directions V, when the spec asks for them.
+    pub fn declared_parameters(&self) -> Option<usize> {
+        self.directions.as_ref().map(|d| d.parameters)
+    }
+
     /// The validated model (errors relative to the model section).
     pub fn build(&self) -> Result<FeatureModel, InputError> {
         let model = match &self.features {

@@ -75,7 +75,8 @@ impl NameUse {
 /// Checks a name that becomes a file in the output folder; errors name `field` and say why.
 ///
 /// Usable: 1 or more letters, digits, `_`, `-` or `.`, not starting with `.` (no hidden files, no
-/// `.`/`..`, nothing made only of dots), so no path separator (`/`, `\`), no absolute path, no
+/// `.`/`..`, nothing made only of dots) nor with `-` (a file name that commands such as `rm`,
+/// `ls` or `sbatch` would read as an option), so no path separator (`/`, `\`), no absolute path, no
 /// control character; the name with its longest suffix fits [`MAX_FILE_NAME_BYTES`].
 pub fn check_file_stem(name: &str, field: &str, used_for: NameUse) -> Result<(), InputError> {
     let fail = |why: String| InputError::new(field, why);
@@ -100,6 +101,11 @@ pub fn check_file_stem(name: &str, field: &str, used_for: NameUse) -> Result<(),
     if name.starts_with('.') {
         return Err(fail(format!(
             "{name:?} starts with '.' (a hidden file, or a path out of --out); start with a letter or digit"
+        )));
+    }
+    if name.starts_with('-') {
+        return Err(fail(format!(
+            "{name:?} starts with '-' (other commands would read the file name as an option); start with a letter or digit"
         )));
     }
     let longest = name.len() + used_for.longest_suffix();

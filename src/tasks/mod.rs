@@ -12,6 +12,7 @@ mod experiment;
 mod figures;
 mod run;
 mod sweep;
+pub mod threads;
 mod verify;
 
 pub use check::{CheckSummary, check};

@@ -17,9 +17,9 @@ use crate::result::{
 };
 use crate::spec::Spec;
 use crate::sweep::{
-    LevelSetRequest, LineResult, ShardFile, ShardHeader, ShardWriter, SweepPlan, SweepResult,
-    chunk_lines, level_sets, merge_shards, read_shard, run_lines, shard, stream_axis_thresholds,
-    stream_lines, summary,
+    LevelSetRequest, LineResult, ShardFile, ShardHeader, ShardReadError, ShardWriter, SweepPlan,
+    SweepResult, chunk_lines, level_sets, merge_shards, read_shard, run_lines, shard,
+    stream_axis_thresholds, stream_lines, summary,
 };
 
 /// Most cells one process evaluates (a sweep or a shard), or holds for figures and level sets
@@ -186,7 +186,7 @@ impl<'s> SweepTask<'s> {
             return Ok(report);
         };
         let file = out.join(shard::shard_file_name(name, k, n));
-        if self.shard_file_is_done(k, n, &file) {
+        if self.existing_shard(k, n, &file)? {
             return Ok(format!(
                 "shard {k}/{n} of {name} is already done ({}); skipping\n",
                 file.display()
@@ -252,7 +252,8 @@ impl<'s> SweepTask<'s> {
         let range = self.shard_range(k, n);
         let hash = self.hash();
         write_atomic_with(file, |w| {
-            let mut shard = ShardWriter::begin(w, &hash, k, n, range.clone())?;
+            let shape = shard::ShardShape::of_plan(&self.plan);
+            let mut shard = ShardWriter::begin(w, &hash, k, n, range.clone(), shape)?;
             stream_lines(
                 &self.plan,
                 range.clone(),
@@ -265,20 +266,92 @@ impl<'s> SweepTask<'s> {
         })
     }
 
-    /// Whether the file at `path` is shard k of n of this spec, complete (read line by line).
+    /// Whether the file at `path` is shard k of n of this spec, complete and intact (read line
+    /// by line).
     pub fn shard_file_is_done(&self, k: usize, n: usize, path: &Path) -> bool {
-        let Ok(file) = std::fs::File::open(path) else {
-            return false;
+        matches!(self.existing_shard(k, n, path), Ok(true))
+    }
+
+    /// For a rerun of `--shard k/n`: `Ok(false)` when `path` does not exist, `Ok(true)` when it
+    /// is this spec's shard k of n, complete and intact; otherwise an error naming the file,
+    /// the line and what is wrong (altered, truncated, of another spec, or another shard saved
+    /// under this shard's name), before anything is written.
+    pub fn existing_shard(&self, k: usize, n: usize, path: &Path) -> Result<bool, InputError> {
+        let file = match std::fs::File::open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => {
+                return Err(InputError::new(
+                    "--out",
+                    format!(
+                        "{}: cannot be read ({e}); remove it or fix its permissions",
+                        path.display()
+                    ),
+                ));
+            }
         };
-        read_shard::<()>(file, &mut |_| Ok(()))
-            .ok()
-            .flatten()
-            .is_some_and(|s| {
-                s.spec_hash == self.hash()
-                    && s.shard == k
-                    && s.of == n
-                    && s.range() == self.shard_range(k, n)
-            })
+        let header = read_shard::<()>(file, &mut |_| Ok(()))
+            .map_err(|e| InputError::new("--out", shard_problem(path, e)))?;
+        self.check_shard_header(path, k, n, &header)?;
+        Ok(true)
+    }
+
+    /// Checks that a shard file's header is this spec's shard k of n with its lines and shape.
+    fn check_shard_header(
+        &self,
+        path: &Path,
+        k: usize,
+        n: usize,
+        header: &ShardHeader,
+    ) -> Result<(), InputError> {
+        let file = path.display();
+        if header.spec_hash != self.hash() {
+            return Err(InputError::new(
+                "--out",
+                format!(
+                    "{file}: was made from a different spec (hash {} ≠ {}); remove it, or run the spec it belongs to",
+                    header.spec_hash,
+                    self.hash()
+                ),
+            ));
+        }
+        if (header.shard, header.of) != (k, n) {
+            return Err(InputError::new(
+                "--out",
+                format!(
+                    "{file}: holds shard {}/{} but is saved under the name of shard {k}/{n}; rename it to {}",
+                    header.shard,
+                    header.of,
+                    shard::shard_file_name(&self.spec.name, header.shard, header.of)
+                ),
+            ));
+        }
+        let expected = self.shard_range(k, n);
+        if header.range() != expected {
+            return Err(InputError::new(
+                "--out",
+                format!(
+                    "{file}: holds lines {}..{} but this spec's shard {k}/{n} is lines {}..{}; rerun it",
+                    header.lines[0], header.lines[1], expected.start, expected.end
+                ),
+            ));
+        }
+        let shape = shard::ShardShape::of_plan(&self.plan);
+        if header.shape != shape && !expected.is_empty() {
+            return Err(InputError::new(
+                "--out",
+                format!(
+                    "{file}: its lines have {} cells of {} columns and {} threshold records, this spec's have {} cells of {} columns and {}; rerun it",
+                    header.shape.cells,
+                    header.shape.columns,
+                    header.shape.thresholds,
+                    shape.cells,
+                    shape.columns,
+                    shape.thresholds
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Merges shard files into the outputs of an unsharded run, written into `out` as one set:
@@ -286,6 +359,9 @@ impl<'s> SweepTask<'s> {
     /// streamed to the tables (the same bytes as the unsharded run). Thresholds along another
     /// axis than the last are not in shard files: the merge locates them.
     pub fn merge_to(&self, out: &Path, shards: &[ShardSource]) -> Result<SweepWritten, Error> {
+        for s in shards {
+            self.check_shard_header(&s.path, s.header.shard, s.header.of, &s.header)?;
+        }
         let headers: Vec<ShardHeader> = shards.iter().map(|s| s.header.clone()).collect();
         let order = shard::check_split(&headers, &self.hash(), self.plan.lines())
             .map_err(|m| InputError::new("--out", m))?;
@@ -304,8 +380,12 @@ impl<'s> SweepTask<'s> {
                         sink(std::mem::take(&mut pending))?;
                     }
                     Ok::<(), Error>(())
+                })
+                .map_err(|e| match e {
+                    ShardReadError::Stopped(e) => e,
+                    invalid => InputError::new("--out", shard_problem(path, invalid)).into(),
                 })?;
-                if header.as_ref() != Some(&shards[i].header) {
+                if header != shards[i].header {
                     return Err(InputError::new(
                         "--out",
                         format!(
@@ -472,7 +552,8 @@ impl<'s> SweepTask<'s> {
     ) -> ShardFile {
         let range = self.shard_range(k, n);
         let result = run_lines(&self.plan, range.clone(), parallel, progress);
-        ShardFile::with_range(&self.hash(), k, n, range, result)
+        let shape = shard::ShardShape::of_plan(&self.plan);
+        ShardFile::with_shape(&self.hash(), k, n, range, shape, result)
     }
 
     /// Whether `existing` (the text of a shard file) is shard k of n of this spec, complete.
@@ -546,21 +627,49 @@ pub fn read_shards(dir: &Path, name: &str) -> Result<Vec<ShardSource>, InputErro
         if !(file.starts_with(&prefix) && file.ends_with(".json")) {
             continue;
         }
-        let parsed = std::fs::File::open(entry.path())
-            .ok()
-            .and_then(|f| read_shard::<()>(f, &mut |_| Ok(())).ok().flatten());
-        match parsed {
-            Some(header) => shards.push(ShardSource {
-                path: entry.path(),
-                header,
-            }),
-            None => {
-                return Err(InputError::new(
-                    "--out",
-                    format!("{file} is not a complete shard file; rerun that shard"),
-                ));
-            }
+        let path = entry.path();
+        let reader = std::fs::File::open(&path).map_err(|e| {
+            InputError::new(
+                "--out",
+                format!(
+                    "{}: cannot be read ({e}); fix its permissions",
+                    path.display()
+                ),
+            )
+        })?;
+        let header = read_shard::<()>(reader, &mut |_| Ok(()))
+            .map_err(|e| InputError::new("--out", shard_problem(&path, e)))?;
+        // The name says which shard it should hold.
+        if let Some((k, n)) = shard_numbers_in_name(&file, &prefix)
+            && (k, n) != (header.shard, header.of)
+        {
+            return Err(InputError::new(
+                "--out",
+                format!(
+                    "{}: holds shard {}/{} but is saved under the name of shard {k}/{n}; rename it to {}",
+                    path.display(),
+                    header.shard,
+                    header.of,
+                    shard::shard_file_name(name, header.shard, header.of)
+                ),
+            ));
         }
+        shards.push(ShardSource { path, header });
     }
     Ok(shards)
+}
+
+/// The (k, n) of a shard file name `{prefix}{k}-of-{n}.json`.
+fn shard_numbers_in_name(file: &str, prefix: &str) -> Option<(usize, usize)> {
+    let middle = file.strip_prefix(prefix)?.strip_suffix(".json")?;
+    let (k, n) = middle.split_once("-of-")?;
+    Some((k.parse().ok()?, n.parse().ok()?))
+}
+
+/// The one-line message for a shard file that is not intact: the file, then what is wrong.
+fn shard_problem<E>(path: &Path, e: ShardReadError<E>) -> String {
+    match e {
+        ShardReadError::Invalid(what) => format!("{}: {what}", path.display()),
+        ShardReadError::Stopped(_) => format!("{}: reading stopped", path.display()),
+    }
 }

@@ -9,5 +9,6 @@ mod common;
 mod axis_ticks;
 mod figure_keys;
 mod figure_spec_errors;
+mod figure_text_xml;
 mod figures_render;
 mod plot_rendering;

@@ -9,6 +9,7 @@ mod common;
 mod grid_values_exact;
 mod level_sets;
 mod period_metric;
+mod shard_integrity;
 mod shard_merge;
 mod sweep_determinism;
 mod sweep_invalid_cells;

@@ -120,7 +120,7 @@ fn the_shard_format_keeps_every_number_exactly() {
                     failure: None,
                 },
                 CellOutcome {
-                    values: vec![f64::NAN; 2],
+                    values: vec![f64::NAN; odd.len()],
                     failure: Some(CellFailure::Equilibrium(
                         "no equilibrium: \"quoted\"".into(),
                     )),

@@ -345,7 +345,7 @@ impl<'a, DB: DrawingBackend> Canvas<'a, DB> {
             .pos(Pos::new(hpos, VPos::Top));
         Self::check(
             self.area
-                .draw(&Text::new(text.to_string(), ip((pos.0, y)), style)),
+                .draw(&Text::new(xml_safe(text), ip((pos.0, y)), style)),
         )
     }
 
@@ -370,7 +370,23 @@ impl<'a, DB: DrawingBackend> Canvas<'a, DB> {
             .pos(Pos::new(HPos::Center, VPos::Top));
         Self::check(
             self.area
-                .draw(&Text::new(text.to_string(), ip((x, pos.1)), style)),
+                .draw(&Text::new(xml_safe(text), ip((x, pos.1)), style)),
         )
     }
+}
+
+/// Text as it may stand in an SVG document (the backend escapes `<`, `>`, `&` and quotes):
+/// characters XML 1.0 does not allow even escaped (C0 controls other than tab, line feed and
+/// carriage return; U+FFFE, U+FFFF) and the renderer's own image-placeholder mark become
+/// U+FFFD, so a figure is well-formed XML whatever a spec's labels and titles hold.
+pub(crate) fn xml_safe(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\t' | '\n' | '\r' => c,
+            c if (c as u32) < 0x20 => '\u{FFFD}',
+            '\u{FFFE}' | '\u{FFFF}' => '\u{FFFD}',
+            c if c == super::raster::MARK => '\u{FFFD}',
+            c => c,
+        })
+        .collect()
 }

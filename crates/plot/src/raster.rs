@@ -14,7 +14,7 @@ const MAX_RASTER_PIXELS: f64 = 16.0 * 1024.0 * 1024.0;
 /// borders keep their place when the SVG is zoomed).
 const RASTER_PER_PIXEL: f64 = 2.0;
 /// Marks a placeholder text: a private-use character no label contains.
-const MARK: char = '\u{E000}';
+pub(crate) const MARK: char = '\u{E000}';
 
 /// An RGBA image, rows from top to bottom.
 #[derive(Debug, Clone, PartialEq)]

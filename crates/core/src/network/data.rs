@@ -122,71 +122,90 @@ fn check_two_moons(spec: &TwoMoons) -> Result<(), InputError> {
     Ok(())
 }
 
-/// Reads a data set from CSV text with a header row (see [`Dataset::from_csv`]).
+/// Reads a data set from CSV text with a header row (see [`Dataset::from_csv`]) through the
+/// `csv` crate (RFC 4180): a UTF-8 byte-order mark is skipped, quoted fields and CR, LF and
+/// CRLF line ends are read, blank lines are skipped, cells are trimmed. Header names must be
+/// non-empty and distinct; labels must be ±1 or 0/1 and hold both classes. Messages speak of
+/// the CSV file by row and column number and never repeat the file's contents (the path given
+/// may be any readable file).
 pub(crate) fn from_csv(text: &str, label_column: &str, field: &str) -> Result<Dataset, InputError> {
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty());
-    let Some((_, header)) = lines.next() else {
-        return Err(InputError::new(
-            field,
-            "is empty; give a header row naming the columns, then one row per example",
-        ));
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .trim(csv::Trim::All)
+        .flexible(false)
+        .from_reader(text.as_bytes());
+    let fail = |why: String| InputError::new(field, format!("the CSV file {why}"));
+    let not_csv = |e: csv::Error| match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            pos,
+            expected_len,
+            len,
+        } => fail(format!(
+            "has {len} cells in row {} but {expected_len} in its header; give one value per column",
+            pos.as_ref().map_or(0, |p| p.line())
+        )),
+        csv::ErrorKind::Utf8 { pos, .. } => fail(format!(
+            "is not UTF-8 text (row {}); save it as UTF-8",
+            pos.as_ref().map_or(0, |p| p.line())
+        )),
+        _ => fail("cannot be read as CSV (RFC 4180); check its quoting".to_string()),
     };
-    let names: Vec<&str> = header
-        .split(',')
-        .map(|s| s.trim().trim_matches('"'))
+    let names: Vec<String> = reader
+        .headers()
+        .map_err(not_csv)?
+        .iter()
+        .map(str::to_string)
         .collect();
-    let Some(label_index) = names.iter().position(|n| *n == label_column) else {
-        return Err(InputError::new(
-            field,
-            format!(
-                "has no column named \"{label_column}\" (columns: {}); name the label column in the header",
-                names.join(", ")
-            ),
+    if names.is_empty() || names.iter().all(String::is_empty) {
+        return Err(fail(
+            "is empty; give a header row naming the columns, then one row per example".into(),
         ));
+    }
+    if let Some(i) = names.iter().position(String::is_empty) {
+        return Err(fail(format!(
+            "has an empty name for column {} in its header; name every column",
+            i + 1
+        )));
+    }
+    for (i, n) in names.iter().enumerate() {
+        if let Some(j) = names[..i].iter().position(|m| m == n) {
+            return Err(fail(format!(
+                "names columns {} and {} alike in its header; give every column its own name",
+                j + 1,
+                i + 1
+            )));
+        }
+    }
+    let Some(label_index) = names.iter().position(|n| n == label_column) else {
+        return Err(fail(format!(
+            "has no column named \"{label_column}\" in its header ({} columns); name the label column there, or set label_column",
+            names.len()
+        )));
     };
     let dimension = names.len() - 1;
     if dimension == 0 {
-        return Err(InputError::new(
-            field,
-            "has only the label column; add at least one input column",
+        return Err(fail(
+            "has only the label column; add at least one input column".into(),
         ));
     }
     let mut points = Vec::new();
     let mut raw_labels = Vec::new();
-    for (line_index, line) in lines {
-        let row = line_index + 1;
-        let cells: Vec<&str> = line.split(',').map(str::trim).collect();
-        if cells.len() != names.len() {
-            return Err(InputError::new(
-                field,
-                format!(
-                    "row {row} has {} cells but the header has {}; give one value per column",
-                    cells.len(),
-                    names.len()
-                ),
-            ));
-        }
-        for (c, cell) in cells.iter().enumerate() {
+    let mut record = csv::StringRecord::new();
+    while reader.read_record(&mut record).map_err(not_csv)? {
+        let row = record.position().map_or(0, |p| p.line());
+        for (c, cell) in record.iter().enumerate() {
             let value: f64 = cell.parse().map_err(|_| {
-                InputError::new(
-                    field,
-                    format!(
-                        "row {row}, column \"{}\": \"{cell}\" is not a number",
-                        names[c]
-                    ),
-                )
+                fail(format!(
+                    "row {row}, column {}: the cell is not a number",
+                    c + 1
+                ))
             })?;
             if !value.is_finite() {
-                return Err(InputError::new(
-                    field,
-                    format!(
-                        "row {row}, column \"{}\": {value} is not a finite number",
-                        names[c]
-                    ),
-                ));
+                return Err(fail(format!(
+                    "row {row}, column {}: the cell is not a finite number",
+                    c + 1
+                )));
             }
             if c == label_index {
                 raw_labels.push((row, value));
@@ -195,16 +214,12 @@ pub(crate) fn from_csv(text: &str, label_column: &str, field: &str) -> Result<Da
             }
         }
         if raw_labels.len() > MAX_EXAMPLES {
-            return Err(InputError::new(
-                field,
-                format!("has more than {MAX_EXAMPLES} rows"),
-            ));
+            return Err(fail(format!("has more than {MAX_EXAMPLES} rows")));
         }
     }
     if raw_labels.is_empty() {
-        return Err(InputError::new(
-            field,
-            "has a header but no data row; give one row per example",
+        return Err(fail(
+            "has a header but no data row; give one row per example".into(),
         ));
     }
     let zero_one = raw_labels.iter().all(|(_, v)| *v == 0.0 || *v == 1.0);
@@ -215,12 +230,17 @@ pub(crate) fn from_csv(text: &str, label_column: &str, field: &str) -> Result<Da
         } else if v == 1.0 || v == -1.0 {
             v
         } else {
-            return Err(InputError::new(
-                field,
-                format!("row {row}: label {v} is not ±1; labels must be all ±1 or all 0/1"),
-            ));
+            return Err(fail(format!(
+                "row {row}: the label is not ±1; labels must be all ±1 or all 0/1"
+            )));
         };
         labels.push(label);
+    }
+    if labels.iter().all(|y| *y == labels[0]) {
+        return Err(fail(format!(
+            "holds a single class (every label is {}); a classifier needs examples of both classes",
+            labels[0]
+        )));
     }
     Ok(Dataset {
         dimension,

@@ -25,7 +25,10 @@ pub use cell::{evaluate_axis_threshold, evaluate_line, takes_toy_fast_path};
 pub use level_set::{LevelSet, LevelSetRequest, level_sets, marching_squares};
 pub use metric::{MapMethod, MapStart, Metric, metric_columns};
 pub use plan::{SweepBuilder, ThresholdRequest};
-pub use shard::{ShardFile, ShardHeader, ShardWriter, merge_shards, read_shard, shard_range};
+pub use shard::{
+    ShardFile, ShardHeader, ShardReadError, ShardShape, ShardWriter, merge_shards, read_shard,
+    shard_range,
+};
 pub use threshold::{Threshold, ThresholdRecord, ThresholdStatus, locate};
 
 use crate::equilibrium::EquilibriumOptions;
