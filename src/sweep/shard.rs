@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::{LineResult, SweepResult};
 
 /// The format tag of shard files.
-pub const SHARD_FORMAT: &str = "starvation-sweep-shard-2";
+pub const SHARD_FORMAT: &str = "starvation-sweep-shard-3";
 
 /// FNV-1a (64-bit) of a spec's canonical JSON: shards of different specs never mix.
 pub fn spec_hash(spec_json: &Value) -> String {
