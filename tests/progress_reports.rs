@@ -12,10 +12,13 @@ use starvation::output::{SpecGuard, prepare_output_dir};
 use starvation::spec::parse_spec;
 use starvation::tasks::{self, Meter, Progress, SweepTask};
 
-/// Records every stage: label, total, unit, units advanced, ended.
+/// A recorded stage: label, total, unit, units advanced, ended.
+type Stage = (String, u64, &'static str, u64, bool);
+
+/// Records every stage.
 #[derive(Default)]
 struct Recorder {
-    stages: Mutex<Vec<(String, u64, &'static str, u64, bool)>>,
+    stages: Mutex<Vec<Stage>>,
 }
 
 struct RecordedMeter<'a> {

@@ -24,8 +24,11 @@ struct SeedMeters<'a> {
     label: String,
     seeds: &'a [u64],
     epochs: u64,
-    meters: Vec<Mutex<(u64, Option<Box<dyn Meter + 'a>>)>>,
+    meters: Vec<Mutex<SeedMeter<'a>>>,
 }
+
+/// Epochs a seed has reported, and its stage while it trains.
+type SeedMeter<'a> = (u64, Option<Box<dyn Meter + 'a>>);
 
 impl<'a> SeedMeters<'a> {
     fn new(progress: &'a dyn Progress, settings: usize, i: usize, s: &'a SettingPlan) -> Self {
