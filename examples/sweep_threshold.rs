@@ -24,12 +24,14 @@ fn main() -> Result<(), Error> {
     let result = plan.run(true);
     println!("{:>6}  {:>14}  status", "δ", "s₁ at ratio₂ = ½");
     for (delta, line) in deltas.iter().zip(&result.lines) {
-        let t = &line.thresholds[0];
-        match t.status {
-            ThresholdStatus::Found | ThresholdStatus::Several => {
-                println!("{delta:>6.2}  {:>14.10}  {}", t.value, t.status.name())
+        // One record per crossing of the level along the line (here at most one).
+        for t in &line.thresholds[0] {
+            match t.status {
+                ThresholdStatus::Found => {
+                    println!("{delta:>6.2}  {:>14.10}  {}", t.value, t.status.name())
+                }
+                _ => println!("{delta:>6.2}  {:>14}  {}", "—", t.status.name()),
             }
-            _ => println!("{delta:>6.2}  {:>14}  {}", "—", t.status.name()),
         }
     }
     Ok(())

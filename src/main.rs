@@ -3,6 +3,7 @@
 //! failure or a failed check, 2 bad input.
 
 mod args;
+mod bars;
 
 use std::io::Write;
 use std::path::Path;
@@ -11,6 +12,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use args::{Cli, Command};
+use bars::Bars;
 use starvation::error::Error;
 use starvation::output::{
     SpecGuard, check_file_target, prepare_output_dir, write_atomic, write_files,
@@ -65,8 +67,10 @@ fn main() -> ExitCode {
 /// Prints a report. A closed standard output (`| head -c0`) is not an error: the report is
 /// dropped and the command goes on (its files are written before it reports anyway).
 fn say(text: &str) {
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+    bars::suspended(|| {
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+    });
 }
 
 /// Prints an error line on standard error (ignored if that is closed too).
@@ -145,13 +149,17 @@ fn run(spec: &Spec, out: &Path, guard: &SpecGuard) -> Result<ExitCode, Error> {
     if spec.kind() == SpecKind::Experiment {
         let plan = tasks::experiment_plan(spec)?;
         prepare_output_dir(out)?;
-        let bar = progress_bar(plan.total_epochs() as usize, "epochs");
-        let outcome = tasks::experiment(spec, &plan, &|e| bar.inc(e));
-        bar.finish_and_clear();
+        let bars = Bars::with_total(
+            &format!("{} (every setting and seed)", spec.name),
+            plan.total_epochs(),
+            "epochs",
+        );
+        let outcome = tasks::experiment(spec, &plan, &bars);
+        drop(bars);
         return finish(outcome?, out, guard);
     }
     prepare_output_dir(out)?;
-    let (_, outcome) = tasks::run(spec)?;
+    let (_, outcome) = tasks::run_with_progress(spec, &Bars::new())?;
     finish(outcome, out, guard)
 }
 
@@ -195,20 +203,6 @@ fn verify(quick: bool, spec: Option<&Path>, json: Option<&Path>) -> Result<ExitC
     })
 }
 
-fn progress_bar(total: usize, unit: &str) -> indicatif::ProgressBar {
-    use std::io::IsTerminal;
-    if !std::io::stderr().is_terminal() {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new(total as u64);
-    if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
-        "{{elapsed_precise}} [{{bar:40}}] {{pos}}/{{len}} {unit} · {{per_sec}} · {{eta}} left"
-    )) {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar
-}
-
 fn sweep(
     spec: &Spec,
     out: &Path,
@@ -219,15 +213,13 @@ fn sweep(
     let task = SweepTask::new(spec)?;
     let shard = task.shard_of(shard)?;
     prepare_output_dir(out)?;
-    let bar = progress_bar(task.cells_to_compute(shard), "cells");
-    let report = task.execute(out, shard, !serial, guard, &|c| bar.inc(c as u64));
-    bar.finish_and_clear();
+    let report = task.execute(out, shard, !serial, guard, &Bars::new());
     say(&report?);
     Ok(ExitCode::SUCCESS)
 }
 
 fn merge(spec: &Spec, out: &Path, guard: &SpecGuard) -> Result<ExitCode, Error> {
-    say(&SweepTask::new(spec)?.merge_in(out, guard)?);
+    say(&SweepTask::new(spec)?.merge_in(out, guard, &Bars::new())?);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -258,14 +250,21 @@ fn figures(dir: &Path, out: &Path, guard: &mut SpecGuard) -> Result<ExitCode, Er
     }
     let guard = &*guard;
     prepare_output_dir(out)?;
+    let top = bars::display().bar("figure specs", specs.len() as u64, "specs");
     for (path, spec, kind) in &specs {
         say(&format!("── {}\n", path.display()));
-        match kind {
-            FigureSpecKind::Sweep => sweep(spec, out, None, false, guard)?,
-            FigureSpecKind::Portrait => portrait(spec, out, guard)?,
-            FigureSpecKind::Run | FigureSpecKind::Experiment => run(spec, out, guard)?,
+        let done = match kind {
+            FigureSpecKind::Sweep => sweep(spec, out, None, false, guard),
+            FigureSpecKind::Portrait => portrait(spec, out, guard),
+            FigureSpecKind::Run | FigureSpecKind::Experiment => run(spec, out, guard),
         };
+        if done.is_err() {
+            bars::display().remove(&top);
+        }
+        done?;
+        top.inc(1);
     }
+    bars::display().remove(&top);
     say(&format!(
         "{} figure specs regenerated into {}\n",
         specs.len(),

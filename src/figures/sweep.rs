@@ -24,7 +24,10 @@ use super::spec::ScaleSpec;
 use crate::error::InputError;
 use crate::plot::{Axis as PlotAxis, Dash, Figure, HeatMapPanel, LinePanel, Panel, Scale, Series};
 use crate::spec::from_value;
-use crate::sweep::{AxisParameter, AxisValue, SweepPlan, SweepResult, ThresholdStatus};
+use crate::sweep::{
+    AxisParameter, AxisValue, CrossingPoint, LineResult, SweepPlan, SweepResult, ThresholdRecord,
+    branches,
+};
 
 /// A sweep figure as written in a spec.
 #[derive(Debug, Clone, Deserialize)]
@@ -233,6 +236,83 @@ fn scale_over(s: &ScaleSpec, values: &[f64], axis: &str, field: &str) -> Result<
         ));
     }
     Ok(chosen)
+}
+
+/// The result of the line (along the last axis) through the outer-axis indices `outer`, if the
+/// result holds it.
+fn line_result<'a>(
+    plan: &SweepPlan,
+    result: &'a SweepResult,
+    outer: &[usize],
+) -> Option<&'a LineResult> {
+    let line = plan.axes[..plan.axes.len() - 1]
+        .iter()
+        .zip(outer)
+        .fold(0, |line, (a, &i)| line * a.values.len() + i);
+    result
+        .lines
+        .binary_search_by_key(&line, |l| l.line)
+        .ok()
+        .map(|k| &result.lines[k])
+}
+
+/// The threshold curve through the found crossings of neighbouring parallel lines, as one
+/// series per branch ([`branches`]: a segment only joins crossings of the same direction on
+/// neighbouring lines, so two branches are never joined). `lines` are (the other axis' value,
+/// the line's records) in the order of that axis; `along_scale` is the plot scale of the axis
+/// the thresholds run along (distances between crossings are compared in it), `along_is_x`
+/// whether that axis is on x. Every branch takes `style`; only the first keeps its legend
+/// label, and a branch of a single crossing is drawn as a marker.
+fn branch_series(
+    lines: &[(f64, &[ThresholdRecord])],
+    along_scale: Scale,
+    along_is_x: bool,
+    style: &Series,
+) -> Vec<Series> {
+    let found: Vec<Vec<&ThresholdRecord>> = lines
+        .iter()
+        .map(|(_, records)| records.iter().filter(|r| r.status.is_found()).collect())
+        .collect();
+    let crossings: Vec<Vec<CrossingPoint>> = found
+        .iter()
+        .map(|records| {
+            records
+                .iter()
+                .map(|r| CrossingPoint {
+                    position: match along_scale {
+                        Scale::Log => r.value.log10(),
+                        Scale::Linear => r.value,
+                    },
+                    direction: r
+                        .direction
+                        .unwrap_or(crate::sweep::CrossingDirection::Touching),
+                })
+                .collect()
+        })
+        .collect();
+    branches(&crossings)
+        .into_iter()
+        .enumerate()
+        .map(|(b, branch)| {
+            let points: Vec<(f64, f64)> = branch
+                .iter()
+                .map(|&(k, j)| {
+                    let (other, value) = (lines[k].0, found[k][j].value);
+                    if along_is_x {
+                        (value, other)
+                    } else {
+                        (other, value)
+                    }
+                })
+                .collect();
+            Series {
+                label: if b == 0 { style.label.clone() } else { None },
+                markers: style.markers || points.len() == 1,
+                points,
+                ..style.clone()
+            }
+        })
+        .collect()
 }
 
 /// Index of a cell in the result from per-axis value indices.
@@ -468,51 +548,35 @@ fn heatmap(
             }
         }
         let mut curves = Vec::new();
+        let x_scale = scale_over(&p.x_scale, &xs, &p.x, &format!("{field}.x_scale"))?;
+        let y_scale = scale_over(&p.y_scale, &ys, &y_name, &format!("{field}.y_scale"))?;
         if show_thresholds && (xa == last || ya == last) {
+            // Thresholds along the last axis: the crossings of the lines through this panel,
+            // in the order of the other plotted axis, chained into branches.
+            let other = if xa == last { ya } else { xa };
             for (ti, t) in plan.line_thresholds().enumerate() {
-                let mut pts = Vec::new();
-                for l in &result.lines {
-                    let li = plan.line_indices(l.line);
-                    let matches = (0..last).all(|a| a == xa || a == ya || li[a] == idx[a]);
-                    let rec = &l.thresholds[ti];
-                    if !matches
-                        || !matches!(
-                            rec.status,
-                            ThresholdStatus::Found | ThresholdStatus::Several
-                        )
-                    {
-                        continue;
-                    }
-                    let other = if xa == last { ya } else { xa };
-                    let ov = plan.axes[other].values[li[other]].number();
-                    pts.push(if xa == last {
-                        (rec.value, ov)
-                    } else {
-                        (ov, rec.value)
-                    });
-                }
-                pts.sort_by(|a, b| {
-                    if xa == last {
-                        a.1.total_cmp(&b.1)
-                    } else {
-                        a.0.total_cmp(&b.0)
-                    }
-                });
-                if pts.is_empty() {
-                    continue;
-                }
-                curves.push(Series {
+                let lines: Vec<(f64, &[ThresholdRecord])> = (0..plan.axes[other].values.len())
+                    .map(|j| {
+                        let mut c = idx.clone();
+                        c[other] = j;
+                        let records = line_result(plan, result, &c[..last])
+                            .map_or(&[][..], |l| l.thresholds[ti].as_slice());
+                        (plan.axes[other].values[j].number(), records)
+                    })
+                    .collect();
+                let along_scale = if xa == last { x_scale } else { y_scale };
+                let style = Series {
                     label: Some(t.label.clone()),
-                    points: pts,
                     colour: 1 + ti,
                     width: 2.5,
                     ..Series::default()
-                });
+                };
+                curves.extend(branch_series(&lines, along_scale, xa == last, &style));
             }
         }
         if show_thresholds {
-            // Thresholds along x or y other than the last axis: one point per line of that
-            // axis through this panel.
+            // Thresholds along x or y other than the last axis: the crossings on every line of
+            // that axis through this panel, chained into branches.
             let lines_of = plan.line_thresholds().count();
             for (n, &ti) in plan.axis_thresholds().iter().enumerate() {
                 let t = &plan.thresholds[ti];
@@ -520,38 +584,25 @@ fn heatmap(
                     continue;
                 }
                 let other = if t.axis == xa { ya } else { xa };
-                let mut pts: Vec<(f64, f64)> = result
-                    .axis_thresholds
+                let mut by_other: Vec<(f64, &[ThresholdRecord])> = plan.axes[other]
+                    .values
                     .iter()
-                    .filter(|a| a.threshold == ti && a.record.status.is_found())
-                    .filter_map(|a| {
-                        let li = plan.line_indices_along(t.axis, a.line);
-                        let matches =
-                            (0..plan.axes.len()).all(|k| k == xa || k == ya || li[k] == idx[k]);
-                        let ov = plan.axes[other].values[li[other]].number();
-                        matches.then_some(if t.axis == xa {
-                            (a.record.value, ov)
-                        } else {
-                            (ov, a.record.value)
-                        })
-                    })
+                    .map(|v| (v.number(), &[][..]))
                     .collect();
-                pts.sort_by(|a, b| {
-                    if t.axis == xa {
-                        a.1.total_cmp(&b.1)
-                    } else {
-                        a.0.total_cmp(&b.0)
+                for a in result.axis_thresholds.iter().filter(|a| a.threshold == ti) {
+                    let li = plan.line_indices_along(t.axis, a.line);
+                    if (0..plan.axes.len()).all(|k| k == xa || k == ya || li[k] == idx[k]) {
+                        by_other[li[other]].1 = &a.records;
                     }
-                });
-                if !pts.is_empty() {
-                    curves.push(Series {
-                        label: Some(t.label.clone()),
-                        points: pts,
-                        colour: 1 + lines_of + n,
-                        width: 2.5,
-                        ..Series::default()
-                    });
                 }
+                let along_scale = if t.axis == xa { x_scale } else { y_scale };
+                let style = Series {
+                    label: Some(t.label.clone()),
+                    colour: 1 + lines_of + n,
+                    width: 2.5,
+                    ..Series::default()
+                };
+                curves.extend(branch_series(&by_other, along_scale, t.axis == xa, &style));
             }
         }
         for (k, o) in p.overlays.iter().enumerate() {
@@ -585,12 +636,12 @@ fn heatmap(
             x: PlotAxis {
                 label: p.x_label.clone().unwrap_or_else(|| symbol(&p.x)),
                 range: None,
-                scale: scale_over(&p.x_scale, &xs, &p.x, &format!("{field}.x_scale"))?,
+                scale: x_scale,
             },
             y: PlotAxis {
                 label: p.y_label.clone().unwrap_or_else(|| symbol(&y_name)),
                 range: None,
-                scale: scale_over(&p.y_scale, &ys, &y_name, &format!("{field}.y_scale"))?,
+                scale: y_scale,
             },
             x_values: xs.clone(),
             y_values: ys.clone(),
@@ -853,31 +904,22 @@ fn threshold_curves(
         Some(a) => (0..plan.axes[a].values.len()).collect(),
         None => vec![0],
     };
+    let y_scale: Scale = p.y_scale.into();
     for (ti, t) in plan.line_thresholds().enumerate() {
         for (gi, g) in groups.iter().enumerate() {
-            let mut pts = Vec::new();
-            for l in &result.lines {
-                let li = plan.line_indices(l.line);
-                let matches = (0..last).all(|a| {
-                    if a == xa {
-                        true
-                    } else if Some(a) == series_axis {
-                        li[a] == *g
-                    } else {
-                        li[a] == base_idx[a]
+            // The crossings of the lines at every x, in the order of the x axis.
+            let lines: Vec<(f64, &[ThresholdRecord])> = (0..plan.axes[xa].values.len())
+                .map(|j| {
+                    let mut c = base_idx.clone();
+                    c[xa] = j;
+                    if let Some(a) = series_axis {
+                        c[a] = *g;
                     }
-                });
-                let rec = &l.thresholds[ti];
-                if matches
-                    && matches!(
-                        rec.status,
-                        ThresholdStatus::Found | ThresholdStatus::Several
-                    )
-                {
-                    pts.push((plan.axes[xa].values[li[xa]].number(), rec.value));
-                }
-            }
-            pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+                    let records = line_result(plan, result, &c[..last])
+                        .map_or(&[][..], |l| l.thresholds[ti].as_slice());
+                    (plan.axes[xa].values[j].number(), records)
+                })
+                .collect();
             let label = match series_axis {
                 Some(a) => {
                     let mut idx = base_idx.clone();
@@ -887,14 +929,19 @@ fn threshold_curves(
                 }
                 None => t.label.clone(),
             };
-            series.push(Series {
+            let style = Series {
                 label: Some(label),
-                points: pts,
                 colour: gi + ti * groups.len(),
                 width: 2.0,
                 markers: true,
                 ..Series::default()
-            });
+            };
+            let branches = branch_series(&lines, y_scale, false, &style);
+            if branches.is_empty() {
+                // Kept (empty) so that colours stay tied to series values; left out of the legend.
+                series.push(style);
+            }
+            series.extend(branches);
         }
     }
     let xs: Vec<f64> = plan.axes[xa].values.iter().map(AxisValue::number).collect();
@@ -936,7 +983,7 @@ fn threshold_curves(
                     .clone()
                     .unwrap_or_else(|| format!("threshold in {}", symbol(&plan.axes[last].name))),
                 range: None,
-                scale: p.y_scale.into(),
+                scale: y_scale,
             },
             series,
             markers: Vec::new(),

@@ -99,7 +99,7 @@ pub fn stage_files(set: &mut super::OutputSet, files: Vec<OutputFile<'_>>) -> Re
 }
 
 /// Renders `fig` and writes it to `path` atomically; the format follows the extension (.png,
-/// .svg).
+/// .svg, .pdf).
 pub fn save_figure(fig: &crate::plot::Figure, path: &Path) -> Result<(), Error> {
     write_atomic(path, &render_figure(fig, path)?)
 }
@@ -111,10 +111,11 @@ fn render_figure(fig: &crate::plot::Figure, path: &Path) -> Result<Vec<u8>, Erro
     let format = match path.extension().and_then(|e| e.to_str()) {
         Some("png") => ImageFormat::Png,
         Some("svg") => ImageFormat::Svg,
+        Some("pdf") => ImageFormat::Pdf,
         _ => {
             return Err(InputError::new(
                 path.display().to_string(),
-                "unsupported image file extension; use .png or .svg",
+                "unsupported image file extension; use .png, .svg or .pdf",
             )
             .into());
         }

@@ -33,7 +33,7 @@ pub struct ThresholdRow {
     pub axes: Map<String, Value>,
     /// "metric = level along axis".
     pub criterion: String,
-    /// found, several, not_found or failed.
+    /// found, not_found or failed.
     pub status: &'static str,
     /// Located value.
     pub value: Option<f64>,
@@ -43,6 +43,11 @@ pub struct ThresholdRow {
     pub precision: Option<f64>,
     /// Grid crossings on the line.
     pub crossings: usize,
+    /// Which of them this row is, from 1 in the order of the axis' values (0: none).
+    pub crossing: usize,
+    /// rising, falling or touching (the metric against the axis value); None without a
+    /// crossing.
+    pub direction: Option<&'static str>,
     /// metric − level at the bracket ends.
     pub metric_minus_level_at_bracket: [Option<f64>; 2],
 }
@@ -289,7 +294,7 @@ impl SweepDocumentBuilder {
         }
         let mut idx = plan.line_indices(l.line);
         idx.push(0);
-        for t in &l.thresholds {
+        for t in l.thresholds.iter().flatten() {
             self.push_threshold(plan, l.line, &idx, plan.axes.len() - 1, t);
         }
     }
@@ -299,7 +304,9 @@ impl SweepDocumentBuilder {
     pub fn push_axis_threshold(&mut self, plan: &SweepPlan, a: &AxisThreshold) {
         let axis = plan.thresholds[a.threshold].axis;
         let idx = plan.line_indices_along(axis, a.line);
-        self.push_threshold(plan, a.line, &idx, axis, &a.record);
+        for t in &a.records {
+            self.push_threshold(plan, a.line, &idx, axis, t);
+        }
     }
 
     fn push_threshold(
@@ -330,6 +337,8 @@ impl SweepDocumentBuilder {
             bracket: [finite(t.bracket[0]), finite(t.bracket[1])],
             precision: finite(t.precision),
             crossings: t.crossings,
+            crossing: t.crossing,
+            direction: t.direction.map(|d| d.name()),
             metric_minus_level_at_bracket: [finite(t.sides[0]), finite(t.sides[1])],
         });
     }
@@ -498,6 +507,8 @@ pub fn write_thresholds_csv_header(
             "bracket_hi",
             "precision",
             "crossings",
+            "crossing",
+            "direction",
         ]
         .map(String::from),
     );
@@ -524,16 +535,19 @@ pub fn thresholds_csv_rows(plan: &SweepPlan, l: &LineResult, out: &mut Vec<u8>) 
     }
     let mut idx = plan.line_indices(l.line);
     idx.push(0);
-    for t in &l.thresholds {
+    for t in l.thresholds.iter().flatten() {
         threshold_csv_row(plan, l.line, &idx, plan.axes.len() - 1, t, out);
     }
 }
 
-/// Appends the threshold-table row of a threshold along another axis than the last.
+/// Appends the threshold-table rows (one per crossing) of a threshold along another axis than
+/// the last.
 pub fn axis_threshold_csv_row(plan: &SweepPlan, a: &AxisThreshold, out: &mut Vec<u8>) {
     let axis = plan.thresholds[a.threshold].axis;
     let idx = plan.line_indices_along(axis, a.line);
-    threshold_csv_row(plan, a.line, &idx, axis, &a.record, out);
+    for t in &a.records {
+        threshold_csv_row(plan, a.line, &idx, axis, t, out);
+    }
 }
 
 fn threshold_csv_row(
@@ -570,6 +584,8 @@ fn threshold_csv_row(
     row.push(num(t.bracket[1]));
     row.push(num(t.precision));
     row.push(t.crossings.to_string());
+    row.push(t.crossing.to_string());
+    row.push(t.direction.map_or("", |d| d.name()).into());
     out.extend_from_slice(row.join(",").as_bytes());
     out.push(b'\n');
 }

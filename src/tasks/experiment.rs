@@ -2,12 +2,14 @@
 //! average the decision function and the responses over seeds, and write
 //! `NAME.experiment.json` with the figures as one output set.
 
+use std::sync::Mutex;
 use std::time::Instant;
 
+use super::progress::{Meter, Progress};
 use super::run::figure_files;
 use super::{Outcome, line};
 use crate::error::{Error, SolveError};
-use crate::network::{TrainingRecord, train_seeds};
+use crate::network::{TrainingRecord, train_seeds_each};
 use crate::output::OutputFile;
 use crate::result::{
     ExperimentData, ExperimentSummary, GAP_DEFINITION, GridRecord, SettingRecord, WidthGapRecord,
@@ -15,31 +17,98 @@ use crate::result::{
 };
 use crate::spec::{DataSpec, ExperimentFigureKind, ExperimentPlan, SettingPlan, Spec};
 
+/// One progress stage per seed of a setting, begun when the seed starts and ended when its
+/// epochs are done.
+struct SeedMeters<'a> {
+    progress: &'a dyn Progress,
+    label: String,
+    seeds: &'a [u64],
+    epochs: u64,
+    meters: Vec<Mutex<SeedMeter<'a>>>,
+}
+
+/// Epochs a seed has reported, and its stage while it trains.
+type SeedMeter<'a> = (u64, Option<Box<dyn Meter + 'a>>);
+
+impl<'a> SeedMeters<'a> {
+    fn new(progress: &'a dyn Progress, settings: usize, i: usize, s: &'a SettingPlan) -> Self {
+        SeedMeters {
+            progress,
+            label: format!("setting {}/{settings} {}", i + 1, short_label(&s.label)),
+            seeds: &s.seeds,
+            epochs: s.training.epochs as u64,
+            meters: s.seeds.iter().map(|_| Mutex::new((0, None))).collect(),
+        }
+    }
+
+    fn advance(&self, k: usize, epochs: u64) {
+        let Some(slot) = self.meters.get(k) else {
+            return;
+        };
+        let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
+        let (done, meter) = &mut *slot;
+        if *done >= self.epochs {
+            return;
+        }
+        let meter = meter.get_or_insert_with(|| {
+            self.progress.stage(
+                &format!(
+                    "seed {} ({}/{}) · {}",
+                    self.seeds[k],
+                    k + 1,
+                    self.seeds.len(),
+                    self.label,
+                ),
+                self.epochs,
+                "epochs",
+            )
+        });
+        meter.advance(epochs);
+        *done += epochs;
+        if *done >= self.epochs {
+            slot.1 = None;
+        }
+    }
+}
+
+/// A setting's label cut to 24 characters for a progress label.
+fn short_label(label: &str) -> String {
+    if label.chars().count() <= 24 {
+        return label.to_string();
+    }
+    let mut s: String = label.chars().take(23).collect();
+    s.push('…');
+    s
+}
+
 /// The checked plan of a spec's `experiment` section (what `check` validates).
 pub fn experiment_plan(spec: &Spec) -> Result<ExperimentPlan, Error> {
     Ok(spec.experiment_plan()?)
 }
 
-/// Trains every setting of `plan` (from [`experiment_plan`] of `spec`), calling
-/// `progress(epochs)` as epochs complete, and returns the document and figures to write.
+/// Trains every setting of `plan` (from [`experiment_plan`] of `spec`), reporting one
+/// [`Progress`] stage per setting and seed (in epochs) as it trains, and returns the document
+/// and figures to write.
 pub fn experiment(
     spec: &Spec,
     plan: &ExperimentPlan,
-    progress: &(dyn Fn(u64) + Sync),
+    progress: &dyn Progress,
 ) -> Result<Outcome<'static>, Error> {
     let start = Instant::now();
     let grid_points = plan.grid.as_ref().map(|g| g.points());
     let mut settings = Vec::with_capacity(plan.settings.len());
     let mut experiments = Vec::new();
-    for s in &plan.settings {
+    for (i, s) in plan.settings.iter().enumerate() {
         let t0 = Instant::now();
-        let records = train_seeds(
+        let meters = SeedMeters::new(progress, plan.settings.len(), i, s);
+        let records = train_seeds_each(
             &s.dataset,
             &s.training,
             &s.seeds,
             plan.tracking.as_ref(),
-            progress,
+            &|k, epochs| meters.advance(k, epochs),
         )?;
+        drop(meters);
         let record = setting_record(s, &records, grid_points.as_deref(), t0)?;
         if let Some(r) = &record.responses {
             experiments.push(ExperimentSummary {

@@ -10,6 +10,7 @@ mod check;
 mod equilibrium;
 mod experiment;
 mod figures;
+pub mod progress;
 mod run;
 mod sweep;
 pub mod threads;
@@ -19,7 +20,8 @@ pub use check::{CheckSummary, check};
 pub use equilibrium::{EquilibriumEntry, EquilibriumOutcome, equilibrium};
 pub use experiment::{experiment, experiment_plan};
 pub use figures::{FigureSpecKind, figure_specs};
-pub use run::{RunOutcome, portrait, run};
+pub use progress::{Meter, Progress, Silent};
+pub use run::{RunOutcome, portrait, run, run_with_progress};
 pub use sweep::{LineSink, ShardSource, SweepTask, SweepWritten, read_shards};
 pub use verify::{
     MAX_VERIFY_MODELS, ModelChecks, SpecVerifyOutcome, VerifyOutcome, verify, verify_spec,

@@ -3,6 +3,7 @@
 
 use std::time::Instant;
 
+use super::progress::{Progress, Silent};
 use super::{Outcome, line};
 use crate::error::{Error, InputError, SolveError};
 use crate::output::OutputFile;
@@ -21,11 +22,20 @@ pub struct RunOutcome {
 /// table and the figures of its `plot` section.
 ///
 /// A spec with an `experiment` section trains its networks instead (see [`super::experiment`];
-/// no progress is reported and the returned [`RunOutcome`] holds no runs).
+/// the returned [`RunOutcome`] then holds no runs).
 pub fn run(spec: &Spec) -> Result<(RunOutcome, Outcome<'static>), Error> {
+    run_with_progress(spec, &Silent)
+}
+
+/// [`run`], reporting its progress: one stage for the runs (in runs), or for an experiment one
+/// per setting and seed (in epochs).
+pub fn run_with_progress(
+    spec: &Spec,
+    progress: &dyn Progress,
+) -> Result<(RunOutcome, Outcome<'static>), Error> {
     if spec.kind() == SpecKind::Experiment {
         let plan = super::experiment_plan(spec)?;
-        let outcome = super::experiment(spec, &plan, &|_| {})?;
+        let outcome = super::experiment(spec, &plan, progress)?;
         let runs = RunOutcome {
             runs: Vec::new(),
             wall_seconds: 0.0,
@@ -40,6 +50,7 @@ pub fn run(spec: &Spec) -> Result<(RunOutcome, Outcome<'static>), Error> {
     let start = Instant::now();
     let mut results = Vec::with_capacity(runs.len());
     let mut seconds = Vec::with_capacity(runs.len());
+    let meter = progress.stage(&spec.name, runs.len() as u64, "runs");
     for r in runs {
         let t0 = Instant::now();
         let tr = r.simulate().map_err(|e| match e {
@@ -51,7 +62,9 @@ pub fn run(spec: &Spec) -> Result<(RunOutcome, Outcome<'static>), Error> {
         })?;
         seconds.push(t0.elapsed().as_secs_f64());
         results.push((r, tr));
+        meter.advance(1);
     }
+    drop(meter);
     let figures = crate::figures::run_figures(spec, &results)?;
     let wall = start.elapsed().as_secs_f64();
     let inputs: Vec<_> = results

@@ -1,6 +1,7 @@
 //! `sweep`, `sweep --shard k/N` and `merge`: a validated sweep plan, its evaluation (whole or one
 //! shard), the merge of shard files, and the tables, JSON document and figures of a result.
 
+use super::progress::Progress;
 use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -161,17 +162,23 @@ impl<'s> SweepTask<'s> {
 
     /// The `sweep` command in the prepared folder `out`: the whole sweep as one output set, or
     /// shard k of n as its shard file (skipped when a complete one is there). No output may
-    /// replace a spec in `guard`. Returns the report.
+    /// replace a spec in `guard`. Reports one [`Progress`] stage, in cells. Returns the report.
     pub fn execute(
         &self,
         out: &Path,
         shard: Option<(usize, usize)>,
         parallel: bool,
         guard: &SpecGuard,
-        progress: &(dyn Fn(usize) + Sync),
+        progress: &dyn Progress,
     ) -> Result<String, Error> {
         let start = std::time::Instant::now();
         let name = &self.spec.name;
+        let label = match shard {
+            None => name.clone(),
+            Some((k, n)) => format!("{name} shard {k}/{n}"),
+        };
+        let meter = progress.stage(&label, self.cells_to_compute(shard) as u64, "cells");
+        let progress = &|cells: usize| meter.advance(cells as u64);
         let Some((k, n)) = shard else {
             guard.check(out, self.output_names()?.iter().map(String::as_str))?;
             let mut report = self.run_to(out, parallel, progress)?.report;
@@ -205,12 +212,26 @@ impl<'s> SweepTask<'s> {
     }
 
     /// The `merge` command: the shard files in `out` merged into the outputs of an unsharded
-    /// run there (no output may replace a spec in `guard`). Returns the report.
-    pub fn merge_in(&self, out: &Path, guard: &SpecGuard) -> Result<String, Error> {
+    /// run there (no output may replace a spec in `guard`). Reports one [`Progress`] stage, in
+    /// lines read. Returns the report.
+    pub fn merge_in(
+        &self,
+        out: &Path,
+        guard: &SpecGuard,
+        progress: &dyn Progress,
+    ) -> Result<String, Error> {
         self.check_merge_size()?;
         guard.check(out, self.output_names()?.iter().map(String::as_str))?;
         let shards = read_shards(out, &self.spec.name)?;
-        let mut report = self.merge_to(out, &shards)?.report;
+        let meter = progress.stage(
+            &format!("merge {}", self.spec.name),
+            self.plan.lines() as u64,
+            "lines",
+        );
+        let mut report = self
+            .merge_to(out, &shards, &|lines| meter.advance(lines as u64))?
+            .report;
+        drop(meter);
         line(
             &mut report,
             format!("merged {} shards of {}", shards.len(), self.spec.name),
@@ -358,7 +379,14 @@ impl<'s> SweepTask<'s> {
     /// the split is checked first, then the shards are read line by line, in order, and
     /// streamed to the tables (the same bytes as the unsharded run). Thresholds along another
     /// axis than the last are not in shard files: the merge locates them.
-    pub fn merge_to(&self, out: &Path, shards: &[ShardSource]) -> Result<SweepWritten, Error> {
+    ///
+    /// `progress(lines)` is called as lines are read.
+    pub fn merge_to(
+        &self,
+        out: &Path,
+        shards: &[ShardSource],
+        progress: &(dyn Fn(usize) + Sync),
+    ) -> Result<SweepWritten, Error> {
         for s in shards {
             self.check_shard_header(&s.path, s.header.shard, s.header.of, &s.header)?;
         }
@@ -375,6 +403,7 @@ impl<'s> SweepTask<'s> {
                     message: e.to_string(),
                 })?;
                 let header = read_shard(file, &mut |l| {
+                    progress(1);
                     pending.push(l);
                     if pending.len() >= chunk {
                         sink(std::mem::take(&mut pending))?;

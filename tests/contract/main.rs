@@ -24,6 +24,7 @@ mod output_broken_pipe;
 mod output_full_disk;
 mod output_set_killed;
 mod outputs_never_collide;
+mod progress_reports;
 mod run_csv_parameters;
 mod spec_kind;
 mod untagged_input_errors;

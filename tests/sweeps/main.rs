@@ -19,3 +19,4 @@ mod sweep_thresholds;
 mod threshold_along_first_axis;
 mod threshold_critical_coupling_along_delta;
 mod threshold_failed_lines;
+mod threshold_several_crossings;

@@ -125,7 +125,7 @@ fn the_threshold_on_period_along_step_is_the_eigenvalue_flip() {
             .build()
             .unwrap();
         let r = plan.run(false);
-        let t = &r.lines[0].thresholds[0];
+        let t = &r.lines[0].thresholds[0][0];
         assert!(t.status.is_found(), "{method:?}: {t:?}");
         let rel = (t.value - predicted).abs() / predicted;
         println!(

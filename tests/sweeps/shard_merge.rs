@@ -126,15 +126,17 @@ fn the_shard_format_keeps_every_number_exactly() {
                     )),
                 },
             ],
-            thresholds: vec![ThresholdRecord {
+            thresholds: vec![vec![ThresholdRecord {
                 criterion: "ratio2 = 0.5 along s1".into(),
                 status: ThresholdStatus::Failed,
                 value: f64::NAN,
                 bracket: [1.0 / 3.0, f64::INFINITY],
                 precision: 2.0 / 3.0,
                 crossings: 2,
+                crossing: 1,
+                direction: Some(starvation::sweep::CrossingDirection::Falling),
                 sides: [-0.0, f64::NAN],
-            }],
+            }]],
         }],
         ..Default::default()
     };
@@ -148,7 +150,7 @@ fn the_shard_format_keeps_every_number_exactly() {
                 l.cells
                     .iter()
                     .flat_map(|c| c.values.iter().map(|v| v.to_bits()))
-                    .chain(l.thresholds.iter().flat_map(|t| {
+                    .chain(l.thresholds.iter().flatten().flat_map(|t| {
                         [
                             t.value,
                             t.bracket[0],

@@ -136,6 +136,6 @@ fn streamed_outputs_equal_the_in_memory_outputs_for_any_chunk_size() {
     }
     let shards = read_shards(&sharded, "streamed").unwrap();
     assert_eq!(shards.len(), 7);
-    task.merge_to(&sharded, &shards).unwrap();
+    task.merge_to(&sharded, &shards, &|_| {}).unwrap();
     assert!(comparable(files(&sharded)) == expected);
 }

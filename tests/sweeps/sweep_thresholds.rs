@@ -34,7 +34,8 @@ fn starvation_sign_change_is_at_equal_strengths() {
     let r = run_lines(&p, 0..p.lines(), true, &|_| {});
     let mut worst = 0.0f64;
     for l in &r.lines {
-        let t = &l.thresholds[0];
+        assert_eq!(l.thresholds[0].len(), 1, "one crossing per line");
+        let t = &l.thresholds[0][0];
         assert_eq!(t.status, ThresholdStatus::Found, "line {}: {:?}", l.line, t);
         worst = worst.max((t.value - 2.0).abs());
         assert!(t.bracket[0] <= t.value && t.value <= t.bracket[1]);
@@ -81,7 +82,8 @@ fn half_starvation_threshold_separates_regimes() {
         z[1] / uncoupled_response(4.0, 0.01, LossModel::Exact)
     };
     for (l, delta) in r.lines.iter().zip([0.1, 0.2, 0.3]) {
-        let t = &l.thresholds[0];
+        assert_eq!(l.thresholds[0].len(), 1, "one crossing per line");
+        let t = &l.thresholds[0][0];
         assert_eq!(t.status, ThresholdStatus::Found, "{t:?}");
         let [lo, hi] = t.bracket;
         assert!(lo <= t.value && t.value <= hi && hi - lo <= 1e-8);

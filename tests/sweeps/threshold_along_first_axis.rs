@@ -42,7 +42,9 @@ fn a_threshold_along_the_first_axis_equals_the_transposed_last_axis_threshold() 
     for (x, l) in a.axis_thresholds.iter().zip(&b.lines) {
         // Line k along s1 fixes δ at its k-th value in both grids.
         assert_eq!(x.line, l.line);
-        let (x, y) = (&x.record, &l.thresholds[0]);
+        // One crossing at most on these lines: one record each.
+        assert_eq!((x.records.len(), l.thresholds[0].len()), (1, 1));
+        let (x, y) = (&x.records[0], &l.thresholds[0][0]);
         assert_eq!(x.status, y.status, "{x:?} vs {y:?}");
         assert_eq!(x.crossings, y.crossings);
         assert_eq!(x.criterion, y.criterion);

@@ -36,7 +36,8 @@ fn z2_changes_sign_at_delta_one_over_root_two_along_a_non_last_axis() {
     let critical = std::f64::consts::FRAC_1_SQRT_2;
     let mut worst = 0.0f64;
     for a in &r.axis_thresholds {
-        let t = &a.record;
+        assert_eq!(a.records.len(), 1, "line {}: {:?}", a.line, a.records);
+        let t = &a.records[0];
         assert_eq!(t.status, ThresholdStatus::Found, "line {}: {t:?}", a.line);
         assert_eq!(t.crossings, 1);
         assert!(t.bracket[0] <= t.value && t.value <= t.bracket[1], "{t:?}");

@@ -34,14 +34,14 @@ fn lines_where_every_cell_failed_have_failed_thresholds() {
     let r = plan.run(false);
     let valid = &r.lines[0];
     assert!(valid.cells.iter().all(|c| c.failure.is_none()));
-    assert_eq!(valid.thresholds[0].status, ThresholdStatus::NotFound);
+    assert_eq!(valid.thresholds[0][0].status, ThresholdStatus::NotFound);
     let broken = &r.lines[1];
     assert!(broken.cells.iter().all(|c| c.failure.is_some()));
-    assert_eq!(broken.thresholds[0].status, ThresholdStatus::Failed);
+    assert_eq!(broken.thresholds[0][0].status, ThresholdStatus::Failed);
     // Along δ every line has one valid cell (δ = 0.2) and one failed: not a failed line.
     assert_eq!(r.axis_thresholds.len(), 3);
     for a in &r.axis_thresholds {
-        assert_eq!(a.record.status, ThresholdStatus::NotFound, "{a:?}");
+        assert_eq!(a.records[0].status, ThresholdStatus::NotFound, "{a:?}");
     }
     // A δ axis whose every value fails: every line along it failed.
     let all_bad = sweep_plan(
@@ -66,6 +66,6 @@ fn lines_where_every_cell_failed_have_failed_thresholds() {
     .run(true);
     assert_eq!(all_bad.axis_thresholds.len(), 2);
     for a in &all_bad.axis_thresholds {
-        assert_eq!(a.record.status, ThresholdStatus::Failed, "{a:?}");
+        assert_eq!(a.records[0].status, ThresholdStatus::Failed, "{a:?}");
     }
 }

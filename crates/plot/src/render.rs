@@ -28,6 +28,9 @@ pub enum ImageFormat {
     Png,
     /// SVG text.
     Svg,
+    /// PDF: the SVG converted by svg2pdf (vector paths, the embedded font subset into the file,
+    /// heat-map rasters as images), one page the size of the figure at 96 px per inch.
+    Pdf,
 }
 
 /// Largest accepted width or height in pixels.
@@ -46,6 +49,7 @@ pub fn render(figure: &Figure, format: ImageFormat) -> Result<Vec<u8>, Error> {
     match format {
         ImageFormat::Png => render_png(figure),
         ImageFormat::Svg => render_svg(figure),
+        ImageFormat::Pdf => render_pdf(figure),
     }
 }
 
@@ -144,6 +148,37 @@ fn render_svg(figure: &Figure) -> Result<Vec<u8>, Error> {
         svg_string(figure, 1)?
     };
     Ok(s.into_bytes())
+}
+
+/// Without the `pdf` feature: an error saying how to build with it.
+#[cfg(not(feature = "pdf"))]
+fn render_pdf(_figure: &Figure) -> Result<Vec<u8>, Error> {
+    Err(render_error(
+        "PDF export is not built in; build with `cargo build --release --features pdf`",
+    ))
+}
+
+/// PDF bytes of the figure: its SVG read by usvg with the embedded font alone (no system
+/// fonts), converted by svg2pdf, which embeds the glyphs used.
+#[cfg(feature = "pdf")]
+fn render_pdf(figure: &Figure) -> Result<Vec<u8>, Error> {
+    use svg2pdf::usvg;
+    let svg = render_svg(figure)?;
+    let mut fonts = usvg::fontdb::Database::new();
+    fonts.load_font_data(crate::style::font_bytes().to_vec());
+    let options = usvg::Options {
+        font_family: "DejaVu Sans".into(),
+        fontdb: std::sync::Arc::new(fonts),
+        ..usvg::Options::default()
+    };
+    let tree = usvg::Tree::from_data(&svg, &options)
+        .map_err(|e| render_error(format!("the figure's SVG could not be read for PDF: {e}")))?;
+    svg2pdf::to_pdf(
+        &tree,
+        svg2pdf::ConversionOptions::default(),
+        svg2pdf::PageOptions { dpi: 96.0 },
+    )
+    .map_err(|e| render_error(format!("PDF conversion failed: {e}")))
 }
 
 /// The SVG text of the figure drawn at `k` units per pixel.

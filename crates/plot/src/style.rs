@@ -26,6 +26,12 @@ pub(crate) fn render_error(message: impl Into<String>) -> Error {
     }
 }
 
+/// The embedded font's file bytes (PDF export).
+#[cfg(feature = "pdf")]
+pub(crate) fn font_bytes() -> &'static [u8] {
+    FONT_BYTES
+}
+
 /// Registers the embedded font with plotters (once).
 pub(crate) fn ensure_font() -> Result<(), Error> {
     FONT_READY

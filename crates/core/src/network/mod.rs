@@ -405,5 +405,19 @@ pub fn train_seeds(
     tracking: Option<&Tracking>,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Vec<TrainingRecord>, Error> {
+    train::train_seeds(data, training, seeds, tracking, &|_, epochs| {
+        progress(epochs)
+    })
+}
+
+/// [`train_seeds`] reporting per seed: `progress(k, epochs)` with the epochs completed by the
+/// k-th seed of `seeds` since its last call (a call with 0 when that seed starts).
+pub fn train_seeds_each(
+    data: &Dataset,
+    training: &Training,
+    seeds: &[u64],
+    tracking: Option<&Tracking>,
+    progress: &(dyn Fn(usize, u64) + Sync),
+) -> Result<Vec<TrainingRecord>, Error> {
     train::train_seeds(data, training, seeds, tracking, progress)
 }

@@ -164,13 +164,14 @@ pub(crate) fn check_tracking(
     Ok(())
 }
 
-/// Trains every seed (in parallel) after checking the input.
+/// Trains every seed (in parallel) after checking the input; `progress(k, epochs)` reports the
+/// epochs done by the k-th seed (0 when it starts).
 pub(crate) fn train_seeds(
     data: &Dataset,
     training: &Training,
     seeds: &[u64],
     tracking: Option<&Tracking>,
-    progress: &(dyn Fn(u64) + Sync),
+    progress: &(dyn Fn(usize, u64) + Sync),
 ) -> Result<Vec<TrainingRecord>, Error> {
     check_training(data, training)?;
     if let Some(t) = tracking {
@@ -181,7 +182,13 @@ pub(crate) fn train_seeds(
     }
     seeds
         .par_iter()
-        .map(|&seed| train_one(data, training, seed, tracking, progress))
+        .enumerate()
+        .map(|(k, &seed)| {
+            progress(k, 0);
+            train_one(data, training, seed, tracking, &|epochs| {
+                progress(k, epochs)
+            })
+        })
         .collect()
 }
 

@@ -597,8 +597,8 @@ pub fn evaluate_line(plan: &SweepPlan, line: usize) -> LineResult {
 
 /// Locates threshold `t` (index into the plan's thresholds, along another axis than the last)
 /// on line `line` of its axis: the threshold's metric is evaluated in the cells along the axis
-/// (warm-started in order), the crossing bracketed and refined as on the last axis.
-pub fn evaluate_axis_threshold(plan: &SweepPlan, t: usize, line: usize) -> ThresholdRecord {
+/// (warm-started in order), every crossing bracketed and refined as on the last axis.
+pub fn evaluate_axis_threshold(plan: &SweepPlan, t: usize, line: usize) -> Vec<ThresholdRecord> {
     let t = &plan.thresholds[t];
     let idx = plan.line_indices_along(t.axis, line);
     let cells = evaluate_cells(
@@ -622,7 +622,7 @@ fn locate_along(
     idx: &[usize],
     t: &Threshold,
     cells: &[CellOutcome],
-) -> ThresholdRecord {
+) -> Vec<ThresholdRecord> {
     let (metric, offset) = t.source;
     let xs: Vec<f64> = plan.axes[t.axis]
         .values

@@ -29,7 +29,9 @@ pub use shard::{
     ShardFile, ShardHeader, ShardReadError, ShardShape, ShardWriter, merge_shards, read_shard,
     shard_range,
 };
-pub use threshold::{Threshold, ThresholdRecord, ThresholdStatus, locate};
+pub use threshold::{
+    CrossingDirection, CrossingPoint, Threshold, ThresholdRecord, ThresholdStatus, branches, locate,
+};
 
 use crate::equilibrium::EquilibriumOptions;
 use crate::model::{FeatureModel, LossModel, Regulariser};
@@ -405,8 +407,9 @@ pub struct LineResult {
     pub line: usize,
     /// Cells along the last axis.
     pub cells: Vec<CellOutcome>,
-    /// Threshold records (one per threshold).
-    pub thresholds: Vec<ThresholdRecord>,
+    /// Threshold records, one list per threshold along the last axis (in the plan's order):
+    /// a record per crossing, or the one `not_found` / `failed` record of a line without.
+    pub thresholds: Vec<Vec<ThresholdRecord>>,
 }
 
 /// A threshold along another axis than the last, located on one line of that axis.
@@ -417,8 +420,9 @@ pub struct AxisThreshold {
     pub threshold: usize,
     /// Line along the threshold's axis (see [`SweepPlan::line_indices_along`]).
     pub line: usize,
-    /// The record.
-    pub record: ThresholdRecord,
+    /// The records: one per crossing, or the one `not_found` / `failed` record of a line
+    /// without.
+    pub records: Vec<ThresholdRecord>,
 }
 
 /// The results of a sweep (or of a shard: a contiguous range of lines).
@@ -474,7 +478,7 @@ pub fn stream_axis_thresholds<E>(
             let work = |line: usize| AxisThreshold {
                 threshold: t,
                 line,
-                record: evaluate_axis_threshold(plan, t, line),
+                records: evaluate_axis_threshold(plan, t, line),
             };
             let records = if parallel {
                 (start..end).into_par_iter().map(work).collect()
@@ -554,8 +558,8 @@ pub fn summary(result: &SweepResult) -> BTreeMap<&'static str, usize> {
         result
             .lines
             .iter()
-            .flat_map(|l| &l.thresholds)
-            .chain(result.axis_thresholds.iter().map(|a| &a.record))
+            .flat_map(|l| l.thresholds.iter().flatten())
+            .chain(result.axis_thresholds.iter().flat_map(|a| &a.records))
             .filter(|t| t.status.is_found())
             .count(),
     );

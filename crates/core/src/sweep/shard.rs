@@ -17,7 +17,7 @@ use serde_json::Value;
 use super::{LineResult, SweepResult};
 
 /// The format tag of shard files.
-pub const SHARD_FORMAT: &str = "starvation-sweep-shard-3";
+pub const SHARD_FORMAT: &str = "starvation-sweep-shard-4";
 
 /// The shape every line of a shard has: cells per line, columns per cell, threshold records
 /// per line.

@@ -124,6 +124,7 @@ fn locate_flip(
         .lines
         .first()
         .and_then(|l| l.thresholds.first())
+        .and_then(|crossings| crossings.first())
         .ok_or("no threshold record")?;
     if !record.status.is_found() {
         return Err(format!("flip not found ({})", record.status.name()));
