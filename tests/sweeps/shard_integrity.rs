@@ -175,7 +175,7 @@ fn a_foreign_shard_is_refused() {
     // A file of an older format.
     std::fs::remove_file(tmp.path().join("o/m.shard-2-of-2.json")).unwrap();
     let [_, b] = sharded(tmp.path(), SPEC);
-    let old = b.replace("starvation-sweep-shard-3", "starvation-sweep-shard-2");
+    let old = b.replace("starvation-sweep-shard-4", "starvation-sweep-shard-3");
     refused(tmp.path(), &old, &["format", "older or foreign"]);
     // Not JSON at all.
     refused(tmp.path(), "id,value\n1,2\n", &["m.shard-2-of-2.json"]);
