@@ -5,7 +5,7 @@
 //!
 //! The explorer is a local server that any web page the user visits can try to reach, so every
 //! request is checked before work starts (see [`Limits`]): its `Host` must be the address served
-//! (127.0.0.1, localhost or [::1] with the port) and its `Origin`, when sent, the same (DNS
+//! (127.0.0.1, localhost or `[::1]` with the port) and its `Origin`, when sent, the same (DNS
 //! rebinding); the request line and headers are bounded in bytes and count and must arrive
 //! within a time limit; connections are served by a fixed pool of threads (more are refused with
 //! 503), computations by a fixed pool of workers behind a bounded queue, and a computation that
@@ -282,7 +282,7 @@ fn read_head(stream: &mut TcpStream, limits: &Limits) -> Result<Head, Reply> {
 }
 
 /// Whether `host` (a `Host` header value, or an origin's host) names the address served:
-/// 127.0.0.1, localhost or [::1], with the port.
+/// 127.0.0.1, localhost or `[::1]`, with the port.
 pub fn is_own_host(host: &str, port: u16) -> bool {
     let host = host.to_ascii_lowercase();
     ["127.0.0.1", "localhost", "[::1]"]

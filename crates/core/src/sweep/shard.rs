@@ -197,7 +197,7 @@ pub struct ShardFile {
     pub shape: ShardShape,
     /// Results of those lines, in order.
     pub results: Vec<LineResult>,
-    /// Checksum of the header and the results ([`Checksum`]).
+    /// Checksum of the header and the results (a 64-bit FNV-1a checksum).
     pub checksum: String,
 }
 
