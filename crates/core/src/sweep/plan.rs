@@ -65,8 +65,8 @@ impl AxisParameter {
 /// Builds a [`SweepPlan`]; [`SweepBuilder::build`] validates everything together.
 ///
 /// ```
-/// use starvation::sweep::{AxisParameter, Metric, SweepBuilder};
-/// use starvation::{FeatureModel, Regulariser};
+/// use starvation_core::sweep::{AxisParameter, Metric, SweepBuilder};
+/// use starvation_core::{FeatureModel, Regulariser};
 ///
 /// let base = FeatureModel::two_feature_toy(2.0, 2.0, 0.3)?
 ///     .with_regulariser(Regulariser::L2 { lambda: 0.01 })?;
@@ -78,7 +78,7 @@ impl AxisParameter {
 ///     .build()?;
 /// let result = plan.run(true);
 /// assert_eq!(result.lines.len(), 3);
-/// # Ok::<(), starvation::InputError>(())
+/// # Ok::<(), starvation_core::InputError>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct SweepBuilder {
