@@ -5,11 +5,11 @@
 #
 # The venv lives in $STARVATION_VENV (default: python/.venv-ci, git-ignored) and is reused when
 # it exists. The package is installed exactly as users do (`pip install ./python[test]`), built
-# by maturin through PEP 517. Cargo's target folder is the repository's `target/` unless
-# CARGO_TARGET_DIR says otherwise, so the tests' reference CLI is the binary that
-# `cargo test --release` has already built there (the extension itself is compiled with thin
-# LTO, so it shares no artefacts with that build). Runtime: about 5 minutes of compilation on a
-# clean clone, then about 1 minute of tests.
+# by maturin through PEP 517. The package is a member of the repository's Cargo workspace: it
+# builds into the repository's `target/` (unless CARGO_TARGET_DIR says otherwise) with the same
+# lock file and release profile as `cargo test --release`, so after that run only the bindings
+# and the application crate are compiled again; the tests' reference CLI is the binary that run
+# has built there.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
