@@ -61,3 +61,15 @@ pub fn run_binary(dir: Option<&std::path::Path>, args: &[&str]) -> Ran {
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }
+
+/// The two moons of the network tests: `n` examples, noise 0.1, seed 2, margin 0.1, unrotated.
+pub fn two_moons(n: usize) -> starvation::network::Dataset {
+    starvation::network::Dataset::two_moons(&starvation::network::TwoMoons {
+        examples: n,
+        noise: 0.1,
+        seed: 2,
+        margin: 0.1,
+        rotation_degrees: 0.0,
+    })
+    .unwrap()
+}

@@ -12,19 +12,10 @@
 //! runs, and the error at the smaller η must be below 2·C·η.
 
 use starvation::network::{
-    Architecture, Dataset, Optimiser, ResponseConvention, Tracking, Training, TwoMoons, train_seeds,
+    Architecture, Optimiser, ResponseConvention, Tracking, Training, train_seeds,
 };
 
-fn data(n: usize) -> Dataset {
-    Dataset::two_moons(&TwoMoons {
-        examples: n,
-        noise: 0.1,
-        seed: 2,
-        margin: 0.1,
-        rotation_degrees: 0.0,
-    })
-    .unwrap()
-}
+use crate::common;
 
 fn sgd(width: usize, lr: f64, epochs: usize, weight_decay: f64, sd: f64) -> Training {
     Training {
@@ -65,7 +56,7 @@ fn relative_gap(a: &[f64], b: &[f64]) -> f64 {
 #[test]
 fn linearised_network_starts_equal_and_stays_close_when_wide() {
     let n = 20;
-    let d = data(n);
+    let d = common::two_moons(n);
     let mut gaps = Vec::new();
     for width in [20, 2000] {
         let t = sgd(width, 0.01, 300, 0.0, 0.0);
@@ -103,7 +94,7 @@ fn linearised_network_starts_equal_and_stays_close_when_wide() {
 
 fn flow_error(lr: f64, weight_decay: f64, sd: f64, convention: ResponseConvention) -> f64 {
     let n = 16;
-    let d = data(n);
+    let d = common::two_moons(n);
     // Flow time T = epochs · lr / ((1 − μ) n) fixed at 1.
     let epochs = (1.0 * 0.1 * n as f64 / lr).round() as usize;
     let t = sgd(30, lr, epochs, weight_decay, sd);
