@@ -1,16 +1,17 @@
 //! One file written atomically: readers see the old file or the complete new one, never a part.
 //!
-//! The bytes go to a hidden temporary file in the same folder (`.NAME.<pid>-<start>-<random>
-//! .starvation-tmp`), which is flushed, `fsync`ed and renamed over the target; the folder is then
-//! `fsync`ed so the rename survives a crash. On any failure the temporary file is removed; if the
-//! process is killed instead, [`super::stale::remove_stale`] removes it on a later run.
+//! The bytes go to a hidden temporary file in the same folder (`.NAME.<token>.starvation-tmp`,
+//! the token of a [`Lease`] held while it exists), which is flushed, `fsync`ed and renamed over
+//! the target; the folder is then `fsync`ed so the rename survives a crash. On any failure the
+//! temporary file is removed; if the process is killed instead, [`super::stale::remove_stale`]
+//! removes it on a later run.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use super::TEMP_SUFFIX;
-use super::process::{Owner, unique_suffix};
+use super::lease::Lease;
 use crate::error::Error;
 
 /// Buffer size of the writer handed to `fill` (large tables are streamed, not held whole).
@@ -26,8 +27,10 @@ pub fn write_atomic_with(
     path: &Path,
     fill: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
 ) -> Result<(), Error> {
-    let tmp = temporary_path(path);
+    let lease = Lease::take(&parent_of(path)).map_err(|e| io_error(path, &e))?;
+    let tmp = temporary_path(path, lease.token());
     let result = write_synced(&tmp, fill).and_then(|()| std::fs::rename(&tmp, path));
+    drop(lease);
     if let Err(e) = result {
         let _ = std::fs::remove_file(&tmp);
         return Err(io_error(path, &e));
@@ -49,17 +52,13 @@ pub(crate) fn write_synced(
     file.sync_all()
 }
 
-/// The temporary file for `path`: hidden, in the same folder, named after the owner process.
-pub fn temporary_path(path: &Path) -> PathBuf {
+/// The temporary file for `path`: hidden, in the same folder, named after the lease `token`.
+pub fn temporary_path(path: &Path, token: &str) -> PathBuf {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "output".into());
-    parent_of(path).join(format!(
-        ".{name}.{}-{}{TEMP_SUFFIX}",
-        Owner::current().token(),
-        unique_suffix()
-    ))
+    parent_of(path).join(format!(".{name}.{token}{TEMP_SUFFIX}"))
 }
 
 /// The folder holding `path` (`.` for a bare file name).
@@ -133,14 +132,10 @@ mod tests {
     }
 
     #[test]
-    fn temporary_names_are_hidden_distinct_and_carry_the_owner() {
-        let a = temporary_path(Path::new("out/x.json"));
-        let b = temporary_path(Path::new("out/x.json"));
-        assert_ne!(a, b);
+    fn temporary_names_are_hidden_and_carry_the_lease_token() {
+        let a = temporary_path(Path::new("out/x.json"), "12-ab");
         let name = a.file_name().unwrap().to_string_lossy().into_owned();
-        assert!(name.starts_with(".x.json."));
-        assert!(name.ends_with(TEMP_SUFFIX));
-        assert!(name.contains(&Owner::current().token()));
+        assert_eq!(name, format!(".x.json.12-ab{TEMP_SUFFIX}"));
         assert_eq!(parent_of(Path::new("x.json")), PathBuf::from("."));
     }
 }

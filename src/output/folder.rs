@@ -2,8 +2,7 @@
 
 use std::path::Path;
 
-use super::TEMP_SUFFIX;
-use super::process::{Owner, unique_suffix};
+use super::lease::Lease;
 use super::stale::remove_stale;
 use crate::error::InputError;
 
@@ -17,13 +16,8 @@ pub fn prepare_output_dir(dir: &Path) -> Result<(), InputError> {
         )
     };
     std::fs::create_dir_all(dir).map_err(|e| unusable("cannot be created", e))?;
-    let probe = dir.join(format!(
-        ".starvation-probe.{}-{}{TEMP_SUFFIX}",
-        Owner::current().token(),
-        unique_suffix()
-    ));
-    std::fs::write(&probe, b"").map_err(|e| unusable("is not writable", e))?;
-    let _ = std::fs::remove_file(&probe);
+    // Taking (and dropping) a lease proves that files can be created and locked there.
+    drop(Lease::take(dir).map_err(|e| unusable("is not writable", e))?);
     remove_stale(dir);
     Ok(())
 }
@@ -55,7 +49,7 @@ mod tests {
     #[test]
     fn stale_leftovers_are_removed() {
         let dir = tempfile::tempdir().unwrap();
-        let stale = dir.path().join(".x.json.4194321-1-ab.starvation-tmp");
+        let stale = dir.path().join(".x.json.4194321-ab.starvation-tmp");
         std::fs::write(&stale, b"x").unwrap();
         prepare_output_dir(dir.path()).unwrap();
         assert!(!stale.exists());

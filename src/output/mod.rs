@@ -4,6 +4,8 @@
 //!   `--out` and committed together, so a killed or failed run never leaves a partial set.
 //! - [`atomic`]: one file written atomically (temporary file, `fsync`, rename, `fsync` of the
 //!   folder).
+//! - [`lease`]: the file lock a writer holds while its hidden leftovers exist, which tells a
+//!   later run whether their writer is alive.
 //! - [`stale`]: removal of what dead processes left behind (staging folders, temporary files).
 //! - [`folder`]: preparing `--out` (create, check writable, clean up stale leftovers).
 //! - [`report`]: writing to standard output where a closed pipe is a quiet end, not a panic.
@@ -19,7 +21,7 @@ pub mod atomic;
 mod files;
 pub mod folder;
 pub mod guard;
-pub mod process;
+pub mod lease;
 pub mod provenance;
 pub mod report;
 pub mod set;

@@ -1,7 +1,7 @@
 //! An output set: every file one command writes, made visible together or not at all.
 //!
 //! A command stages its files in a hidden folder inside `--out`
-//! (`.starvation-staging-<pid>-<start>-<random>`), then [`OutputSet::commit`] writes a commit
+//! (`.starvation-staging-<token>`, the token of the [`Lease`] the set holds), then [`OutputSet::commit`] writes a commit
 //! marker listing them and renames each into place. If the process dies before the marker exists,
 //! the staged files are discarded; if it dies after, a later run completes the renames
 //! ([`super::stale::remove_stale`], called by [`OutputSet::begin`], [`OutputSet::commit`] and
@@ -13,11 +13,11 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use super::atomic::{io_error, sync_dir, write_synced};
-use super::process::{Owner, unique_suffix};
+use super::lease::Lease;
 use super::stale::remove_stale;
 use crate::error::{Error, InputError};
 
-/// Prefix of a staging folder's name (followed by `<pid>-<start>-<random>`).
+/// Prefix of a staging folder's name (followed by its lease's token).
 pub const STAGING_PREFIX: &str = ".starvation-staging-";
 /// Name of the commit marker inside a staging folder: the staged names, one per line.
 pub const COMMIT_MARKER: &str = ".commit";
@@ -29,6 +29,8 @@ pub struct OutputSet {
     staging: PathBuf,
     names: Vec<String>,
     finished: bool,
+    // Dropped after `Drop::drop` has removed an unfinished staging folder.
+    _lease: Lease,
 }
 
 impl OutputSet {
@@ -36,17 +38,15 @@ impl OutputSet {
     /// stale leftovers of dead processes and creates this process's staging folder.
     pub fn begin(out: &Path) -> Result<Self, Error> {
         remove_stale(out);
-        let staging = out.join(format!(
-            "{STAGING_PREFIX}{}-{}",
-            Owner::current().token(),
-            unique_suffix()
-        ));
+        let lease = Lease::take(out).map_err(|e| io_error(out, &e))?;
+        let staging = out.join(format!("{STAGING_PREFIX}{}", lease.token()));
         std::fs::create_dir(&staging).map_err(|e| io_error(&staging, &e))?;
         Ok(Self {
             out: out.to_path_buf(),
             staging,
             names: Vec::new(),
             finished: false,
+            _lease: lease,
         })
     }
 

@@ -1,19 +1,19 @@
 //! Removal of what dead processes left in an output folder.
 //!
-//! Recognised leftovers (anything else is never touched):
-//! - staging folders `.starvation-staging-<pid>-<start>-<random>` ([`super::set`]): with a
-//!   complete commit marker the set is finished (renamed into place), otherwise discarded;
-//! - temporary files `.NAME.<pid>-<start>-<random>.starvation-tmp` ([`super::atomic`]);
-//! - temporary files of earlier versions: `.NAME.<pid>.tmp` (NAME ending in `.json`, `.csv`,
-//!   `.png` or `.svg`) and `.starvation-write-test-<pid>`.
+//! Recognised leftovers (anything else is never touched), each named after the token of the
+//! [`super::lease::Lease`] its writer held:
+//! - staging folders `.starvation-staging-<token>` ([`super::set`]): with a complete commit
+//!   marker the set is finished (renamed into place), otherwise discarded;
+//! - temporary files `.NAME.<token>.starvation-tmp` ([`super::atomic`]);
+//! - lease files `.starvation-lease-<token>` of writers that were killed.
 //!
-//! A leftover is removed only when its owner is dead: no `/proc/<pid>`, a zombie, or a process
-//! with another start time (the pid was reused). Leftovers of live processes are kept.
+//! A leftover is removed only when its writer is dead: its lease file is missing or not locked
+//! ([`writer_alive`]). Leftovers of live writers are kept.
 
 use std::path::Path;
 
 use super::TEMP_SUFFIX;
-use super::process::{Owner, pid_alive};
+use super::lease::{LEASE_PREFIX, is_token, writer_alive};
 use super::set::{COMMIT_MARKER, STAGING_PREFIX, roll_forward};
 
 /// What [`remove_stale`] did.
@@ -34,68 +34,63 @@ pub fn remove_stale(dir: &Path) -> Cleanup {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return done;
     };
+    let mut dead_leases = Vec::new();
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         let path = entry.path();
         let is_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);
-        match classify(&name) {
-            Some(Leftover::Staging(owner)) if is_dir && !owner.is_alive() => {
+        let Some((kind, token)) = classify(&name) else {
+            continue;
+        };
+        if writer_alive(dir, token) {
+            continue;
+        }
+        match kind {
+            Leftover::Staging if is_dir => {
                 if finish_or_discard(&path, dir) {
                     done.completed_sets += 1;
                 } else {
                     done.discarded_sets += 1;
                 }
             }
-            Some(Leftover::Temporary(owner))
-                if !is_dir && !owner.is_alive() && std::fs::remove_file(&path).is_ok() =>
-            {
+            Leftover::Temporary if !is_dir && std::fs::remove_file(&path).is_ok() => {
                 done.removed_temporaries += 1;
             }
-            Some(Leftover::OldTemporary(pid))
-                if !is_dir && !pid_alive(pid) && std::fs::remove_file(&path).is_ok() =>
-            {
-                done.removed_temporaries += 1;
-            }
+            Leftover::Lease if !is_dir => dead_leases.push(path),
             _ => {}
         }
+    }
+    // Lease files last, so that a leftover met after its lease file still counts as dead by its
+    // lease file's absence, not by chance of the listing's order.
+    for path in dead_leases {
+        let _ = std::fs::remove_file(path);
     }
     done
 }
 
-/// A leftover's kind and owner, from its name.
+/// The kinds of leftover.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Leftover {
-    Staging(Owner),
-    Temporary(Owner),
-    OldTemporary(u32),
+    Staging,
+    Temporary,
+    Lease,
 }
 
-fn classify(name: &str) -> Option<Leftover> {
+/// A leftover's kind and its writer's token, from its name.
+fn classify(name: &str) -> Option<(Leftover, &str)> {
     if !name.starts_with('.') {
         return None;
     }
-    if let Some(rest) = name.strip_prefix(STAGING_PREFIX) {
-        let (token, _random) = rest.rsplit_once('-')?;
-        return Owner::parse(token).map(Leftover::Staging);
-    }
-    if let Some(rest) = name.strip_suffix(TEMP_SUFFIX) {
-        let (_, tagged) = rest.rsplit_once('.')?;
-        let (token, _random) = tagged.rsplit_once('-')?;
-        return Owner::parse(token).map(Leftover::Temporary);
-    }
-    if let Some(pid) = name.strip_prefix(".starvation-write-test-") {
-        return pid.parse().ok().map(Leftover::OldTemporary);
-    }
-    if let Some(rest) = name.strip_suffix(".tmp") {
-        let (file, pid) = rest.rsplit_once('.')?;
-        let ours = [".json", ".csv", ".png", ".svg"]
-            .iter()
-            .any(|ext| file.ends_with(ext));
-        if ours {
-            return pid.parse().ok().map(Leftover::OldTemporary);
-        }
-    }
-    None
+    let (kind, token) = if let Some(token) = name.strip_prefix(STAGING_PREFIX) {
+        (Leftover::Staging, token)
+    } else if let Some(token) = name.strip_prefix(LEASE_PREFIX) {
+        (Leftover::Lease, token)
+    } else if let Some(rest) = name.strip_suffix(TEMP_SUFFIX) {
+        (Leftover::Temporary, rest.rsplit_once('.')?.1)
+    } else {
+        return None;
+    };
+    is_token(token).then_some((kind, token))
 }
 
 /// Completes a dead set's commit if its marker exists (returns true), else discards it.
@@ -120,29 +115,26 @@ fn finish_or_discard(staging: &Path, out: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A pid that is not running (the largest pid Linux allows is 2^22).
-    const DEAD_PID: u32 = 4_194_304 + 17;
+    use crate::output::lease::Lease;
 
     #[test]
-    fn names_are_classified_by_owner() {
-        let me = Owner::current();
-        let t = me.token();
+    fn names_are_classified_with_their_token() {
         assert_eq!(
-            classify(&format!(".starvation-staging-{t}-abc123")),
-            Some(Leftover::Staging(me))
+            classify(".starvation-staging-12-abc123"),
+            Some((Leftover::Staging, "12-abc123"))
         );
         assert_eq!(
-            classify(&format!(".x.csv.{t}-0f0f{TEMP_SUFFIX}")),
-            Some(Leftover::Temporary(me))
+            classify(&format!(".x.csv.12-0f0f{TEMP_SUFFIX}")),
+            Some((Leftover::Temporary, "12-0f0f"))
         );
         assert_eq!(
-            classify(".sweep.csv.1234.tmp"),
-            Some(Leftover::OldTemporary(1234))
+            classify(".starvation-lease-12-0f0f"),
+            Some((Leftover::Lease, "12-0f0f"))
         );
+        // Names of earlier versions (`<pid>-<start>-<random>`) are recognised too.
         assert_eq!(
-            classify(".starvation-write-test-99"),
-            Some(Leftover::OldTemporary(99))
+            classify(".starvation-staging-12-345-abc"),
+            Some((Leftover::Staging, "12-345-abc"))
         );
         for other in [
             "sweep.csv",
@@ -150,6 +142,7 @@ mod tests {
             ".notes.1234.tmp",
             ".starvation-staging-x",
             ".a.b.starvation-tmp",
+            ".starvation-lease-",
             "a.json.1.tmp",
         ] {
             assert_eq!(classify(other), None, "{other}");
@@ -160,24 +153,26 @@ mod tests {
     fn leftovers_of_the_dead_go_and_of_the_living_stay() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        let me = Owner::current().token();
-        let dead = format!("{DEAD_PID}-5");
+        let lease = Lease::take(d).unwrap();
+        let live = lease.token().to_string();
+        // A killed writer leaves its lease file unlocked; an older one may have left none.
+        let dead = "4194321-5";
+        std::fs::write(d.join(format!("{LEASE_PREFIX}{dead}")), b"").unwrap();
         let keep = [
-            format!(".a.csv.{me}-1{TEMP_SUFFIX}"),
-            format!(".a.csv.{}.tmp", std::process::id()),
+            format!(".a.csv.{live}{TEMP_SUFFIX}"),
             ".user-file.tmp".to_string(),
+            ".a.csv.1234.tmp".to_string(),
             "a.csv".to_string(),
         ];
         let go = [
-            format!(".a.csv.{dead}-1{TEMP_SUFFIX}"),
-            format!(".a.csv.{DEAD_PID}.tmp"),
-            format!(".starvation-write-test-{DEAD_PID}"),
+            format!(".a.csv.{dead}{TEMP_SUFFIX}"),
+            format!(".b.csv.777-1-ab{TEMP_SUFFIX}"),
         ];
         for n in keep.iter().chain(&go) {
             std::fs::write(d.join(n), b"x").unwrap();
         }
-        let live_staging = d.join(format!("{STAGING_PREFIX}{me}-1"));
-        let dead_staging = d.join(format!("{STAGING_PREFIX}{dead}-1"));
+        let live_staging = d.join(format!("{STAGING_PREFIX}{live}"));
+        let dead_staging = d.join(format!("{STAGING_PREFIX}{dead}"));
         for s in [&live_staging, &dead_staging] {
             std::fs::create_dir(s).unwrap();
             std::fs::write(s.join("b.json"), b"staged").unwrap();
@@ -188,7 +183,7 @@ mod tests {
             Cleanup {
                 completed_sets: 0,
                 discarded_sets: 1,
-                removed_temporaries: 3
+                removed_temporaries: 2
             }
         );
         for n in &keep {
@@ -199,6 +194,14 @@ mod tests {
         }
         assert!(live_staging.exists());
         assert!(!dead_staging.exists());
+        assert!(
+            !d.join(format!("{LEASE_PREFIX}{dead}")).exists(),
+            "dead lease removed"
+        );
+        assert!(
+            d.join(format!("{LEASE_PREFIX}{live}")).exists(),
+            "live lease kept"
+        );
         assert!(!d.join("b.json").exists(), "an uncommitted set never lands");
     }
 
@@ -206,7 +209,7 @@ mod tests {
     fn a_dead_set_with_its_marker_is_finished() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        let staging = d.join(format!("{STAGING_PREFIX}{DEAD_PID}-5-1"));
+        let staging = d.join(format!("{STAGING_PREFIX}4194321-5-1"));
         std::fs::create_dir(&staging).unwrap();
         // Killed after renaming a.json, before a.csv.
         std::fs::write(d.join("a.json"), b"new").unwrap();

@@ -8,10 +8,11 @@
 
 use serde::{Deserialize, Deserializer};
 
-use super::cell::{
-    EquilibriumData, LineCells, MapQuestion, TrajectoryKind, map_metric, max_margin_multipliers,
+use super::measure::{
+    MapMethod, MapQuestion, MapStart, TrajectoryKind, map_metric, max_margin_multipliers,
     trajectory_metric,
 };
+use super::system::{EquilibriumData, LineCells};
 use super::{CellFailure, CellOutcome};
 
 /// A metric computed in every cell, as written in a spec's `sweep.metrics` (a name, or an
@@ -115,67 +116,6 @@ pub enum Metric {
         #[serde(default)]
         start: MapStart,
     },
-}
-
-/// Where a map metric starts the map (velocity 0 either way).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MapStart {
-    /// z = 0: the training map from initialisation, which may settle on another attractor
-    /// than the fixed point even where the fixed point is stable.
-    #[default]
-    Zero,
-    /// z* + 10⁻⁶ (1 + |z*|) componentwise (alternating signs): the local dynamics of the fixed
-    /// point, whose flip is the eigenvalue prediction h* (docs/theory.md §8).
-    Equilibrium,
-}
-
-impl MapStart {
-    /// The start next to `z_star` (for [`MapStart::Equilibrium`]) or 0.
-    pub fn point(self, z_star: Option<&[f64]>, dim: usize) -> Option<Vec<f64>> {
-        match self {
-            MapStart::Zero => Some(vec![0.0; dim]),
-            MapStart::Equilibrium => z_star.map(|z| {
-                z.iter()
-                    .enumerate()
-                    .map(|(j, v)| {
-                        let sign = if j % 2 == 0 { 1.0 } else { -1.0 };
-                        v + sign * 1e-6 * (1.0 + v.abs())
-                    })
-                    .collect()
-            }),
-        }
-    }
-}
-
-/// The optimiser map of a map metric (`"gd"`, `"heavy_ball"`, `"nesterov"`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MapMethod {
-    /// Gradient descent.
-    #[default]
-    Gd,
-    /// Heavy ball (PyTorch SGD with momentum).
-    HeavyBall,
-    /// Nesterov (PyTorch nesterov=True).
-    Nesterov,
-}
-
-impl MapMethod {
-    /// The map with step h and momentum μ (ignored by gd).
-    pub fn map(self, step: f64, momentum: f64) -> crate::flow::OptimiserMap {
-        use crate::flow::OptimiserMap;
-        match self {
-            MapMethod::Gd => OptimiserMap::GradientDescent { step },
-            MapMethod::HeavyBall => OptimiserMap::HeavyBall { step, momentum },
-            MapMethod::Nesterov => OptimiserMap::Nesterov { step, momentum },
-        }
-    }
-
-    /// Whether the map takes a momentum.
-    pub fn has_momentum(self) -> bool {
-        self != MapMethod::Gd
-    }
 }
 
 /// Default iteration budget of the map metrics.

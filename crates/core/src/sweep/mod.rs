@@ -10,9 +10,11 @@
 
 mod cell;
 pub mod level_set;
+mod measure;
 mod metric;
 mod plan;
 pub mod shard;
+mod system;
 mod threshold;
 
 use std::collections::BTreeMap;
@@ -21,14 +23,16 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::numerics::exact_f64;
-pub use cell::{evaluate_axis_threshold, evaluate_line, takes_toy_fast_path};
+pub use cell::{evaluate_axis_threshold, evaluate_line};
 pub use level_set::{LevelSet, LevelSetRequest, level_sets, marching_squares};
-pub use metric::{MapMethod, MapStart, Metric, metric_columns};
+pub use measure::{MapMethod, MapStart};
+pub use metric::{Metric, metric_columns};
 pub use plan::{SweepBuilder, ThresholdRequest};
 pub use shard::{
     ShardFile, ShardHeader, ShardReadError, ShardShape, ShardWriter, merge_shards, read_shard,
     shard_range,
 };
+pub use system::takes_toy_fast_path;
 pub use threshold::{
     CrossingDirection, CrossingPoint, Threshold, ThresholdRecord, ThresholdStatus, branches, locate,
 };
