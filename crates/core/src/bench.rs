@@ -68,7 +68,7 @@ impl Timing {
 }
 
 /// Runs `f` in a pool of `threads` threads.
-pub fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
+pub(crate) fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
     match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
         Ok(pool) => pool.install(f),
         Err(_) => f(),
@@ -166,7 +166,7 @@ impl Peers {
 
 /// End states of trajectories from z = 0 to `t_end` for problems `range` of the grid, by the
 /// lane-batched DOP853; returns (z₁, z₂) per problem and the total field evaluations.
-pub fn trajectory_chunk(
+pub(crate) fn trajectory_chunk(
     grid: Grid,
     t_end: f64,
     range: std::ops::Range<usize>,
@@ -243,7 +243,7 @@ pub fn network_data() -> crate::network::Dataset {
 
 /// The network benchmark's training: 2 → 500 ReLU → 1, SGD η = 0.01, μ = 0.9, 10 000 full-batch
 /// epochs, weight decay 2·10⁻⁴ (Figure 2).
-pub fn network_training() -> crate::network::Training {
+pub(crate) fn network_training() -> crate::network::Training {
     crate::network::Training {
         // The paper's network and optimiser (2 → 500 → 1, SGD 10⁻² with momentum 0.9).
         architecture: crate::network::Architecture::default(),
@@ -318,22 +318,6 @@ pub fn network_tangent(repeats: usize) -> Result<Timing, crate::error::Error> {
         checksum,
         extra: json!({ "parameters": 2001, "cpu_seconds": cpu }),
     })
-}
-
-/// The network benchmark's data set as CSV (columns x1, x2, y; shortest round-trip decimals),
-/// the content of bench/peers/two_moons_300.csv.
-pub fn network_data_csv() -> String {
-    let data = network_data();
-    let mut out = String::from("x1,x2,y\n");
-    for (i, y) in data.labels.iter().enumerate() {
-        out.push_str(&format!(
-            "{:?},{:?},{}\n",
-            data.points[2 * i],
-            data.points[2 * i + 1],
-            *y as i64
-        ));
-    }
-    out
 }
 
 /// CPU time (user + system) of this process so far, in seconds (Linux: /proc/self/stat, clock

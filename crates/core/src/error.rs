@@ -18,7 +18,7 @@ pub struct InputError {
 
 /// `text` on one line: control characters (newlines, tabs, …) escaped as `\n`, `\u{…}`, and
 /// at most `max` characters (the rest replaced by `…`).
-pub fn one_line(text: &str, max: usize) -> String {
+pub(crate) fn one_line(text: &str, max: usize) -> String {
     let mut out = String::with_capacity(text.len().min(max + 8));
     for (n, c) in text.chars().enumerate() {
         if n >= max {

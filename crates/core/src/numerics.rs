@@ -38,7 +38,7 @@ pub fn logistic_slope(a: f64) -> f64 {
 }
 
 /// The weighted RMS norm ‖e / (atol + rtol·|x|)‖ used for every tolerance in the project.
-pub fn weighted_rms(e: &[f64], x: &[f64], rtol: f64, atol: f64) -> f64 {
+pub(crate) fn weighted_rms(e: &[f64], x: &[f64], rtol: f64, atol: f64) -> f64 {
     debug_assert_eq!(e.len(), x.len());
     if e.is_empty() {
         return 0.0;

@@ -78,7 +78,7 @@ pub(crate) struct Cache {
 
 impl Mlp {
     /// The layout of d → hidden… → 1.
-    pub fn new(dimension: usize, architecture: &Architecture) -> Self {
+    pub(super) fn new(dimension: usize, architecture: &Architecture) -> Self {
         let mut widths = vec![dimension];
         widths.extend(&architecture.hidden);
         widths.push(1);
@@ -112,18 +112,18 @@ impl Mlp {
     }
 
     /// Number of hidden layers.
-    pub fn hidden(&self) -> usize {
+    pub(super) fn hidden(&self) -> usize {
         self.layers.len() - 1
     }
 
     /// Whether training and evaluation passes coincide (no dropout, no batch norm).
-    pub fn is_plain(&self) -> bool {
+    pub(super) fn is_plain(&self) -> bool {
         self.dropout == 0.0 && !self.batch_norm
     }
 
     /// PyTorch's default initialisation from `seed`: every weight and bias of a layer with p
     /// inputs uniform in [−1/√p, 1/√p]; γ = 1, β = 0.
-    pub fn initialise(&self, seed: u64) -> Vec<f64> {
+    pub(super) fn initialise(&self, seed: u64) -> Vec<f64> {
         let mut rng = SeededRng::new(seed);
         let mut theta = vec![0.0; self.parameters];
         for layer in &self.layers {
@@ -140,7 +140,7 @@ impl Mlp {
     }
 
     /// Running statistics at initialisation (mean 0, variance 1).
-    pub fn initial_stats(&self) -> RunningStats {
+    pub(super) fn initial_stats(&self) -> RunningStats {
         let widths: Vec<usize> = self.layers[..self.hidden()]
             .iter()
             .map(|l| l.outputs)
@@ -153,7 +153,7 @@ impl Mlp {
 
     /// Full-batch forward pass on `points` (n × d): fills `cache` and returns ŷ in
     /// `cache.outputs`. In training mode batch norm uses batch statistics and updates `stats`.
-    pub fn forward(
+    pub(super) fn forward(
         &self,
         theta: &[f64],
         points: &[f64],
@@ -274,7 +274,7 @@ impl Mlp {
     /// `cache.grad_pre` / `cache.grad_relu_in` and, when `grad` is given, writes ∂loss/∂θ into it
     /// (overwritten). `training` must match the forward pass's mode (batch norm's batch
     /// statistics couple the examples in training mode).
-    pub fn backward(
+    pub(super) fn backward(
         &self,
         theta: &[f64],
         points: &[f64],

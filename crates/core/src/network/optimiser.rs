@@ -87,7 +87,7 @@ pub(crate) struct OptimiserState {
 
 impl OptimiserState {
     /// A fresh state for `parameters` parameters.
-    pub fn new(rule: &Optimiser, weight_decay: f64, parameters: usize) -> Self {
+    pub(super) fn new(rule: &Optimiser, weight_decay: f64, parameters: usize) -> Self {
         let second = match rule {
             Optimiser::Adam { .. } => vec![0.0; parameters],
             Optimiser::Sgd { .. } => Vec::new(),
@@ -106,7 +106,7 @@ impl OptimiserState {
     /// SGD: g ← g + wθ; b ← g on the first step, b ← μ b + g afterwards; θ ← θ − η b.
     /// Adam: g ← g + wθ; m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²;
     /// θ ← θ − (η/(1−β₁ᵗ)) m / (√v/√(1−β₂ᵗ) + ε).
-    pub fn step(&mut self, theta: &mut [f64], grad: &mut [f64]) {
+    pub(super) fn step(&mut self, theta: &mut [f64], grad: &mut [f64]) {
         if self.weight_decay != 0.0 {
             let w = self.weight_decay;
             for (g, t) in grad.iter_mut().zip(theta.iter()) {

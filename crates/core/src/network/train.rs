@@ -209,7 +209,7 @@ pub(crate) struct Trainer<'a> {
 
 impl<'a> Trainer<'a> {
     /// A network initialised from `seed`.
-    pub fn new(data: &'a Dataset, training: &'a Training, seed: u64) -> Self {
+    pub(super) fn new(data: &'a Dataset, training: &'a Training, seed: u64) -> Self {
         let mlp = Mlp::new(data.dimension, &training.architecture);
         let theta = mlp.initialise(seed);
         let stats = mlp.initial_stats();
@@ -236,7 +236,7 @@ impl<'a> Trainer<'a> {
     }
 
     /// The training-mode outputs ŷ(θ) and ∂loss/∂θ (in `self.grad`); returns the training loss.
-    pub fn gradient(&mut self) -> f64 {
+    pub(super) fn gradient(&mut self) -> f64 {
         let data = self.data;
         let sd = self.training.sd;
         if self.fused() {
@@ -296,27 +296,27 @@ impl<'a> Trainer<'a> {
     }
 
     /// Restarts the dropout stream from `seed`.
-    pub fn reseed_dropout(&mut self, seed: u64) {
+    pub(super) fn reseed_dropout(&mut self, seed: u64) {
         self.rng = SeededRng::new(seed ^ DROPOUT_STREAM);
     }
 
     /// ∂loss/∂θ of the last `gradient` call.
-    pub fn gradient_vector(&self) -> &[f64] {
+    pub(super) fn gradient_vector(&self) -> &[f64] {
         &self.grad
     }
 
     /// The outputs of the last `gradient` call.
-    pub fn last_outputs(&self) -> &[f64] {
+    pub(super) fn last_outputs(&self) -> &[f64] {
         &self.cache.outputs
     }
 
     /// One optimiser step with the gradient of the last `gradient` call.
-    pub fn step(&mut self) {
+    pub(super) fn step(&mut self) {
         self.optimiser.step(&mut self.theta, &mut self.grad);
     }
 
     /// Evaluation-mode outputs at `points`.
-    pub fn evaluate(&self, points: &[f64]) -> Vec<f64> {
+    pub(super) fn evaluate(&self, points: &[f64]) -> Vec<f64> {
         evaluate(&self.mlp, &self.theta, &self.stats, points)
     }
 }

@@ -226,11 +226,11 @@ fn yes() -> bool {
 mod one_based {
     use serde::{Deserialize, Deserializer, Serializer, de::Error as _};
 
-    pub fn serialize<S: Serializer>(index: &usize, s: S) -> Result<S::Ok, S::Error> {
+    pub(super) fn serialize<S: Serializer>(index: &usize, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_u64(*index as u64 + 1)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
         match usize::deserialize(d)? {
             0 => Err(D::Error::custom(
                 "must be ≥ 1 (features count from 1: 1 is z₁), got 0",

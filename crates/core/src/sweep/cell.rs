@@ -131,7 +131,7 @@ fn equilibrium_of(
 }
 
 /// Evaluates every cell of `line` and its thresholds along the last axis.
-pub fn evaluate_line(plan: &SweepPlan, line: usize) -> LineResult {
+pub(crate) fn evaluate_line(plan: &SweepPlan, line: usize) -> LineResult {
     let last = plan.axes.len() - 1;
     let mut idx = plan.line_indices(line);
     idx.push(0);
@@ -152,7 +152,7 @@ pub fn evaluate_line(plan: &SweepPlan, line: usize) -> LineResult {
 /// Locates threshold `t` (index into the plan's thresholds, along another axis than the last)
 /// on line `line` of its axis: the threshold's metric is evaluated in the cells along the axis
 /// (warm-started in order), every crossing bracketed and refined as on the last axis.
-pub fn evaluate_axis_threshold(plan: &SweepPlan, t: usize, line: usize) -> Vec<ThresholdRecord> {
+pub(crate) fn evaluate_axis_threshold(plan: &SweepPlan, t: usize, line: usize) -> Vec<ThresholdRecord> {
     let t = &plan.thresholds[t];
     let idx = plan.line_indices_along(t.axis, line);
     let cells = evaluate_cells(

@@ -119,13 +119,13 @@ pub enum Metric {
 }
 
 /// Default iteration budget of the map metrics.
-pub const MAP_ITERATIONS: usize = 10_000;
+pub(super) const MAP_ITERATIONS: usize = 10_000;
 /// Default transient of `period`.
-pub const PERIOD_TRANSIENT: usize = 100;
+pub(super) const PERIOD_TRANSIENT: usize = 100;
 /// Default transient of `lyapunov`.
-pub const LYAPUNOV_TRANSIENT: usize = 1000;
+pub(super) const LYAPUNOV_TRANSIENT: usize = 1000;
 /// Largest `max` of `period`.
-pub const MAX_PERIOD: usize = 64;
+pub(super) const MAX_PERIOD: usize = 64;
 
 /// What a metric needs from each cell before it is evaluated.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -140,7 +140,7 @@ pub(super) struct Needs {
 
 impl Needs {
     /// What either needs.
-    pub fn or(self, other: Needs) -> Needs {
+    pub(super) fn or(self, other: Needs) -> Needs {
         Needs {
             equilibrium: self.equilibrium || other.equilibrium,
             matrix: self.matrix || other.matrix,

@@ -23,7 +23,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::numerics::exact_f64;
-pub use cell::{evaluate_axis_threshold, evaluate_line};
+use cell::{evaluate_axis_threshold, evaluate_line};
 pub use level_set::{LevelSet, LevelSetRequest, level_sets, marching_squares};
 pub use measure::{MapMethod, MapStart};
 pub use metric::{Metric, metric_columns};
@@ -308,7 +308,7 @@ impl SweepPlan {
     }
 
     /// Number of lines along axis `axis`: one per setting of the other axes.
-    pub fn lines_along(&self, axis: usize) -> usize {
+    pub(crate) fn lines_along(&self, axis: usize) -> usize {
         self.cells() / self.axes[axis].values.len()
     }
 
@@ -508,7 +508,7 @@ pub fn run_axis_thresholds(plan: &SweepPlan, parallel: bool) -> Vec<AxisThreshol
 
 /// Most cells a chunk of lines holds (unless a single line is longer): the unit of streamed
 /// work, so a streamed sweep holds one chunk's cells whatever the size of the grid.
-pub const CHUNK_CELLS: usize = 1 << 16;
+pub(crate) const CHUNK_CELLS: usize = 1 << 16;
 
 /// Lines per chunk: as many whole lines as fit in [`CHUNK_CELLS`], at least one.
 pub fn chunk_lines(plan: &SweepPlan) -> usize {

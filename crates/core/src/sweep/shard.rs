@@ -43,7 +43,7 @@ impl ShardShape {
     }
 
     /// The shape of one line.
-    pub fn of_line(line: &LineResult) -> Self {
+    pub(crate) fn of_line(line: &LineResult) -> Self {
         Self {
             cells: line.cells.len(),
             columns: line.cells.first().map(|c| c.values.len()).unwrap_or(0),

@@ -24,7 +24,7 @@ fn weight(a: f64) -> f64 {
 
 /// The toy field f(z) with rate η.
 #[inline(always)]
-pub fn toy_field(p: &ToyProblem, c: f64, rate: f64, z: [f64; 2]) -> [f64; 2] {
+pub(crate) fn toy_field(p: &ToyProblem, c: f64, rate: f64, z: [f64; 2]) -> [f64; 2] {
     let d = p.delta;
     let a1 = c * z[0] - d * z[1];
     let a2 = d * z[0] + c * z[1];
@@ -47,7 +47,7 @@ pub fn toy_field(p: &ToyProblem, c: f64, rate: f64, z: [f64; 2]) -> [f64; 2] {
 
 /// The toy field's Jacobian ∂f/∂z with rate η: L2 −η(S² Uᵀ diag(κ) U + λ I), SD
 /// −η S² Uᵀ diag(κ + λ) U (κ = σσ' the loss curvature at the margins a = U z).
-pub fn toy_jacobian(p: &ToyProblem, c: f64, rate: f64, z: [f64; 2]) -> [[f64; 2]; 2] {
+pub(crate) fn toy_jacobian(p: &ToyProblem, c: f64, rate: f64, z: [f64; 2]) -> [[f64; 2]; 2] {
     let d = p.delta;
     let a1 = c * z[0] - d * z[1];
     let a2 = d * z[0] + c * z[1];
@@ -79,7 +79,7 @@ pub fn toy_jacobian(p: &ToyProblem, c: f64, rate: f64, z: [f64; 2]) -> [[f64; 2]
 
 /// One step of `map` on the toy state (z₁, z₂, u₁, u₂) (u unused by gradient descent).
 #[inline(always)]
-pub fn toy_advance(p: &ToyProblem, c: f64, rate: f64, map: &OptimiserMap, s: &mut [f64; 4]) {
+pub(crate) fn toy_advance(p: &ToyProblem, c: f64, rate: f64, map: &OptimiserMap, s: &mut [f64; 4]) {
     let f = toy_field(p, c, rate, [s[0], s[1]]);
     match *map {
         OptimiserMap::GradientDescent { step } => {
@@ -149,7 +149,7 @@ pub fn toy_orbit(
 /// One cell of [`toy_orbits_lanes`]: the toy, its rate η, the map (its step is multiplied by η
 /// in the lanes, which run the η = 1 field: h·f_η = (hη)·f₁) and the start z.
 #[derive(Debug, Clone, Copy)]
-pub struct ToyMapCell {
+pub(crate) struct ToyMapCell {
     /// The toy (its regulariser must be the one of the batch).
     pub problem: ToyProblem,
     /// η.
@@ -165,7 +165,7 @@ pub struct ToyMapCell {
 /// have the regulariser `kind`, and all maps must be of one kind (gd, heavy ball or Nesterov):
 /// gradient descent runs as heavy ball with μ = 0, which it equals bit for bit. The results
 /// equal [`toy_orbit`]'s up to the last-bit differences of the lanes' exponential.
-pub fn toy_orbits_lanes(
+pub(crate) fn toy_orbits_lanes(
     cells: &[ToyMapCell],
     kind: ToyRegulariser,
     settings: &OrbitSettings,

@@ -16,11 +16,11 @@
 pub mod dop853;
 
 use crate::flow::VectorField;
-pub use crate::numerics::weighted_rms;
+pub(crate) use crate::numerics::weighted_rms;
 
 /// Per-component tolerance scale atol + rtol·|x| of the error norm.
 #[inline(always)]
-pub fn tolerance_scale(x: f64, rtol: f64, atol: f64) -> f64 {
+pub(crate) fn tolerance_scale(x: f64, rtol: f64, atol: f64) -> f64 {
     atol + rtol * x.abs()
 }
 
@@ -29,7 +29,7 @@ pub fn tolerance_scale(x: f64, rtol: f64, atol: f64) -> f64 {
 /// rejection the step is never enlarged. `beta` is the Lund stabilisation exponent of dopri5.f;
 /// the formulas here (used by the lane kernel) are for β = 0, DOP853's value.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct StepController {
+pub(crate) struct StepController {
     /// Safety factor (dop853.f: SAFE).
     pub safety: f64,
     /// Lund stabilisation β (dop853.f: BETA).
@@ -59,14 +59,14 @@ impl StepController {
 
     /// The next step after an accepted step of size `h`, given `err_root` = err^(1/q) (β = 0).
     #[inline(always)]
-    pub fn after_accept(&self, h: f64, err_root: f64) -> f64 {
+    pub(crate) fn after_accept(&self, h: f64, err_root: f64) -> f64 {
         debug_assert!(self.beta == 0.0);
         h / (err_root / self.safety).clamp(1.0 / self.fac_max, 1.0 / self.fac_min)
     }
 
     /// The retry after a rejected step of size `h`, given `err_root` = err^(1/q) (> 1).
     #[inline(always)]
-    pub fn after_reject(&self, h: f64, err_root: f64) -> f64 {
+    pub(crate) fn after_reject(&self, h: f64, err_root: f64) -> f64 {
         h / (err_root / self.safety).min(1.0 / self.fac_min)
     }
 }
@@ -74,7 +74,7 @@ impl StepController {
 /// First trial step of the initial-step rule: h₀ = 0.01·d₀/d₁ with d₀ = ‖x₀‖, d₁ = ‖f(x₀)‖ in
 /// the error norm (10⁻⁶ when either is below 10⁻⁵), at most `span`.
 #[inline(always)]
-pub fn trial_step(d0: f64, d1: f64, span: f64) -> f64 {
+pub(crate) fn trial_step(d0: f64, d1: f64, span: f64) -> f64 {
     let h0 = if d0 < 1e-5 || d1 < 1e-5 {
         1e-6
     } else {
@@ -87,7 +87,7 @@ pub fn trial_step(d0: f64, d1: f64, span: f64) -> f64 {
 /// h₁ = (0.01 / max(d₁, d₂))^(1/q), h = min(100·h₀, h₁, span). Hairer's codes take q = the
 /// method's order (dop853.f: IORD = 8).
 #[inline(always)]
-pub fn step_from_trial(h0: f64, d1: f64, d2: f64, q: u32, span: f64) -> f64 {
+pub(crate) fn step_from_trial(h0: f64, d1: f64, d2: f64, q: u32, span: f64) -> f64 {
     let h1 = if d1.max(d2) <= 1e-15 {
         (h0 * 1e-3).max(1e-6)
     } else {
