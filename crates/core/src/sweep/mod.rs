@@ -508,7 +508,7 @@ pub fn run_axis_thresholds(plan: &SweepPlan, parallel: bool) -> Vec<AxisThreshol
 
 /// Most cells a chunk of lines holds (unless a single line is longer): the unit of streamed
 /// work, so a streamed sweep holds one chunk's cells whatever the size of the grid.
-pub(crate) const CHUNK_CELLS: usize = 1 << 16;
+pub const CHUNK_CELLS: usize = 1 << 16;
 
 /// Lines per chunk: as many whole lines as fit in [`CHUNK_CELLS`], at least one.
 pub fn chunk_lines(plan: &SweepPlan) -> usize {

@@ -1,12 +1,12 @@
 //! The explicit Runge–Kutta core, written once: the DOP853 tableau ([`dop853`]), Hairer's
-//! step-size controller ([`StepController`]) and initial-step rule ([`trial_step`],
-//! [`step_from_trial`]), on the project's one error norm, [`weighted_rms`]
+//! step-size controller (`StepController`) and initial-step rule (`trial_step`,
+//! `step_from_trial`), on the project's one error norm, `weighted_rms`
 //! ‖e / (atol + rtol·|x|)‖.
 //!
 //! Users: the lane-batched DOP853 of [`super::batch`] runs on all of it; the scalar explicit
 //! methods run inside ode_solvers, which has its own copy of the controller and initial-step
-//! formulas, so the wrapper hands it the parameters of [`StepController::DOP853`] /
-//! [`StepController::DOPRI5`]; the implicit wrappers take their first step from `initial_step`
+//! formulas, so the wrapper hands it the parameters of `StepController::DOP853` /
+//! `StepController::DOPRI5`; the implicit wrappers take their first step from `initial_step`
 //! below (the same rule on a [`VectorField`]).
 //!
 //! Source: Hairer, Nørsett & Wanner, *Solving Ordinary Differential Equations I*, 2nd ed.,
