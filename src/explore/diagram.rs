@@ -97,12 +97,21 @@ pub fn diagram_data(view: &View) -> Result<DiagramReply, Error> {
     };
     // The sweep's cells: rows of constant δ (lines, in parallel), each cell along s₁/s₂
     // warm-started from its neighbour; the toy's fast path where it applies.
-    let plan = SweepBuilder::new(model.clone())
+    // Only what the colour needs: the ratio needs the uncoupled reference, M₂₁ the
+    // sensitivities; z is always there (the hover shows it).
+    let colour = match view.metric {
+        DiagramMetric::Ratio1 | DiagramMetric::Ratio2 => Some(Metric::StarvationRatio),
+        DiagramMetric::M21 => Some(Metric::StarvationMatrix),
+        DiagramMetric::Z1 | DiagramMetric::Z2 => None,
+    };
+    let mut builder = SweepBuilder::new(model.clone())
         .axis(AxisParameter::Delta, (0..n).map(delta_at))
         .axis(AxisParameter::StrengthRatio, (0..n).map(ratio))
-        .metric(Metric::Z)
-        .metric(Metric::StarvationRatio)
-        .metric(Metric::StarvationMatrix)
+        .metric(Metric::Z);
+    if let Some(m) = colour {
+        builder = builder.metric(m);
+    }
+    let plan = builder
         .settings(SweepSettings {
             equilibrium: EquilibriumOptions::default(),
             ..SweepSettings::default()

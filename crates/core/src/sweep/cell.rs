@@ -13,24 +13,33 @@ use crate::equilibrium::{find_equilibrium, sensitivities};
 use crate::model::LossModel;
 use crate::toy::ToyRegulariser;
 
-/// strength changes, so the other feature's z⁰ is reused.
-#[derive(Default)]
-struct UncoupledCache {
-    entries: Vec<((u64, u64), f64)>,
+/// The uncoupled responses z⁰(s², λ) computed by this thread, remembered: along a line usually
+/// only one strength changes, and the lines of a grid meet the same strengths again. Values of a
+/// pure function, so no result depends on what is cached.
+struct UncoupledCache;
+
+/// Entries kept per thread before the cache starts afresh.
+const UNCOUPLED_CACHE_ENTRIES: usize = 1 << 16;
+
+thread_local! {
+    static UNCOUPLED: std::cell::RefCell<std::collections::HashMap<(u64, u64), f64>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
 }
 
 impl UncoupledCache {
     fn get(&mut self, s_squared: f64, lambda: f64) -> f64 {
         let key = (s_squared.to_bits(), lambda.to_bits());
-        if let Some(&(_, v)) = self.entries.iter().find(|(k, _)| *k == key) {
-            return v;
-        }
-        let v = uncoupled_response(s_squared, lambda, LossModel::Exact);
-        if self.entries.len() >= 4 {
-            self.entries.remove(0);
-        }
-        self.entries.push((key, v));
-        v
+        UNCOUPLED.with_borrow_mut(|cache| {
+            if let Some(&v) = cache.get(&key) {
+                return v;
+            }
+            let v = uncoupled_response(s_squared, lambda, LossModel::Exact);
+            if cache.len() >= UNCOUPLED_CACHE_ENTRIES {
+                cache.clear();
+            }
+            cache.insert(key, v);
+            v
+        })
     }
 }
 
@@ -56,8 +65,13 @@ fn equilibrium_of(
             if !sol.converged && warm.is_some() {
                 sol = p.solve(p.cold_start(), opts.tolerance, opts.max_iterations as u32);
             }
-            let eigen_re = vec![c.rate * sol.eigenvalues[0], c.rate * sol.eigenvalues[1]];
-            let starvation = sol.starvation.concat();
+            let eigen_re = [c.rate * sol.eigenvalues[0], c.rate * sol.eigenvalues[1]];
+            let starvation = [
+                sol.starvation[0][0],
+                sol.starvation[0][1],
+                sol.starvation[1][0],
+                sol.starvation[1][1],
+            ];
             crate::equilibrium::verdict(
                 &sol.z,
                 sol.residual,
@@ -70,18 +84,7 @@ fn equilibrium_of(
             )
             .map_err(|e| e.to_string())?;
             let eigen_abs_max = eigen_re.iter().fold(0.0f64, |m, e| m.max(e.abs()));
-            let matrix = need_matrix.then(|| {
-                DMatrix::from_row_slice(
-                    2,
-                    2,
-                    &[
-                        sol.starvation[0][0],
-                        sol.starvation[0][1],
-                        sol.starvation[1][0],
-                        sol.starvation[1][1],
-                    ],
-                )
-            });
+            let matrix = need_matrix.then(|| DMatrix::from_row_slice(2, 2, &starvation));
             let uncoupled = need_uncoupled.then(|| match c.kind {
                 ToyRegulariser::L2 => vec![
                     cache.get(c.s1 * c.s1, c.lambda),
@@ -92,7 +95,7 @@ fn equilibrium_of(
             Ok(EquilibriumData {
                 z: sol.z.to_vec(),
                 matrix,
-                eigen_re,
+                eigen_re: eigen_re.to_vec(),
                 eigen_abs_max,
                 uncoupled,
             })
@@ -152,7 +155,11 @@ pub(crate) fn evaluate_line(plan: &SweepPlan, line: usize) -> LineResult {
 /// Locates threshold `t` (index into the plan's thresholds, along another axis than the last)
 /// on line `line` of its axis: the threshold's metric is evaluated in the cells along the axis
 /// (warm-started in order), every crossing bracketed and refined as on the last axis.
-pub(crate) fn evaluate_axis_threshold(plan: &SweepPlan, t: usize, line: usize) -> Vec<ThresholdRecord> {
+pub(crate) fn evaluate_axis_threshold(
+    plan: &SweepPlan,
+    t: usize,
+    line: usize,
+) -> Vec<ThresholdRecord> {
     let t = &plan.thresholds[t];
     let idx = plan.line_indices_along(t.axis, line);
     let cells = evaluate_cells(
@@ -211,8 +218,9 @@ fn evaluate_cells(
     let mut outcomes: Vec<CellOutcome> = Vec::with_capacity(values.len());
     let mut systems: Vec<Option<CellSystem>> = Vec::with_capacity(values.len());
     let mut equilibria: Vec<Option<EquilibriumData>> = Vec::with_capacity(values.len());
-    let mut warm: Option<Vec<f64>> = None;
-    let mut cache = UncoupledCache::default();
+    // The cell whose equilibrium warm-starts the next one.
+    let mut warm: Option<usize> = None;
+    let mut cache = UncoupledCache;
     let mut map_parameters = Vec::with_capacity(values.len());
     // The value an axis takes in the cell with value `v` on axis `along`.
     let value_on = |axis: Option<usize>, v: &AxisValue| {
@@ -238,16 +246,12 @@ fn evaluate_cells(
         };
         let mut eq = None;
         if let (Some(sys), true) = (&system, need_eq) {
-            match equilibrium_of(
-                plan,
-                sys,
-                warm.as_deref(),
-                need_matrix,
-                need_uncoupled,
-                &mut cache,
-            ) {
+            let start = warm
+                .and_then(|i| equilibria[i].as_ref())
+                .map(|e: &EquilibriumData| e.z.as_slice());
+            match equilibrium_of(plan, sys, start, need_matrix, need_uncoupled, &mut cache) {
                 Ok(e) => {
-                    warm = Some(e.z.clone());
+                    warm = Some(equilibria.len());
                     eq = Some(e);
                 }
                 Err(e) => outcome.failure = Some(CellFailure::Equilibrium(e)),

@@ -41,22 +41,22 @@ pub(super) fn cell_system(
     along: usize,
     value: &AxisValue,
 ) -> Result<CellSystem, String> {
-    let values: Vec<(AxisParameter, &AxisValue)> = plan
-        .axes
-        .iter()
-        .zip(idx)
-        .enumerate()
-        .map(|(k, (a, &i))| (a.parameter, if k == along { value } else { &a.values[i] }))
-        .collect();
+    let values = || {
+        plan.axes
+            .iter()
+            .zip(idx)
+            .enumerate()
+            .map(|(k, (a, &i))| (a.parameter, if k == along { value } else { &a.values[i] }))
+    };
     if plan.settings.fast_toy_path
-        && let Some(toy) = toy_cell_of_values(&plan.base, &values)
+        && let Some(toy) = toy_cell_of_values(&plan.base, values())
     {
         return Ok(CellSystem::Toy(toy));
     }
     let mut model = plan.base.clone();
     let err = |e: InputError| format!("{}: {}", e.field, e.message);
     // Categorical first, then numbers, then the ratio (it reads s₂).
-    for (p, v) in &values {
+    for (p, v) in values() {
         match (p, v) {
             (AxisParameter::Regulariser, AxisValue::Regulariser(r)) => {
                 model = model.with_regulariser(r.clone()).map_err(err)?
@@ -65,18 +65,18 @@ pub(super) fn cell_system(
             _ => {}
         }
     }
-    for (p, v) in &values {
+    for (p, v) in values() {
         let x = v.number();
         match p {
-            AxisParameter::Strength(j) => model = model.with_strength(*j, x).map_err(err)?,
+            AxisParameter::Strength(j) => model = model.with_strength(j, x).map_err(err)?,
             AxisParameter::Delta => model = model.with_toy_coupling(x).map_err(err)?,
             AxisParameter::Lambda => model = model.with_lambda(x).map_err(err)?,
             AxisParameter::Rate => model = model.with_rate(x).map_err(err)?,
             _ => {}
         }
     }
-    for (p, v) in &values {
-        if *p == AxisParameter::StrengthRatio {
+    for (p, v) in values() {
+        if p == AxisParameter::StrengthRatio {
             let s2 = model.feature_strengths()[1];
             model = model.with_strength(0, v.number() * s2).map_err(err)?;
         }
@@ -93,9 +93,9 @@ pub(super) fn cell_system(
 /// building it and asking [`toy_cell`] gives, when every axis sets a number of the toy (s₁, s₂,
 /// s₁/s₂, δ, λ, η) to a value the model accepts; `None` otherwise (the cell's model is then built
 /// and checked as usual).
-fn toy_cell_of_values(
+fn toy_cell_of_values<'a>(
     base: &FeatureModel,
-    values: &[(AxisParameter, &AxisValue)],
+    values: impl Iterator<Item = (AxisParameter, &'a AxisValue)>,
 ) -> Option<ToyCell> {
     let mut cell = toy_cell(base)?;
     let mut ratio = None;
