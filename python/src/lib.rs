@@ -224,14 +224,16 @@ fn integrate<'py>(
 
 /// Runs spec text as the CLI command `command` (None: chosen by the spec's sections) and
 /// returns the document it would write.
+/// Data paths in the spec are resolved against `base_dir` (the spec file's folder).
 #[pyfunction]
-#[pyo3(signature = (text, command=None))]
+#[pyo3(signature = (text, command=None, base_dir=None))]
 fn run_spec<'py>(
     py: Python<'py>,
     text: &str,
     command: Option<&str>,
+    base_dir: Option<std::path::PathBuf>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let spec = tasks::parse(text).map_err(input_error)?;
+    let spec = tasks::parse(text, base_dir.as_deref()).map_err(input_error)?;
     let command = command
         .unwrap_or_else(|| tasks::default_command(&spec))
         .to_string();
@@ -241,11 +243,18 @@ fn run_spec<'py>(
     to_python(py, &doc)
 }
 
+/// The text of a spec file read with the command line's checks (regular file, size limit, no
+/// devices or FIFOs, UTF-8, JSON syntax and duplicate keys); ValueError naming SPEC otherwise.
+#[pyfunction]
+fn read_spec_text(path: std::path::PathBuf) -> PyResult<String> {
+    tasks::read_spec_text(&path).map_err(input_error)
+}
+
 /// A sweep spec (text) evaluated: axes, the cell table as a (cells × columns) array, statuses,
 /// thresholds and the CLI's document.
 #[pyfunction]
 fn sweep<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyDict>> {
-    let spec = tasks::parse(text).map_err(input_error)?;
+    let spec = tasks::parse(text, None).map_err(input_error)?;
     let (plan, result) = py.detach(|| tasks::sweep(&spec)).map_err(error)?;
     let out = PyDict::new(py);
     let axes = PyList::empty(py);
@@ -569,6 +578,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Model>()?;
     m.add_function(wrap_pyfunction!(integrate, m)?)?;
     m.add_function(wrap_pyfunction!(run_spec, m)?)?;
+    m.add_function(wrap_pyfunction!(read_spec_text, m)?)?;
     m.add_function(wrap_pyfunction!(sweep, m)?)?;
     m.add_function(wrap_pyfunction!(toy_equilibria, m)?)?;
     m.add_function(wrap_pyfunction!(bench_equilibria, m)?)?;

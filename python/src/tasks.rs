@@ -11,9 +11,23 @@ use starvation::spec::{SimulationParts, Spec, SpecKind, build_model, parse_spec}
 use starvation::sweep::{SweepPlan, SweepResult};
 use starvation::tasks::{Outcome, SweepTask};
 
-/// Parses spec text exactly as `starvation COMMAND SPEC` reads a file.
-pub fn parse(text: &str) -> Result<Spec, InputError> {
-    parse_spec(text)
+/// Parses spec text exactly as `starvation COMMAND SPEC` reads a file; data paths in it are
+/// resolved against `base_dir` (the spec file's folder; the working folder without one).
+pub fn parse(text: &str, base_dir: Option<&std::path::Path>) -> Result<Spec, InputError> {
+    let spec = parse_spec(text)?;
+    Ok(Spec {
+        base_dir: base_dir.map(std::path::Path::to_path_buf),
+        ..spec
+    })
+}
+
+/// The text of a spec file, read with the command line's checks (a regular file, at most
+/// `MAX_SPEC_BYTES`, no devices or FIFOs, UTF-8) and checked as JSON (syntax, duplicate keys);
+/// errors name `SPEC`.
+pub fn read_spec_text(path: &std::path::Path) -> Result<String, InputError> {
+    let text = starvation::spec::read_text(path, "SPEC")?;
+    starvation::spec::parse_json(&text)?;
+    Ok(text)
 }
 
 /// Builds a model from its `model` section (errors under `model.`).

@@ -187,20 +187,9 @@ def random(
 
 
 def _read_spec(spec: Union[str, "os.PathLike[str]"]) -> Dict[str, Any]:
-    path = os.fspath(spec)
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except OSError as e:
-        raise ValueError(
-            f"SPEC: cannot read {path}: {e}; give the path of a JSON spec file"
-        ) from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        # The engine's parser reports the syntax error with the CLI's message.
-        _core.run_spec(text, "check")
-        raise
+    # The engine reads the file with the command line's checks (regular file, size limit, no
+    # devices or FIFOs, JSON syntax, duplicate keys); ValueError naming SPEC otherwise.
+    return json.loads(_core.read_spec_text(os.fspath(spec)))
 
 
 def _spec_dict(spec: SpecLike) -> Dict[str, Any]:
@@ -696,18 +685,16 @@ def _dumps(d: Mapping[str, Any]) -> str:
     return json.dumps(d, default=default)
 
 
-def _spec_text(spec: Union[Mapping[str, Any], str, "os.PathLike[str]"]) -> str:
+def _spec_text(
+    spec: Union[Mapping[str, Any], str, "os.PathLike[str]"],
+) -> Tuple[str, Optional[str]]:
+    """The spec's text and the folder its data paths are resolved against (the spec file's
+    folder; None for a dict: the working folder)."""
     if isinstance(spec, (str, os.PathLike)):
         path = os.fspath(spec)
-        try:
-            with open(path, encoding="utf-8") as f:
-                return f.read()
-        except OSError as e:
-            raise ValueError(
-                f"SPEC: cannot read {path}: {e}; give the path of a JSON spec file"
-            ) from None
+        return _core.read_spec_text(path), os.path.dirname(os.path.abspath(path))
     if isinstance(spec, Mapping):
-        return _dumps(spec)
+        return _dumps(spec), None
     raise TypeError(f"expected a spec dict or the path of a spec file, got {type(spec).__name__}")
 
 
@@ -723,7 +710,8 @@ def run_spec(
     ``data["figures"]`` (the plotted data of the ``plot`` section, as in NAME.data.json);
     sweeps add ``data["cells"]`` (the cell table of NAME.csv, column-wise).
     """
-    return _core.run_spec(_spec_text(spec), command)
+    text, base_dir = _spec_text(spec)
+    return _core.run_spec(text, command, base_dir)
 
 
 def check(spec: Union[Mapping[str, Any], str, "os.PathLike[str]"]) -> Dict[str, Any]:

@@ -53,8 +53,15 @@ def integrate(model: Model, simulation: Dict[str, Any]) -> Dict[str, Any]:
     """Integrates with a `simulation` section; keys t, z, y, stats, stop_reason, method, space,
     methods_used, events, wall_seconds."""
 
-def run_spec(text: str, command: Optional[str] = None) -> Dict[str, Any]:
-    """The document the CLI command writes for spec text."""
+def run_spec(
+    text: str, command: Optional[str] = None, base_dir: Optional[str] = None
+) -> Dict[str, Any]:
+    """The document the CLI command writes for spec text (data paths resolved against
+    base_dir)."""
+
+def read_spec_text(path: str) -> str:
+    """A spec file's text, read with the CLI's checks (regular file, size, JSON, duplicate
+    keys)."""
 
 def sweep(text: str) -> Dict[str, Any]:
     """A sweep spec evaluated: axes, columns, values (cells × columns), status, thresholds,
