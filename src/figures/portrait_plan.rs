@@ -270,7 +270,7 @@ fn trajectory_settings(
         None => Output::Steps,
         Some(out) => parse_output(out.clone(), &format!("{tf}.output"))?,
     };
-    o.validate(method, model.features()).map_err(|e| {
+    o.validate_for_spec(method, model.features()).map_err(|e| {
         InputError::new(
             e.field.replacen("options.", &format!("{tf}."), 1),
             e.message,

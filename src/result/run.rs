@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{Document, Provenance, Source, Table, csv_field};
+use crate::equilibrium::end_state::{EndClaim, EndStateCheck};
 use crate::flow::Space;
 use crate::model::FeatureModel;
 use crate::solve::{Method, SolveOptions, Trajectory};
@@ -50,6 +51,10 @@ pub struct TrajectoryRecord {
     pub states: Option<Vec<Vec<f64>>>,
     /// Events located during the run.
     pub events: Vec<EventRecord>,
+    /// The end state checked against z* when the run claims to end there (a steady-state stop,
+    /// or a horizon of ≥ 20 relaxation times); `agrees: false` is also a warning.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_state: Option<EndStateCheck>,
 }
 
 /// One located event.
@@ -153,7 +158,11 @@ pub struct TrajectoryProvenance {
     pub wall_time_seconds: f64,
 }
 
-fn trajectory_record(run: &RunInput<'_>, tr: &Trajectory) -> TrajectoryRecord {
+fn trajectory_record(
+    run: &RunInput<'_>,
+    tr: &Trajectory,
+    end_state: Option<&EndStateCheck>,
+) -> TrajectoryRecord {
     let mut table = Table::default();
     table.push("t", tr.times.iter().copied());
     let k = tr.responses.first().map(Vec::len).unwrap_or(0);
@@ -183,6 +192,7 @@ fn trajectory_record(run: &RunInput<'_>, tr: &Trajectory) -> TrajectoryRecord {
                 }
             })
             .collect(),
+        end_state: end_state.cloned(),
     }
 }
 
@@ -252,21 +262,47 @@ pub struct RunsProvenance {
     pub wall_time_seconds: f64,
 }
 
-/// The document of `run`: each run with its trajectory and wall time in seconds.
+/// The document of `run`: each run with its trajectory and wall time in seconds, and the
+/// check of its end state (`end_states[i]` for run i, see
+/// [`crate::equilibrium::end_state::check_end_state`]).
 pub fn runs_document(
     source: Source<'_>,
     runs: &[(RunInput<'_>, &Trajectory, f64)],
+    end_states: &[Option<EndStateCheck>],
     wall_seconds: f64,
 ) -> Document<RunsData, RunsProvenance> {
+    let end_state = |i: usize| end_states.get(i).and_then(Option::as_ref);
+    let mut warnings = model_warnings(runs.iter().map(|(r, _, _)| (r.label, r.model)));
+    for (i, (r, _, _)) in runs.iter().enumerate() {
+        if let Some(w) = r.options.tolerance_warning() {
+            push_distinct(&mut warnings, format!("{}: {w}", r.label));
+        }
+        if let Some(c) = end_state(i).filter(|c| !c.agrees) {
+            push_distinct(
+                &mut warnings,
+                format!(
+                    "{}: the end state is {:.3e} from the equilibrium z*, {:.1} times what the tolerances allow ({}); integrate longer or with tighter tolerances, or check the model",
+                    r.label,
+                    c.distance,
+                    c.distance_over_allowed,
+                    match c.claim {
+                        EndClaim::SteadyState => "stopped on the steady-state event",
+                        EndClaim::Horizon => "reached t_end after ≥ 20 relaxation times",
+                    }
+                ),
+            );
+        }
+    }
     Document {
         data: RunsData {
             name: source.name.to_string(),
             description: source.description.to_string(),
             runs: runs
                 .iter()
-                .map(|(r, t, _)| trajectory_record(r, t))
+                .enumerate()
+                .map(|(i, (r, t, _))| trajectory_record(r, t, end_state(i)))
                 .collect(),
-            warnings: model_warnings(runs.iter().map(|(r, _, _)| (r.label, r.model))),
+            warnings,
         },
         provenance: Provenance::new(RunsProvenance {
             spec: source.spec.clone(),
@@ -336,11 +372,15 @@ pub fn model_warnings<'a>(
     let mut out: Vec<String> = Vec::new();
     for (label, m) in models {
         for w in m.warnings() {
-            let line = format!("{label}: {w}");
-            if !out.contains(&line) {
-                out.push(line);
-            }
+            push_distinct(&mut out, format!("{label}: {w}"));
         }
     }
     out
+}
+
+/// Appends `line` unless it is already there.
+fn push_distinct(lines: &mut Vec<String>, line: String) {
+    if !lines.contains(&line) {
+        lines.push(line);
+    }
 }

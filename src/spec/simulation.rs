@@ -134,7 +134,7 @@ pub fn simulation(section: Value, features: usize) -> Result<SimulationParts, In
         }
     })?;
     options
-        .validate(setting.method, features)
+        .validate_for_spec(setting.method, features)
         .map_err(|e| InputError::new(e.field.replacen("options.", "simulation.", 1), e.message))?;
     Ok(SimulationParts {
         space: setting.space,

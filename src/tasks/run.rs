@@ -72,7 +72,11 @@ pub fn run_with_progress(
         .zip(&seconds)
         .map(|((r, t), s)| (r.input(), t, *s))
         .collect();
-    let doc = crate::result::runs_document(spec.source(), &inputs, wall);
+    let end_states: Vec<_> = results
+        .iter()
+        .map(|(r, tr)| crate::equilibrium::end_state::check_end_state(&r.model, tr, &r.options))
+        .collect();
+    let doc = crate::result::runs_document(spec.source(), &inputs, &end_states, wall);
     let mut files = vec![
         OutputFile::json(format!("{}.run.json", spec.name), &doc),
         OutputFile::bytes(

@@ -7,6 +7,7 @@
 mod common;
 
 mod convergence_order;
+mod end_state;
 mod events;
 mod fast_paths;
 mod optimiser_maps;

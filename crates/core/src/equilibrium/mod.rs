@@ -10,6 +10,7 @@
 //! so every equilibrium is the unique minimiser of Φ, and J = −η S² H with H = ∇²Φ (M14, M15).
 
 pub mod closed_form;
+pub mod end_state;
 pub mod orbit;
 pub mod report;
 mod verdict;

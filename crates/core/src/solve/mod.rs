@@ -160,6 +160,18 @@ pub const DEFAULT_OUTPUT_COUNT: usize = 101;
 pub const DEFAULT_RTOL: f64 = 1e-8;
 /// Default absolute tolerance of adaptive methods.
 pub const DEFAULT_ATOL: f64 = 1e-10;
+/// Smallest rtol: below it double precision's round-off dominates the error estimate.
+pub const MIN_RTOL: f64 = 1e-14;
+/// Largest rtol a spec may ask for: above it the steps leave the asymptotic regime in which the
+/// embedded error estimate measures the local error.
+pub const MAX_RTOL: f64 = 0.1;
+/// Largest atol a spec may ask for: the responses are of order 1–10, so a larger atol would
+/// accept errors as large as the responses.
+pub const MAX_ATOL: f64 = 1.0;
+/// rtol above which results carry a warning.
+pub const LOOSE_RTOL: f64 = 1e-4;
+/// atol above which results carry a warning.
+pub const LOOSE_ATOL: f64 = 1e-6;
 /// Default step budget of one run.
 pub const DEFAULT_MAX_STEPS: usize = 500_000;
 /// Default stiffness-test interval of `dopri5`/`dop853` (Hairer's choice).
@@ -344,6 +356,44 @@ impl SolveOptions {
         self
     }
 
+    /// [`Self::validate`] and the tolerance range a spec may ask for: rtol in
+    /// [[`MIN_RTOL`], [`MAX_RTOL`]], atol in (0, [`MAX_ATOL`]]. The library itself accepts any
+    /// positive tolerances (e.g. for fixed steps with `initial_step` = `max_step`); specs are
+    /// held to the range where the solvers' error control bounds the error.
+    pub fn validate_for_spec(&self, method: Method, responses: usize) -> Result<(), InputError> {
+        self.validate(method, responses)?;
+        if self.rtol > MAX_RTOL {
+            return Err(InputError::new(
+                "options.rtol",
+                format!(
+                    "{} is above {MAX_RTOL}, where the step-size control no longer bounds the error; use rtol in [{MIN_RTOL:e}, {MAX_RTOL}] (default {DEFAULT_RTOL:e})",
+                    self.rtol
+                ),
+            ));
+        }
+        if self.atol > MAX_ATOL {
+            return Err(InputError::new(
+                "options.atol",
+                format!(
+                    "{} is above {MAX_ATOL}, as large as the responses themselves; use atol in (0, {MAX_ATOL}] (default {DEFAULT_ATOL:e})",
+                    self.atol
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// A warning when the tolerances are loose (rtol > [`LOOSE_RTOL`] or atol > [`LOOSE_ATOL`]):
+    /// results then carry errors of about rtol·|z| + atol, visible in plots and tables.
+    pub fn tolerance_warning(&self) -> Option<String> {
+        (self.rtol > LOOSE_RTOL || self.atol > LOOSE_ATOL).then(|| {
+            format!(
+                "loose tolerances (rtol = {:e}, atol = {:e}): responses carry errors of about rtol·|z| + atol; use rtol ≤ {LOOSE_RTOL:e} and atol ≤ {LOOSE_ATOL:e} for numbers you report",
+                self.rtol, self.atol
+            )
+        })
+    }
+
     /// Checks every option; errors name the field under `options.`.
     pub fn validate(&self, method: Method, responses: usize) -> Result<(), InputError> {
         let f = |name: &str| format!("options.{name}");
@@ -360,7 +410,7 @@ impl SolveOptions {
         }
         require_positive(&f("rtol"), self.rtol)?;
         require_positive(&f("atol"), self.atol)?;
-        if self.rtol < 1e-14 {
+        if self.rtol < MIN_RTOL {
             return Err(InputError::new(
                 f("rtol"),
                 format!(
