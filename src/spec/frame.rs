@@ -33,16 +33,21 @@ const RENAMED: [(&str, &str); 3] = [
     ("height", "write \"size\": [width, height]"),
 ];
 
-/// The frame fields of one figure spec, as written (see the [module docs](self)).
+/// The frame fields of one figure spec as written, the same in `plot`, `portrait`,
+/// `sweep.plots[i]` and `experiment.figure` (each spec type declares them and hands them over
+/// with its `frame()`; serde's `flatten` does not work with `deny_unknown_fields`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FigureFrame {
-    /// File stem (default by kind of figure).
+    /// File stem of the figure's PNG, SVG and `.data.json` (default: the spec's `name`;
+    /// `<spec name>_<i>` for sweep plot i).
     pub name: Option<String>,
-    /// Overall title (default none).
+    /// Title over the whole figure (default none).
     pub title: Option<String>,
-    /// `[width, height]` of the whole figure in pixels (default by kind of figure).
+    /// `[width, height]` of the whole figure in pixels, each side within
+    /// [`FIGURE_SIDE_PIXELS`], at most [`MAX_FIGURE_PIXELS`] (default by kind of figure).
     pub size: Option<[u32; 2]>,
-    /// Panels per row.
+    /// Panels per row, ≥ 1 (more than the panels draws them in one row; default all panels up
+    /// to 3 per row, up to 5 for experiments).
     pub columns: Option<usize>,
 }
 
