@@ -72,8 +72,7 @@ pub fn view_spec(view: &View) -> Value {
         "model": view.model_json,
         "portrait": {
             "title": "Phase portrait of the response flow",
-            "width": 900,
-            "height": 780,
+            "size": [900, 780],
             "columns": 1,
             "panels": [panel]
         }

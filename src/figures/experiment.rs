@@ -31,9 +31,10 @@ pub fn experiment_figures(
     data: &ExperimentData,
 ) -> Result<Vec<FigureOutput>, InputError> {
     let fig = &plan.figure;
-    let stem = fig.stem.clone().unwrap_or_else(|| spec.name.clone());
+    let frame = &plan.frame;
+    let stem = frame.name.clone();
     let size = fig.panel_size.unwrap_or(440);
-    let title = fig.title.clone().unwrap_or_default();
+    let title = frame.title.clone();
     let mut out = Vec::new();
     match fig.kind {
         ExperimentFigureKind::Boundaries => {
@@ -64,7 +65,7 @@ pub fn experiment_figures(
                 panels.push(Panel::Lines(p));
                 panels_data.push(pd);
             }
-            let layout = grid_layout(panels.len(), fig.columns, size);
+            let layout = frame.layout(panels.len(), 5, |c, r| grid_size(c, r, size))?;
             let mut extra = Map::new();
             extra.insert("experiments".into(), json!(data.experiments));
             extra.insert(
@@ -103,11 +104,9 @@ pub fn experiment_figures(
                 String::new()
             };
             let (p, pd) = width_gap_panel(data, panel_title);
-            let layout = Layout {
-                columns: 1,
-                width: (1.6 * size as f64) as u32,
-                height: (1.3 * size as f64) as u32,
-            };
+            let layout = frame.layout(1, 1, |_, _| {
+                ((1.6 * size as f64) as u32, (1.3 * size as f64) as u32)
+            })?;
             let mut extra = Map::new();
             extra.insert("width_gap".into(), json!(data.width_gap));
             out.push(FigureOutput::assemble(
@@ -144,15 +143,21 @@ fn seeds_text(data: &ExperimentData) -> String {
     format!("{n} seed{}", if hi == 1 { "" } else { "s" })
 }
 
-/// Panels on a grid of `columns` (default up to 5 per row), `size` pixels per panel (a little
-/// wider for the colour bar).
-fn grid_layout(n: usize, columns: Option<usize>, size: u32) -> Layout {
-    let columns = columns.unwrap_or(n.clamp(1, 5)).clamp(1, n.max(1));
+/// The size of `columns` × `rows` panels of `size` pixels each (a little wider for the colour
+/// bar, a little higher for the title).
+fn grid_size(columns: u32, rows: u32, size: u32) -> (u32, u32) {
+    (columns * (size as f64 * 1.22) as u32, rows * size + 40)
+}
+
+/// Panels on a grid of up to 5 per row, `size` pixels per panel.
+fn grid_layout(n: usize, size: u32) -> Layout {
+    let columns = n.clamp(1, 5);
     let rows = n.div_ceil(columns).max(1);
+    let (width, height) = grid_size(columns as u32, rows as u32, size);
     Layout {
         columns,
-        width: columns as u32 * (size as f64 * 1.22) as u32,
-        height: rows as u32 * size + if rows > 0 { 40 } else { 0 },
+        width,
+        height,
     }
 }
 
@@ -482,7 +487,7 @@ fn predictions_figure(
             log_epochs,
         )));
     }
-    let layout = grid_layout(panels.len(), None, size);
+    let layout = grid_layout(panels.len(), size);
     let title = if title.is_empty() {
         "Real network (solid), linearised network (dotted), z-flow (dashed)".to_string()
     } else {

@@ -7,13 +7,13 @@
 //!
 //! # The `plot` section (run specs)
 //!
-//! One figure object, or a list of them (each then needs its own `stem`):
+//! One figure object, or a list of them (each then needs its own `name`):
 //!
 //! ```json
 //! "plot": {
-//!   "stem": "fig06_toy_dynamics",
+//!   "name": "fig06_toy_dynamics",
 //!   "title": "Gradient starvation in the two-feature toy",
-//!   "width": 1600, "height": 760, "columns": 2,
+//!   "size": [1600, 760], "columns": 2,
 //!   "panels": [{
 //!     "title": "L2: dual (dotted) and primal (solid)",
 //!     "x": { "quantity": "|z1|", "label": "|z₁|", "range": [-0.5, 10.5] },
@@ -31,8 +31,10 @@
 //! }
 //! ```
 //!
-//! - Figure: `stem` (file name, default the spec's `name`), `title`, `width` × `height` in
-//!   pixels (default 800 × 620 per panel), `columns` (panels per row, default up to 3).
+//! - Figure: the frame every figure shares ([`crate::spec::FigureFrame`]): `name` (file name,
+//!   default the spec's `name`), `title`, `size` `[width, height]` of the whole figure in pixels
+//!   (default 800 × 620 per panel), `columns` (panels per row, default up to 3). The spellings
+//!   of earlier versions (`stem`, `width`, `height`) are refused with the new one.
 //! - Axis: `quantity` (the default for every series of the panel), `label` (default from the
 //!   quantity, with the paper's symbols), `range` [min, max] (default fitted), `scale`
 //!   `"linear"` (default) or `"log"`.
@@ -57,7 +59,7 @@
 //!
 //! ```json
 //! "portrait": {
-//!   "stem": "toy_portraits", "title": "…", "width": 1600, "height": 1300, "columns": 2,
+//!   "name": "toy_portraits", "title": "…", "size": [1600, 1300], "columns": 2,
 //!   "defaults": { "space": "z", "x": { "coordinate": "z1", "range": [-1, 10.5] },
 //!                 "y": { "coordinate": "z2", "range": [-0.5, 2.5] } },
 //!   "panels": [{
@@ -75,7 +77,8 @@
 //! }
 //! ```
 //!
-//! Each panel is `defaults` deep-merged with the panel object. `model` is merged onto the spec's
+//! The frame (`name`, `title`, `size`, `columns`) is the one of every figure; the default size
+//! is 760 × 640 pixels per panel. Each panel is `defaults` deep-merged with the panel object. `model` is merged onto the spec's
 //! `model`; `space` is `"z"` (default), `"theta"` or `"alpha"`; `x`/`y` name a state coordinate
 //! (`z1`, `theta2`, `alpha1`, …) with its `range` (required) and optional `label`; `fixed` holds
 //! the other coordinates at `"equilibrium"` (default) or at a full state `[…]`; `arrows`,
@@ -88,8 +91,8 @@
 //!
 //! # Where things are
 //!
-//! - `spec`: the serde types of both sections and the checks of their fields (stems, sizes,
-//!   ranges, widths, grid counts).
+//! - `spec`: the serde types of both sections and the checks of their fields (ranges, widths,
+//!   grid counts); their frames are checked by [`crate::spec::FigureFrame`].
 //! - `coordinates`: state coordinates by name (`z1`, `theta2`, `alpha1`) and by symbol (z₁, θ₂).
 //! - `quantity`: what a line panel plots, read off a trajectory or an equilibrium.
 //! - `selection`: which runs a series group picks, their colours and legend texts.
@@ -215,14 +218,14 @@ pub fn experiment_output_names(spec: &Spec) -> Result<crate::spec::OutputNames, 
     );
     let plan = spec.experiment_plan()?;
     let fig = &plan.figure;
-    let stem = fig.stem.clone().unwrap_or_else(|| spec.name.clone());
-    names.add_figure(&stem, "experiment.figure.stem")?;
+    let stem = &plan.frame.name;
+    names.add_figure(stem, "experiment.figure.name")?;
     let separate = fig
         .dynamics
         .as_ref()
         .is_some_and(|d| d.predictions == PredictionPlacement::Separate);
     if fig.kind == ExperimentFigureKind::Boundaries && separate {
-        names.add_figure(&format!("{stem}_predictions"), "experiment.figure.stem")?;
+        names.add_figure(&format!("{stem}_predictions"), "experiment.figure.name")?;
     }
     Ok(names)
 }
@@ -231,8 +234,8 @@ pub fn experiment_output_names(spec: &Spec) -> Result<crate::spec::OutputNames, 
 pub fn portrait_output_names(spec: &Spec) -> Result<crate::spec::OutputNames, InputError> {
     let mut names = crate::spec::OutputNames::with_spec_outputs(&spec.name, &[]);
     if let Some(section) = &spec.portrait {
-        let stem = PortraitSpec::parse(section)?.checked_stem(spec)?;
-        names.add_figure(&stem, "portrait.stem")?;
+        let stem = PortraitSpec::parse(section)?.checked_frame(spec)?.name;
+        names.add_figure(&stem, "portrait.name")?;
     }
     Ok(names)
 }
@@ -244,7 +247,7 @@ pub fn sweep_output_names(spec: &Spec) -> Result<crate::spec::OutputNames, Input
     if let Some(s) = &spec.sweep {
         for (n, raw) in s.plots.iter().enumerate() {
             names.add_figure(
-                &sweep::plot_stem(&spec.name, n, raw),
+                &sweep::plot_stem(&spec.name, n, raw)?,
                 &format!("sweep.plots[{n}].name"),
             )?;
         }

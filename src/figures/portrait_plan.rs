@@ -48,9 +48,9 @@ pub(super) struct PanelPlan {
 /// Checks the `portrait` section of `spec` and plans its panels.
 pub(super) fn plan_portrait(spec: &Spec, section: &Value) -> Result<PortraitPlan, InputError> {
     let ps = PortraitSpec::parse(section)?;
-    let stem = ps.checked_stem(spec)?;
-    OutputNames::with_spec_outputs(&spec.name, &[]).add_figure(&stem, "portrait.stem")?;
-    let layout = ps.layout()?;
+    let stem = ps.checked_frame(spec)?.name;
+    OutputNames::with_spec_outputs(&spec.name, &[]).add_figure(&stem, "portrait.name")?;
+    let layout = ps.layout(spec)?;
     let panels = ps
         .panels
         .iter()

@@ -45,8 +45,8 @@ pub(super) fn run_output_names(
         OutputNames::with_spec_outputs(&spec.name, &[suffix::RUN_JSON, suffix::RUN_CSV]);
     let mut stems = Vec::new();
     for (prefix, fig) in figures {
-        let stem = fig.checked_stem(spec, prefix)?;
-        names.add_figure(&stem, &format!("{prefix}.stem"))?;
+        let stem = fig.checked_frame(spec, prefix)?.name;
+        names.add_figure(&stem, &format!("{prefix}.name"))?;
         stems.push(stem);
     }
     Ok((names, stems))
@@ -96,7 +96,7 @@ fn run_figure(
     fig: &PlotSpec,
     stem: String,
 ) -> Result<FigureOutput, InputError> {
-    let layout = fig.layout(prefix)?;
+    let layout = fig.layout(spec, prefix)?;
     let mut panels = Vec::new();
     let mut panels_data = Vec::new();
     let mut used = BTreeSet::new();

@@ -1,6 +1,7 @@
 //! The serde types of the `plot` and `portrait` spec sections (the format is described in the
-//! [module docs](super)) and the checks of their fields that need no runs: file stems, figure
-//! sizes, axis ranges, line widths and grid counts.
+//! [module docs](super)) and the checks of their fields that need no runs: axis ranges, line
+//! widths and grid counts; the frame of each figure (file name, title, size, columns) is checked
+//! by [`FigureFrame`].
 
 use std::collections::BTreeMap;
 
@@ -9,7 +10,7 @@ use serde_json::Value;
 
 use crate::error::InputError;
 use crate::plot::{Dash, Scale};
-use crate::spec::{Spec, from_value};
+use crate::spec::{CheckedFrame, FigureFrame, FigureLayout, Spec, parse_figure};
 
 // ───────────────────────────── spec types: shared ─────────────────────────────
 
@@ -104,16 +105,13 @@ pub struct KeySpec {
 pub struct PlotSpec {
     /// File stem (default: the spec's name; required when `plot` is a list).
     #[serde(default)]
-    pub stem: Option<String>,
+    pub name: Option<String>,
     /// Overall title (default none).
     #[serde(default)]
     pub title: Option<String>,
-    /// Width in pixels (default 800 per column).
+    /// `[width, height]` in pixels (default 800 × 620 per panel).
     #[serde(default)]
-    pub width: Option<u32>,
-    /// Height in pixels (default 620 per row).
-    #[serde(default)]
-    pub height: Option<u32>,
+    pub size: Option<[u32; 2]>,
     /// Panels per row (default: all panels up to 3).
     #[serde(default)]
     pub columns: Option<usize>,
@@ -242,16 +240,13 @@ fn yes() -> bool {
 pub struct PortraitSpec {
     /// File stem (default: the spec's name).
     #[serde(default)]
-    pub stem: Option<String>,
+    pub name: Option<String>,
     /// Overall title.
     #[serde(default)]
     pub title: Option<String>,
-    /// Width in pixels (default 760 per column).
+    /// `[width, height]` in pixels (default 760 × 640 per panel).
     #[serde(default)]
-    pub width: Option<u32>,
-    /// Height in pixels (default 640 per row).
-    #[serde(default)]
-    pub height: Option<u32>,
+    pub size: Option<[u32; 2]>,
     /// Panels per row (default: all panels up to 3).
     #[serde(default)]
     pub columns: Option<usize>,
@@ -400,15 +395,7 @@ pub struct RandomStartsSpec {
 // ───────────────────────────── checks ─────────────────────────────
 
 /// A checked figure layout.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Layout {
-    /// Panels per row.
-    pub(super) columns: usize,
-    /// Width in pixels.
-    pub(super) width: u32,
-    /// Height in pixels.
-    pub(super) height: u32,
-}
+pub(super) type Layout = FigureLayout;
 
 /// The figure specs of a `plot` value with their field prefixes.
 pub(super) fn parse_plot(plot: &Value) -> Result<Vec<(String, PlotSpec)>, InputError> {
@@ -424,69 +411,87 @@ pub(super) fn parse_plot(plot: &Value) -> Result<Vec<(String, PlotSpec)>, InputE
                 .enumerate()
                 .map(|(i, v)| {
                     let prefix = format!("plot[{i}]");
-                    let p: PlotSpec = from_value(v.clone(), &prefix)?;
-                    if p.stem.is_none() && list.len() > 1 {
+                    let p: PlotSpec = parse_figure(v, &prefix)?;
+                    if p.name.is_none() && list.len() > 1 {
                         return Err(InputError::new(
-                            format!("{prefix}.stem"),
-                            "is missing; every figure of a list needs its own file stem",
+                            format!("{prefix}.name"),
+                            "is missing; every figure of a list needs its own file name",
                         ));
                     }
                     Ok((prefix, p))
                 })
                 .collect()
         }
-        _ => Ok(vec![(
-            "plot".to_string(),
-            from_value(plot.clone(), "plot")?,
-        )]),
+        _ => Ok(vec![("plot".to_string(), parse_figure(plot, "plot")?)]),
     }
 }
 
 impl PlotSpec {
-    /// The file stem (default the spec's name), checked; errors name `{prefix}.stem`.
-    pub(super) fn checked_stem(&self, spec: &Spec, prefix: &str) -> Result<String, InputError> {
-        let stem = self.stem.clone().unwrap_or_else(|| spec.name.clone());
-        check_stem(&stem, &format!("{prefix}.stem"))?;
-        Ok(stem)
+    /// The frame fields ([`FigureFrame`]).
+    pub fn frame(&self) -> FigureFrame {
+        FigureFrame {
+            name: self.name.clone(),
+            title: self.title.clone(),
+            size: self.size,
+            columns: self.columns,
+        }
+    }
+
+    /// The checked frame (file stem by default the spec's name); errors name `{prefix}.name`, ….
+    pub(super) fn checked_frame(
+        &self,
+        spec: &Spec,
+        prefix: &str,
+    ) -> Result<CheckedFrame, InputError> {
+        self.frame().check(prefix, &spec.name)
     }
 
     /// The checked layout (default 800 × 620 pixels per panel).
-    pub(super) fn layout(&self, prefix: &str) -> Result<Layout, InputError> {
-        layout(
-            self.panels.len(),
-            self.columns,
-            self.width,
-            self.height,
-            (800, 620),
-            prefix,
-        )
+    pub(super) fn layout(&self, spec: &Spec, prefix: &str) -> Result<Layout, InputError> {
+        check_panels(self.panels.len(), prefix)?;
+        self.checked_frame(spec, prefix)?
+            .layout(self.panels.len(), 3, |c, r| (800 * c, 620 * r))
     }
 }
 
 impl PortraitSpec {
     /// Parses the `portrait` section.
     pub(super) fn parse(section: &Value) -> Result<Self, InputError> {
-        from_value(section.clone(), "portrait")
+        parse_figure(section, "portrait")
     }
 
-    /// The file stem (default the spec's name), checked.
-    pub(super) fn checked_stem(&self, spec: &Spec) -> Result<String, InputError> {
-        let stem = self.stem.clone().unwrap_or_else(|| spec.name.clone());
-        check_stem(&stem, "portrait.stem")?;
-        Ok(stem)
+    /// The frame fields ([`FigureFrame`]).
+    pub fn frame(&self) -> FigureFrame {
+        FigureFrame {
+            name: self.name.clone(),
+            title: self.title.clone(),
+            size: self.size,
+            columns: self.columns,
+        }
+    }
+
+    /// The checked frame (file stem by default the spec's name).
+    pub(super) fn checked_frame(&self, spec: &Spec) -> Result<CheckedFrame, InputError> {
+        self.frame().check("portrait", &spec.name)
     }
 
     /// The checked layout (default 760 × 640 pixels per panel).
-    pub(super) fn layout(&self) -> Result<Layout, InputError> {
-        layout(
-            self.panels.len(),
-            self.columns,
-            self.width,
-            self.height,
-            (760, 640),
-            "portrait",
-        )
+    pub(super) fn layout(&self, spec: &Spec) -> Result<Layout, InputError> {
+        check_panels(self.panels.len(), "portrait")?;
+        self.checked_frame(spec)?
+            .layout(self.panels.len(), 3, |c, r| (760 * c, 640 * r))
     }
+}
+
+/// A figure needs at least one panel; errors name `{prefix}.panels`.
+fn check_panels(panels: usize, prefix: &str) -> Result<(), InputError> {
+    if panels == 0 {
+        return Err(InputError::new(
+            format!("{prefix}.panels"),
+            "is empty; give at least one panel",
+        ));
+    }
+    Ok(())
 }
 
 impl AxisSpec {
@@ -527,59 +532,6 @@ impl GridSectionSpec {
             Some(_) => Err(bad()),
         }
     }
-}
-
-/// Checks a figure's file stem ([`crate::spec::check_file_stem`]).
-fn check_stem(stem: &str, field: &str) -> Result<(), InputError> {
-    crate::spec::check_file_stem(stem, field, crate::spec::NameUse::Figure)
-}
-
-/// The validated layout of a figure of `panels` panels, `per_panel` pixels each by default.
-fn layout(
-    panels: usize,
-    columns: Option<usize>,
-    width: Option<u32>,
-    height: Option<u32>,
-    per_panel: (u32, u32),
-    prefix: &str,
-) -> Result<Layout, InputError> {
-    if panels == 0 {
-        return Err(InputError::new(
-            format!("{prefix}.panels"),
-            "is empty; give at least one panel",
-        ));
-    }
-    let columns = match columns {
-        Some(0) => {
-            return Err(InputError::new(format!("{prefix}.columns"), "must be ≥ 1"));
-        }
-        Some(c) => c.min(panels),
-        None => panels.min(3),
-    };
-    let rows = panels.div_ceil(columns);
-    let check = |v: Option<u32>, default: u32, name: &str| -> Result<u32, InputError> {
-        match v {
-            Some(v) if !(64..=16_384).contains(&v) => Err(InputError::new(
-                format!("{prefix}.{name}"),
-                format!("must be between 64 and 16384 pixels, got {v}"),
-            )),
-            Some(v) => Ok(v),
-            None => Ok(default),
-        }
-    };
-    let width = check(width, per_panel.0 * columns as u32, "width")?;
-    let height = check(height, per_panel.1 * rows as u32, "height")?;
-    if width as u64 * height as u64 > 64 * 1024 * 1024 {
-        return Err(InputError::new(
-            prefix,
-            format!("{width} × {height} pixels is too large; make the figure smaller"),
-        ));
-    }
-    Ok(Layout {
-        columns,
-        width,
-        height,
-    })
 }
 
 /// A range [min, max] with finite min < max (and min > 0 on a log axis); `None` stays `None`.

@@ -11,6 +11,12 @@
 //! - `"threshold_curves"`: the thresholds (along the last axis) against `x`, one curve per value
 //!   of `series`.
 //!
+//! Every plot has the frame of every figure ([`FigureFrame`]): `name` (default
+//! `<spec name>_<index>`), `title`, `size` `[width, height]` (default 1200 × 560 pixels) and
+//! `columns` (facet panels per row, default up to 3). Its axes are named by sweep parameter, so
+//! their scales and labels are the flat `x_scale`/`y_scale` (`"linear"` or `"log"`, the figures'
+//! one [`ScaleSpec`]) and `x_label`/`y_label`.
+//!
 //! Axes not plotted are held at the value indices of `fix` (default 0) and named in the panel
 //! titles. Every label comes from the parameters used: with a λ axis, a regulariser is named with
 //! the λ of that axis where it is held fixed and without λ where λ is plotted (a λ axis overrides
@@ -23,7 +29,7 @@ use super::FigureOutput;
 use super::spec::ScaleSpec;
 use crate::error::InputError;
 use crate::plot::{Axis as PlotAxis, Dash, Figure, HeatMapPanel, LinePanel, Panel, Scale, Series};
-use crate::spec::from_value;
+use crate::spec::{CheckedFrame, FigureFrame, parse_figure, refuse_renamed};
 use crate::sweep::{
     AxisParameter, AxisValue, CrossingPoint, LineResult, SweepPlan, SweepResult, ThresholdRecord,
     branches,
@@ -88,9 +94,12 @@ pub struct SweepPlotSpec {
     /// Scale of y.
     #[serde(default)]
     pub y_scale: ScaleSpec,
-    /// Figure size in pixels.
+    /// `[width, height]` in pixels (default 1200 × 560).
     #[serde(default)]
     pub size: Option<[u32; 2]>,
+    /// Heat maps and lines: facet panels per row (default: all up to 3).
+    #[serde(default)]
+    pub columns: Option<usize>,
     /// Heat maps: one colour scale for every facet (default false: each panel its own).
     #[serde(default)]
     pub shared_colour_scale: Option<bool>,
@@ -100,6 +109,18 @@ pub struct SweepPlotSpec {
     /// Lines: a dot at every cell (default: when the x axis has at most 25 values).
     #[serde(default)]
     pub markers: Option<bool>,
+}
+
+impl SweepPlotSpec {
+    /// The frame fields ([`FigureFrame`]).
+    pub fn frame(&self) -> FigureFrame {
+        FigureFrame {
+            name: self.name.clone(),
+            title: self.title.clone(),
+            size: self.size,
+            columns: self.columns,
+        }
+    }
 }
 
 /// Where a λ axis stands in a panel or legend entry: it overrides every regulariser's own λ, so
@@ -383,12 +404,13 @@ fn overlay_curve(name: &str, xs: &[f64], field: &str) -> Result<Series, InputErr
 }
 
 /// The file stem of plot `n` (`raw`, as written) of the sweep of spec `name`: its `name`, by
-/// default `<spec name>_<n>`.
-pub fn plot_stem(name: &str, n: usize, raw: &Value) -> String {
-    match raw.get("name").and_then(Value::as_str) {
+/// default `<spec name>_<n>` (a frame field of an earlier version, e.g. `stem`, is refused).
+pub fn plot_stem(name: &str, n: usize, raw: &Value) -> Result<String, InputError> {
+    refuse_renamed(raw, &format!("sweep.plots[{n}]"))?;
+    Ok(match raw.get("name").and_then(Value::as_str) {
         Some(stem) => stem.to_string(),
         None => format!("{name}_{n}"),
-    }
+    })
 }
 
 /// The files a sweep writes under the spec's name besides its figures.
@@ -411,25 +433,13 @@ pub fn sweep_figures(
     let mut names = crate::spec::OutputNames::with_spec_outputs(name, &SWEEP_OUTPUTS);
     for (n, raw) in plots.iter().enumerate() {
         let field = format!("sweep.plots[{n}]");
-        let p: SweepPlotSpec = from_value(raw.clone(), &field)?;
-        let stem = plot_stem(name, n, raw);
-        names.add_figure(&stem, &format!("{field}.name"))?;
-        let (w, h) = p.size.map(|s| (s[0], s[1])).unwrap_or((1200, 560));
-        if !(16..=16384).contains(&w)
-            || !(16..=16384).contains(&h)
-            || u64::from(w) * u64::from(h) > 64_000_000
-        {
-            return Err(InputError::new(
-                format!("{field}.size"),
-                format!(
-                    "{w} × {h} pixels is outside 16…16384 per side (at most 64 Mpx); give a size like [1200, 560]"
-                ),
-            ));
-        }
+        let p: SweepPlotSpec = parse_figure(raw, &field)?;
+        let frame = p.frame().check(&field, &format!("{name}_{n}"))?;
+        names.add_figure(&frame.name, &format!("{field}.name"))?;
         let fig = match p.kind.as_str() {
-            "heatmap" => heatmap(plan, result, &p, &field, w, h)?,
-            "threshold_curves" => threshold_curves(plan, result, &p, &field, w, h)?,
-            "lines" => lines(plan, result, &p, &field, w, h)?,
+            "heatmap" => heatmap(plan, result, &p, &field, &frame)?,
+            "threshold_curves" => threshold_curves(plan, result, &p, &field, &frame)?,
+            "lines" => lines(plan, result, &p, &field, &frame)?,
             other => {
                 return Err(InputError::new(
                     format!("{field}.kind"),
@@ -442,7 +452,7 @@ pub fn sweep_figures(
         let data =
             json!({ "spec": raw, "figure": serde_json::to_value(&fig).unwrap_or(Value::Null) });
         out.push(FigureOutput {
-            stem,
+            stem: frame.name,
             figure: fig,
             data,
         });
@@ -459,8 +469,7 @@ fn heatmap(
     result: &SweepResult,
     p: &SweepPlotSpec,
     field: &str,
-    w: u32,
-    h: u32,
+    frame: &CheckedFrame,
 ) -> Result<Figure, InputError> {
     let metric = p.metric.clone().ok_or_else(|| {
         InputError::new(
@@ -659,14 +668,7 @@ fn heatmap(
     if p.shared_colour_scale.unwrap_or(false) && p.colour_range.is_none() {
         share_colour_scale(&mut panels, p.diverging_centre);
     }
-    let columns = panels.len().clamp(1, 3);
-    Ok(Figure {
-        title: p.title.clone().unwrap_or_default(),
-        panels,
-        columns,
-        width: w,
-        height: h,
-    })
+    figure(frame, panels)
 }
 
 /// Gives every heat map of `panels` the colour range of all their values together (symmetric
@@ -707,8 +709,7 @@ fn lines(
     result: &SweepResult,
     p: &SweepPlotSpec,
     field: &str,
-    w: u32,
-    h: u32,
+    frame: &CheckedFrame,
 ) -> Result<Figure, InputError> {
     let names: Vec<String> = match (&p.metric, p.metrics.is_empty()) {
         (Some(m), true) => vec![m.clone()],
@@ -868,14 +869,7 @@ fn lines(
             markers: Vec::new(),
         }));
     }
-    let columns = panels.len().clamp(1, 3);
-    Ok(Figure {
-        title: p.title.clone().unwrap_or_default(),
-        panels,
-        columns,
-        width: w,
-        height: h,
-    })
+    figure(frame, panels)
 }
 
 fn threshold_curves(
@@ -883,8 +877,7 @@ fn threshold_curves(
     result: &SweepResult,
     p: &SweepPlotSpec,
     field: &str,
-    w: u32,
-    h: u32,
+    frame: &CheckedFrame,
 ) -> Result<Figure, InputError> {
     let xa = axis_index(plan, &p.x, &format!("{field}.x"))?;
     let last = plan.axes.len() - 1;
@@ -955,9 +948,9 @@ fn threshold_curves(
         }
         series.push(overlay_curve(o, &xs, &f)?);
     }
-    Ok(Figure {
-        title: p.title.clone().unwrap_or_default(),
-        panels: vec![Panel::Lines(LinePanel {
+    figure(
+        frame,
+        vec![Panel::Lines(LinePanel {
             title: {
                 let mut shown = vec![xa, last];
                 shown.extend(series_axis);
@@ -989,8 +982,17 @@ fn threshold_curves(
             markers: Vec::new(),
             legend: true,
         })],
-        columns: 1,
-        width: w,
-        height: h,
+    )
+}
+
+/// A sweep figure of `panels` in `frame` (default 1200 × 560 pixels, up to 3 panels per row).
+fn figure(frame: &CheckedFrame, panels: Vec<Panel>) -> Result<Figure, InputError> {
+    let layout = frame.layout(panels.len(), 3, |_, _| (1200, 560))?;
+    Ok(Figure {
+        title: frame.title.clone(),
+        panels,
+        columns: layout.columns,
+        width: layout.width,
+        height: layout.height,
     })
 }

@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::json::from_value;
-use super::{Spec, merge, read_text};
+use super::{CheckedFrame, FigureFrame, Spec, merge, parse_figure, read_text};
 use crate::error::InputError;
 use crate::network::{
     Architecture, Dataset, Optimiser, Tracking, Training, TwoMoons, check_training,
@@ -128,9 +128,10 @@ pub struct ExperimentSpec {
     /// Labelled overrides, one per panel.
     #[serde(default)]
     pub settings: Option<Vec<Value>>,
-    /// The figures drawn from the results.
+    /// The figures drawn from the results ([`ExperimentFigureSpec`], read by
+    /// [`super::parse_figure`]).
     #[serde(default)]
-    pub figure: Option<ExperimentFigureSpec>,
+    pub figure: Option<Value>,
 }
 
 /// A data set as written.
@@ -292,20 +293,25 @@ pub struct DynamicsSpec {
     pub title: Option<String>,
 }
 
-/// The figure options of an experiment.
+/// The figure options of an experiment: the frame of every figure ([`FigureFrame`]) and what
+/// is drawn. An experiment draws one or two figures (`NAME` and `NAME_predictions`), so their
+/// default sizes follow from `panel_size`, pixels per panel; `size` fixes the first figure's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct ExperimentFigureSpec {
-    /// File stem (default: the spec's name).
+    /// File stem (default: the spec's name; the predictions figure adds `_predictions`).
     #[serde(default)]
-    pub stem: Option<String>,
+    pub name: Option<String>,
     /// Overall title (default none).
     #[serde(default)]
     pub title: Option<String>,
+    /// `[width, height]` of the first figure in pixels (default from `panel_size`).
+    #[serde(default)]
+    pub size: Option<[u32; 2]>,
     /// Panels per row (default: up to 5).
     #[serde(default)]
     pub columns: Option<usize>,
-    /// Pixels per panel along each axis (default 440).
+    /// Pixels per panel along each axis, 120…2000 (default 440).
     #[serde(default)]
     pub panel_size: Option<u32>,
     /// Boundaries (default) or the width gap.
@@ -314,6 +320,18 @@ pub struct ExperimentFigureSpec {
     /// The dynamics panel (needs `tracking`).
     #[serde(default)]
     pub dynamics: Option<DynamicsSpec>,
+}
+
+impl ExperimentFigureSpec {
+    /// The frame fields ([`FigureFrame`]).
+    pub fn frame(&self) -> FigureFrame {
+        FigureFrame {
+            name: self.name.clone(),
+            title: self.title.clone(),
+            size: self.size,
+            columns: self.columns,
+        }
+    }
 }
 
 /// One setting, ready to train.
@@ -405,6 +423,8 @@ pub struct ExperimentPlan {
     pub grid: Option<GridPlan>,
     /// The figure options.
     pub figure: ExperimentFigureSpec,
+    /// The figure's checked frame (file stem, title, size, columns).
+    pub frame: CheckedFrame,
 }
 
 impl ExperimentPlan {
@@ -449,7 +469,7 @@ impl Spec {
                 "cannot be combined with an `experiment` section; put the experiment in a spec of its own",
             ));
         }
-        plan(section, self.base_dir.as_deref())
+        plan(section, &self.name, self.base_dir.as_deref())
     }
 }
 
@@ -469,7 +489,11 @@ fn origin(over: Option<&Value>, pointer: &str, setting: &str, base: &str) -> Str
     }
 }
 
-fn plan(section: &ExperimentSpec, base_dir: Option<&Path>) -> Result<ExperimentPlan, InputError> {
+fn plan(
+    section: &ExperimentSpec,
+    spec_name: &str,
+    base_dir: Option<&Path>,
+) -> Result<ExperimentPlan, InputError> {
     let p = "experiment";
     let base_data = section
         .data
@@ -535,7 +559,11 @@ fn plan(section: &ExperimentSpec, base_dir: Option<&Path>) -> Result<ExperimentP
         .as_ref()
         .map(|t| check_tracking(t, &plans))
         .transpose()?;
-    let figure = section.figure.clone().unwrap_or_default();
+    let figure: ExperimentFigureSpec = match &section.figure {
+        Some(v) => parse_figure(v, &format!("{p}.figure"))?,
+        None => ExperimentFigureSpec::default(),
+    };
+    let frame = figure.frame().check(&format!("{p}.figure"), spec_name)?;
     check_figure(&figure, tracking.as_ref(), &plans)?;
     let two_d = plans.iter().all(|s| s.dataset.dimension == 2);
     let grid = section.grid.clone().unwrap_or_default();
@@ -551,6 +579,7 @@ fn plan(section: &ExperimentSpec, base_dir: Option<&Path>) -> Result<ExperimentP
         tracking,
         grid: (two_d && figure.kind == ExperimentFigureKind::Boundaries).then_some(grid),
         figure,
+        frame,
     };
     let work = plan.work();
     if work.is_nan() || work > MAX_WORK {
@@ -870,25 +899,6 @@ fn check_figure(
     settings: &[SettingPlan],
 ) -> Result<(), InputError> {
     let f = "experiment.figure";
-    if let Some(stem) = &fig.stem
-        && (stem.is_empty()
-            || !stem
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)))
-    {
-        return Err(InputError::new(
-            format!("{f}.stem"),
-            format!("{stem:?} is not a usable file name; use letters, digits, '_', '-' or '.'"),
-        ));
-    }
-    if let Some(c) = fig.columns
-        && !(1..=MAX_SETTINGS).contains(&c)
-    {
-        return Err(InputError::new(
-            format!("{f}.columns"),
-            format!("must be between 1 and {MAX_SETTINGS}, got {c}"),
-        ));
-    }
     if let Some(s) = fig.panel_size
         && !(120..=2000).contains(&s)
     {

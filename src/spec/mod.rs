@@ -9,6 +9,7 @@
 mod equilibrium;
 mod expand;
 mod experiment;
+mod frame;
 mod json;
 mod model;
 mod names;
@@ -31,6 +32,10 @@ pub use experiment::{
     CsvSpec, DataSpec, DynamicsSpec, ExperimentFigureKind, ExperimentFigureSpec, ExperimentPlan,
     ExperimentSpec, GridPlan, GridSpec, PredictionPlacement, SeedsSpec, SettingPlan, TrainingSpec,
     TwoMoonsSpec,
+};
+pub use frame::{
+    CheckedFrame, FIGURE_SIDE_PIXELS, FigureFrame, FigureLayout, MAX_FIGURE_PIXELS, parse_figure,
+    refuse_renamed,
 };
 pub use json::from_value;
 pub use json::{parse_json, reject_duplicate_keys};

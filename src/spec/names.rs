@@ -1,7 +1,8 @@
-//! Names that become files: the spec's `name` and every figure stem (`plot.stem`,
-//! `portrait.stem`, `sweep.plots[i].name`). One check, [`check_file_stem`], decides whether a
-//! name is usable, and [`OutputNames`] collects the files one command writes so that two outputs
-//! of one spec never share a file. The file names themselves come from here too
+//! Names that become files: the spec's `name` and every figure's `name` (`plot.name`,
+//! `portrait.name`, `sweep.plots[i].name`, `experiment.figure.name`; see
+//! [`super::FigureFrame`]). One check, [`check_file_stem`], decides whether a name is usable, and
+//! [`OutputNames`] collects the files one command writes so that two outputs of one spec never
+//! share a file. The file names themselves come from here too
 //! ([`output_file`], [`figure_files`]).
 
 use crate::error::InputError;

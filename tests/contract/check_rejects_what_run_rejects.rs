@@ -119,36 +119,36 @@ fn cases() -> Vec<(&'static str, &'static str, String, &'static str)> {
             "sweep.plots[0].name",
         ),
         (
-            "two run figures with one stem",
+            "two run figures with one name",
             "run",
             run_spec(
                 "",
                 &format!(
-                    r#", "plot": [ {{ "stem": "a", "panels": [{0}] }}, {{ "stem": "a", "panels": [{0}] }} ]"#,
+                    r#", "plot": [ {{ "name": "a", "panels": [{0}] }}, {{ "name": "a", "panels": [{0}] }} ]"#,
                     line_panel("t", "z1")
                 ),
             ),
-            "plot[1].stem",
+            "plot[1].name",
         ),
         (
-            "run figure stem with a slash",
+            "run figure name with a slash",
             "run",
             run_spec(
                 "",
                 &format!(
-                    r#", "plot": {{ "stem": "x/y", "panels": [{}] }}"#,
+                    r#", "plot": {{ "name": "x/y", "panels": [{}] }}"#,
                     line_panel("t", "z1")
                 ),
             ),
-            "plot.stem",
+            "plot.name",
         ),
         (
-            "portrait stem of dots",
+            "portrait name of dots",
             "portrait",
             format!(
-                r#"{{ "name": "p", {TOY}, "portrait": {{ "stem": "..", "panels": [ {{ "x": {{ "coordinate": "z1", "range": [0, 1] }}, "y": {{ "coordinate": "z2", "range": [0, 1] }} }} ] }} }}"#
+                r#"{{ "name": "p", {TOY}, "portrait": {{ "name": "..", "panels": [ {{ "x": {{ "coordinate": "z1", "range": [0, 1] }}, "y": {{ "coordinate": "z2", "range": [0, 1] }} }} ] }} }}"#
             ),
-            "portrait.stem",
+            "portrait.name",
         ),
         (
             "spec name too long",
@@ -365,7 +365,7 @@ fn figures_refuses_two_specs_that_write_one_file() {
         run_spec(
             "",
             &format!(
-                r#", "plot": {{ "stem": "{stem}", "panels": [{}] }}"#,
+                r#", "plot": {{ "name": "{stem}", "panels": [{}] }}"#,
                 line_panel("t", "z1")
             ),
         )
@@ -379,7 +379,7 @@ fn figures_refuses_two_specs_that_write_one_file() {
     assert_eq!(code, 2, "{err}");
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
     assert!(
-        err.contains("b.json: plot.stem") && err.contains("same.png"),
+        err.contains("b.json: plot.name") && err.contains("same.png"),
         "{err}"
     );
     assert!(!tmp.path().join("figs/same.png").exists());

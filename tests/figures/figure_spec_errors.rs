@@ -110,8 +110,8 @@ fn a_bad_plot_section_names_the_field() {
             "plot.panels[0].series[0].y",
         ),
         ("/plot/panels/0/colour", json!(3), "plot.panels[0].colour"),
-        ("/plot/width", json!(10), "plot.width"),
-        ("/plot/stem", json!("../escape"), "plot.stem"),
+        ("/plot/size", json!([10, 760]), "plot.size"),
+        ("/plot/name", json!("../escape"), "plot.name"),
     ];
     for (pointer, value, want) in cases {
         let mut spec = shipped("fig06_toy_dynamics.json");

@@ -116,6 +116,10 @@ fn synthetic() -> (starvation::spec::Spec, ExperimentPlan, ExperimentData) {
     let axis = grid.axis();
     let figure: ExperimentFigureSpec =
         serde_json::from_value(spec.raw["experiment"]["figure"].clone()).expect("figure options");
+    let frame = figure
+        .frame()
+        .check("experiment.figure", &spec.name)
+        .expect("a valid frame");
     let plan = ExperimentPlan {
         settings: Vec::new(),
         tracking: Some(Tracking {
@@ -126,6 +130,7 @@ fn synthetic() -> (starvation::spec::Spec, ExperimentPlan, ExperimentData) {
         }),
         grid: Some(grid),
         figure,
+        frame,
     };
     let data = ExperimentData {
         name: spec.name.clone(),
