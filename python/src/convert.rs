@@ -33,6 +33,9 @@ pub fn error(e: Error) -> PyErr {
         Error::Input(i) => input_error(i),
         Error::Solve(s) => solve_error(s),
         io @ Error::Io { .. } => PyOSError::new_err(io.to_string()),
+        memory @ Error::Memory { .. } => {
+            pyo3::exceptions::PyMemoryError::new_err(memory.to_string())
+        }
         other => pyo3::exceptions::PyRuntimeError::new_err(other.to_string()),
     }
 }

@@ -369,11 +369,11 @@ impl SettingPlan {
         total.saturating_add(fan_in + 1)
     }
 
-    /// Multiply-adds of training: epochs × parameters × examples × seeds.
-    pub fn work(&self) -> f64 {
-        self.training.epochs as f64
-            * self.parameters() as f64
-            * self.dataset.len() as f64
+    /// Multiply-adds of training every seed, with what `tracking` adds (the tangent features,
+    /// projections and, with predictions, the linearised network's training and the kernel
+    /// drift; see [`crate::network::training_work`]).
+    pub fn work(&self, tracking: Option<&Tracking>) -> f64 {
+        crate::network::training_work(&self.dataset, &self.training, tracking)
             * self.seeds.len() as f64
     }
 }
@@ -430,7 +430,10 @@ pub struct ExperimentPlan {
 impl ExperimentPlan {
     /// Multiply-adds of the whole experiment (see [`SettingPlan::work`]).
     pub fn work(&self) -> f64 {
-        self.settings.iter().map(SettingPlan::work).sum()
+        self.settings
+            .iter()
+            .map(|s| s.work(self.tracking.as_ref()))
+            .sum()
     }
 
     /// Epochs summed over settings and seeds (the progress total).
@@ -581,12 +584,26 @@ fn plan(
         figure,
         frame,
     };
+    for (i, s) in plan.settings.iter().enumerate() {
+        crate::network::check_memory(
+            &s.dataset,
+            &s.training,
+            plan.tracking.as_ref(),
+            s.seeds.len(),
+            rayon::current_num_threads(),
+            &if section.settings.is_some() {
+                format!("{p}.settings[{i}]")
+            } else {
+                p.to_string()
+            },
+        )?;
+    }
     let work = plan.work();
     if work.is_nan() || work > MAX_WORK {
         return Err(InputError::new(
             p,
             format!(
-                "asks for about {work:.1e} multiply-adds (Σ epochs × parameters × examples × seeds), more than the {MAX_WORK:.0e} one spec may run (about an hour on two cores); use fewer epochs, seeds or hidden units in some settings, or split the settings into several specs"
+                "asks for about {work:.1e} multiply-adds (Σ epochs × parameters × examples × seeds, with tracking and predictions), more than the {MAX_WORK:.0e} one spec may run (about an hour on two cores); use fewer epochs, seeds or hidden units in some settings, or split the settings into several specs"
             ),
         ));
     }
@@ -1045,6 +1062,7 @@ mod tests {
             seeds: (0..10).collect(),
         };
         assert_eq!(plan.parameters(), 2 * 500 + 500 + 500 + 1);
+        // No tracking: epochs × parameters × examples × seeds.
         assert_eq!(plan.work(), 1000.0 * 2001.0 * 300.0 * 10.0);
     }
 }

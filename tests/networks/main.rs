@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod cost_bounds;
 mod experiment_figures;
 mod experiment_run;
 mod experiment_spec;

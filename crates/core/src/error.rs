@@ -197,6 +197,17 @@ pub enum Error {
     /// Numerical failure.
     #[error(transparent)]
     Solve(#[from] SolveError),
+    /// A buffer the computation needs could not be allocated (exit status 1 in the CLI,
+    /// `MemoryError` in Python): the allocation was refused, the process lives on.
+    #[error(
+        "out of memory: {what} needs {bytes} bytes that could not be allocated; ask for less (fewer examples, features or recorded points)"
+    )]
+    Memory {
+        /// What the buffer is for.
+        what: String,
+        /// Its size.
+        bytes: u64,
+    },
     /// File system failure.
     #[error("{path}: {message}")]
     Io {
@@ -205,4 +216,17 @@ pub enum Error {
         /// What failed.
         message: String,
     },
+}
+
+/// A vector of `len` zeros allocated fallibly: an allocator refusal is an [`Error::Memory`]
+/// naming `what`, not an abort.
+pub fn try_zeros(len: usize, what: &str) -> Result<Vec<f64>, Error> {
+    let fail = || Error::Memory {
+        what: what.to_string(),
+        bytes: (len as u64).saturating_mul(8),
+    };
+    let mut v: Vec<f64> = Vec::new();
+    v.try_reserve_exact(len).map_err(|_| fail())?;
+    v.resize(len, 0.0);
+    Ok(v)
 }

@@ -9,6 +9,7 @@
 
 mod data;
 mod kernels;
+mod memory;
 mod mlp;
 mod optimiser;
 mod predict;
@@ -20,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, InputError};
 
 pub use data::MAX_EXAMPLES;
+pub use memory::{MAX_MEMORY_BYTES, check_memory, training_peak_bytes, training_work};
 pub use predict::{FLOW_ATOL, FLOW_RTOL, flow_time_per_epoch};
 pub use train::{KERNEL_DRIFT_POINTS, MAX_EPOCHS, MAX_JACOBIAN_ENTRIES, MAX_WIDTH};
 
@@ -296,11 +298,11 @@ pub fn tangent_features(
     data: &Dataset,
     architecture: &Architecture,
     seed: u64,
-) -> Result<TangentFeatures, InputError> {
+) -> Result<TangentFeatures, Error> {
     data::check_dataset(data)?;
     let net = mlp::Mlp::new(data.dimension, architecture);
     let theta = net.initialise(seed);
-    let t = tangent::tangent_features(&net, &theta, &net.initial_stats(), &data.points);
+    let t = tangent::tangent_features(&net, &theta, &net.initial_stats(), &data.points)?;
     Ok(TangentFeatures {
         examples: t.examples,
         parameters: t.parameters,

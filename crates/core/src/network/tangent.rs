@@ -50,12 +50,16 @@ pub(crate) fn tangent_features(
     theta: &[f64],
     stats: &RunningStats,
     points: &[f64],
-) -> TangentFeatures {
-    let cache = signals(mlp, theta, stats, points);
-    let n = cache.n;
+) -> Result<TangentFeatures, crate::error::Error> {
+    use crate::error::try_zeros;
+    let n = points.len() / mlp.layers[0].inputs.max(1);
     let m = mlp.parameters;
+    // The large buffers first, fallibly: J (n × m) and K (n × n).
+    let mut jacobian = try_zeros(n.saturating_mul(m), "the tangent features J (n × m)")?;
+    let mut kernel = try_zeros(n.saturating_mul(n), "the tangent kernel K (n × n)")?;
+    let cache = signals(mlp, theta, stats, points);
+    debug_assert_eq!(cache.n, n);
     let hidden = mlp.hidden();
-    let mut jacobian = vec![0.0; n * m];
     for i in 0..n {
         let row = &mut jacobian[i * m..(i + 1) * m];
         for (l, layer) in mlp.layers.iter().enumerate() {
@@ -87,7 +91,6 @@ pub(crate) fn tangent_features(
             }
         }
     }
-    let mut kernel = vec![0.0; n * n];
     gemm(
         n,
         m,
@@ -101,13 +104,13 @@ pub(crate) fn tangent_features(
         &mut kernel,
         n,
     );
-    TangentFeatures {
+    Ok(TangentFeatures {
         examples: n,
         parameters: m,
         jacobian,
         outputs: cache.outputs,
         kernel,
-    }
+    })
 }
 
 /// K = J Jᵀ without forming J, layer by layer: a dense layer with input A and signal

@@ -57,6 +57,12 @@ pub(crate) fn recorded_epochs(epochs: usize, every: usize) -> Vec<usize> {
     out
 }
 
+/// How many epochs [`recorded_epochs`] lists, without listing them.
+pub(crate) fn recorded_epochs_count(epochs: usize, every: usize) -> usize {
+    let every = every.max(1);
+    epochs / every + 1 + usize::from(epochs % every != 0)
+}
+
 /// Positions (in `recorded`) where the kernel drift is measured.
 fn drift_positions(recorded: usize) -> Vec<usize> {
     if recorded <= KERNEL_DRIFT_POINTS {
@@ -180,6 +186,14 @@ pub(crate) fn train_seeds(
     if seeds.is_empty() {
         return Err(InputError::new("seeds", "is empty; give at least one seed").into());
     }
+    super::memory::check_memory(
+        data,
+        training,
+        tracking,
+        seeds.len(),
+        rayon::current_num_threads(),
+        "training",
+    )?;
     seeds
         .par_iter()
         .enumerate()
@@ -391,12 +405,16 @@ pub(crate) fn train_one(
         Vec::new()
     };
     // At initialisation: J, K₀ and the basis of responses.
-    let setup = tracking.map(|t| {
-        let tangent = tangent_features(&trainer.mlp, &trainer.theta, &trainer.stats, &data.points);
-        let basis = response_basis(&tangent.kernel, &data.labels, t.convention);
-        let rows = projection_rows(&basis.vectors, &t.indices, &data.labels, t.convention);
-        (t, tangent, basis, rows)
-    });
+    let setup = match tracking {
+        Some(t) => {
+            let tangent =
+                tangent_features(&trainer.mlp, &trainer.theta, &trainer.stats, &data.points)?;
+            let basis = response_basis(&tangent.kernel, &data.labels, t.convention);
+            let rows = projection_rows(&basis.vectors, &t.indices, &data.labels, t.convention);
+            Some((t, tangent, basis, rows))
+        }
+        None => None,
+    };
     let mut loss = Vec::with_capacity(epochs.len());
     let mut real = Vec::new();
     let mut drift = Vec::new();

@@ -1,0 +1,71 @@
+//! Claim: the work bound also bounds memory. Peak memory is estimated from the spec (networks,
+//! tracking, predictions and their records) and refused by `check` before allocation beyond
+//! 4 GiB; the cost of tracking and predictions counts in the work bound; large buffers are
+//! reserved fallibly, so a refused allocation is an error, not an abort.
+
+use serde_json::{Value, json};
+
+use crate::common;
+
+fn check(spec: &Value) -> common::Ran {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("spec.json"), spec.to_string()).unwrap();
+    common::run_binary(Some(dir.path()), &["check", "spec.json"])
+}
+
+fn experiment(examples: usize, hidden: usize, epochs: usize, tracking: Option<Value>) -> Value {
+    let mut e = json!({
+        "data": {"two_moons": {"examples": examples}},
+        "network": {"hidden": [hidden]},
+        "training": {"epochs": epochs},
+        "seeds": 10,
+        "grid": {"resolution": 10}
+    });
+    if let Some(t) = tracking {
+        e["tracking"] = t;
+    }
+    json!({"name": "cost", "experiment": e})
+}
+
+#[test]
+fn a_network_too_large_for_memory_is_refused_before_any_work() {
+    // 5000 examples through 100 000 hidden units: the activations alone are 4·n·w·8 B ≈ 15 GiB.
+    let ran = check(&experiment(5000, 100_000, 1, None));
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert!(
+        ran.stderr.starts_with("error: experiment: needs about ")
+            && ran.stderr.contains("GiB at its peak"),
+        "{}",
+        ran.stderr
+    );
+    assert_eq!(ran.stderr.trim_end().lines().count(), 1);
+    // The same network on 50 examples fits.
+    assert_eq!(check(&experiment(50, 100_000, 1, None)).code, 0);
+}
+
+#[test]
+fn predictions_count_in_the_work_bound() {
+    // 2.5·10⁶ epochs × 300 examples × 2001 parameters × 10 seeds = 1.5·10¹³ multiply-adds,
+    // under the bound of 2·10¹³; training the linearised network as well doubles it.
+    let tracking = |predictions: bool| json!({"indices": [1, 2], "every": 100_000, "predictions": predictions});
+    let without = check(&experiment(300, 500, 2_500_000, Some(tracking(false))));
+    assert_eq!(without.code, 0, "{}", without.stderr);
+    let with = check(&experiment(300, 500, 2_500_000, Some(tracking(true))));
+    assert_eq!(with.code, 2, "{}", with.stderr);
+    assert!(
+        with.stderr.contains("with tracking and predictions"),
+        "{}",
+        with.stderr
+    );
+}
+
+#[test]
+fn a_refused_allocation_is_an_error_not_an_abort() {
+    let e = starvation::error::try_zeros(usize::MAX / 16, "a test buffer").unwrap_err();
+    assert!(matches!(e, starvation::error::Error::Memory { .. }), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("out of memory: a test buffer needs "),
+        "{e}"
+    );
+}
