@@ -164,7 +164,10 @@ pub(crate) struct ToyMapCell {
 /// [`super::ToyLanes`] (a lane whose cell is classified takes the next cell). Every cell must
 /// have the regulariser `kind`, and all maps must be of one kind (gd, heavy ball or Nesterov):
 /// gradient descent runs as heavy ball with μ = 0, which it equals bit for bit. The results
-/// equal [`toy_orbit`]'s up to the last-bit differences of the lanes' exponential.
+/// equal [`toy_orbit`]'s up to the last-bit differences of the lanes' exponential. On x86-64
+/// processors with AVX2 it runs as AVX2 code (same operations, same results, wider registers;
+/// `multiversion` picks the version once per process), as the integrators' batch kernel does.
+#[multiversion::multiversion(targets("x86_64+avx2"))]
 pub(crate) fn toy_orbits_lanes(
     cells: &[ToyMapCell],
     kind: ToyRegulariser,
@@ -187,6 +190,9 @@ pub(crate) fn toy_orbits_lanes(
     let mut step = [0.0f64; L];
     let mut momentum = [0.0f64; L];
     let mut iteration = [0usize; L];
+    // Where iteration k of each lane sits in its ring: k mod window, kept by increments (an
+    // integer division per lane and step cost as much as the map itself).
+    let mut slot = [0usize; L];
     let mut cell_of: [Option<usize>; L] = [None; L];
     let mut ring = vec![[0.0f64; 4]; L * window];
     let mut next = 0usize;
@@ -264,12 +270,18 @@ pub(crate) fn toy_orbits_lanes(
             {
                 Some(OrbitClass::Diverged(k))
             } else {
-                ring[l * window + k % window] = s;
+                slot[l] = if slot[l] + 1 == window { 0 } else { slot[l] + 1 };
+                ring[l * window + slot[l]] = s;
                 if k % PERIOD_TEST_INTERVAL == 0 && k >= start_test {
                     let c = &cells[ci];
                     let n = if c.map.has_velocity() { 4 } else { 2 };
                     let lane_ring = &ring[l * window..(l + 1) * window];
-                    let past = |j: usize| &lane_ring[(k - j) % window][..n];
+                    let now = slot[l];
+                    // j ≤ max_period < window: one conditional add instead of a division.
+                    let past = |j: usize| {
+                        let at = if now >= j { now - j } else { now + window - j };
+                        &lane_ring[at][..n]
+                    };
                     let cc = (1.0 - c.problem.delta * c.problem.delta).sqrt();
                     let jacobian = |x: &[f64]| {
                         let j = toy_jacobian(&c.problem, cc, c.rate, [x[0], x[1]]);
@@ -301,6 +313,7 @@ pub(crate) fn toy_orbits_lanes(
                     &mut iteration,
                     &mut cell_of,
                 );
+                slot[l] = 0;
             }
         }
     }
