@@ -65,6 +65,21 @@ __version__ = "0.1.0"
 
 SpecLike = Union[Model, Mapping[str, Any], str, "os.PathLike[str]"]
 
+
+def _real(x: Any, field: str) -> np.ndarray:
+    """``x`` as a float64 array; a complex array (or complex numbers in a list) is refused with
+    a ValueError naming ``field`` instead of being cast (NumPy would drop the imaginary part)."""
+    a = np.asarray(x)
+    if np.iscomplexobj(a):
+        raise ValueError(
+            f"{field}: is complex; give real numbers (take .real explicitly if that is meant)"
+        )
+    try:
+        return np.asarray(a, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{field}: is not an array of numbers") from None
+
+
 # ── regularisers and losses: spec fragments ────────────────────────────────────────────────
 
 
@@ -140,7 +155,7 @@ def explicit(
     directions: Optional[Tuple[int, int]] = None,
 ) -> Model:
     """Explicit strengths s (k,) and coupling U (n × k, orthonormal columns, rows = examples)."""
-    body: Dict[str, Any] = {"strengths": strengths, "coupling": np.asarray(coupling, dtype=float)}
+    body: Dict[str, Any] = {"strengths": strengths, "coupling": _real(coupling, "coupling")}
     if labels is not None:
         body["labels"] = labels
     return Model(_section({"explicit": body}, regulariser, loss, rate, directions))
@@ -155,7 +170,7 @@ def tangent(
     rate: Optional[float] = None,
 ) -> Model:
     """A model from tangent features Φ (n × m) and labels ±1: the SVD of YΦ (M3)."""
-    body = {"phi": np.asarray(phi, dtype=float), "labels": labels}
+    body = {"phi": _real(phi, "phi"), "labels": labels}
     return Model(_section({"tangent": body}, regulariser, loss, rate, None))
 
 
@@ -305,13 +320,13 @@ def integrate(
     if t_start is not None:
         sim["t_start"] = t_start
     if times is not None:
-        sim["output"] = {"times": np.asarray(times, dtype=float).ravel()}
+        sim["output"] = {"times": _real(times, "times").ravel()}
     elif count is not None:
         sim["output"] = {"count": count}
     elif steps:
         sim["output"] = "steps"
     if initial_state is not None:
-        sim["initial_state"] = np.asarray(initial_state, dtype=float).ravel()
+        sim["initial_state"] = _real(initial_state, "initial_state").ravel()
     if step is not None:
         sim["step"] = step
     if max_steps is not None:
@@ -434,7 +449,7 @@ def equilibrium(
         d.pop(key, None)
     section = dict(d.get("equilibrium") or {})
     if start is not None:
-        section["start"] = np.asarray(start, dtype=float).ravel()
+        section["start"] = _real(start, "start").ravel()
     if tolerance is not None:
         section["tolerance"] = tolerance
     if max_iterations is not None:
@@ -443,7 +458,7 @@ def equilibrium(
         parameter, values = continuation
         section["continuation"] = {
             "parameter": parameter,
-            "values": np.asarray(values, dtype=float).ravel(),
+            "values": _real(values, "continuation").ravel(),
         }
     d["equilibrium"] = section
     doc = _core.run_spec(_dumps(d), "equilibrium")
@@ -478,7 +493,7 @@ def toy_equilibria(
     not converge. Points warm-start from their predecessor in memory order, so pass grids with
     the fastest-varying parameter last (as ``np.meshgrid(..., indexing="ij")`` does).
     """
-    arrays = [np.asarray(a, dtype=np.float64) for a in (s1, s2, delta, lam)]
+    arrays = [_real(a, n) for a, n in ((s1, "s1"), (s2, "s2"), (delta, "delta"), (lam, "lam"))]
     shape = np.broadcast_shapes(*(a.shape for a in arrays))
     flat = [
         a.reshape(1) if a.size == 1 else np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1)
@@ -567,7 +582,7 @@ def sweep(
     section = dict(d.get("sweep") or {})
     if axes is not None:
         section["axes"] = [
-            {"parameter": k, "values": v if isinstance(v, (list, tuple)) and v and isinstance(v[0], (str, dict)) else np.asarray(v, dtype=float).ravel()}
+            {"parameter": k, "values": v if isinstance(v, (list, tuple)) and v and isinstance(v[0], (str, dict)) else _real(v, f"axes[{k!r}]").ravel()}
             for k, v in axes.items()
         ]
     if metrics is not None:
@@ -644,7 +659,7 @@ def portrait(
     coordinates are held at ``fixed`` (a full state) or at the equilibrium.
     """
     m = _as_model(model)
-    st = [] if starts is None else [list(np.asarray(s, dtype=float).ravel()) for s in starts]
+    st = [] if starts is None else [list(_real(s, "starts").ravel()) for s in starts]
     r = _core.portrait(
         m,
         space,
@@ -652,7 +667,7 @@ def portrait(
         int(coordinates[1]),
         (float(x_range[0]), float(x_range[1])),
         (float(y_range[0]), float(y_range[1])),
-        None if fixed is None else list(np.asarray(fixed, dtype=float).ravel()),
+        None if fixed is None else list(_real(fixed, "fixed").ravel()),
         None if arrows is None else (int(arrows[0]), int(arrows[1])),
         None if streamlines is None else int(streamlines),
         None if nullclines is None else (int(nullclines[0]), int(nullclines[1])),
@@ -673,10 +688,14 @@ def portrait(
 
 def _dumps(d: Mapping[str, Any]) -> str:
     def default(o):
+        if isinstance(o, (np.ndarray, np.generic)) and np.iscomplexobj(o):
+            raise ValueError("spec: holds complex numbers; give real numbers")
         if isinstance(o, np.ndarray):
             return o.tolist()
         if isinstance(o, np.generic):
             return o.item()
+        if isinstance(o, complex):
+            raise ValueError("spec: holds complex numbers; give real numbers")
         if isinstance(o, Model):
             return o.spec
         raise TypeError(f"{type(o).__name__} is not JSON data")

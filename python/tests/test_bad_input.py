@@ -151,3 +151,25 @@ def test_equilibrium_without_regulariser_is_numerical_error(cli, tmp_path):
     assert "error: " + str(e.value) == r.stderr.strip()
     with pytest.raises(gs.NumericalError):
         gs.equilibrium(gs.toy(6.0, 2.0, 0.5, regulariser="none"))
+
+
+@pytest.mark.parametrize(
+    "call, field",
+    [
+        (lambda: gs.integrate(gs.toy(6.0, 2.0, 0.5), 10.0, initial_state=np.array([0.1 + 1j, 0.0])), "initial_state"),
+        (lambda: gs.integrate(gs.toy(6.0, 2.0, 0.5), 10.0, times=np.array([1.0, 2.0 + 0.5j])), "times"),
+        (lambda: gs.toy_equilibria(np.array([6.0 + 0j, 5.0 + 1j]), 2.0, 0.5, 0.01), "s1"),
+        (lambda: gs.sweep(gs.toy(6.0, 2.0, 0.5), axes={"delta": np.array([0.1, 0.2 + 1e-9j])}, metrics=["z"]), "axes['delta']"),
+        (lambda: gs.explicit([1.0, 2.0], np.eye(2) * (1 + 1j)), "coupling"),
+        (lambda: gs.equilibrium(gs.toy(6.0, 2.0, 0.5), start=[1j, 0.0]), "start"),
+    ],
+)
+def test_complex_input_is_refused_not_cast(call, field):
+    """A complex array is refused with a ValueError naming the argument; NumPy's cast would
+    silently drop the imaginary part (with at most a ComplexWarning)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a ComplexWarning would mean a silent cast
+        with pytest.raises(ValueError, match=rf"^{__import__('re').escape(field)}: is complex"):
+            call()
