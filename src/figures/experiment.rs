@@ -149,18 +149,6 @@ fn grid_size(columns: u32, rows: u32, size: u32) -> (u32, u32) {
     (columns * (size as f64 * 1.22) as u32, rows * size + 40)
 }
 
-/// Panels on a grid of up to 5 per row, `size` pixels per panel.
-fn grid_layout(n: usize, size: u32) -> Layout {
-    let columns = n.clamp(1, 5);
-    let rows = n.div_ceil(columns).max(1);
-    let (width, height) = grid_size(columns as u32, rows as u32, size);
-    Layout {
-        columns,
-        width,
-        height,
-    }
-}
-
 /// Band edges of a decision function: `BOUNDARY_BANDS` bands symmetric about 0 covering the
 /// largest |value| (at least a tiny positive half width).
 pub fn boundary_levels(values: &[f64]) -> Vec<f64> {
@@ -422,8 +410,12 @@ fn responses_panel(title: String, series: Vec<Series>, log_epochs: bool) -> Line
     }
 }
 
-/// The second figure: per setting with predictions, |z_k| of the real network (solid), the
-/// linearised network (dotted) and the theory's z-flow (dashed).
+/// The second figure: per setting with predictions, two panels. Top: |z_k| of the real network
+/// (solid), the linearised network with the optimiser's exact map on it (dotted; dots mark the
+/// map, which equals the linearised network to round-off) and the theory's z-flow (dashed), on a
+/// log axis so that the starved (small) responses show. Bottom: per index, the relative gaps
+/// |real − map| / |map| (dotted) and |real − flow| / |flow| (dashed), log axis: where the theory
+/// at finite step leaves the real network, index by index.
 #[allow(clippy::too_many_arguments)]
 fn predictions_figure(
     spec: &Spec,
@@ -441,38 +433,80 @@ fn predictions_figure(
         .and_then(|d| d.indices.clone())
         .or_else(|| plan.tracking.as_ref().map(|t| t.indices.clone()))
         .unwrap_or_default();
-    let mut panels = Vec::new();
-    let mut panels_data = Vec::new();
-    for e in &data.experiments {
+    let points_of = |epochs: &[usize], values: &[Option<f64>]| -> Vec<(f64, f64)> {
+        epochs
+            .iter()
+            .zip(values)
+            .filter(|(t, _)| !log_epochs || **t > 0)
+            .map(|(&t, v)| (t as f64, v.filter(|v| *v > 0.0).unwrap_or(f64::NAN)))
+            .collect()
+    };
+    let mut top = Vec::new();
+    let mut top_data = Vec::new();
+    let mut bottom = Vec::new();
+    let mut bottom_data = Vec::new();
+    for (e, setting) in data.experiments.iter().zip(&data.settings) {
         let mut series = Vec::new();
         let mut sd = Vec::new();
+        let mut gap_series = Vec::new();
+        let mut gap_data = Vec::new();
+        let gaps = setting
+            .responses
+            .as_ref()
+            .and_then(|r| r.index_gaps.as_ref());
         for (c, k) in indices.iter().enumerate() {
             let key = k.to_string();
-            for (values, dash, what) in [
-                (e.features.get(&key), Dash::Solid, "real network"),
+            for (values, dash, markers, what) in [
+                (e.features.get(&key), Dash::Solid, false, "real network"),
                 (
                     e.predicted.as_ref().and_then(|p| p.get(&key)),
                     Dash::Dotted,
+                    false,
                     "linearised network",
+                ),
+                (
+                    e.map.as_ref().and_then(|p| p.get(&key)),
+                    Dash::Dotted,
+                    true,
+                    "exact map (theory)",
                 ),
                 (
                     e.flow.as_ref().and_then(|p| p.get(&key)),
                     Dash::Dashed,
+                    false,
                     "z-flow (theory)",
                 ),
             ] {
                 let Some(values) = values else { continue };
-                let points: Vec<(f64, f64)> = e
-                    .recorded_epochs
-                    .iter()
-                    .zip(values)
-                    .filter(|(t, _)| !log_epochs || **t > 0)
-                    .map(|(&t, v)| (t as f64, v.unwrap_or(f64::NAN)))
-                    .collect();
                 sd.push(json!({"index": k, "model": what, "epochs": e.recorded_epochs, "abs_z": values}));
                 series.push(Series {
                     label: Some(format!("k = {k}, {what}")),
-                    points,
+                    points: points_of(&e.recorded_epochs, values),
+                    colour: c,
+                    dash,
+                    width: if markers { 1.0 } else { 2.0 },
+                    markers,
+                    ..Series::default()
+                });
+            }
+            let Some(g) = gaps else { continue };
+            for (values, dash, what) in [
+                (
+                    g.real_vs_map.as_ref().and_then(|m| m.get(&key)),
+                    Dash::Dotted,
+                    "|real − map| / |map|",
+                ),
+                (
+                    g.real_vs_flow.as_ref().and_then(|m| m.get(&key)),
+                    Dash::Dashed,
+                    "|real − flow| / |flow|",
+                ),
+            ] {
+                let Some(values) = values else { continue };
+                gap_data.push(json!({"index": k, "gap": what, "epochs": e.recorded_epochs, "relative_gap": values}));
+                gap_series.push(Series {
+                    label: Some(format!("k = {k}, {what}")),
+                    points: points_of(&e.recorded_epochs, values),
                     colour: c,
                     dash,
                     width: 2.0,
@@ -480,23 +514,43 @@ fn predictions_figure(
                 });
             }
         }
-        panels_data.push(json!({"title": e.label, "kind": "lines", "series": sd}));
-        panels.push(Panel::Lines(responses_panel(
-            e.label.clone(),
-            series,
-            log_epochs,
-        )));
+        top_data.push(json!({"title": e.label, "kind": "lines", "series": sd}));
+        let mut panel = responses_panel(e.label.clone(), series, log_epochs);
+        panel.y.scale = Scale::Log;
+        top.push(Panel::Lines(panel));
+        if !gap_series.is_empty() {
+            bottom_data.push(json!({"title": e.label, "kind": "lines", "series": gap_data}));
+            let mut panel = responses_panel(format!("{}: per-index gaps", e.label), gap_series, log_epochs);
+            panel.y.scale = Scale::Log;
+            panel.y.label = "relative gap to the real network".into();
+            bottom.push(Panel::Lines(panel));
+        }
     }
-    let layout = grid_layout(panels.len(), size);
+    // One row of responses, one of gaps (when the map was computed), a setting per column.
+    let columns = top.len().max(1);
+    let rows = if bottom.len() == top.len() { 2 } else { 1 };
+    let mut panels = top;
+    let mut panels_data = top_data;
+    if rows == 2 {
+        panels.extend(bottom);
+        panels_data.extend(bottom_data);
+    }
+    let (width, height) = grid_size(columns as u32, rows as u32, size);
+    let layout = Layout {
+        columns,
+        width,
+        height,
+    };
+    let legend = "real network (solid), linearised network and its exact map (dotted; dots: the map), z-flow (dashed)";
     let title = if title.is_empty() {
-        "Real network (solid), linearised network (dotted), z-flow (dashed)".to_string()
+        format!("{legend}; log axes")
     } else {
-        format!("{title}: real network (solid), linearised (dotted), z-flow (dashed)")
+        format!("{title}: {legend}")
     };
     let mut extra = Map::new();
     extra.insert(
         "notes".into(),
-        json!("panels[].series[] hold the seed-averaged |z_k| of the real network, the linearised network and the z-flow at the recorded epochs; the `experiments` block is in the main figure's data"),
+        json!("first row: panels[].series[] hold the seed-averaged |z_k| of the real network, the linearised network, the optimiser's exact map and the z-flow at the recorded epochs; second row (with the map): the relative gaps of the real network to the map and to the flow, per index; the `experiments` block is in the main figure's data"),
     );
     Ok(FigureOutput::assemble(
         spec,
