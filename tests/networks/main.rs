@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod colored_mnist_gradients;
 mod experiment_figures;
 mod experiment_run;
 mod experiment_spec;
