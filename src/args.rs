@@ -27,6 +27,11 @@ pub enum Command {
         /// Output folder (created if missing).
         #[arg(long, default_value = "out")]
         out: PathBuf,
+        /// A folder where named data sets (`"dataset": "mnist"`) are looked for first, as
+        /// FOLDER/NAME or FOLDER itself (repeatable; then STARVATION_DATA, the spec's folder and
+        /// /usr/share/datasets).
+        #[arg(long, value_name = "FOLDER")]
+        data_dir: Vec<PathBuf>,
     },
     /// Draw the phase portraits of a spec's `portrait` section (PNG, SVG and data JSON).
     Portrait {
@@ -74,6 +79,9 @@ pub enum Command {
     Check {
         /// Path of the JSON spec.
         spec: PathBuf,
+        /// A folder where named data sets are looked for first (as for `run`).
+        #[arg(long, value_name = "FOLDER")]
+        data_dir: Vec<PathBuf>,
     },
     /// Equilibrium, stability, starvation matrix and closed forms of each model of a spec.
     Equilibrium {

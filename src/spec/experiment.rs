@@ -131,6 +131,17 @@ pub struct ExperimentSpec {
     /// The figures drawn from the results.
     #[serde(default)]
     pub figure: Option<ExperimentFigureSpec>,
+    /// Image experiments only (`{"colored_mnist": …}` data): the methods of Table 1, each a name
+    /// ("erm", "sd", "irm", "oracle") or an object with a `name` and overrides (see
+    /// [`super::images`]).
+    #[serde(default)]
+    pub methods: Option<Vec<Value>>,
+    /// Image experiments only: "f32" (default) or "f64".
+    #[serde(default)]
+    pub precision: Option<crate::images::Precision>,
+    /// Image experiments only: record the training curve every this many steps (default 10).
+    #[serde(default)]
+    pub record_every: Option<usize>,
 }
 
 /// A data set as written.
@@ -314,6 +325,10 @@ pub struct ExperimentFigureSpec {
     /// The dynamics panel (needs `tracking`).
     #[serde(default)]
     pub dynamics: Option<DynamicsSpec>,
+    /// Image experiments only: also draw the paper's Figure 4 (accuracy and prediction entropy
+    /// on the test images as digit / blank × grey / coloured, last restart of each method).
+    #[serde(default)]
+    pub variants: bool,
 }
 
 /// One setting, ready to train.
@@ -471,6 +486,28 @@ fn origin(over: Option<&Value>, pointer: &str, setting: &str, base: &str) -> Str
 
 fn plan(section: &ExperimentSpec, base_dir: Option<&Path>) -> Result<ExperimentPlan, InputError> {
     let p = "experiment";
+    if super::images::is_image_data(section) {
+        return Err(InputError::new(
+            format!("{p}.data.colored_mnist"),
+            "is an image experiment; it is planned by `Spec::image_plan`",
+        ));
+    }
+    for (field, present) in [
+        ("methods", section.methods.is_some()),
+        ("precision", section.precision.is_some()),
+        ("record_every", section.record_every.is_some()),
+        (
+            "figure.variants",
+            section.figure.as_ref().is_some_and(|f| f.variants),
+        ),
+    ] {
+        if present {
+            return Err(InputError::new(
+                format!("{p}.{field}"),
+                "belongs to image experiments (`\"data\": {\"colored_mnist\": {…}}`); leave it out here",
+            ));
+        }
+    }
     let base_data = section
         .data
         .clone()

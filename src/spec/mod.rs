@@ -9,6 +9,7 @@
 mod equilibrium;
 mod expand;
 mod experiment;
+mod images;
 mod json;
 mod model;
 mod names;
@@ -31,6 +32,9 @@ pub use experiment::{
     CsvSpec, DataSpec, DynamicsSpec, ExperimentFigureKind, ExperimentFigureSpec, ExperimentPlan,
     ExperimentSpec, GridPlan, GridSpec, PredictionPlacement, SeedsSpec, SettingPlan, TrainingSpec,
     TwoMoonsSpec,
+};
+pub use images::{
+    ColoredMnistSpec, ImagePlan, STANDARD_DATA_ROOT, dataset_files, find_dataset, is_image_data,
 };
 pub use json::from_value;
 pub use json::{parse_json, reject_duplicate_keys};
@@ -162,6 +166,9 @@ pub struct Spec {
     /// The folder of the spec file (files named in the spec are relative to it).
     #[serde(skip)]
     pub base_dir: Option<std::path::PathBuf>,
+    /// Folders named by the user (`--data-dir`) where named data sets are looked for first.
+    #[serde(skip)]
+    pub data_dirs: Vec<std::path::PathBuf>,
 }
 
 /// One varied parameter: a dotted path into a run (e.g. `model.features.toy.s1`) and its values.

@@ -160,7 +160,7 @@ impl ColouredImages {
             };
             if grey_input {
                 // Channels summed: the image itself in either rendering.
-                for (k, x) in row.iter_mut().enumerate() {
+                for (k, x) in row[..d].iter_mut().enumerate() {
                     *x = T::from_f64(value(k));
                 }
             } else if rendering.coloured {
