@@ -7,6 +7,8 @@
 mod common;
 
 mod colored_mnist_gradients;
+mod colored_mnist_input_errors;
+mod colored_mnist_run;
 mod experiment_figures;
 mod experiment_run;
 mod experiment_spec;
