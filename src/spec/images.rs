@@ -313,7 +313,7 @@ impl Spec {
             variants: figure.variants,
         };
         let work = plan.work();
-        if !(work <= MAX_IMAGE_WORK) {
+        if work.is_nan() || work > MAX_IMAGE_WORK {
             return Err(InputError::new(
                 p,
                 format!(

@@ -37,7 +37,7 @@ fn main() {
     if method == "time" {
         for name in ["erm", "irm"] {
             let run = MethodRun::protocol(name).unwrap();
-            for precision in [Precision::F32] {
+            for precision in [Precision::F32, Precision::F64] {
                 let s = seconds_per_step(&split, &run, 5, precision).unwrap();
                 let flops = 2.0 * run.multiply_adds(392, train);
                 println!(

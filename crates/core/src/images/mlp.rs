@@ -158,7 +158,8 @@ pub(crate) fn forward<T: Real>(layout: &Layout, theta: &[T], x: &[T], ws: &mut W
             &|_, n, c| {
                 for row in c.chunks_exact_mut(out + 1).take(n) {
                     for v in &mut row[..out] {
-                        if !(*v > T::default()) {
+                        // NaN stays NaN (the loss check then stops training).
+                        if *v < T::default() {
                             *v = T::default();
                         }
                     }
@@ -322,7 +323,7 @@ pub(crate) fn backward<T: Real>(
                 for (k, row) in c.chunks_exact_mut(inputs).take(n).enumerate() {
                     let a = &mask[(first_row + k) * (inputs + 1)..][..inputs];
                     for (v, m) in row.iter_mut().zip(a) {
-                        if !(*m > T::default()) {
+                        if *m <= T::default() {
                             *v = T::default();
                         }
                     }

@@ -256,7 +256,7 @@ fn check_split(split: &ColouredSplit, run: &MethodRun) -> Result<(), InputError>
             "the training and test environments need at least one image each",
         ));
     }
-    if matches!(run.objective, Objective::Irm { .. }) && split.train.environment_sizes.len() < 1 {
+    if matches!(run.objective, Objective::Irm { .. }) && split.train.environment_sizes.is_empty() {
         return Err(InputError::new(
             "colored_mnist",
             "IRM needs training environments",
