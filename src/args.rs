@@ -96,7 +96,9 @@ pub enum Command {
     Bench {
         /// Which part: "trajectories", "equilibria", "sweep" (simulations/bench_sweep.json, 2^20
         /// cells written to a temporary folder), "network" (the paper's 2→500→1 network against
-        /// PyTorch: `bench/peers/run.sh network`) or "all".
+        /// PyTorch: `bench/peers/run.sh network`), "colored_mnist" (one step of Table 1's
+        /// protocol on Fashion-MNIST against the machine's GEMM rate and PyTorch:
+        /// `bench/peers/run.sh colored_mnist`) or "all" (every part but colored_mnist).
         #[arg(default_value = "all")]
         part: String,
         /// Points per grid axis (the grid has side² points; 1024 is the standard 2^20).

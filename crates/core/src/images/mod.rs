@@ -322,3 +322,87 @@ pub fn accuracy_and_entropy(logits: &[f64], labels: &[u8]) -> (f64, f64) {
     }
     (correct / n, entropy / n)
 }
+
+/// The machine's sustained matrix-multiply rate on the protocol's three product shapes for
+/// `examples` images and hidden width `width` (A·W: examples × 393 · 393 × width; Aᵀ·dZ:
+/// 301 × examples · examples × width; dZ·Wᵀ: examples × width · width × width), through the
+/// same row-blocked, all-core products as training, in GFLOP/s (2 flops per multiply-add):
+/// total flops over total time of `repeats` rounds after one warm-up round.
+pub fn sustained_gemm_rate(
+    precision: Precision,
+    examples: usize,
+    width: usize,
+    repeats: usize,
+) -> f64 {
+    match precision {
+        Precision::F32 => gemm_rate::<f32>(examples, width, repeats),
+        Precision::F64 => gemm_rate::<f64>(examples, width, repeats),
+    }
+}
+
+fn gemm_rate<T: Real>(examples: usize, width: usize, repeats: usize) -> f64 {
+    use gemm::{Right, product_rows, product_transposed};
+    let d = 393;
+    let h = width + 1;
+    let fill = |len: usize, k: usize| -> Vec<T> {
+        (0..len)
+            .map(|i| T::from_f64(((i * 7 + k) % 13) as f64 / 13.0 - 0.5))
+            .collect()
+    };
+    let x = fill(examples * d, 1);
+    let w1 = fill(d * width, 2);
+    let w2 = fill(h * width, 3);
+    let mut a = vec![T::default(); examples * h];
+    let mut dz = fill(examples * width, 4);
+    let mut grad = vec![T::default(); h * width];
+    let mut partials = vec![T::default(); rayon::current_num_threads().max(1) * d * width];
+    let mut round = || {
+        product_rows(
+            &x,
+            d,
+            Right {
+                data: &w1,
+                rows: d,
+                cols: width,
+                transposed: false,
+            },
+            &mut a,
+            h,
+            examples,
+            &|_, _, _| {},
+        );
+        product_transposed(
+            &a,
+            h,
+            h,
+            &dz,
+            width,
+            width,
+            examples,
+            &mut grad,
+            &mut partials,
+        );
+        product_rows(
+            &a,
+            h,
+            Right {
+                data: &w2[..width * width],
+                rows: width,
+                cols: width,
+                transposed: true,
+            },
+            &mut dz,
+            width,
+            examples,
+            &|_, _, _| {},
+        );
+    };
+    round();
+    let start = std::time::Instant::now();
+    for _ in 0..repeats.max(1) {
+        round();
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    let multiply_adds = examples as f64 * (d * width + h * width + width * width) as f64;
+    2.0 * multiply_adds * repeats.max(1) as f64 / seconds / 1e9
+}
