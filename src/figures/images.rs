@@ -12,11 +12,14 @@ use crate::plot::{Axis, Dash, HeatMapPanel, LinePanel, Marker, Panel, PointClass
 use crate::result::ImageExperimentData;
 use crate::spec::{ImagePlan, OutputNames, Spec, suffix};
 
-/// Stems of the figures: `STEM_curves` and (when asked) `STEM_variants`.
-fn stems(plan: &ImagePlan) -> (String, Option<String>) {
+/// Stems of the figures: `STEM_curves`, and when asked `STEM_variants` and `STEM_responses`.
+fn stems(plan: &ImagePlan) -> (String, Option<String>, Option<String>) {
     (
         format!("{}_curves", plan.stem),
         plan.variants.then(|| format!("{}_variants", plan.stem)),
+        plan.responses
+            .is_some()
+            .then(|| format!("{}_responses", plan.stem)),
     )
 }
 
@@ -32,9 +35,9 @@ pub fn image_output_names(spec: &Spec) -> Result<OutputNames, InputError> {
             suffix::TABLE_TEX,
         ],
     );
-    let (curves, variants) = stems(&plan);
+    let (curves, variants, responses) = stems(&plan);
     names.add_figure(&curves, "experiment.figure.stem")?;
-    if let Some(v) = variants {
+    for v in [variants, responses].into_iter().flatten() {
         names.add_figure(&v, "experiment.figure.stem")?;
     }
     Ok(names)
@@ -54,7 +57,7 @@ pub fn image_figures(
     plan: &ImagePlan,
     data: &ImageExperimentData,
 ) -> Result<Vec<FigureOutput>, InputError> {
-    let (curves_stem, variants_stem) = stems(plan);
+    let (curves_stem, variants_stem, responses_stem) = stems(plan);
     let title = plan.title.clone().unwrap_or_else(|| {
         format!(
             "Colored {} ({} restart{}): accuracy along training, mean over restarts",
@@ -130,6 +133,71 @@ pub fn image_figures(
         panels_data,
         Map::new(),
     ));
+    // The tangent-kernel responses |z_k| along training, one panel per method.
+    if let Some(stem) = responses_stem {
+        let mut panels = Vec::new();
+        let mut panels_data = Vec::new();
+        for c in &data.curves {
+            let Some(r) = &c.responses else { continue };
+            let series = r
+                .indices
+                .iter()
+                .zip(&r.features)
+                .enumerate()
+                .map(|(i, (k, z))| Series {
+                    label: Some(format!("|z{}|", subscript(*k))),
+                    points: c
+                        .steps
+                        .iter()
+                        .zip(z)
+                        .map(|(&s, v)| (s as f64, v.filter(|v| *v > 0.0).unwrap_or(f64::NAN)))
+                        .collect(),
+                    colour: i,
+                    width: 2.0,
+                    ..Series::default()
+                })
+                .collect();
+            panels.push(Panel::Lines(LinePanel {
+                title: format!(
+                    "{}: |z_k| of the tangent kernel's eigen-directions",
+                    c.method.to_uppercase()
+                ),
+                x: Axis {
+                    label: "step".into(),
+                    range: None,
+                    scale: Scale::Linear,
+                },
+                y: Axis {
+                    label: "|z_k| = |u_kᵀ ŷ|".into(),
+                    range: None,
+                    scale: Scale::Log,
+                },
+                series,
+                markers: Vec::new(),
+                legend: true,
+            }));
+            panels_data.push(json!({ "method": c.method, "steps": c.steps, "responses": r }));
+        }
+        let n = panels.len().max(1);
+        let columns = n.min(3);
+        let rows = n.div_ceil(columns) as u32;
+        out.push(FigureOutput::assemble(
+            spec,
+            stem,
+            format!(
+                "Responses along the tangent kernel's eigen-directions at initialisation ({} training images, mean over restarts)",
+                plan.responses.as_ref().map_or(0, |t| t.examples)
+            ),
+            Layout {
+                columns,
+                width: 520 * columns as u32,
+                height: 460 * rows + 40,
+            },
+            panels,
+            panels_data,
+            Map::new(),
+        ));
+    }
     // Figure 4.
     if let (Some(stem), Some(variants)) = (variants_stem, &data.variants) {
         let mut panels = Vec::new();
@@ -203,4 +271,12 @@ pub fn image_figures(
         ));
     }
     Ok(out)
+}
+
+/// k in subscript digits.
+fn subscript(k: usize) -> String {
+    k.to_string()
+        .chars()
+        .map(|c| char::from_u32(0x2080 + c.to_digit(10).unwrap_or(0)).unwrap_or(c))
+        .collect()
 }

@@ -109,6 +109,21 @@ pub struct MethodCurves {
     pub test_accuracy_sd: Vec<Option<f64>>,
     /// Mean over restarts of the objective's loss.
     pub loss: Vec<Option<f64>>,
+    /// The tangent-kernel responses, when tracked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub responses: Option<ResponseCurves>,
+}
+
+/// |z_k| = |u_kᵀ ŷ| along training on the tracked training images (u_k: eigenvectors of the
+/// tangent kernel at initialisation, descending eigenvalues), mean over restarts.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResponseCurves {
+    /// The tracked eigen-indices (from 0).
+    pub indices: Vec<usize>,
+    /// `features[i][s]`: mean |z_{indices[i]}| at `steps[s]`.
+    pub features: Vec<Vec<Option<f64>>>,
+    /// Mean over restarts of the kernel's largest eigenvalues at initialisation.
+    pub spectrum: Vec<Option<f64>>,
 }
 
 /// One restart of one method.

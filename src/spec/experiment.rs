@@ -142,6 +142,10 @@ pub struct ExperimentSpec {
     /// Image experiments only: record the training curve every this many steps (default 10).
     #[serde(default)]
     pub record_every: Option<usize>,
+    /// Image experiments only: the tangent kernel's eigen-directions at initialisation on the
+    /// first `examples` training images and |z_k| of `indices` along training.
+    #[serde(default)]
+    pub responses: Option<crate::images::ResponseTracking>,
 }
 
 /// A data set as written.
@@ -496,6 +500,7 @@ fn plan(section: &ExperimentSpec, base_dir: Option<&Path>) -> Result<ExperimentP
         ("methods", section.methods.is_some()),
         ("precision", section.precision.is_some()),
         ("record_every", section.record_every.is_some()),
+        ("responses", section.responses.is_some()),
         (
             "figure.variants",
             section.figure.as_ref().is_some_and(|f| f.variants),

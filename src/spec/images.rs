@@ -10,7 +10,8 @@
 //!   "seeds": 10,
 //!   "precision": "f32",
 //!   "record_every": 10,
-//!   "figure": { "variants": true }
+//!   "figure": { "variants": true },
+//!   "responses": { "examples": 1000, "indices": [0, 1, 2, 5, 10, 50] }
 //! }
 //! ```
 //!
@@ -178,6 +179,8 @@ pub struct ImagePlan {
     pub title: Option<String>,
     /// Whether Figure 4 (the test variants) is drawn.
     pub variants: bool,
+    /// The tangent-kernel responses tracked along training.
+    pub responses: Option<crate::images::ResponseTracking>,
 }
 
 impl ImagePlan {
@@ -311,7 +314,11 @@ impl Spec {
             stem,
             title: figure.title.clone(),
             variants: figure.variants,
+            responses: section.responses.clone(),
         };
+        if let Some(r) = &plan.responses {
+            r.check(plan.data.train_examples, &format!("{p}.responses"))?;
+        }
         let work = plan.work();
         if work.is_nan() || work > MAX_IMAGE_WORK {
             return Err(InputError::new(

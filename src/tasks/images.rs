@@ -12,8 +12,8 @@ use crate::error::Error;
 use crate::images::{ColouredSplit, Rendering, RestartRecord, accuracy_and_entropy, train_restart};
 use crate::output::OutputFile;
 use crate::result::{
-    ImageExperimentData, MethodCurves, PAPER_TABLE, RestartRow, Summary, TableRow, VariantCell,
-    VariantsRecord, finite, image_document, table_csv, table_latex, table_markdown,
+    ImageExperimentData, MethodCurves, PAPER_TABLE, ResponseCurves, RestartRow, Summary, TableRow,
+    VariantCell, VariantsRecord, finite, image_document, table_csv, table_latex, table_markdown,
 };
 use crate::spec::{ImagePlan, Spec};
 
@@ -39,10 +39,15 @@ pub fn image_experiment(
                 run.steps as u64,
                 "steps",
             );
-            let record =
-                train_restart(&split, run, seed, plan.record_every, plan.precision, &|n| {
-                    meter.advance(n)
-                })?;
+            let record = train_restart(
+                &split,
+                run,
+                seed,
+                plan.record_every,
+                plan.precision,
+                plan.responses.as_ref(),
+                &|n| meter.advance(n),
+            )?;
             drop(meter);
             records[m].push(record);
         }
@@ -69,7 +74,13 @@ pub fn image_experiment(
         .methods
         .iter()
         .zip(&records)
-        .map(|(run, rs)| curves(&run.name, rs))
+        .map(|(run, rs)| {
+            curves(
+                &run.name,
+                rs,
+                plan.responses.as_ref().map(|t| t.indices.as_slice()),
+            )
+        })
         .collect();
     let restarts: Vec<RestartRow> = records
         .iter()
@@ -162,7 +173,7 @@ pub fn image_experiment(
 }
 
 /// Mean and standard deviation over restarts at each recorded step.
-fn curves(method: &str, rs: &[RestartRecord]) -> MethodCurves {
+fn curves(method: &str, rs: &[RestartRecord], indices: Option<&[usize]>) -> MethodCurves {
     let steps = rs
         .first()
         .map(|r| r.curve.steps.clone())
@@ -181,6 +192,30 @@ fn curves(method: &str, rs: &[RestartRecord]) -> MethodCurves {
         column(&|r, k| r.curve.train_accuracy.get(k).copied().unwrap_or(f64::NAN));
     let (test, test_sd) = column(&|r, k| r.curve.test_accuracy.get(k).copied().unwrap_or(f64::NAN));
     let (loss, _) = column(&|r, k| r.curve.loss.get(k).copied().unwrap_or(f64::NAN));
+    let responses = indices.map(|indices| {
+        let features = (0..indices.len())
+            .map(|i| {
+                column(&|r, k| {
+                    r.curve
+                        .responses
+                        .get(k)
+                        .and_then(|z| z.get(i))
+                        .copied()
+                        .unwrap_or(f64::NAN)
+                })
+                .0
+            })
+            .collect();
+        let top = rs.iter().map(|r| r.spectrum.len()).min().unwrap_or(0);
+        let spectrum = (0..top)
+            .map(|k| Summary::of(&rs.iter().map(|r| r.spectrum[k]).collect::<Vec<_>>()).mean)
+            .collect();
+        ResponseCurves {
+            indices: indices.to_vec(),
+            features,
+            spectrum,
+        }
+    });
     MethodCurves {
         method: method.to_string(),
         steps,
@@ -189,6 +224,7 @@ fn curves(method: &str, rs: &[RestartRecord]) -> MethodCurves {
         test_accuracy: test,
         test_accuracy_sd: test_sd,
         loss,
+        responses,
     }
 }
 

@@ -9,6 +9,7 @@ mod common;
 mod colored_mnist_gradients;
 mod colored_mnist_input_errors;
 mod colored_mnist_run;
+mod colored_mnist_tangent;
 mod experiment_figures;
 mod experiment_run;
 mod experiment_spec;

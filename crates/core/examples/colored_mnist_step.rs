@@ -52,7 +52,7 @@ fn main() {
     if steps > 0 {
         run.steps = steps;
     }
-    let r = train_restart(&split, &run, 0, 100, Precision::F32, &|_| {}).unwrap();
+    let r = train_restart(&split, &run, 0, 100, Precision::F32, None, &|_| {}).unwrap();
     for (k, s) in r.curve.steps.iter().enumerate() {
         println!(
             "step {s}: loss {:.4} train {:.4} test {:.4}",

@@ -10,6 +10,7 @@ mod gemm;
 mod idx;
 mod mlp;
 mod objective;
+mod tangent;
 mod train;
 
 use serde::{Deserialize, Serialize};
@@ -183,6 +184,48 @@ pub struct Curve {
     pub train_accuracy: Vec<f64>,
     /// Accuracy on the test environment.
     pub test_accuracy: Vec<f64>,
+    /// |z_k| = |u_kᵀ ŷ| on the tracked training images at each recorded step, one entry per
+    /// tracked index (empty without tracking).
+    #[serde(default)]
+    pub responses: Vec<Vec<f64>>,
+}
+
+/// What to track along training: the tangent kernel K = J Jᵀ of the network at
+/// initialisation on the first `examples` training images, its eigenvectors u_k (descending
+/// eigenvalues) and the responses |z_k| = |u_kᵀ ŷ| of the tracked `indices` (the paper's
+/// Figure 2 convention, on real data).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResponseTracking {
+    /// Training images of the kernel (the first ones of the pooled environments).
+    pub examples: usize,
+    /// Eigen-indices (from 0, descending eigenvalues) whose |z| is recorded.
+    pub indices: Vec<usize>,
+}
+
+/// Largest number of images of a tracked tangent kernel (an n × n eigen-decomposition).
+pub const MAX_RESPONSE_EXAMPLES: usize = 4_000;
+
+impl ResponseTracking {
+    /// Checks the fields against `train` training images (errors name `field`).
+    pub fn check(&self, train: usize, field: &str) -> Result<(), InputError> {
+        if self.examples == 0 || self.examples > train.min(MAX_RESPONSE_EXAMPLES) {
+            return Err(InputError::new(
+                format!("{field}.examples"),
+                format!(
+                    "give 1 to {} images (at most the {train} training images and {MAX_RESPONSE_EXAMPLES})",
+                    train.min(MAX_RESPONSE_EXAMPLES)
+                ),
+            ));
+        }
+        if self.indices.is_empty() || self.indices.iter().any(|&k| k >= self.examples) {
+            return Err(InputError::new(
+                format!("{field}.indices"),
+                format!("give eigen-indices below examples = {}", self.examples),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// A trained image network (parameters in f64 whatever the training precision).
@@ -227,6 +270,10 @@ pub struct RestartRecord {
     pub curve: Curve,
     /// Wall-clock seconds of the restart.
     pub seconds: f64,
+    /// The largest eigenvalues of the tracked tangent kernel at initialisation (up to 32;
+    /// empty without tracking).
+    #[serde(default)]
+    pub spectrum: Vec<f64>,
     /// The trained network.
     pub network: ImageNetwork,
 }
@@ -239,14 +286,33 @@ pub fn train_restart(
     seed: u64,
     every: usize,
     precision: Precision,
+    tracking: Option<&ResponseTracking>,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<RestartRecord, Error> {
     run.check("method")?;
     check_split(split, run)?;
-    match precision {
-        Precision::F32 => train::train_restart::<f32>(split, run, seed, every, progress),
-        Precision::F64 => train::train_restart::<f64>(split, run, seed, every, progress),
+    if let Some(t) = tracking {
+        t.check(split.train.len(), "tracking")?;
     }
+    match precision {
+        Precision::F32 => train::train_restart::<f32>(split, run, seed, every, tracking, progress),
+        Precision::F64 => train::train_restart::<f64>(split, run, seed, every, tracking, progress),
+    }
+}
+
+/// The tangent kernel K = J Jᵀ (n × n, row-major) of `network` on the first `n` of `images`
+/// rendered as `rendering`, and the outputs ŷ there, in f64, without forming J.
+pub fn tangent_kernel(
+    network: &ImageNetwork,
+    images: &ColouredImages,
+    rendering: Rendering,
+    n: usize,
+) -> (Vec<f64>, Vec<f64>) {
+    let (k, outputs) =
+        tangent::tangent_kernel(network, images, rendering, n.min(MAX_RESPONSE_EXAMPLES));
+    let n = k.nrows();
+    let rows = (0..n).flat_map(|i| (0..n).map(move |j| (i, j)));
+    (rows.map(|(i, j)| k[(i, j)]).collect(), outputs)
 }
 
 fn check_split(split: &ColouredSplit, run: &MethodRun) -> Result<(), InputError> {

@@ -8,7 +8,7 @@ use std::time::Instant;
 use super::colored::{ColouredImages, ColouredSplit, Rendering};
 use super::gemm::Real;
 use super::mlp::{Layout, Workspace, backward, forward};
-use super::{Curve, ImageNetwork, MethodRun, Precision, RestartRecord};
+use super::{Curve, ImageNetwork, MethodRun, Precision, ResponseTracking, RestartRecord};
 use crate::error::{Error, SolveError};
 
 /// PyTorch's Adam (no AMSGrad, no weight decay) on a flat θ.
@@ -74,16 +74,40 @@ pub(crate) fn train_restart<T: Real>(
     run: &MethodRun,
     seed: u64,
     every: usize,
+    tracking: Option<&ResponseTracking>,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<RestartRecord, Error> {
     let start = Instant::now();
     let dimension = split.train.dimension(run.grey_input);
     let layout = Layout::new(dimension, &run.hidden);
-    let mut theta: Vec<T> = layout
-        .initialise(seed)
-        .into_iter()
-        .map(T::from_f64)
-        .collect();
+    let theta0 = layout.initialise(seed);
+    // The tracked eigenvectors u_k of K at θ₀ (columns of `basis`, n_t × indices).
+    let (spectrum, basis) = match tracking {
+        Some(t) => {
+            let network = ImageNetwork {
+                dimension,
+                hidden: run.hidden.clone(),
+                grey_input: run.grey_input,
+                precision: Precision::F64,
+                parameters: theta0.clone(),
+            };
+            let (kernel, _) = super::tangent::tangent_kernel(
+                &network,
+                &split.train,
+                Rendering::PROTOCOL,
+                t.examples,
+            );
+            let (values, vectors) = super::tangent::eigen_descending(kernel);
+            let columns: Vec<Vec<f64>> = t
+                .indices
+                .iter()
+                .map(|&k| vectors.column(k).iter().copied().collect())
+                .collect();
+            (values.into_iter().take(32).collect(), columns)
+        }
+        None => (Vec::new(), Vec::new()),
+    };
+    let mut theta: Vec<T> = theta0.into_iter().map(T::from_f64).collect();
     let mut x_train = Vec::new();
     split
         .train
@@ -131,6 +155,20 @@ pub(crate) fn train_restart<T: Real>(
             curve.loss.push(value.loss);
             curve.train_accuracy.push(value.accuracy);
             curve.test_accuracy.push(test);
+            if !basis.is_empty() {
+                curve.responses.push(
+                    basis
+                        .iter()
+                        .map(|u| {
+                            u.iter()
+                                .zip(&ws.outputs)
+                                .map(|(a, b)| a * b.to_f64())
+                                .sum::<f64>()
+                                .abs()
+                        })
+                        .collect(),
+                );
+            }
             (last_train, last_test, last_loss) = (value.accuracy, test, value.loss);
         }
         if !last {
@@ -153,6 +191,7 @@ pub(crate) fn train_restart<T: Real>(
         loss: last_loss,
         curve,
         seconds: start.elapsed().as_secs_f64(),
+        spectrum,
         network: ImageNetwork {
             dimension,
             hidden: run.hidden.clone(),
@@ -234,7 +273,7 @@ pub(crate) fn seconds_per_step<T: Real>(
     let t0 = Instant::now();
     let first = std::sync::atomic::AtomicU64::new(0);
     let marks = std::sync::Mutex::new(Vec::new());
-    let _ = train_restart::<T>(split, &timed, 0, usize::MAX, &|_| {
+    let _ = train_restart::<T>(split, &timed, 0, usize::MAX, None, &|_| {
         first.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if let Ok(mut m) = marks.lock() {
             m.push(t0.elapsed().as_secs_f64());
