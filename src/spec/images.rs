@@ -288,7 +288,7 @@ impl Spec {
             &format!("{field}.dataset"),
         )?;
         let files = dataset_files(&folder);
-        let images = read_labelled_images(&files[0], &files[1], 10, &field)?;
+        let images = cached_images(&files, &field)?;
         data.protocol()
             .check(images.len(), images.rows, images.columns)
             .map_err(|e| {
@@ -306,7 +306,7 @@ impl Spec {
             data,
             folder,
             files,
-            images: Arc::new(images),
+            images,
             methods,
             seeds,
             precision: section.precision.unwrap_or_default(),
@@ -558,4 +558,35 @@ pub fn find_dataset(
             looked.join(", ")
         ),
     ))
+}
+
+/// The files' identity: path, length and modification time of each.
+type FileStamp = Vec<(PathBuf, u64, Option<std::time::SystemTime>)>;
+
+/// The last data set read in this process, reused while its files are unchanged (a process
+/// that checks many specs, such as `figures` or a fuzzer, reads and decompresses it once).
+static LAST_READ: std::sync::Mutex<Option<(FileStamp, Arc<LabelledImages>)>> =
+    std::sync::Mutex::new(None);
+
+fn cached_images(files: &[PathBuf; 2], field: &str) -> Result<Arc<LabelledImages>, InputError> {
+    let stamp: FileStamp = files
+        .iter()
+        .map(|f| {
+            let meta = std::fs::metadata(f).ok();
+            (
+                f.clone(),
+                meta.as_ref().map_or(0, |m| m.len()),
+                meta.and_then(|m| m.modified().ok()),
+            )
+        })
+        .collect();
+    let mut last = LAST_READ.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((s, images)) = last.as_ref()
+        && *s == stamp
+    {
+        return Ok(images.clone());
+    }
+    let images = Arc::new(read_labelled_images(&files[0], &files[1], 10, field)?);
+    *last = Some((stamp, images.clone()));
+    Ok(images)
 }
