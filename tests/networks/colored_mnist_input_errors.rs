@@ -52,7 +52,8 @@ fn spec(dir: &Path, dataset: &str, train: usize, test: usize) -> std::path::Path
             "data": { "colored_mnist": { "dataset": dataset, "train_examples": train, "test_examples": test } },
             "methods": [{ "name": "erm", "steps": 3, "hidden": [8, 8] }, { "name": "irm", "steps": 3, "hidden": [8, 8] }],
             "seeds": 2,
-            "figure": { "variants": true }
+            "figure": { "variants": true },
+            "responses": { "examples": 20, "indices": [0, 3] }
         }
     });
     std::fs::write(&path, text.to_string()).unwrap();
@@ -102,8 +103,29 @@ fn a_named_data_set_in_a_data_dir_runs_end_to_end() {
         ],
     );
     assert_eq!(ran.code, 0, "{}", ran.both());
-    assert!(out.join("synthetic.experiment.json").is_file());
     assert!(out.join("synthetic_variants.png").is_file());
+    assert!(out.join("synthetic_responses.png").is_file());
+    let doc: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("synthetic.experiment.json")).unwrap(),
+    )
+    .unwrap();
+    // |z_k| per tracked index at each recorded step (steps 0 and 2), and the kernel's spectrum
+    // at initialisation in descending order.
+    for curve in doc["data"]["curves"].as_array().unwrap() {
+        let r = &curve["responses"];
+        assert_eq!(r["indices"], serde_json::json!([0, 3]));
+        let features = r["features"].as_array().unwrap();
+        assert_eq!(features.len(), 2);
+        assert_eq!(features[0].as_array().unwrap().len(), 2);
+        let spectrum: Vec<f64> = r["spectrum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        assert_eq!(spectrum.len(), 20);
+        assert!(spectrum.windows(2).all(|w| w[0] >= w[1]) && spectrum[0] > 0.0);
+    }
 }
 
 #[test]
@@ -183,6 +205,17 @@ fn bad_data_is_refused_by_check_in_one_line() {
     refused(
         &check(&spec(dir.path(), "../few", 20, 10), root),
         &["is not a data-set name"],
+    );
+    // Responses beyond the tracked images.
+    let path = dir.path().join("bad_responses.json");
+    std::fs::write(
+        &path,
+        r#"{"name": "r", "experiment": {"data": {"colored_mnist": {"dataset": "few", "train_examples": 20, "test_examples": 10}}, "responses": {"examples": 10, "indices": [10]}}}"#,
+    )
+    .unwrap();
+    refused(
+        &check(&path, root),
+        &["experiment.responses.indices", "below examples = 10"],
     );
     // A method that does not exist.
     let path = dir.path().join("bad_method.json");
