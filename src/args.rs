@@ -27,6 +27,11 @@ pub enum Command {
         /// Output folder (created if missing).
         #[arg(long, default_value = "out")]
         out: PathBuf,
+        /// A folder where named data sets (`"dataset": "mnist"`) are looked for first, as
+        /// FOLDER/NAME or FOLDER itself (repeatable; then STARVATION_DATA, the spec's folder and
+        /// /usr/share/datasets).
+        #[arg(long, value_name = "FOLDER")]
+        data_dir: Vec<PathBuf>,
     },
     /// Draw the phase portraits of a spec's `portrait` section (PNG, SVG and data JSON).
     Portrait {
@@ -74,6 +79,9 @@ pub enum Command {
     Check {
         /// Path of the JSON spec.
         spec: PathBuf,
+        /// A folder where named data sets are looked for first (as for `run`).
+        #[arg(long, value_name = "FOLDER")]
+        data_dir: Vec<PathBuf>,
     },
     /// Equilibrium, stability, starvation matrix and closed forms of each model of a spec.
     Equilibrium {
@@ -88,7 +96,9 @@ pub enum Command {
     Bench {
         /// Which part: "trajectories", "equilibria", "sweep" (simulations/bench_sweep.json, 2^20
         /// cells written to a temporary folder), "network" (the paper's 2→500→1 network against
-        /// PyTorch: `bench/peers/run.sh network`) or "all".
+        /// PyTorch: `bench/peers/run.sh network`), "colored_mnist" (one step of Table 1's
+        /// protocol on Fashion-MNIST against the machine's GEMM rate and PyTorch:
+        /// `bench/peers/run.sh colored_mnist`) or "all" (every part but colored_mnist).
         #[arg(default_value = "all")]
         part: String,
         /// Points per grid axis (the grid has side² points; 1024 is the standard 2^20).

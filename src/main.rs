@@ -94,9 +94,19 @@ fn dispatch(command: Command) -> Result<ExitCode, Error> {
     let mut guard = SpecGuard::new();
     let guard = &mut guard;
     match command {
-        Command::Run { spec, out } => run(&read_for(&spec, &out, guard)?, &out, guard),
-        Command::Check { spec } => {
-            let summary = tasks::check(&read_spec(&spec)?)?;
+        Command::Run {
+            spec,
+            out,
+            data_dir,
+        } => {
+            let mut spec = read_for(&spec, &out, guard)?;
+            spec.data_dirs = data_dir;
+            run(&spec, &out, guard)
+        }
+        Command::Check { spec, data_dir } => {
+            let mut spec = read_spec(&spec)?;
+            spec.data_dirs = data_dir;
+            let summary = tasks::check(&spec)?;
             say(&format!("{summary}\n"));
             Ok(ExitCode::SUCCESS)
         }
@@ -146,6 +156,19 @@ fn finish(outcome: Outcome<'_>, out: &Path, guard: &SpecGuard) -> Result<ExitCod
 }
 
 fn run(spec: &Spec, out: &Path, guard: &SpecGuard) -> Result<ExitCode, Error> {
+    if spec.is_image_experiment() {
+        let plan = spec.image_plan()?;
+        starvation::figures::image_output_names(spec)?;
+        prepare_output_dir(out)?;
+        let bars = Bars::with_total(
+            &format!("{} (every method and restart)", spec.name),
+            plan.total_steps(),
+            "steps",
+        );
+        let outcome = tasks::image_experiment(spec, &plan, &bars);
+        drop(bars);
+        return finish(outcome?, out, guard);
+    }
     if spec.kind() == SpecKind::Experiment {
         let plan = tasks::experiment_plan(spec)?;
         prepare_output_dir(out)?;

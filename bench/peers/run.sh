@@ -19,12 +19,20 @@
 #     bench/peers/run.sh network > /tmp/torch.json && cargo run --release -- bench network --peers /tmp/torch.json
 #
 # Options after `network` go to torch_network.py: [--runs R] [--epochs E]
+#
+# The Colored-MNIST step (issue #20) against PyTorch on all cores, same virtual environment:
+#
+#     bench/peers/run.sh colored_mnist > /tmp/torch_cm.json && cargo run --release -- bench colored_mnist --peers /tmp/torch_cm.json
+#
+# Options after `colored_mnist` go to torch_colored_mnist.py: [--data FOLDER] [--steps S]
 # Environment: PYTHON (interpreter for the venv, default python3, needs ≥ 3.11),
 #              PEERS_VENV (another place for the virtual environment).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
-if [ "${1:-}" = network ]; then
+if [ "${1:-}" = network ] || [ "${1:-}" = colored_mnist ]; then
+  script=torch_network.py
+  if [ "$1" = colored_mnist ]; then script=torch_colored_mnist.py; fi
   shift
   tvenv=${TORCH_VENV:-$here/.torch-venv}
   if [ ! -x "$tvenv/bin/python" ]; then
@@ -36,7 +44,7 @@ if [ "${1:-}" = network ]; then
     "$tvenv/bin/python" -m pip install -q --disable-pip-version-check -r "$here/requirements-torch.txt" >&2
     cp "$here/requirements-torch.txt" "$tvenv/requirements.installed"
   fi
-  exec "$tvenv/bin/python" "$here/torch_network.py" "$@"
+  exec "$tvenv/bin/python" "$here/$script" "$@"
 fi
 venv=${PEERS_VENV:-$here/.venv}
 python=${PYTHON:-python3}

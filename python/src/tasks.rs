@@ -115,8 +115,13 @@ pub fn document(spec: &Spec, command: &str) -> Result<Value, Error> {
             }))
         }
         "experiment" => {
-            let plan = starvation::tasks::experiment_plan(spec)?;
-            let outcome = starvation::tasks::experiment(spec, &plan, &starvation::tasks::Silent)?;
+            let outcome = if spec.is_image_experiment() {
+                let plan = spec.image_plan()?;
+                starvation::tasks::image_experiment(spec, &plan, &starvation::tasks::Silent)?
+            } else {
+                let plan = starvation::tasks::experiment_plan(spec)?;
+                starvation::tasks::experiment(spec, &plan, &starvation::tasks::Silent)?
+            };
             let (doc, figures) = documents(outcome)?;
             let mut doc = doc.unwrap_or(Value::Null);
             if let Some(d) = doc.get_mut("data").and_then(Value::as_object_mut) {

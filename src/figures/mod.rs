@@ -105,6 +105,7 @@
 mod continuation;
 mod coordinates;
 mod experiment;
+mod images;
 mod portrait_plan;
 mod portraits;
 mod quantity;
@@ -123,6 +124,7 @@ use crate::spec::Spec;
 
 pub use continuation::continuation_figure;
 pub use experiment::{BOUNDARY_BANDS, boundary_levels, experiment_figures, zero_level};
+pub use images::{image_figures, image_output_names};
 pub use portraits::portrait_figures;
 pub use resolution::reduce_resolution;
 pub use runs::run_figures;

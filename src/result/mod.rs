@@ -5,6 +5,7 @@
 
 mod equilibrium;
 mod experiment;
+mod images;
 mod model;
 mod run;
 mod sweep;
@@ -20,6 +21,11 @@ pub use experiment::{
     ExperimentData, ExperimentProvenance, ExperimentSummary, GAP_DEFINITION, GridRecord, PowerLaw,
     ResponsesRecord, SettingRecord, WidthGapRecord, experiment_document, fit_power_law,
     mean_finite, mean_rows, response_gap, responses_record,
+};
+pub use images::{
+    ImageExperimentData, ImageProvenance, MethodCurves, PAPER_TABLE, PaperRow, ResponseCurves,
+    RestartRow, Summary, TableRow, VariantCell, VariantsRecord, image_document, table_csv,
+    table_latex, table_markdown,
 };
 pub use model::{MAX_DIRECTION_ENTRIES, ModelInternals};
 pub use run::{

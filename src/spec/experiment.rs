@@ -132,6 +132,21 @@ pub struct ExperimentSpec {
     /// [`super::parse_figure`]).
     #[serde(default)]
     pub figure: Option<Value>,
+    /// Image experiments only (`{"colored_mnist": …}` data): the methods of Table 1, each a name
+    /// ("erm", "sd", "irm", "oracle") or an object with a `name` and overrides (see
+    /// [`super::images`]).
+    #[serde(default)]
+    pub methods: Option<Vec<Value>>,
+    /// Image experiments only: "f32" (default) or "f64".
+    #[serde(default)]
+    pub precision: Option<crate::images::Precision>,
+    /// Image experiments only: record the training curve every this many steps (default 10).
+    #[serde(default)]
+    pub record_every: Option<usize>,
+    /// Image experiments only: the tangent kernel's eigen-directions at initialisation on the
+    /// first `examples` training images and |z_k| of `indices` along training.
+    #[serde(default)]
+    pub responses: Option<crate::images::ResponseTracking>,
 }
 
 /// A data set as written.
@@ -320,6 +335,10 @@ pub struct ExperimentFigureSpec {
     /// The dynamics panel (needs `tracking`).
     #[serde(default)]
     pub dynamics: Option<DynamicsSpec>,
+    /// Image experiments only: also draw the paper's Figure 4 (accuracy and prediction entropy
+    /// on the test images as digit / blank × grey / coloured, last restart of each method).
+    #[serde(default)]
+    pub variants: bool,
 }
 
 impl ExperimentFigureSpec {
@@ -498,6 +517,33 @@ fn plan(
     base_dir: Option<&Path>,
 ) -> Result<ExperimentPlan, InputError> {
     let p = "experiment";
+    if super::images::is_image_data(section) {
+        return Err(InputError::new(
+            format!("{p}.data.colored_mnist"),
+            "is an image experiment; it is planned by `Spec::image_plan`",
+        ));
+    }
+    for (field, present) in [
+        ("methods", section.methods.is_some()),
+        ("precision", section.precision.is_some()),
+        ("record_every", section.record_every.is_some()),
+        ("responses", section.responses.is_some()),
+        (
+            "figure.variants",
+            section
+                .figure
+                .as_ref()
+                .and_then(|f| f.get("variants"))
+                .is_some_and(|v| v != &Value::Bool(false)),
+        ),
+    ] {
+        if present {
+            return Err(InputError::new(
+                format!("{p}.{field}"),
+                "belongs to image experiments (`\"data\": {\"colored_mnist\": {…}}`); leave it out here",
+            ));
+        }
+    }
     let base_data = section
         .data
         .clone()
@@ -1063,6 +1109,6 @@ mod tests {
         };
         assert_eq!(plan.parameters(), 2 * 500 + 500 + 500 + 1);
         // No tracking: epochs × parameters × examples × seeds.
-        assert_eq!(plan.work(), 1000.0 * 2001.0 * 300.0 * 10.0);
+        assert_eq!(plan.work(None), 1000.0 * 2001.0 * 300.0 * 10.0);
     }
 }

@@ -10,6 +10,7 @@ mod equilibrium;
 mod expand;
 mod experiment;
 mod frame;
+mod images;
 mod json;
 mod model;
 mod names;
@@ -36,6 +37,9 @@ pub use experiment::{
 pub use frame::{
     CheckedFrame, FIGURE_SIDE_PIXELS, FigureFrame, FigureLayout, MAX_FIGURE_PIXELS, parse_figure,
     refuse_renamed,
+};
+pub use images::{
+    ColoredMnistSpec, ImagePlan, STANDARD_DATA_ROOT, dataset_files, find_dataset, is_image_data,
 };
 pub use json::from_value;
 pub use json::{parse_json, reject_duplicate_keys};
@@ -167,6 +171,9 @@ pub struct Spec {
     /// The folder of the spec file (files named in the spec are relative to it).
     #[serde(skip)]
     pub base_dir: Option<std::path::PathBuf>,
+    /// Folders named by the user (`--data-dir`) where named data sets are looked for first.
+    #[serde(skip)]
+    pub data_dirs: Vec<std::path::PathBuf>,
 }
 
 /// One varied parameter: a dotted path into a run (e.g. `model.features.toy.s1`) and its values.

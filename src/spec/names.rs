@@ -28,8 +28,14 @@ pub mod suffix {
     pub const LEVELS_CSV: &str = ".levels.csv";
     /// `run` of an `experiment` spec: the experiment document.
     pub const EXPERIMENT_JSON: &str = ".experiment.json";
+    /// `run` of an image experiment: Table 1 as CSV.
+    pub const TABLE_CSV: &str = ".table.csv";
+    /// `run` of an image experiment: Table 1 as Markdown.
+    pub const TABLE_MD: &str = ".table.md";
+    /// `run` of an image experiment: Table 1 as LaTeX.
+    pub const TABLE_TEX: &str = ".table.tex";
     /// Every suffix above.
-    pub const ALL: [&str; 8] = [
+    pub const ALL: [&str; 11] = [
         RUN_JSON,
         RUN_CSV,
         EQUILIBRIUM_JSON,
@@ -38,6 +44,9 @@ pub mod suffix {
         THRESHOLDS_CSV,
         LEVELS_CSV,
         EXPERIMENT_JSON,
+        TABLE_CSV,
+        TABLE_MD,
+        TABLE_TEX,
     ];
     /// Suffixes of a figure's files (image, vector image, plotted data).
     pub const FIGURE: [&str; 3] = [".png", ".svg", ".data.json"];

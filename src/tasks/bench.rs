@@ -22,7 +22,12 @@ pub enum BenchPart {
     /// Training the paper's 2 → 500 → 1 network (10 000 epochs, z recorded every epoch) and its
     /// tangent features, against PyTorch.
     Network,
-    /// All of them.
+    /// One full-batch step of the Colored-MNIST protocol (50 000 Fashion-MNIST images,
+    /// 392 → 300 → 300 → 1, f32) against the machine's sustained matrix-multiply rate measured in
+    /// the same run, and PyTorch's step (`bench/peers/run.sh colored_mnist`). Needs the data
+    /// set; not part of "all".
+    ColoredMnist,
+    /// All of them (except colored_mnist).
     All,
 }
 
@@ -34,12 +39,13 @@ impl BenchPart {
             "equilibria" => Self::Equilibria,
             "sweep" => Self::Sweep,
             "network" => Self::Network,
+            "colored_mnist" => Self::ColoredMnist,
             "all" => Self::All,
             other => {
                 return Err(InputError::new(
                     "PART",
                     format!(
-                        "unknown benchmark {other:?}; use \"trajectories\", \"equilibria\", \"sweep\", \"network\" or \"all\""
+                        "unknown benchmark {other:?}; use \"trajectories\", \"equilibria\", \"sweep\", \"network\", \"colored_mnist\" or \"all\""
                     ),
                 ));
             }
@@ -47,7 +53,7 @@ impl BenchPart {
     }
 
     fn includes(self, p: BenchPart) -> bool {
-        self == BenchPart::All || self == p
+        (self == BenchPart::All && p != BenchPart::ColoredMnist) || self == p
     }
 }
 
@@ -187,6 +193,9 @@ pub fn bench(part: BenchPart, side: usize, peers: Option<&Peers>) -> Result<Benc
         );
         rows.push((tangent, None));
     }
+    if part.includes(BenchPart::ColoredMnist) {
+        rows.push(colored_mnist_step(cores, peers, &mut report)?);
+    }
     line(
         &mut report,
         format!(
@@ -311,4 +320,76 @@ fn bench_sweep(cores: usize) -> Result<Timing, Error> {
             "failed_cells": s["failed_cells"],
         }),
     })
+}
+
+/// One step of the Colored-MNIST protocol on Fashion-MNIST against the sustained GEMM rate of
+/// the same run (and PyTorch's step from the peer file).
+fn colored_mnist_step(
+    cores: usize,
+    peers: Option<&Peers>,
+    report: &mut String,
+) -> Result<BenchRow, Error> {
+    use crate::images::{
+        ColouredMnist, MethodRun, Precision, read_labelled_images, seconds_per_step,
+        sustained_gemm_rate,
+    };
+    let folder = crate::spec::find_dataset("fashion-mnist", None, &[], "bench colored_mnist")?;
+    let files = crate::spec::dataset_files(&folder);
+    let images = read_labelled_images(&files[0], &files[1], 10, "bench colored_mnist")?;
+    let split = ColouredMnist::default().build(&images, 0)?;
+    let examples = split.train.len();
+    let gemm = sustained_gemm_rate(Precision::F32, examples, 300, 3);
+    let mut measured = Vec::new();
+    for name in ["erm", "irm"] {
+        let run = MethodRun::protocol(name).ok_or_else(|| InputError::new("method", name))?;
+        let step = seconds_per_step(&split, &run, 5, Precision::F32)?;
+        let rate = 2.0 * run.multiply_adds(split.train.dimension(false), examples) / step / 1e9;
+        measured.push((name, step, rate));
+    }
+    let gemm_after = sustained_gemm_rate(Precision::F32, examples, 300, 3);
+    let gemm_mean = 0.5 * (gemm + gemm_after);
+    let (_, step, rate) = measured[0];
+    let torch = peers.and_then(|p| {
+        p.raw
+            .get("pytorch_colored_mnist")?
+            .get("seconds_per_step")?
+            .as_f64()
+    });
+    line(
+        report,
+        format!(
+            "colored-MNIST: sustained f32 GEMM {gemm_mean:.1} GFLOP/s (before {gemm:.1}, after {gemm_after:.1}); ERM step {step:.3} s = {rate:.1} GFLOP/s = {:.0} % of the GEMM rate; IRM (width 390) step {:.3} s = {:.1} GFLOP/s{}; peak memory {}",
+            100.0 * rate / gemm_mean,
+            measured[1].1,
+            measured[1].2,
+            torch.map_or(String::new(), |t| format!(
+                "; PyTorch {t:.3} s per step: {:.2}× faster",
+                t / step
+            )),
+            peak_memory_mib().map_or("—".into(), |m| format!("{m:.0} MiB"))
+        ),
+    );
+    Ok((
+        Timing {
+            name: "colored-MNIST step, 50 000 images, f32".into(),
+            threads: cores,
+            points: 1,
+            seconds: step,
+            checksum: 0.0,
+            extra: json!({
+                "gemm_gflops": gemm_mean,
+                "step_gflops": rate,
+                "step_over_gemm": rate / gemm_mean,
+                "irm_seconds_per_step": measured[1].1,
+                "pytorch_seconds_per_step": torch,
+                "peak_memory_mib": peak_memory_mib(),
+            }),
+        },
+        torch.map(|t| {
+            (
+                "PyTorch CPU, all threads, float32 (µs/step)".to_string(),
+                1e6 * t,
+            )
+        }),
+    ))
 }

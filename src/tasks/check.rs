@@ -25,6 +25,23 @@ fn plural(n: usize, word: &str) -> String {
 
 /// Validates every section of `spec`.
 pub fn check(spec: &Spec) -> Result<CheckSummary, Error> {
+    if spec.is_image_experiment() {
+        let plan = spec.image_plan()?;
+        crate::figures::image_output_names(spec)?;
+        return Ok(CheckSummary {
+            name: spec.name.clone(),
+            parts: vec![format!(
+                "an image experiment on {} ({} images in {}) of {} over {} ({} steps, {:.1e} multiply-adds)",
+                plan.data.dataset,
+                plan.images.len(),
+                plan.folder.display(),
+                plural(plan.methods.len(), "method"),
+                plural(plan.seeds.len(), "restart"),
+                plan.total_steps(),
+                plan.work()
+            )],
+        });
+    }
     if spec.kind() == SpecKind::Experiment {
         let plan = super::experiment_plan(spec)?;
         let seeds: usize = plan.settings.iter().map(|s| s.seeds.len()).sum();

@@ -33,6 +33,15 @@ pub fn run_with_progress(
     spec: &Spec,
     progress: &dyn Progress,
 ) -> Result<(RunOutcome, Outcome<'static>), Error> {
+    if spec.is_image_experiment() {
+        let plan = spec.image_plan()?;
+        let outcome = super::image_experiment(spec, &plan, progress)?;
+        let runs = RunOutcome {
+            runs: Vec::new(),
+            wall_seconds: 0.0,
+        };
+        return Ok((runs, outcome));
+    }
     if spec.kind() == SpecKind::Experiment {
         let plan = super::experiment_plan(spec)?;
         let outcome = super::experiment(spec, &plan, progress)?;

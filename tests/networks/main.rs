@@ -6,6 +6,10 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod colored_mnist_gradients;
+mod colored_mnist_input_errors;
+mod colored_mnist_run;
+mod colored_mnist_tangent;
 mod cost_bounds;
 mod experiment_figures;
 mod experiment_run;

@@ -25,6 +25,7 @@ pub mod bench;
 pub mod equilibrium;
 pub mod error;
 pub mod flow;
+pub mod images;
 pub mod model;
 pub mod network;
 pub mod numerics;
