@@ -11,6 +11,13 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
+step "image data: the Debian package dataset-fashion-mnist (MNIST's file format)"
+if [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
+  sudo_=""; [ "$(id -u)" = 0 ] || sudo_="sudo"
+  $sudo_ apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq dataset-fashion-mnist >/dev/null
+fi
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
