@@ -520,7 +520,11 @@ fn predictions_figure(
         top.push(Panel::Lines(panel));
         if !gap_series.is_empty() {
             bottom_data.push(json!({"title": e.label, "kind": "lines", "series": gap_data}));
-            let mut panel = responses_panel(format!("{}: per-index gaps", e.label), gap_series, log_epochs);
+            let mut panel = responses_panel(
+                format!("{}: per-index gaps", e.label),
+                gap_series,
+                log_epochs,
+            );
             panel.y.scale = Scale::Log;
             panel.y.label = "relative gap to the real network".into();
             bottom.push(Panel::Lines(panel));

@@ -51,8 +51,8 @@ pub use names::{
     MAX_FILE_NAME_BYTES, NameUse, OutputNames, check_file_stem, figure_files, output_file, suffix,
 };
 pub use simulation::{
-    RunSpec, SimulationParts, check_state_values, parse_method, parse_output, parse_space,
-    simulation, trajectory_verdict,
+    MAX_RUNS_BYTES, RunSpec, SimulationParts, check_runs_memory, check_state_values, parse_method,
+    parse_output, parse_space, simulation, trajectory_verdict,
 };
 pub use sweep::{AxisSpec, SolverSpec, SweepSpec, ThresholdSpec, sweep_plan};
 pub use values::{RangeSpec, ValuesSpec};

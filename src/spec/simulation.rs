@@ -227,6 +227,50 @@ impl RunSpec {
     }
 }
 
+/// Largest memory the trajectories of one spec's runs may take together (4 GiB, as one
+/// network training): every run is kept whole until its document is written.
+pub const MAX_RUNS_BYTES: f64 = 4.0 * (1u64 << 30) as f64;
+
+impl RunSpec {
+    /// Bytes the trajectory of this run takes at most: per recorded point the time, the state
+    /// and the responses (f64 each), and its printed row in the table and the CSV (about 24
+    /// bytes per number). `"steps"` output records at most `max_steps` + 1 points.
+    pub fn trajectory_bytes(&self) -> f64 {
+        let points = match &self.options.output {
+            crate::solve::Output::Count(c) => *c as f64,
+            crate::solve::Output::Times(ts) => ts.len() as f64 + 2.0,
+            _ => self.options.max_steps as f64 + 1.0,
+        };
+        let state = match self.space {
+            crate::flow::Space::Responses => self.model.features(),
+            crate::flow::Space::Parameters => self.model.parameters(),
+            crate::flow::Space::Dual => self.model.examples(),
+            #[allow(unreachable_patterns)]
+            _ => self.model.parameters().max(self.model.examples()),
+        } as f64;
+        let numbers = 1.0 + state + self.model.features() as f64;
+        points * numbers * (8.0 + 24.0)
+    }
+}
+
+/// Refuses runs whose trajectories together would exceed [`MAX_RUNS_BYTES`] (checked by `check`
+/// and before `run` integrates anything); the error names `simulation.output`.
+pub fn check_runs_memory(runs: &[RunSpec]) -> Result<(), InputError> {
+    let bytes: f64 = runs.iter().map(RunSpec::trajectory_bytes).sum();
+    if bytes.is_nan() || bytes > MAX_RUNS_BYTES {
+        return Err(InputError::new(
+            "simulation.output",
+            format!(
+                "the {} run(s) would record about {:.1} GiB of trajectories (points × (1 + state + responses), with their tables), more than the {:.0} GiB one spec may hold; record fewer points (`{{\"count\": N}}`), fewer runs, or use a `sweep` section for large grids",
+                runs.len(),
+                bytes / (1u64 << 30) as f64,
+                MAX_RUNS_BYTES / (1u64 << 30) as f64
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Whether an integrated trajectory is a result: every recorded state and response finite. A
 /// trajectory that overflowed is a numerical failure at the first non-finite record, never
 /// output.

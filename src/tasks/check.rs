@@ -73,6 +73,7 @@ pub fn check(spec: &Spec) -> Result<CheckSummary, Error> {
                 for r in &runs {
                     r.check()?;
                 }
+                crate::spec::check_runs_memory(&runs)?;
                 parts.push(plural(runs.len(), "run"));
             }
             SpecKind::Equilibrium => {

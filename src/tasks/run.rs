@@ -56,6 +56,7 @@ pub fn run_with_progress(
     for r in &runs {
         r.check()?;
     }
+    crate::spec::check_runs_memory(&runs)?;
     let start = Instant::now();
     let mut results = Vec::with_capacity(runs.len());
     let mut seconds = Vec::with_capacity(runs.len());

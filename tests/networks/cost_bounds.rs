@@ -1,6 +1,7 @@
 //! Claim: the work bound also bounds memory. Peak memory is estimated from the spec (networks,
 //! tracking, predictions and their records) and refused by `check` before allocation beyond
-//! 4 GiB; the cost of tracking and predictions counts in the work bound; large buffers are
+//! 4 GiB (and the trajectories of a run spec likewise); the cost of tracking and predictions
+//! counts in the work bound; large buffers are
 //! reserved fallibly, so a refused allocation is an error, not an abort.
 
 use serde_json::{Value, json};
@@ -68,4 +69,27 @@ fn a_refused_allocation_is_an_error_not_an_abort() {
             .starts_with("out of memory: a test buffer needs "),
         "{e}"
     );
+}
+
+#[test]
+fn runs_whose_trajectories_exceed_the_memory_bound_are_refused() {
+    // 1000 runs × 10⁶ recorded points × (t, z, z) is about 150 GiB with their tables.
+    let values: Vec<f64> = (0..1000).map(|i| 1.0 + 5.0 * i as f64 / 999.0).collect();
+    let spec = |count: usize| {
+        json!({
+            "name": "many_runs",
+            "model": {"features": {"toy": {"s1": 6.0, "s2": 2.0, "delta": 0.5}}},
+            "simulation": {"t_end": 10, "output": {"count": count}},
+            "vary": [{"path": "model.features.toy.s1", "values": values}]
+        })
+    };
+    let ran = check(&spec(1_000_000));
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert!(
+        ran.stderr
+            .starts_with("error: simulation.output: the 1000 run(s) would record about "),
+        "{}",
+        ran.stderr
+    );
+    assert_eq!(check(&spec(1000)).code, 0);
 }

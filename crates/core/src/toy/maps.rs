@@ -270,7 +270,11 @@ pub(crate) fn toy_orbits_lanes(
             {
                 Some(OrbitClass::Diverged(k))
             } else {
-                slot[l] = if slot[l] + 1 == window { 0 } else { slot[l] + 1 };
+                slot[l] = if slot[l] + 1 == window {
+                    0
+                } else {
+                    slot[l] + 1
+                };
                 ring[l * window + slot[l]] = s;
                 if k % PERIOD_TEST_INTERVAL == 0 && k >= start_test {
                     let c = &cells[ci];
