@@ -60,7 +60,7 @@ pub(crate) fn recorded_epochs(epochs: usize, every: usize) -> Vec<usize> {
 /// How many epochs [`recorded_epochs`] lists, without listing them.
 pub(crate) fn recorded_epochs_count(epochs: usize, every: usize) -> usize {
     let every = every.max(1);
-    epochs / every + 1 + usize::from(epochs % every != 0)
+    epochs / every + 1 + usize::from(!epochs.is_multiple_of(every))
 }
 
 /// Positions (in `recorded`) where the kernel drift is measured.
