@@ -36,7 +36,7 @@ use crate::sweep::{
 };
 
 /// A sweep figure as written in a spec.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SweepPlotSpec {
     /// "heatmap", "lines" or "threshold_curves".
@@ -63,6 +63,7 @@ pub struct SweepPlotSpec {
     pub series: Option<String>,
     /// Other axes held at these value indices (default 0).
     #[serde(default)]
+    #[schemars(with = "Option<std::collections::BTreeMap<String, u32>>")]
     pub fix: Option<serde_json::Map<String, Value>>,
     /// Axis labels (default: the parameter names with the paper's symbols).
     #[serde(default)]

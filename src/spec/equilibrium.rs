@@ -8,7 +8,7 @@ use crate::error::InputError;
 use crate::model::FeatureModel;
 
 /// The `equilibrium` section.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EquilibriumSpec {
     /// Weighted-residual tolerance (default 1e−12).
@@ -26,7 +26,7 @@ pub struct EquilibriumSpec {
 }
 
 /// Continuation along one parameter.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContinuationSpec {
     /// "s1", "s2", … (strength s_j), "delta" or "lambda".

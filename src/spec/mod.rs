@@ -48,7 +48,7 @@ pub use names::{
 };
 pub use simulation::{
     RunSpec, SimulationParts, check_state_values, parse_method, parse_output, parse_space,
-    simulation, trajectory_verdict,
+    simulation, simulation_setting_schema, trajectory_verdict,
 };
 pub use sweep::{AxisSpec, SolverSpec, SweepSpec, ThresholdSpec, sweep_plan};
 pub use values::{RangeSpec, ValuesSpec};
@@ -126,36 +126,45 @@ pub fn parse_spec(text: &str) -> Result<Spec, InputError> {
 }
 
 /// The whole spec file.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Spec {
-    /// Name: used for output file names (letters, digits, '_', '-', '.'; see [`check_file_stem`]).
+    /// The JSON Schema the spec follows (`"../docs/spec.schema.json"` in the shipped specs), for
+    /// editors: accepted and ignored.
+    #[serde(rename = "$schema", default)]
+    pub schema: Option<String>,
+    /// Name: used for output file names (letters, digits, '_', '-', '.').
     pub name: String,
     /// Free text shown in outputs.
     #[serde(default)]
     pub description: String,
     /// Base model, merged under each run's `model`.
     #[serde(default)]
+    #[schemars(with = "Option<crate::schema::Partial<ModelSpec>>")]
     pub model: Option<Value>,
     /// Base simulation settings, merged under each run's `simulation`.
     #[serde(default)]
+    #[schemars(with = "Option<crate::schema::Partial<crate::schema::SimulationSection>>")]
     pub simulation: Option<Value>,
     /// Runs: partial overrides of `model` / `simulation`, each with a `label`.
     #[serde(default)]
+    #[schemars(with = "Option<Vec<crate::schema::RunOverride>>")]
     pub runs: Option<Vec<Value>>,
     /// Parameters to vary: every combination is run.
     #[serde(default)]
     pub vary: Vec<VaryAxis>,
-    /// Plot section (see the `plot` module).
+    /// Figures of the runs: one figure or a list of figures (each with its own `name`).
     #[serde(default)]
+    #[schemars(with = "Option<crate::figures::OneOrMany<crate::figures::PlotSpec>>")]
     pub plot: Option<Value>,
-    /// Equilibrium section (see the `equilibrium` command).
+    /// Equilibrium settings: Newton options and a continuation (`starvation equilibrium`).
     #[serde(default)]
     pub equilibrium: Option<EquilibriumSpec>,
-    /// Portrait section (see the `portrait` module).
+    /// Phase portraits (`starvation portrait`).
     #[serde(default)]
+    #[schemars(with = "Option<crate::figures::PortraitSpec>")]
     pub portrait: Option<Value>,
-    /// Sweep section (see the `sweep` module).
+    /// A parameter sweep (`starvation sweep`).
     #[serde(default)]
     pub sweep: Option<SweepSpec>,
     /// Experiment section: real networks trained on data (see [`ExperimentSpec`]).
@@ -163,6 +172,7 @@ pub struct Spec {
     pub experiment: Option<ExperimentSpec>,
     /// The spec as read, kept for provenance.
     #[serde(skip)]
+    #[schemars(skip)]
     pub raw: Value,
     /// The folder of the spec file (files named in the spec are relative to it).
     #[serde(skip)]
@@ -170,7 +180,7 @@ pub struct Spec {
 }
 
 /// One varied parameter: a dotted path into a run (e.g. `model.features.toy.s1`) and its values.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VaryAxis {
     /// Dotted path into the merged run object.
