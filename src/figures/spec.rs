@@ -106,6 +106,7 @@ pub struct KeySpec {
 pub struct PlotSpec {
     /// File stem (default: the spec's name; required when `plot` is a list).
     #[serde(default)]
+    #[schemars(extend("pattern" = r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$"))]
     pub name: Option<String>,
     /// Overall title (default none).
     #[serde(default)]
@@ -242,6 +243,7 @@ fn yes() -> bool {
 pub struct PortraitSpec {
     /// File stem (default: the spec's name).
     #[serde(default)]
+    #[schemars(extend("pattern" = r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$"))]
     pub name: Option<String>,
     /// Overall title.
     #[serde(default)]
@@ -319,6 +321,7 @@ fn default_streamlines() -> Option<StreamlinesSpec> {
 #[serde(deny_unknown_fields)]
 pub struct CoordinateAxisSpec {
     /// "z1", "theta2", "alpha1", … (1-based).
+    #[schemars(extend("pattern" = r"^\s*(z|theta|alpha)\+?[0-9]+\s*$"))]
     pub coordinate: String,
     /// [min, max].
     pub range: [f64; 2],

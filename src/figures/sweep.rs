@@ -40,9 +40,11 @@ use crate::sweep::{
 #[serde(deny_unknown_fields)]
 pub struct SweepPlotSpec {
     /// "heatmap", "lines" or "threshold_curves".
+    #[schemars(extend("enum" = ["heatmap", "lines", "threshold_curves"]))]
     pub kind: String,
     /// File stem (default: `<spec name>_<index>`).
     #[serde(default)]
+    #[schemars(extend("pattern" = r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$"))]
     pub name: Option<String>,
     /// Overall title.
     #[serde(default)]
@@ -88,6 +90,7 @@ pub struct SweepPlotSpec {
     pub thresholds: Option<bool>,
     /// Closed forms to overlay: "support_switch_ratio" (s₁/s₂ = √(c(c+δ)/(δ(c−δ))) against δ).
     #[serde(default)]
+    #[schemars(extend("items" = {"enum": ["support_switch_ratio"]}))]
     pub overlays: Vec<String>,
     /// Scale of x: "linear" (default) or "log" (the figures' one [`ScaleSpec`]).
     #[serde(default)]

@@ -306,6 +306,10 @@ fn type_of(v: &Value) -> String {
                 Some(0) => "integer ≥ 0".into(),
                 _ => "integer".into(),
             },
+            "string" => match v.get("pattern").and_then(Value::as_str) {
+                Some(p) => format!("string matching `{}`", p.replace('|', "\\|")),
+                None => "string".into(),
+            },
             other => other.to_string(),
         })
         .collect::<Vec<_>>()

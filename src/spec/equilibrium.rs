@@ -30,6 +30,7 @@ pub struct EquilibriumSpec {
 #[serde(deny_unknown_fields)]
 pub struct ContinuationSpec {
     /// "s1", "s2", … (strength s_j), "delta" or "lambda".
+    #[schemars(extend("pattern" = r"^(s0*[1-9][0-9]*|delta|lambda)$"))]
     pub parameter: String,
     /// Values, in order.
     pub values: ValuesSpec,

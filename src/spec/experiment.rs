@@ -310,6 +310,7 @@ pub struct DynamicsSpec {
 pub struct ExperimentFigureSpec {
     /// File stem (default: the spec's name; the predictions figure adds `_predictions`).
     #[serde(default)]
+    #[schemars(extend("pattern" = r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$"))]
     pub name: Option<String>,
     /// Overall title (default none).
     #[serde(default)]

@@ -134,6 +134,7 @@ pub struct Spec {
     #[serde(rename = "$schema", default)]
     pub schema: Option<String>,
     /// Name: used for output file names (letters, digits, '_', '-', '.').
+    #[schemars(extend("pattern" = r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$"))]
     pub name: String,
     /// Free text shown in outputs.
     #[serde(default)]

@@ -65,7 +65,9 @@ pub struct SolverSpec {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "SweepAxisSpec")]
 pub struct AxisSpec {
-    /// "s1", "s2", …, "s1_over_s2", "delta", "lambda", "rate", "regulariser" or "loss".
+    /// "s1", "s2", …, "s1_over_s2", "delta", "lambda", "rate", "regulariser", "loss", "step" or
+    /// "momentum".
+    #[schemars(extend("pattern" = r"^(s0*[1-9][0-9]*|s1_over_s2|delta|lambda|rate|regulariser|loss|step|momentum)$"))]
     pub parameter: String,
     /// Numbers (list, linspace, logspace) or, for "regulariser" and "loss", a list of those.
     #[schemars(with = "crate::schema::SweepAxisValues")]

@@ -253,6 +253,25 @@ fn an_unknown_field_or_a_wrong_type_fails_both_the_schema_and_the_parser() {
                 s["portrait"]["panels"][0]["arrows"]["grid"] = json!([11])
             }),
         ),
+        ("file name", edited(run, |s| s["name"] = json!(".hidden"))),
+        (
+            "figure name",
+            edited(sweep, |s| s["sweep"]["plots"][0]["name"] = json!("a/b")),
+        ),
+        (
+            "plot kind",
+            edited(sweep, |s| s["sweep"]["plots"][0]["kind"] = json!("scatter")),
+        ),
+        (
+            "axis parameter",
+            edited(sweep, |s| s["sweep"]["axes"][1]["parameter"] = json!("s0")),
+        ),
+        (
+            "coordinate",
+            edited(portrait, |s| {
+                s["portrait"]["panels"][0]["y"]["coordinate"] = json!("w2")
+            }),
+        ),
     ];
     for (what, spec) in bad {
         assert!(
