@@ -75,6 +75,22 @@ pub enum Command {
         #[arg(long, default_value = "plots")]
         out: PathBuf,
     },
+    /// Print the JSON Schema of spec files (every section, field, type, default and description,
+    /// generated from the types specs are read into), or its reference page with --markdown;
+    /// with --out, write both (spec.schema.json and spec-reference.md) into that folder.
+    Schema {
+        /// Which kind of spec: run, sweep, experiment, portrait, equilibrium or all (the sections
+        /// that kind reads).
+        #[arg(long, default_value = "all")]
+        kind: String,
+        /// Print the reference page (Markdown) instead of the schema.
+        #[arg(long)]
+        markdown: bool,
+        /// Write spec.schema.json and spec-reference.md into this folder (for a single kind,
+        /// spec.KIND.schema.json and spec-reference.KIND.md) instead of printing.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Validate a spec without running it.
     Check {
         /// Path of the JSON spec.

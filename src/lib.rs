@@ -91,6 +91,7 @@ pub mod explore;
 pub mod figures;
 pub mod output;
 pub mod result;
+pub mod schema;
 pub mod spec;
 pub mod tasks;
 

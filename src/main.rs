@@ -13,9 +13,9 @@ use clap::Parser;
 
 use args::{Cli, Command};
 use bars::Bars;
-use starvation::error::Error;
+use starvation::error::{Error, InputError};
 use starvation::output::{
-    SpecGuard, check_file_target, prepare_output_dir, write_atomic, write_files,
+    OutputFile, SpecGuard, check_file_target, prepare_output_dir, write_atomic, write_files,
 };
 use starvation::spec::{Spec, SpecKind, read_spec};
 use starvation::tasks::{self, FigureSpecKind, Outcome, SweepTask};
@@ -111,6 +111,11 @@ fn dispatch(command: Command) -> Result<ExitCode, Error> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Figures { specs, out } => figures(&specs, &out, guard),
+        Command::Schema {
+            kind,
+            markdown,
+            out,
+        } => schema(&kind, markdown, out.as_deref()),
         Command::Sweep {
             spec,
             out,
@@ -184,6 +189,48 @@ fn run(spec: &Spec, out: &Path, guard: &SpecGuard) -> Result<ExitCode, Error> {
     prepare_output_dir(out)?;
     let (_, outcome) = tasks::run_with_progress(spec, &Bars::new())?;
     finish(outcome, out, guard)
+}
+
+/// `schema`: the JSON Schema of spec files (or its reference page), printed or written.
+fn schema(kind: &str, markdown: bool, out: Option<&Path>) -> Result<ExitCode, Error> {
+    use starvation::schema::{KINDS, reference_markdown, schema_text, spec_schema};
+    let document = spec_schema(Some(kind)).ok_or_else(|| {
+        let names: Vec<&str> = KINDS.iter().map(|(k, _)| *k).collect();
+        InputError::new(
+            "--kind",
+            format!("unknown kind {kind:?}; use {} or all", names.join(", ")),
+        )
+    })?;
+    let text = schema_text(&document);
+    let page = reference_markdown(&document);
+    match out {
+        None => say(if markdown { &page } else { &text }),
+        Some(dir) => {
+            let (json_name, page_name) = if kind == "all" {
+                (
+                    "spec.schema.json".to_string(),
+                    "spec-reference.md".to_string(),
+                )
+            } else {
+                (
+                    format!("spec.{kind}.schema.json"),
+                    format!("spec-reference.{kind}.md"),
+                )
+            };
+            prepare_output_dir(dir)?;
+            let files = vec![
+                OutputFile::bytes(json_name.clone(), text.into_bytes()),
+                OutputFile::bytes(page_name.clone(), page.into_bytes()),
+            ];
+            write_files(dir, files)?;
+            say(&format!(
+                "wrote {} and {}\n",
+                dir.join(json_name).display(),
+                dir.join(page_name).display()
+            ));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn portrait(spec: &Spec, out: &Path, guard: &SpecGuard) -> Result<ExitCode, Error> {

@@ -15,7 +15,7 @@ use crate::spec::{CheckedFrame, FigureFrame, FigureLayout, Spec, parse_figure};
 // ───────────────────────────── spec types: shared ─────────────────────────────
 
 /// Dash pattern as written in a spec.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DashSpec {
     /// Solid line (default).
@@ -38,7 +38,7 @@ impl From<DashSpec> for Dash {
 }
 
 /// Axis scale as written in a spec.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ScaleSpec {
     /// Linear (default).
@@ -57,9 +57,10 @@ impl From<ScaleSpec> for Scale {
     }
 }
 
-/// One string or a list of strings.
-#[derive(Debug, Clone, Deserialize)]
+/// One value or a list of values.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
+#[schemars(rename = "OneOrMany_{T}")]
 pub enum OneOrMany<T> {
     /// A list.
     Many(Vec<T>),
@@ -78,7 +79,7 @@ impl<T: Clone> OneOrMany<T> {
 }
 
 /// A legend entry without data.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeySpec {
     /// Text.
@@ -100,11 +101,12 @@ pub struct KeySpec {
 // ───────────────────────────── spec types: plot ─────────────────────────────
 
 /// One figure of a run spec's `plot` section.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlotSpec {
     /// File stem (default: the spec's name; required when `plot` is a list).
     #[serde(default)]
+    #[schemars(extend("pattern" = r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$"))]
     pub name: Option<String>,
     /// Overall title (default none).
     #[serde(default)]
@@ -120,7 +122,7 @@ pub struct PlotSpec {
 }
 
 /// A line panel of a run figure.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LinePanelSpec {
     /// Panel title.
@@ -144,8 +146,9 @@ pub struct LinePanelSpec {
 }
 
 /// An axis of a line panel.
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "PlotAxisSpec")]
 pub struct AxisSpec {
     /// Quantity plotted on this axis (default for every series of the panel).
     #[serde(default)]
@@ -162,7 +165,7 @@ pub struct AxisSpec {
 }
 
 /// Which runs a series group or a marker group uses.
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RunSelector {
     /// Run label(s): the `label` of a spec run (without vary values) or a full run label.
@@ -174,7 +177,7 @@ pub struct RunSelector {
 }
 
 /// A group of curves: one per selected run.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SeriesSpec {
     /// Runs (default all).
@@ -210,7 +213,7 @@ pub struct SeriesSpec {
 }
 
 /// Markers at the equilibria of the selected runs' models.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EquilibriumMarkerSpec {
     /// Runs (default all).
@@ -235,11 +238,12 @@ fn yes() -> bool {
 // ───────────────────────────── spec types: portrait ─────────────────────────────
 
 /// The `portrait` section.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PortraitSpec {
     /// File stem (default: the spec's name).
     #[serde(default)]
+    #[schemars(extend("pattern" = r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$"))]
     pub name: Option<String>,
     /// Overall title.
     #[serde(default)]
@@ -252,13 +256,15 @@ pub struct PortraitSpec {
     pub columns: Option<usize>,
     /// Settings shared by every panel (deep-merged under each panel object).
     #[serde(default)]
+    #[schemars(with = "Option<crate::schema::Partial<PortraitPanelSpec>>")]
     pub defaults: Option<Value>,
     /// Panels (objects of [`PortraitPanelSpec`] fields).
+    #[schemars(with = "Vec<crate::schema::Partial<PortraitPanelSpec>>")]
     pub panels: Vec<Value>,
 }
 
 /// One portrait panel (after merging `defaults`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PortraitPanelSpec {
     /// Panel title.
@@ -266,9 +272,11 @@ pub struct PortraitPanelSpec {
     pub title: String,
     /// Model override merged onto the spec's `model`.
     #[serde(default)]
+    #[schemars(with = "Option<crate::schema::Partial<crate::spec::ModelSpec>>")]
     pub model: Option<Value>,
     /// "z" (default), "theta" or "alpha".
     #[serde(default)]
+    #[schemars(with = "Option<crate::flow::Space>")]
     pub space: Option<String>,
     /// Horizontal coordinate.
     pub x: CoordinateAxisSpec,
@@ -276,6 +284,7 @@ pub struct PortraitPanelSpec {
     pub y: CoordinateAxisSpec,
     /// "equilibrium" (default) or a full state.
     #[serde(default)]
+    #[schemars(with = "Option<crate::schema::FixedState>")]
     pub fixed: Option<Value>,
     /// Arrows (default on, grid 21; null: off).
     #[serde(default = "default_grid")]
@@ -308,10 +317,11 @@ fn default_streamlines() -> Option<StreamlinesSpec> {
 }
 
 /// A portrait axis: a state coordinate and its range.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CoordinateAxisSpec {
     /// "z1", "theta2", "alpha1", … (1-based).
+    #[schemars(extend("pattern" = r"^\s*(z|theta|alpha)\+?[0-9]+\s*$"))]
     pub coordinate: String,
     /// [min, max].
     pub range: [f64; 2],
@@ -321,16 +331,17 @@ pub struct CoordinateAxisSpec {
 }
 
 /// Arrows or nullclines: a grid of `n` or `[nx, ny]` nodes.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GridSectionSpec {
     /// Node count, one number or [nx, ny].
     #[serde(default)]
+    #[schemars(with = "Option<crate::schema::GridCounts>")]
     pub grid: Option<Value>,
 }
 
 /// Streamline settings.
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StreamlinesSpec {
     /// About this many streamlines across the panel (default 12).
@@ -345,7 +356,7 @@ pub struct StreamlinesSpec {
 }
 
 /// Trajectories of a portrait panel.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TrajectoriesSpec {
     /// Starts: (x, y) pairs or full states.
@@ -358,6 +369,7 @@ pub struct TrajectoriesSpec {
     pub t_end: f64,
     /// Method (default "auto").
     #[serde(default)]
+    #[schemars(with = "Option<crate::solve::Method>")]
     pub method: Option<String>,
     /// Relative tolerance (default 1e−8).
     #[serde(default)]
@@ -373,6 +385,7 @@ pub struct TrajectoriesSpec {
     pub step: Option<f64>,
     /// Recorded times (default "steps"), read by [`crate::spec::parse_output`].
     #[serde(default)]
+    #[schemars(with = "Option<crate::schema::OutputSpec>")]
     pub output: Option<Value>,
     /// Palette index (default 7, black).
     #[serde(default)]
@@ -383,7 +396,7 @@ pub struct TrajectoriesSpec {
 }
 
 /// Seeded random starts.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RandomStartsSpec {
     /// Number of starts.

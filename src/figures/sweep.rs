@@ -36,13 +36,15 @@ use crate::sweep::{
 };
 
 /// A sweep figure as written in a spec.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SweepPlotSpec {
     /// "heatmap", "lines" or "threshold_curves".
+    #[schemars(extend("enum" = ["heatmap", "lines", "threshold_curves"]))]
     pub kind: String,
     /// File stem (default: `<spec name>_<index>`).
     #[serde(default)]
+    #[schemars(extend("pattern" = r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$"))]
     pub name: Option<String>,
     /// Overall title.
     #[serde(default)]
@@ -63,6 +65,7 @@ pub struct SweepPlotSpec {
     pub series: Option<String>,
     /// Other axes held at these value indices (default 0).
     #[serde(default)]
+    #[schemars(with = "Option<std::collections::BTreeMap<String, u32>>")]
     pub fix: Option<serde_json::Map<String, Value>>,
     /// Axis labels (default: the parameter names with the paper's symbols).
     #[serde(default)]
@@ -87,6 +90,7 @@ pub struct SweepPlotSpec {
     pub thresholds: Option<bool>,
     /// Closed forms to overlay: "support_switch_ratio" (s₁/s₂ = √(c(c+δ)/(δ(c−δ))) against δ).
     #[serde(default)]
+    #[schemars(extend("items" = {"enum": ["support_switch_ratio"]}))]
     pub overlays: Vec<String>,
     /// Scale of x: "linear" (default) or "log" (the figures' one [`ScaleSpec`]).
     #[serde(default)]

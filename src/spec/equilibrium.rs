@@ -8,7 +8,7 @@ use crate::error::InputError;
 use crate::model::FeatureModel;
 
 /// The `equilibrium` section.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EquilibriumSpec {
     /// Weighted-residual tolerance (default 1e−12).
@@ -26,10 +26,11 @@ pub struct EquilibriumSpec {
 }
 
 /// Continuation along one parameter.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContinuationSpec {
     /// "s1", "s2", … (strength s_j), "delta" or "lambda".
+    #[schemars(extend("pattern" = r"^(s0*[1-9][0-9]*|delta|lambda)$"))]
     pub parameter: String,
     /// Values, in order.
     pub values: ValuesSpec,

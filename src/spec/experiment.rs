@@ -104,17 +104,21 @@ pub const MAX_WORK: f64 = 2e13;
 pub const MAX_TANGENT_ENTRIES: usize = 50_000_000;
 
 /// The `experiment` section as written.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExperimentSpec {
-    /// Base data set (default: the paper's two moons).
+    /// Base data set (default: the paper's two moons), or an image experiment's
+    /// `{"colored_mnist": …}`.
     #[serde(default)]
+    #[schemars(with = "Option<crate::schema::ExperimentDataSchema>")]
     pub data: Option<Value>,
     /// Base network (default: 2 → 500 → 1).
     #[serde(default)]
+    #[schemars(with = "Option<Architecture>")]
     pub network: Option<Value>,
     /// Base training (default: SGD 10⁻², momentum 0.9, 1000 epochs).
     #[serde(default)]
+    #[schemars(with = "Option<TrainingSpec>")]
     pub training: Option<Value>,
     /// Seeds: a count or a list (default 10).
     #[serde(default)]
@@ -127,15 +131,18 @@ pub struct ExperimentSpec {
     pub grid: Option<GridSpec>,
     /// Labelled overrides, one per panel.
     #[serde(default)]
+    #[schemars(with = "Option<Vec<crate::schema::ExperimentSetting>>")]
     pub settings: Option<Vec<Value>>,
     /// The figures drawn from the results ([`ExperimentFigureSpec`], read by
     /// [`super::parse_figure`]).
     #[serde(default)]
+    #[schemars(with = "Option<ExperimentFigureSpec>")]
     pub figure: Option<Value>,
     /// Image experiments only (`{"colored_mnist": …}` data): the methods of Table 1, each a name
     /// ("erm", "sd", "irm", "oracle") or an object with a `name` and overrides (see
     /// [`super::images`]).
     #[serde(default)]
+    #[schemars(with = "Option<Vec<crate::schema::ImageMethodSchema>>")]
     pub methods: Option<Vec<Value>>,
     /// Image experiments only: "f32" (default) or "f64".
     #[serde(default)]
@@ -150,7 +157,7 @@ pub struct ExperimentSpec {
 }
 
 /// A data set as written.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum DataSpec {
     /// The paper's two moons.
@@ -160,7 +167,7 @@ pub enum DataSpec {
 }
 
 /// The two-moons generator's options (theory.md §7), defaults from the paper.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TwoMoonsSpec {
     /// n (default 300).
@@ -191,7 +198,7 @@ fn default_margin() -> f64 {
 }
 
 /// A CSV data set.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CsvSpec {
     /// Path of the file, relative to the spec file.
@@ -206,7 +213,7 @@ fn default_label_column() -> String {
 }
 
 /// Training as written.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TrainingSpec {
     /// The optimiser (default SGD 10⁻², momentum 0.9), checked by [`Optimiser::check`].
@@ -228,7 +235,7 @@ fn default_epochs() -> usize {
 }
 
 /// Seeds: a count N (seeds 0 … N−1) or a list.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum SeedsSpec {
     /// Seeds 0 … N−1.
@@ -238,7 +245,7 @@ pub enum SeedsSpec {
 }
 
 /// The decision-function grid as written.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GridSpec {
     /// [lo, hi] on both axes (default [−2, 2]).
@@ -266,7 +273,9 @@ impl Default for GridSpec {
 }
 
 /// What the experiment's figures show.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ExperimentFigureKind {
     /// One decision-boundary panel per setting (and the dynamics panel when asked).
@@ -278,7 +287,9 @@ pub enum ExperimentFigureKind {
 }
 
 /// Where the linearised network's prediction is drawn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum PredictionPlacement {
     /// In a second figure (`STEM_predictions`), real (solid) against linearised (dotted).
@@ -291,7 +302,7 @@ pub enum PredictionPlacement {
 }
 
 /// The dynamics panel: seed-averaged |z_k| against epochs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DynamicsSpec {
     /// Eigen-indices drawn (default: the tracked ones).
@@ -311,11 +322,12 @@ pub struct DynamicsSpec {
 /// The figure options of an experiment: the frame of every figure ([`FigureFrame`]) and what
 /// is drawn. An experiment draws one or two figures (`NAME` and `NAME_predictions`), so their
 /// default sizes follow from `panel_size`, pixels per panel; `size` fixes the first figure's.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExperimentFigureSpec {
     /// File stem (default: the spec's name; the predictions figure adds `_predictions`).
     #[serde(default)]
+    #[schemars(extend("pattern" = r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$"))]
     pub name: Option<String>,
     /// Overall title (default none).
     #[serde(default)]

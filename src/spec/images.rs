@@ -56,7 +56,7 @@ pub fn is_image_data(section: &ExperimentSpec) -> bool {
 }
 
 /// The `colored_mnist` data section as written.
-#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ColoredMnistSpec {
     /// Name of the data set's folder (default "fashion-mnist"; "mnist" for the paper's own).
@@ -118,23 +118,31 @@ impl ColoredMnistSpec {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// The data section of an image experiment.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct ImageDataSpec {
-    colored_mnist: ColoredMnistSpec,
+pub struct ImageDataSpec {
+    /// The paper's Colored-MNIST protocol on an MNIST-format data set.
+    pub colored_mnist: ColoredMnistSpec,
 }
 
-/// One method as written: a name, or a name with overrides of the protocol's settings.
-#[derive(Debug, Clone, Deserialize)]
+/// One method as written: a name ("erm", "sd", "irm", "oracle"), or a name with overrides of the
+/// protocol's settings.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct MethodSpec {
+pub struct MethodSpec {
+    /// "erm", "sd", "irm" or "oracle".
     name: String,
+    /// The row label in outputs (default the name).
     #[serde(default)]
     label: Option<String>,
+    /// Adam steps (default the protocol's: ERM 1001, SD 2001, IRM 501).
     #[serde(default)]
     steps: Option<usize>,
+    /// Adam's learning rate (default the protocol's).
     #[serde(default)]
     learning_rate: Option<f64>,
+    /// Hidden widths (default [300, 300]; IRM [390, 390]).
     #[serde(default)]
     hidden: Option<Vec<usize>>,
     /// SD: c.

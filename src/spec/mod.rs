@@ -39,7 +39,8 @@ pub use frame::{
     refuse_renamed,
 };
 pub use images::{
-    ColoredMnistSpec, ImagePlan, STANDARD_DATA_ROOT, dataset_files, find_dataset, is_image_data,
+    ColoredMnistSpec, ImageDataSpec, ImagePlan, MethodSpec, STANDARD_DATA_ROOT, dataset_files,
+    find_dataset, is_image_data,
 };
 pub use json::from_value;
 pub use json::{parse_json, reject_duplicate_keys};
@@ -52,7 +53,7 @@ pub use names::{
 };
 pub use simulation::{
     MAX_RUNS_BYTES, RunSpec, SimulationParts, check_runs_memory, check_state_values, parse_method,
-    parse_output, parse_space, simulation, trajectory_verdict,
+    parse_output, parse_space, simulation, simulation_setting_schema, trajectory_verdict,
 };
 pub use sweep::{AxisSpec, SolverSpec, SweepSpec, ThresholdSpec, sweep_plan};
 pub use values::{RangeSpec, ValuesSpec};
@@ -130,36 +131,46 @@ pub fn parse_spec(text: &str) -> Result<Spec, InputError> {
 }
 
 /// The whole spec file.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Spec {
-    /// Name: used for output file names (letters, digits, '_', '-', '.'; see [`check_file_stem`]).
+    /// The JSON Schema the spec follows (`"../docs/spec.schema.json"` in the shipped specs), for
+    /// editors: accepted and ignored.
+    #[serde(rename = "$schema", default)]
+    pub schema: Option<String>,
+    /// Name: used for output file names (letters, digits, '_', '-', '.').
+    #[schemars(extend("pattern" = r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$"))]
     pub name: String,
     /// Free text shown in outputs.
     #[serde(default)]
     pub description: String,
     /// Base model, merged under each run's `model`.
     #[serde(default)]
+    #[schemars(with = "Option<crate::schema::Partial<ModelSpec>>")]
     pub model: Option<Value>,
     /// Base simulation settings, merged under each run's `simulation`.
     #[serde(default)]
+    #[schemars(with = "Option<crate::schema::Partial<crate::schema::SimulationSection>>")]
     pub simulation: Option<Value>,
     /// Runs: partial overrides of `model` / `simulation`, each with a `label`.
     #[serde(default)]
+    #[schemars(with = "Option<Vec<crate::schema::RunOverride>>")]
     pub runs: Option<Vec<Value>>,
     /// Parameters to vary: every combination is run.
     #[serde(default)]
     pub vary: Vec<VaryAxis>,
-    /// Plot section (see the `plot` module).
+    /// Figures of the runs: one figure or a list of figures (each with its own `name`).
     #[serde(default)]
+    #[schemars(with = "Option<crate::figures::OneOrMany<crate::figures::PlotSpec>>")]
     pub plot: Option<Value>,
-    /// Equilibrium section (see the `equilibrium` command).
+    /// Equilibrium settings: Newton options and a continuation (`starvation equilibrium`).
     #[serde(default)]
     pub equilibrium: Option<EquilibriumSpec>,
-    /// Portrait section (see the `portrait` module).
+    /// Phase portraits (`starvation portrait`).
     #[serde(default)]
+    #[schemars(with = "Option<crate::figures::PortraitSpec>")]
     pub portrait: Option<Value>,
-    /// Sweep section (see the `sweep` module).
+    /// A parameter sweep (`starvation sweep`).
     #[serde(default)]
     pub sweep: Option<SweepSpec>,
     /// Experiment section: real networks trained on data (see [`ExperimentSpec`]).
@@ -167,6 +178,7 @@ pub struct Spec {
     pub experiment: Option<ExperimentSpec>,
     /// The spec as read, kept for provenance.
     #[serde(skip)]
+    #[schemars(skip)]
     pub raw: Value,
     /// The folder of the spec file (files named in the spec are relative to it).
     #[serde(skip)]
@@ -177,7 +189,7 @@ pub struct Spec {
 }
 
 /// One varied parameter: a dotted path into a run (e.g. `model.features.toy.s1`) and its values.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VaryAxis {
     /// Dotted path into the merged run object.

@@ -13,7 +13,7 @@ use crate::model::{
 };
 
 /// The `model` section.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ModelSpec {
     /// How s and U are given.
@@ -33,7 +33,7 @@ pub struct ModelSpec {
 }
 
 /// The six ways to give features.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum FeaturesSpec {
     /// The paper's two-feature toy (M17).
@@ -110,7 +110,7 @@ pub enum FeaturesSpec {
 }
 
 /// The skew-symmetric generator A of `skew_exponential`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum SkewGeneratorSpec {
     /// Seeded random A (Gaussian, skew part, spectral norm 1).
@@ -120,7 +120,7 @@ pub enum SkewGeneratorSpec {
 }
 
 /// Power-law spectrum.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PowerLawSpec {
     /// s₁.
@@ -130,7 +130,7 @@ pub struct PowerLawSpec {
 }
 
 /// Log-spaced squared strengths.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LogSpacedSpec {
     /// Largest s².
@@ -140,7 +140,7 @@ pub struct LogSpacedSpec {
 }
 
 /// Random feature directions V.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DirectionsSpec {
     /// m, the number of parameters (≥ features).
@@ -150,7 +150,7 @@ pub struct DirectionsSpec {
 }
 
 /// Regulariser as written in a spec.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum RegulariserSpec {
     /// No regulariser.
@@ -198,7 +198,7 @@ impl RegulariserSpec {
 }
 
 /// Loss model names.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LossSpec {
     /// Exact cross-entropy.

@@ -71,7 +71,8 @@ impl RunSpec {
 /// the initial state. Every other key is a field of [`SolveOptions`].
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Setting {
+#[derive(schemars::JsonSchema)]
+pub(crate) struct Setting {
     /// "z" (default), "theta" or "alpha".
     #[serde(default)]
     space: Space,
@@ -81,6 +82,11 @@ struct Setting {
     /// Initial state in the chosen space (default: the space's, zeros or α = 1e−8).
     #[serde(default)]
     initial_state: Option<Vec<f64>>,
+}
+
+/// The schema of the keys of a `simulation` section that are not solver options.
+pub fn simulation_setting_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    <Setting as schemars::JsonSchema>::json_schema(generator)
 }
 
 /// The keys of [`Setting`].

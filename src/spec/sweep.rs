@@ -15,12 +15,13 @@ use crate::sweep::{
 };
 
 /// The `sweep` section of a spec.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SweepSpec {
     /// Axes, outermost first; the last axis is the line axis (warm starts, thresholds).
     pub axes: Vec<AxisSpec>,
     /// Metrics per cell.
+    #[schemars(with = "Vec<Metric>")]
     pub metrics: Vec<Value>,
     /// Thresholds along the last axis.
     #[serde(default)]
@@ -29,8 +30,9 @@ pub struct SweepSpec {
     /// e.g. `{"metric": "ratio2", "level": 0.5, "x": "s1", "y": "delta"}`.
     #[serde(default)]
     pub level_sets: Vec<crate::sweep::LevelSetRequest>,
-    /// Figures drawn from the results (see `sweep::plots`).
+    /// Figures drawn from the results.
     #[serde(default)]
+    #[schemars(with = "Vec<crate::figures::sweep::SweepPlotSpec>")]
     pub plots: Vec<Value>,
     /// Solver settings for trajectory metrics.
     #[serde(default)]
@@ -38,7 +40,7 @@ pub struct SweepSpec {
 }
 
 /// Solver settings for trajectory metrics.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SolverSpec {
     /// Relative tolerance (default 1e−8).
@@ -59,12 +61,16 @@ pub struct SolverSpec {
 }
 
 /// One axis as written: a parameter name and its values.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "SweepAxisSpec")]
 pub struct AxisSpec {
-    /// "s1", "s2", …, "s1_over_s2", "delta", "lambda", "rate", "regulariser" or "loss".
+    /// "s1", "s2", …, "s1_over_s2", "delta", "lambda", "rate", "regulariser", "loss", "step" or
+    /// "momentum".
+    #[schemars(extend("pattern" = r"^(s0*[1-9][0-9]*|s1_over_s2|delta|lambda|rate|regulariser|loss|step|momentum)$"))]
     pub parameter: String,
     /// Numbers (list, linspace, logspace) or, for "regulariser" and "loss", a list of those.
+    #[schemars(with = "crate::schema::SweepAxisValues")]
     pub values: Value,
 }
 

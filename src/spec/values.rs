@@ -71,7 +71,7 @@ pub fn snap_to_15_digits(x: f64) -> f64 {
 }
 
 /// Spaced values.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum RangeSpec {
     /// `count` values evenly spaced from `start` to `stop`.

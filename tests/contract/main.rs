@@ -28,4 +28,5 @@ mod outputs_never_collide;
 mod progress_reports;
 mod run_csv_parameters;
 mod spec_kind;
+mod spec_schema;
 mod untagged_input_errors;

@@ -16,6 +16,7 @@ use crate::model::{FeatureModel, LossModel, Regulariser};
 
 /// The space a flow lives in: `"z"`, `"theta"` or `"alpha"` in specs and outputs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum Space {
     /// Feature responses z (dimension k): M7 / M8.
     #[default]

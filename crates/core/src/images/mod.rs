@@ -24,6 +24,7 @@ pub use objective::{Objective, ObjectiveValue};
 
 /// The floating-point type of training.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Precision {
     /// Single precision (the protocol's, PyTorch's default).
@@ -195,6 +196,7 @@ pub struct Curve {
 /// eigenvalues) and the responses |z_k| = |u_kᵀ ŷ| of the tracked `indices` (the paper's
 /// Figure 2 convention, on real data).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ResponseTracking {
     /// Training images of the kernel (the first ones of the pooled environments).

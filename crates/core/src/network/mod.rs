@@ -80,6 +80,7 @@ impl Dataset {
 /// initialisation (weights and biases uniform in ±1/√fan_in).
 /// In specs: the `network` section, every field defaulting to the paper's 2 → 500 → 1.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Architecture {
     /// Widths of the hidden layers (default and the paper: `[500]`).
@@ -113,6 +114,7 @@ impl Default for Architecture {
 /// `{"sgd": {…}}` or `{"adam": {…}}`, each field defaulting as below (checked by
 /// [`Optimiser::check`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Optimiser {
     /// SGD with heavy-ball momentum: b ← μ b + g; θ ← θ − η b.
@@ -169,6 +171,7 @@ pub struct Training {
 
 /// Which responses are recorded along training.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ResponseConvention {
     /// The paper's Figure 2: U = eigenvectors of K = J Jᵀ at initialisation (descending
@@ -180,6 +183,7 @@ pub enum ResponseConvention {
 
 /// What to record along training besides the loss. In specs: the `tracking` section.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Tracking {
     /// Eigen-indices (counting from 0, descending order) whose |z| is recorded.

@@ -29,6 +29,7 @@ use crate::numerics::{brent_root, weighted_rms};
 
 /// Integration method; specs and outputs name it by [`Method::name`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Method {
@@ -143,6 +144,7 @@ impl fmt::Display for Method {
 /// Which times a trajectory records: `{"count": N}`, `{"times": […]}` or `"steps"` in specs
 /// and outputs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub enum Output {
@@ -185,6 +187,7 @@ impl Default for Output {
 
 /// Direction of a level crossing: `"up"`, `"down"` or `"either"` in specs and outputs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     /// Rising through the level.
@@ -200,6 +203,7 @@ pub enum Direction {
 /// weights atol + rtol·|x|. The distance left to the equilibrium is then about `tolerance / μ`
 /// times those weights, μ the slowest decay rate (ηλ under L2).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct SteadyState {
     /// Threshold on the weighted field norm (default 1).
@@ -215,10 +219,12 @@ impl Default for SteadyState {
 /// Level-crossing event: the time at which response z_feature reaches `level`. Specs and
 /// outputs count features from 1 (`"feature": 1` is z₁).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LevelCrossing {
     /// Feature index j (0-based: 0 is z₁; 1-based in specs and outputs).
     #[serde(with = "one_based")]
+    #[cfg_attr(feature = "schema", schemars(with = "std::num::NonZeroU64"))]
     pub feature: usize,
     /// The level.
     pub level: f64,
@@ -254,6 +260,7 @@ mod one_based {
 
 /// The events of a run: `{"steady_state": {…}, "level_crossings": […]}` in specs.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct Events {
     /// Steady-state event (default off).
@@ -266,6 +273,7 @@ pub struct Events {
 /// solver part of a spec's `simulation` section as written (same names; `events` nested; level
 /// crossings 1-based) and what outputs record; the defaults are the `DEFAULT_*` constants.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct SolveOptions {

@@ -13,6 +13,7 @@ use crate::error::InputError;
 
 /// `sweep.level_sets[i]`: where column `metric` equals `level` over the (`x`, `y`) plane.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LevelSetRequest {
     /// A metric column (e.g. "ratio2").

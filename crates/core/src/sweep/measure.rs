@@ -288,6 +288,7 @@ fn default_horizon(eq: &EquilibriumData, given: Option<f64>) -> f64 {
 
 /// Where a map metric starts the map (velocity 0 either way).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MapStart {
     /// z = 0: the training map from initialisation, which may settle on another attractor
@@ -319,6 +320,7 @@ impl MapStart {
 
 /// The optimiser map of a map metric (`"gd"`, `"heavy_ball"`, `"nesterov"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MapMethod {
     /// Gradient descent.

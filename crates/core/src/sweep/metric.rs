@@ -18,6 +18,7 @@ use super::{CellFailure, CellOutcome};
 /// A metric computed in every cell, as written in a spec's `sweep.metrics` (a name, or an
 /// object with one key; features count from 1 there, from 0 here).
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Metric {
     /// The equilibrium z* (columns z1 … zk).
@@ -41,6 +42,7 @@ pub enum Metric {
     TimeToFraction {
         /// j (0-based; 1-based in specs).
         #[serde(deserialize_with = "one_based")]
+        #[cfg_attr(feature = "schema", schemars(with = "std::num::NonZeroU64"))]
         feature: usize,
         /// q.
         fraction: f64,
@@ -53,6 +55,7 @@ pub enum Metric {
     Overshoot {
         /// j (0-based; 1-based in specs).
         #[serde(deserialize_with = "one_based")]
+        #[cfg_attr(feature = "schema", schemars(with = "std::num::NonZeroU64"))]
         feature: usize,
         /// Horizon (default 40 / min |eigenvalue|).
         #[serde(default)]

@@ -10,6 +10,7 @@ use crate::model::{FeatureModel, LossModel, Regulariser};
 
 /// A threshold to locate: where metric column `metric` crosses `level` along the last axis.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ThresholdRequest {
     /// Metric column (e.g. "ratio2", "M21", "mu1").
