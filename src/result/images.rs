@@ -120,7 +120,7 @@ pub struct MethodCurves {
 pub struct ResponseCurves {
     /// The tracked eigen-indices (from 0).
     pub indices: Vec<usize>,
-    /// `features[i][s]`: mean |z_{indices[i]}| at `steps[s]`.
+    /// `features[i][s]`: mean |z| of index `indices[i]` at `steps[s]`.
     pub features: Vec<Vec<Option<f64>>>,
     /// Mean over restarts of the kernel's largest eigenvalues at initialisation.
     pub spectrum: Vec<Option<f64>>,

@@ -140,7 +140,7 @@ pub struct ExperimentSpec {
     pub figure: Option<Value>,
     /// Image experiments only (`{"colored_mnist": …}` data): the methods of Table 1, each a name
     /// ("erm", "sd", "irm", "oracle") or an object with a `name` and overrides (see
-    /// [`super::images`]).
+    /// `spec::images`).
     #[serde(default)]
     #[schemars(with = "Option<Vec<crate::schema::ImageMethodSchema>>")]
     pub methods: Option<Vec<Value>>,
