@@ -205,6 +205,39 @@ impl ImagePlan {
             * self.seeds.len() as f64
     }
 
+    /// Peak memory of the largest method (bytes, an upper estimate; methods and restarts run
+    /// one after another): the rendered training and test images, the activations and their
+    /// gradients over the full batch (4 · n · Σ widths), θ with its gradient and Adam's two
+    /// moments, and with `responses` the tangent features and kernels of its images.
+    pub fn peak_bytes(&self) -> f64 {
+        let float = match self.precision {
+            Precision::F32 => 4.0,
+            _ => 8.0,
+        };
+        let n = self.data.train_examples as f64;
+        let images = (self.data.train_examples + self.data.test_examples) as f64;
+        let dimension = (2
+            * self.images.rows.div_ceil(self.data.subsample)
+            * self.images.columns.div_ceil(self.data.subsample)) as f64;
+        let largest = self
+            .methods
+            .iter()
+            .map(|m| {
+                let mut widths = vec![dimension];
+                widths.extend(m.hidden.iter().map(|&w| w as f64));
+                widths.push(1.0);
+                let parameters: f64 = widths.windows(2).map(|w| (w[0] + 1.0) * w[1]).sum();
+                let hidden: f64 = m.hidden.iter().map(|&w| w as f64).sum();
+                float * (4.0 * n * (hidden + 1.0) + 4.0 * parameters)
+                    + self.responses.as_ref().map_or(0.0, |r| {
+                        let e = r.examples as f64;
+                        8.0 * (e * parameters + 4.0 * e * e)
+                    })
+            })
+            .fold(0.0, f64::max);
+        float * images * dimension + largest
+    }
+
     /// Total steps over methods and seeds (the progress bar's length).
     pub fn total_steps(&self) -> u64 {
         self.methods.iter().map(|m| m.steps as u64).sum::<u64>() * self.seeds.len() as u64
@@ -329,6 +362,18 @@ impl Spec {
         };
         if let Some(r) = &plan.responses {
             r.check(plan.data.train_examples, &format!("{p}.responses"))?;
+        }
+        let bytes = plan.peak_bytes();
+        if bytes.is_nan() || bytes > crate::network::MAX_MEMORY_BYTES {
+            return Err(InputError::new(
+                format!("{p}.methods"),
+                format!(
+                    "needs about {:.1} GiB at its peak (full-batch activations of the largest method over {} images), more than the {:.0} GiB one training may use; use narrower hidden layers or fewer train_examples",
+                    bytes / (1u64 << 30) as f64,
+                    plan.data.train_examples,
+                    crate::network::MAX_MEMORY_BYTES / (1u64 << 30) as f64
+                ),
+            ));
         }
         let work = plan.work();
         if work.is_nan() || work > MAX_IMAGE_WORK {

@@ -93,3 +93,34 @@ fn runs_whose_trajectories_exceed_the_memory_bound_are_refused() {
     );
     assert_eq!(check(&spec(1000)).code, 0);
 }
+
+#[test]
+fn an_image_experiment_too_large_for_memory_is_refused_by_check() {
+    // The paper's protocol (50 000 training images) through two hidden layers of 16 000 units:
+    // the full-batch activations alone are 4 · n · Σ widths · 4 B ≈ 24 GiB. Needs the Debian
+    // package dataset-fashion-mnist (the test command installs it).
+    if !std::path::Path::new("/usr/share/datasets/fashion-mnist").is_dir() {
+        panic!("install the Debian package dataset-fashion-mnist (tests/run-all.sh does)");
+    }
+    let spec = |hidden: usize| {
+        json!({
+            "name": "wide_images",
+            "experiment": {
+                "data": {"colored_mnist": {"dataset": "fashion-mnist"}},
+                "methods": [{"name": "erm", "steps": 1, "hidden": [hidden, hidden]}],
+                "seeds": 1
+            }
+        })
+    };
+    let ran = check(&spec(16_000));
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert!(
+        ran.stderr
+            .starts_with("error: experiment.methods: needs about ")
+            && ran.stderr.contains("GiB at its peak"),
+        "{}",
+        ran.stderr
+    );
+    // The paper's widths fit (about 0.6 GB).
+    assert_eq!(check(&spec(300)).code, 0, "{}", check(&spec(300)).stderr);
+}
