@@ -390,6 +390,19 @@ impl Spec {
 
 fn seeds(spec: Option<&SeedsSpec>) -> Result<Vec<u64>, InputError> {
     let field = "experiment.seeds";
+    // The count is checked before the list is built: a count of 2⁶⁰ must be an error, not an
+    // allocation.
+    let count = match spec {
+        None => 10,
+        Some(SeedsSpec::Count(n)) => *n as u64,
+        Some(SeedsSpec::List(v)) => v.len() as u64,
+    };
+    if count == 0 || count > MAX_IMAGE_SEEDS as u64 {
+        return Err(InputError::new(
+            field,
+            format!("give 1 to {MAX_IMAGE_SEEDS} restarts (the paper: 10)"),
+        ));
+    }
     let seeds: Vec<u64> = match spec {
         None => (0..10).collect(),
         Some(SeedsSpec::Count(n)) => (0..*n as u64).collect(),

@@ -379,12 +379,28 @@ fn mutate_text(rng: &mut Rng, text: &mut String) {
 /// Writes one key of `text` (pretty or compact JSON) a second time in its object, before the
 /// original, with an arbitrary value; returns the key (None when `text` has no key).
 fn duplicate_a_key(rng: &mut Rng, text: &mut String) -> Option<String> {
-    let keys: Vec<usize> = text.match_indices("\":").map(|(i, _)| i).collect();
+    // Object keys only: strings (escapes skipped) followed by ':' — not a `\"x\":` inside a
+    // string value such as a description.
+    let b = text.as_bytes();
+    let mut keys: Vec<(usize, usize)> = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'"' {
+            let open = i;
+            i += 1;
+            while i < b.len() && b[i] != b'"' {
+                i += if b[i] == b'\\' { 2 } else { 1 };
+            }
+            if b.get(i + 1) == Some(&b':') {
+                keys.push((open, i + 1));
+            }
+        }
+        i += 1;
+    }
     if keys.is_empty() {
         return None;
     }
-    let end = *rng.pick(&keys) + 1;
-    let start = text[..end - 1].rfind('"')?;
+    let (start, end) = *rng.pick(&keys);
     let key = text[start..end].to_string();
     let value = ["0", "null", "\"x\"", "[]", "{}", "-1", "1e308"][rng.below(7)];
     text.insert_str(start, &format!("{key}: {value}, "));
