@@ -195,7 +195,7 @@ fn structural_mistakes_are_named() {
 #[test]
 fn work_beyond_the_bound_is_refused_with_a_way_forward() {
     let mut s = tiny();
-    set(&mut s, "/experiment/network/hidden", json!([20000, 20000]));
+    set(&mut s, "/experiment/network/hidden", json!([2000, 2000]));
     set(&mut s, "/experiment/training/epochs", json!(1_000_000));
     s["experiment"]
         .as_object_mut()
