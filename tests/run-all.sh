@@ -9,7 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n==> %s\n' "$*"; }
+start=$SECONDS
+step() { printf '\n==> %s   [%d s so far]\n' "$*" "$((SECONDS - start))"; }
 
 step "image data: the Debian package dataset-fashion-mnist (MNIST's file format)"
 if [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
