@@ -800,7 +800,7 @@ fn non_negative(v: f64, field: &str) -> Result<f64, InputError> {
     }
 }
 
-fn check_seeds(s: &SeedsSpec, field: &str) -> Result<Vec<u64>, InputError> {
+pub(super) fn check_seeds(s: &SeedsSpec, field: &str) -> Result<Vec<u64>, InputError> {
     let seeds: Vec<u64> = match s {
         SeedsSpec::Count(n) => {
             if *n == 0 || *n > MAX_SEEDS {

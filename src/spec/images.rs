@@ -38,8 +38,6 @@ use crate::images::{
 
 /// The standard install folder of named data sets (Debian's `dataset-*` packages).
 pub const STANDARD_DATA_ROOT: &str = "/usr/share/datasets";
-/// Largest number of restarts (seeds) of an image experiment.
-pub const MAX_IMAGE_SEEDS: usize = 1_000;
 /// Largest number of methods.
 pub const MAX_METHODS: usize = 16;
 /// Largest amount of work of one image spec in multiply-adds (Σ methods × seeds × steps ×
@@ -389,40 +387,9 @@ impl Spec {
 }
 
 fn seeds(spec: Option<&SeedsSpec>) -> Result<Vec<u64>, InputError> {
-    let field = "experiment.seeds";
-    // The count is checked before the list is built: a count of 2⁶⁰ must be an error, not an
-    // allocation.
-    let count = match spec {
-        None => 10,
-        Some(SeedsSpec::Count(n)) => *n as u64,
-        Some(SeedsSpec::List(v)) => v.len() as u64,
-    };
-    if count == 0 || count > MAX_IMAGE_SEEDS as u64 {
-        return Err(InputError::new(
-            field,
-            format!("give 1 to {MAX_IMAGE_SEEDS} restarts (the paper: 10)"),
-        ));
-    }
-    let seeds: Vec<u64> = match spec {
-        None => (0..10).collect(),
-        Some(SeedsSpec::Count(n)) => (0..*n as u64).collect(),
-        Some(SeedsSpec::List(v)) => v.clone(),
-    };
-    if seeds.is_empty() || seeds.len() > MAX_IMAGE_SEEDS {
-        return Err(InputError::new(
-            field,
-            format!("give 1 to {MAX_IMAGE_SEEDS} restarts (the paper: 10)"),
-        ));
-    }
-    let mut sorted = seeds.clone();
-    sorted.sort_unstable();
-    if sorted.windows(2).any(|w| w[0] == w[1]) {
-        return Err(InputError::new(
-            field,
-            "lists a seed twice; give distinct seeds",
-        ));
-    }
-    Ok(seeds)
+    // The restarts: the experiment's own seed check (count or distinct list, 1 to MAX_SEEDS,
+    // the count checked before the list is built); the paper's 10 by default.
+    super::experiment::check_seeds(spec.unwrap_or(&SeedsSpec::Count(10)), "experiment.seeds")
 }
 
 fn methods(written: Option<&[Value]>) -> Result<Vec<MethodRun>, InputError> {
