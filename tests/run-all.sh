@@ -44,7 +44,12 @@ done
 
 if [ -x python/ci.sh ]; then
   step "Python package (python/ci.sh)"
-  python/ci.sh
+  # The tests' reference command line: the binary `cargo test --release` has just built (a
+  # `cargo build` of it alone would resolve features without the dev-dependencies and compile
+  # the engine a second time).
+  STARVATION_CLI="$(cargo metadata --format-version 1 --no-deps \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/starvation" \
+    python/ci.sh
 fi
 
 if [ -x tests/browser/run.sh ]; then

@@ -202,7 +202,9 @@ fn check(spec: &Spec) -> Result<Value, Error> {
         }
     }
     summary.insert("portrait".into(), json!(spec.has(SpecKind::Portrait)));
-    Ok(json!({ "data": { "name": spec.name, "valid": true, "summary": summary } }))
+    Ok(json!({
+        "data": { "name": spec.name, "kind": spec.kind(), "valid": true, "summary": summary }
+    }))
 }
 
 /// `starvation verify`: every claim checked; the table as JSON rows.

@@ -734,7 +734,10 @@ def run_spec(
 
 
 def check(spec: Union[Mapping[str, Any], str, "os.PathLike[str]"]) -> Dict[str, Any]:
-    """Validates a spec without running it (``starvation check``); raises ValueError if bad."""
+    """Validates a spec without running it (``starvation check``); raises ValueError if bad.
+
+    Returns ``name``, ``kind`` (what the spec is: "run", "sweep", "portrait", "equilibrium" or
+    "experiment", the command that runs it), ``valid`` and a ``summary`` of what it computes."""
     return run_spec(spec, "check")["data"]
 
 

@@ -16,6 +16,7 @@ mod environment_threads;
 mod explore_api;
 mod explore_server_limits;
 mod fault_injection;
+mod feature_unification;
 mod figure_frame;
 mod fuzz_specs;
 mod model_internals_in_outputs;

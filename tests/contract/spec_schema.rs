@@ -4,10 +4,11 @@
 //! to be current."
 //!
 //! The committed `docs/spec.schema.json` and `docs/spec-reference.md` are what the binary
-//! generates now; every shipped spec names the schema and validates against it (and against the
-//! schema of its own kind); and the schema, checked by an independent validator (the
-//! `jsonschema` crate), refuses what the parser refuses (unknown fields at every depth, wrong
-//! types) and accepts what it accepts (sections split between the base, runs and `vary`).
+//! generates now, and every shipped spec names the schema. The cases of
+//! `tests/contract/schema_cases.json` are read here by the parser (each valid one parses, each
+//! invalid one is refused); python/tests/test_spec_schema.py reads the same cases and the shipped
+//! specs with an independent validator (Python's `jsonschema`) against the committed schema and
+//! the schema of each kind, so that schema and parser are checked against one list.
 
 use std::path::PathBuf;
 
@@ -22,21 +23,6 @@ fn root() -> PathBuf {
 
 fn committed(path: &str) -> String {
     std::fs::read_to_string(root().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-fn validator(schema: &Value) -> jsonschema::Validator {
-    jsonschema::validator_for(schema).expect("the schema is a valid JSON Schema")
-}
-
-fn schema() -> Value {
-    serde_json::from_str(&committed("docs/spec.schema.json")).expect("docs/spec.schema.json")
-}
-
-/// The validator's errors for `instance`, one line each (empty when valid).
-fn errors(v: &jsonschema::Validator, instance: &Value) -> Vec<String> {
-    v.iter_errors(instance)
-        .map(|e| format!("{}: {e}", e.instance_path()))
-        .collect()
 }
 
 fn shipped_specs() -> Vec<(PathBuf, String)> {
@@ -90,8 +76,7 @@ fn schema_out_writes_both_files_and_an_unknown_kind_is_refused() {
 }
 
 #[test]
-fn every_shipped_spec_names_the_schema_and_validates_against_it_and_its_kind() {
-    let all = validator(&schema());
+fn every_shipped_spec_names_the_schema_and_its_kind_has_one() {
     for (path, text) in shipped_specs() {
         let value: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(
@@ -100,189 +85,70 @@ fn every_shipped_spec_names_the_schema_and_validates_against_it_and_its_kind() {
             "{} names the schema",
             path.display()
         );
-        assert_eq!(
-            errors(&all, &value),
-            Vec::<String>::new(),
-            "{}",
-            path.display()
-        );
         let kind = parse_spec(&text).expect("a shipped spec parses").kind();
         let kind = serde_json::to_value(kind).unwrap();
         let ran = run_binary(None, &["schema", "--kind", kind.as_str().unwrap()]);
         assert_eq!(ran.code, 0, "{}", ran.both());
-        let of_kind = validator(&serde_json::from_str(&ran.stdout).unwrap());
-        assert_eq!(
-            errors(&of_kind, &value),
-            Vec::<String>::new(),
-            "{} against the {kind} schema",
+        let of_kind: Value = serde_json::from_str(&ran.stdout).expect("the kind's schema is JSON");
+        assert!(
+            of_kind["$schema"].is_string(),
+            "{} ({kind})",
             path.display()
         );
     }
 }
 
-/// A small valid spec of every section the parser reads on its own (run, sweep, portrait,
-/// experiment), each accepted by both the parser and the schema.
-fn valid_specs() -> Vec<Value> {
-    let model = json!({"features": {"toy": {"s1": 6, "s2": 2, "delta": 0.5}},
-                       "regulariser": {"sd": {"lambda": 0.01}}, "loss": "exact"});
-    vec![
-        json!({"name": "r", "model": model, "simulation": {"t_end": 5, "method": "gd", "step": 0.1,
-               "output": {"times": {"logspace": {"start": 0.1, "stop": 5, "count": 4}}},
-               "events": {"level_crossings": [{"feature": 1, "level": 0.5}]}},
-               "plot": {"panels": [{"x": {"quantity": "t"}, "y": {"quantity": "z1", "scale": "log"},
-                        "series": [{"runs": {"label": ["a"]}, "dash": "dashed"}]}]},
-               "runs": [{"label": "a"}]}),
-        json!({"name": "s", "model": model,
-               "sweep": {"axes": [{"parameter": "regulariser", "values": [{"l2": {"lambda": 0.1}}, "none"]},
-                                  {"parameter": "s1", "values": {"linspace": {"start": 1, "stop": 3, "count": 3}}}],
-                         "metrics": ["z", {"time_to_fraction": {"feature": 2, "fraction": 0.5}}],
-                         "thresholds": [{"metric": "z1", "level": 1.0}],
-                         "plots": [{"kind": "lines", "x": "s1", "series": "regulariser", "metric": "z1",
-                                    "fix": {"regulariser": 1}}]}}),
-        json!({"name": "p", "model": model,
-               "portrait": {"defaults": {"x": {"coordinate": "z1", "range": [0, 8]}},
-                            "panels": [{"y": {"coordinate": "z2", "range": [0, 3]}, "fixed": "equilibrium",
-                                        "arrows": {"grid": [11, 9]}, "streamlines": null,
-                                        "model": {"features": {"toy": {"s1": 4}}},
-                                        "trajectories": {"t_end": 10, "method": "auto", "output": "steps"}}]}}),
-        json!({"name": "e", "experiment": {"data": {"two_moons": {"examples": 40}}, "seeds": [0, 3],
-               "training": {"optimiser": {"adam": {}}, "epochs": 5},
-               "settings": [{"label": "a", "network": {"hidden": [8]}}],
-               "figure": {"kind": "width_gap"}}}),
-    ]
-}
-
-/// `edit` applied to a copy of `spec`.
-fn edited(spec: &Value, edit: impl FnOnce(&mut Value)) -> Value {
-    let mut v = spec.clone();
-    edit(&mut v);
-    v
+/// The shared cases: the valid specs, and each invalid one as (what, spec).
+fn cases() -> (Vec<Value>, Vec<(String, Value)>) {
+    let cases: Value = serde_json::from_str(&committed("tests/contract/schema_cases.json"))
+        .expect("tests/contract/schema_cases.json");
+    let valid = cases["valid"].as_array().expect("valid").clone();
+    let invalid: Vec<(String, Value)> = cases["invalid"]
+        .as_array()
+        .expect("invalid")
+        .iter()
+        .map(|case| {
+            let base = &valid[case["base"].as_u64().expect("base") as usize];
+            let (pointer, value) = (case["set"][0].as_str().expect("pointer"), &case["set"][1]);
+            let (parent, key) = pointer.rsplit_once('/').expect("a JSON pointer");
+            let mut spec = base.clone();
+            match spec.pointer_mut(parent).expect("the parent exists") {
+                Value::Object(map) => {
+                    map.insert(key.to_owned(), value.clone());
+                }
+                Value::Array(items) => {
+                    items[key.parse::<usize>().expect("an index")] = value.clone()
+                }
+                other => panic!("{pointer}: cannot set inside {other}"),
+            }
+            (case["what"].as_str().expect("what").to_owned(), spec)
+        })
+        .collect();
+    assert!(
+        valid.len() >= 5 && invalid.len() >= 20,
+        "the cases are read"
+    );
+    (valid, invalid)
 }
 
 #[test]
-fn the_schema_accepts_what_the_parser_accepts() {
-    let v = validator(&schema());
-    for spec in valid_specs() {
-        parse_spec(&spec.to_string()).unwrap_or_else(|e| panic!("{spec}: {e}"));
-        assert_eq!(errors(&v, &spec), Vec::<String>::new(), "{spec}");
+fn the_parser_accepts_every_valid_case() {
+    let (valid, _) = cases();
+    for spec in valid {
+        let parsed = parse_spec(&spec.to_string()).unwrap_or_else(|e| panic!("{spec}: {e}"));
+        starvation::tasks::check(&parsed).unwrap_or_else(|e| panic!("{spec}: {e}"));
     }
-    // A model split between the base, the runs and a vary axis: no part is complete alone.
-    let split = json!({"name": "split", "model": {"features": {"toy": {"s2": 2, "delta": 0.3}}},
-                       "simulation": {"method": "dop853"},
-                       "runs": [{"label": "a", "model": {"features": {"toy": {"delta": 0.5}}},
-                                 "simulation": {"t_end": 3}}],
-                       "vary": [{"path": "model.features.toy.s1", "values": [4, 6]}]});
-    let parsed = parse_spec(&split.to_string()).expect("a split spec parses");
-    parsed.expand_runs().expect("and merges into complete runs");
-    assert_eq!(errors(&v, &split), Vec::<String>::new());
 }
 
 #[test]
-fn an_unknown_field_or_a_wrong_type_fails_both_the_schema_and_the_parser() {
-    let v = validator(&schema());
-    let specs = valid_specs();
-    let (run, sweep, portrait, experiment) = (&specs[0], &specs[1], &specs[2], &specs[3]);
-    let bad: Vec<(&str, Value)> = vec![
-        ("top level", edited(run, |s| s["colour"] = json!(1))),
-        (
-            "model",
-            edited(run, |s| s["model"]["features"]["toy"]["s3"] = json!(1)),
-        ),
-        (
-            "simulation",
-            edited(run, |s| s["simulation"]["tol"] = json!(1e-6)),
-        ),
-        (
-            "events",
-            edited(run, |s| {
-                s["simulation"]["events"]["level_crossings"][0]["lvl"] = json!(1)
-            }),
-        ),
-        (
-            "plot",
-            edited(run, |s| {
-                s["plot"]["panels"][0]["series"][0]["style"] = json!("x")
-            }),
-        ),
-        ("run", edited(run, |s| s["runs"][0]["models"] = json!({}))),
-        (
-            "sweep",
-            edited(sweep, |s| s["sweep"]["plots"][0]["colour_map"] = json!("x")),
-        ),
-        (
-            "metric",
-            edited(sweep, |s| {
-                s["sweep"]["metrics"][1]["time_to_fraction"]["q"] = json!(1)
-            }),
-        ),
-        (
-            "portrait",
-            edited(portrait, |s| {
-                s["portrait"]["panels"][0]["trajectories"]["n"] = json!(1)
-            }),
-        ),
-        (
-            "experiment",
-            edited(experiment, |s| {
-                s["experiment"]["settings"][0]["epochs"] = json!(1)
-            }),
-        ),
-        (
-            "figure",
-            edited(experiment, |s| {
-                s["experiment"]["figure"]["width"] = json!(100)
-            }),
-        ),
-        (
-            "type",
-            edited(run, |s| s["simulation"]["t_end"] = json!("5")),
-        ),
-        (
-            "enum",
-            edited(run, |s| s["simulation"]["method"] = json!("rk4")),
-        ),
-        (
-            "feature 0",
-            edited(run, |s| {
-                s["simulation"]["events"]["level_crossings"][0]["feature"] = json!(0)
-            }),
-        ),
-        (
-            "grid",
-            edited(portrait, |s| {
-                s["portrait"]["panels"][0]["arrows"]["grid"] = json!([11])
-            }),
-        ),
-        ("file name", edited(run, |s| s["name"] = json!(".hidden"))),
-        (
-            "figure name",
-            edited(sweep, |s| s["sweep"]["plots"][0]["name"] = json!("a/b")),
-        ),
-        (
-            "plot kind",
-            edited(sweep, |s| s["sweep"]["plots"][0]["kind"] = json!("scatter")),
-        ),
-        (
-            "axis parameter",
-            edited(sweep, |s| s["sweep"]["axes"][1]["parameter"] = json!("s0")),
-        ),
-        (
-            "coordinate",
-            edited(portrait, |s| {
-                s["portrait"]["panels"][0]["y"]["coordinate"] = json!("w2")
-            }),
-        ),
-    ];
-    for (what, spec) in bad {
-        assert!(
-            !v.is_valid(&spec),
-            "the schema refuses the bad {what}: {spec}"
-        );
+fn the_parser_refuses_every_invalid_case() {
+    let (_, invalid) = cases();
+    for (what, spec) in invalid {
         // The sections read after parsing (runs, plots, portraits, sweeps, experiments) are
         // read by `check`.
         let parsed = parse_spec(&spec.to_string())
             .map_err(starvation::Error::from)
             .and_then(|s| starvation::tasks::check(&s).map(|_| ()));
-        assert!(parsed.is_err(), "the parser refuses the bad {what}");
+        assert!(parsed.is_err(), "the parser refuses {what}: {spec}");
     }
 }
