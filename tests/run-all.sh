@@ -42,14 +42,16 @@ for e in examples/*.rs; do
   cargo run --release --quiet --example "$name" > /dev/null
 done
 
+# The binary `cargo test --release` has just built: the Python tests' reference command line and
+# the explorer the browser tests drive (a `cargo build` of it alone would resolve features
+# without the dev-dependencies and compile the engine a second time).
+STARVATION_CLI="$(cargo metadata --format-version 1 --no-deps \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/starvation"
+export STARVATION_CLI
+
 if [ -x python/ci.sh ]; then
   step "Python package (python/ci.sh)"
-  # The tests' reference command line: the binary `cargo test --release` has just built (a
-  # `cargo build` of it alone would resolve features without the dev-dependencies and compile
-  # the engine a second time).
-  STARVATION_CLI="$(cargo metadata --format-version 1 --no-deps \
-    | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/starvation" \
-    python/ci.sh
+  python/ci.sh
 fi
 
 if [ -x tests/browser/run.sh ]; then

@@ -2,7 +2,7 @@
 # Browser tests of `starvation explore` (or, with --bench, its latency benchmark) in a real
 # headless Chromium from the distribution's packages, driven by playwright-core (no browser is
 # downloaded). Installs what is missing (chromium via apt-get, playwright-core via `npm ci`),
-# builds the release binary, starts `starvation explore --port 0`, reads the printed URL, runs
+# builds the release binary (unless STARVATION_CLI names one), starts `starvation explore --port 0`, reads the printed URL, runs
 # `node --test` (or bench.mjs) against it and stops the server. Screenshots and the server log
 # go to target/explore-browser/. Exit status: non-zero when a test fails.
 set -euo pipefail
@@ -22,9 +22,16 @@ if [ ! -d "$here/node_modules/playwright-core" ]; then
   (cd "$here" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
 fi
 
-(cd "$root" && cargo build --release --quiet)
-bin="$root/target/release/starvation"
-out="$root/target/explore-browser"
+# The binary under test: $STARVATION_CLI (tests/run-all.sh passes the one `cargo test --release`
+# built), else the release build of this checkout.
+target=$(cd "$root" && cargo metadata --format-version 1 --no-deps \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+bin="${STARVATION_CLI:-}"
+if [ -z "$bin" ]; then
+  (cd "$root" && cargo build --release --quiet --bin starvation)
+  bin="$target/release/starvation"
+fi
+out="$target/explore-browser"
 mkdir -p "$out"
 log="$out/server.log"
 
