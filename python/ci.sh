@@ -7,9 +7,10 @@
 # it exists. The package is installed exactly as users do (`pip install ./python[test]`), built
 # by maturin through PEP 517. The package is a member of the repository's Cargo workspace: it
 # builds into the repository's `target/` (unless CARGO_TARGET_DIR says otherwise) with the same
-# lock file and release profile as `cargo test --release`, so after that run only the bindings
-# and the application crate are compiled again; the tests' reference CLI is the binary that run
-# has built there.
+# lock file, release profile and crate features as `cargo test --release` (tests/contract/
+# feature_unification.rs keeps the features equal), so after that run only the bindings are
+# compiled; the tests' reference CLI is $STARVATION_CLI (tests/run-all.sh passes the binary that
+# run has built), else a release build of this checkout.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
