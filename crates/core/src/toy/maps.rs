@@ -167,52 +167,77 @@ pub(crate) struct ToyMapCell {
 /// equal [`toy_orbit`]'s up to the last-bit differences of the lanes' exponential. On x86-64
 /// processors with AVX2 it runs as AVX2 code (same operations, same results, wider registers;
 /// `multiversion` picks the version once per process), as the integrators' batch kernel does.
+///
+/// The hot loop is lane-parallel only: the ring of past states is indexed by the batch's own
+/// step count g (one slot for all lanes), and each lane's next event (a period test, the end of
+/// its budget) is a step number compared once per step against the earliest of them; per-lane
+/// work runs only at events and on divergence.
 #[multiversion::multiversion(targets("x86_64+avx2"))]
 pub(crate) fn toy_orbits_lanes(
     cells: &[ToyMapCell],
     kind: ToyRegulariser,
     settings: &OrbitSettings,
 ) -> Vec<OrbitClass> {
-    use super::{LANES, ToyLanes};
+    use super::ToyLanes;
     use crate::solve::batch::LaneField;
-    const L: usize = LANES;
+    // Sixteen lanes, four AVX2 registers: the exponential's Horner chain is latency-bound, and
+    // eight independent chains per step (two per register and margin) keep the units busy.
+    const L: usize = 16;
     let mut out = vec![OrbitClass::NoPeriod; cells.len()];
     if cells.is_empty() {
         return out;
     }
     let nesterov = matches!(cells[0].map, OptimiserMap::Nesterov { .. });
-    let window = 2 * settings.max_period + 1;
-    let start_test = settings.transient.max(2 * settings.max_period);
+    let n = if cells[0].map.has_velocity() { 4 } else { 2 };
+    let max_period = settings.max_period;
+    let window = 2 * max_period + 1;
+    let start_test = settings.transient.max(2 * max_period);
+    // The first iteration ≥ `after` that is an event: a period test (a multiple of the test
+    // interval, from `start_test` on) or the budget's end (at least iteration 1).
+    let next_event_after = |after: usize| -> usize {
+        let from = (after + 1).max(start_test);
+        let test = from.div_ceil(PERIOD_TEST_INTERVAL) * PERIOD_TEST_INTERVAL;
+        test.min(settings.iterations.max(after + 1))
+    };
     let mut field = ToyLanes::<L>::new(kind, 1.0);
     let mut y = [[0.0f64; L]; 2];
     let mut u = [[0.0f64; L]; 2];
     let mut f = [[0.0f64; L]; 2];
     let mut step = [0.0f64; L];
     let mut momentum = [0.0f64; L];
-    let mut iteration = [0usize; L];
-    // Where iteration k of each lane sits in its ring: k mod window, kept by increments (an
-    // integer division per lane and step cost as much as the map itself).
-    let mut slot = [0usize; L];
+    // Ring of the last `window` states of every lane: slot g mod window holds step g.
+    let mut ring = vec![[[0.0f64; L]; 4]; window];
+    let mut g = 0usize;
+    let mut slot = 0usize;
+    // Per lane: the step its cell started at, its next event (a step number) and its cell.
+    let mut started = [0usize; L];
+    let mut event = [usize::MAX; L];
     let mut cell_of: [Option<usize>; L] = [None; L];
-    let mut ring = vec![[0.0f64; 4]; L * window];
     let mut next = 0usize;
-    let load = |l: usize,
-                next: &mut usize,
-                field: &mut ToyLanes<L>,
-                y: &mut [[f64; L]; 2],
-                u: &mut [[f64; L]; 2],
-                ring: &mut [[f64; 4]],
-                step: &mut [f64; L],
-                momentum: &mut [f64; L],
-                iteration: &mut [usize; L],
-                cell_of: &mut [Option<usize>; L]| {
-        if *next >= cells.len() {
+    // A lane's past states (j = 0 … P steps ago), gathered for the period test.
+    let mut past_states = vec![[0.0f64; 4]; max_period + 1];
+    let mut load = |l: usize,
+                    g: usize,
+                    field: &mut ToyLanes<L>,
+                    y: &mut [[f64; L]; 2],
+                    u: &mut [[f64; L]; 2],
+                    step: &mut [f64; L],
+                    momentum: &mut [f64; L],
+                    started: &mut [usize; L],
+                    event: &mut [usize; L],
+                    cell_of: &mut [Option<usize>; L]| {
+        u[0][l] = 0.0;
+        u[1][l] = 0.0;
+        if next >= cells.len() {
+            // An idle lane keeps a harmless, constant state.
             cell_of[l] = None;
-            // An idle lane keeps a harmless state.
+            event[l] = usize::MAX;
             step[l] = 0.0;
+            y[0][l] = 0.0;
+            y[1][l] = 0.0;
             return;
         }
-        let c = &cells[*next];
+        let c = &cells[next];
         let p = &c.problem;
         field.set(
             l,
@@ -223,30 +248,29 @@ pub(crate) fn toy_orbits_lanes(
         );
         y[0][l] = c.start[0];
         y[1][l] = c.start[1];
-        u[0][l] = 0.0;
-        u[1][l] = 0.0;
         step[l] = c.map.step() * c.rate;
         momentum[l] = c.map.momentum();
-        iteration[l] = 0;
-        ring[l * window] = [c.start[0], c.start[1], 0.0, 0.0];
-        cell_of[l] = Some(*next);
-        *next += 1;
+        started[l] = g;
+        event[l] = g + next_event_after(0);
+        cell_of[l] = Some(next);
+        next += 1;
     };
     for l in 0..L {
         load(
             l,
-            &mut next,
+            g,
             &mut field,
             &mut y,
             &mut u,
-            &mut ring,
             &mut step,
             &mut momentum,
-            &mut iteration,
+            &mut started,
+            &mut event,
             &mut cell_of,
         );
     }
-    while cell_of.iter().any(Option::is_some) {
+    let mut first_event = event.iter().copied().min().unwrap_or(usize::MAX);
+    while first_event != usize::MAX {
         field.eval(&y, &mut f);
         for j in 0..2 {
             for l in 0..L {
@@ -259,67 +283,100 @@ pub(crate) fn toy_orbits_lanes(
                 };
             }
         }
+        g += 1;
+        slot = if slot + 1 == window { 0 } else { slot + 1 };
+        ring[slot] = [y[0], y[1], u[0], u[1]];
+        // Every lane within bounds (a NaN fails the comparison): one reduction per step.
+        let mut bounded = true;
+        for l in 0..L {
+            bounded &= y[0][l].abs() <= DIVERGENCE_BOUND
+                && y[1][l].abs() <= DIVERGENCE_BOUND
+                && u[0][l].abs() <= DIVERGENCE_BOUND
+                && u[1][l].abs() <= DIVERGENCE_BOUND;
+        }
+        if bounded && g < first_event {
+            continue;
+        }
         for l in 0..L {
             let Some(ci) = cell_of[l] else { continue };
-            iteration[l] += 1;
-            let k = iteration[l];
+            let k = g - started[l];
             let s = [y[0][l], y[1][l], u[0][l], u[1][l]];
             let done = if s
                 .iter()
                 .any(|v| !v.is_finite() || v.abs() > DIVERGENCE_BOUND)
             {
                 Some(OrbitClass::Diverged(k))
+            } else if g < event[l] {
+                None
             } else {
-                slot[l] = if slot[l] + 1 == window {
-                    0
+                let tested = if k % PERIOD_TEST_INTERVAL == 0 && k >= start_test {
+                    let now: [f64; 4] = std::array::from_fn(|i| ring[slot][i][l]);
+                    // detects_period's own first filter (the p-step return within 4τ, or at
+                    // round-off), on the ring in place: most tests end here, for every p.
+                    let scale = 1.0 + now[..n].iter().fold(0.0f64, |m, v| m.max(v.abs()));
+                    let bound = (4.0 * settings.tolerance).max(64.0 * f64::EPSILON) * scale;
+                    let mut returns = false;
+                    let mut at = slot;
+                    for _ in 1..=max_period {
+                        at = if at == 0 { window - 1 } else { at - 1 };
+                        let then = &ring[at];
+                        if (0..n).all(|i| (now[i] - then[i][l]).abs() <= bound) {
+                            returns = true;
+                            break;
+                        }
+                    }
+                    if returns {
+                        let c = &cells[ci];
+                        for (j, past) in past_states.iter_mut().enumerate() {
+                            let r = &ring[if slot >= j {
+                                slot - j
+                            } else {
+                                slot + window - j
+                            }];
+                            *past = std::array::from_fn(|i| r[i][l]);
+                        }
+                        let cc = (1.0 - c.problem.delta * c.problem.delta).sqrt();
+                        let jacobian = |x: &[f64]| {
+                            let j = toy_jacobian(&c.problem, cc, c.rate, [x[0], x[1]]);
+                            c.map.jacobian(&DMatrix::from_row_slice(
+                                2,
+                                2,
+                                &[j[0][0], j[0][1], j[1][0], j[1][1]],
+                            ))
+                        };
+                        let past = |j: usize| &past_states[j][..n];
+                        (1..=max_period)
+                            .find(|&q| detects_period(past, q, settings.tolerance, &jacobian))
+                            .map(OrbitClass::Period)
+                    } else {
+                        None
+                    }
                 } else {
-                    slot[l] + 1
+                    None
                 };
-                ring[l * window + slot[l]] = s;
-                if k % PERIOD_TEST_INTERVAL == 0 && k >= start_test {
-                    let c = &cells[ci];
-                    let n = if c.map.has_velocity() { 4 } else { 2 };
-                    let lane_ring = &ring[l * window..(l + 1) * window];
-                    let now = slot[l];
-                    // j ≤ max_period < window: one conditional add instead of a division.
-                    let past = |j: usize| {
-                        let at = if now >= j { now - j } else { now + window - j };
-                        &lane_ring[at][..n]
-                    };
-                    let cc = (1.0 - c.problem.delta * c.problem.delta).sqrt();
-                    let jacobian = |x: &[f64]| {
-                        let j = toy_jacobian(&c.problem, cc, c.rate, [x[0], x[1]]);
-                        c.map.jacobian(&DMatrix::from_row_slice(
-                            2,
-                            2,
-                            &[j[0][0], j[0][1], j[1][0], j[1][1]],
-                        ))
-                    };
-                    (1..=settings.max_period)
-                        .find(|&q| detects_period(past, q, settings.tolerance, &jacobian))
-                        .map(OrbitClass::Period)
-                        .or((k >= settings.iterations).then_some(OrbitClass::NoPeriod))
-                } else {
-                    (k >= settings.iterations).then_some(OrbitClass::NoPeriod)
+                let class = tested.or((k >= settings.iterations).then_some(OrbitClass::NoPeriod));
+                if class.is_none() {
+                    event[l] = started[l] + next_event_after(k);
                 }
+                class
             };
             if let Some(class) = done {
                 out[ci] = class;
                 load(
                     l,
-                    &mut next,
+                    g,
                     &mut field,
                     &mut y,
                     &mut u,
-                    &mut ring,
                     &mut step,
                     &mut momentum,
-                    &mut iteration,
+                    &mut started,
+                    &mut event,
                     &mut cell_of,
                 );
-                slot[l] = 0;
             }
         }
+        first_event = event.iter().copied().min().unwrap_or(usize::MAX);
     }
     out
 }
