@@ -309,7 +309,7 @@ pub(crate) fn toy_orbits_lanes(
             } else if g < event[l] {
                 None
             } else {
-                let tested = if k % PERIOD_TEST_INTERVAL == 0 && k >= start_test {
+                let tested = if k.is_multiple_of(PERIOD_TEST_INTERVAL) && k >= start_test {
                     let now: [f64; 4] = std::array::from_fn(|i| ring[slot][i][l]);
                     // detects_period's own first filter (the p-step return within 4τ, or at
                     // round-off), on the ring in place: most tests end here, for every p.
