@@ -61,11 +61,13 @@ pub enum Metric {
         #[serde(default)]
         horizon: Option<f64>,
     },
-    /// Stability margin of discrete gradient descent with step h: h·max|eigenvalue| (stable
-    /// below 2; column gd_stability).
+    /// Stability margin of discrete gradient descent with step h at z*: h·max|eigenvalue| (stable
+    /// below 2; column gd_stability). Its threshold at 2 along a `step` axis is the predicted
+    /// flip h* = 2/|λ_min| that a `period` threshold locates.
     GdStability {
-        /// h.
-        step: f64,
+        /// h (or a `step` axis).
+        #[serde(default)]
+        step: Option<f64>,
     },
     /// The period of the attractor of an optimiser map from z = 0 (velocity 0): 1 for a fixed
     /// point, p for an attracting period-p orbit, 0 for none up to `max` (column period); a
@@ -239,7 +241,7 @@ impl Metric {
             Metric::ResponseAt { time } if !(time.is_finite() && time > 0.0) => {
                 Err(format!("the time must be finite and > 0, got {time}"))
             }
-            Metric::GdStability { step } if !(step.is_finite() && step > 0.0) => {
+            Metric::GdStability { step: Some(step) } if !(step.is_finite() && step > 0.0) => {
                 Err(format!("the step must be finite and > 0, got {step}"))
             }
             Metric::Period { max, .. } if !(1..=MAX_PERIOD).contains(&max) => Err(format!(
@@ -302,8 +304,9 @@ impl Metric {
         }
     }
 
-    /// The map of a map metric (`period`, `lyapunov`) with its own step and momentum (NaN
-    /// where an axis gives them), or None for the other metrics.
+    /// The map of a map metric (`period`, `lyapunov`, and `gd_stability`, which is about
+    /// gradient descent's map) with its own step and momentum (None where an axis gives them),
+    /// or None for the other metrics.
     pub fn map_method(&self) -> Option<(MapMethod, Option<f64>, Option<f64>)> {
         match *self {
             Metric::Period {
@@ -318,6 +321,7 @@ impl Metric {
                 momentum,
                 ..
             } => Some((method, step, momentum)),
+            Metric::GdStability { step } => Some((MapMethod::Gd, step, None)),
             _ => None,
         }
     }
@@ -455,9 +459,9 @@ impl Metric {
                 }
             }
             Metric::GdStability { step } => {
-                for (o, e) in cells {
-                    if let Some(e) = e {
-                        o.values[col] = step * e.eigen_abs_max;
+                for ((o, e), (axis_step, _)) in cells.zip(&line.map_parameters) {
+                    if let (Some(e), Some(h)) = (e, axis_step.or(step)) {
+                        o.values[col] = h * e.eigen_abs_max;
                     }
                 }
             }

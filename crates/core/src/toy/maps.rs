@@ -178,11 +178,26 @@ pub(crate) fn toy_orbits_lanes(
     kind: ToyRegulariser,
     settings: &OrbitSettings,
 ) -> Vec<OrbitClass> {
+    // Sixteen lanes, four AVX2 registers, for grids: the exponential's Horner chain is
+    // latency-bound, and eight independent chains per step keep the units busy. Fewer lanes for
+    // the few cells of a threshold's refinement (every lane costs a step, busy or idle); a
+    // lane's arithmetic does not depend on how many there are.
+    match cells.len() {
+        16.. => orbits_in_lanes::<16>(cells, kind, settings),
+        4.. => orbits_in_lanes::<4>(cells, kind, settings),
+        _ => orbits_in_lanes::<1>(cells, kind, settings),
+    }
+}
+
+/// [`toy_orbits_lanes`] on `L` lanes.
+#[inline(always)]
+fn orbits_in_lanes<const L: usize>(
+    cells: &[ToyMapCell],
+    kind: ToyRegulariser,
+    settings: &OrbitSettings,
+) -> Vec<OrbitClass> {
     use super::ToyLanes;
     use crate::solve::batch::LaneField;
-    // Sixteen lanes, four AVX2 registers: the exponential's Horner chain is latency-bound, and
-    // eight independent chains per step (two per register and margin) keep the units busy.
-    const L: usize = 16;
     let mut out = vec![OrbitClass::NoPeriod; cells.len()];
     if cells.is_empty() {
         return out;
