@@ -6,6 +6,8 @@
 //!   nullclines, the equilibrium and its class), clicked trajectories (adaptive integration),
 //!   the paper's gradient-descent run, and the readouts of `starvation equilibrium`;
 //! - `/api/diagram?…`: the toy's phase diagram over (s₁/s₂, δ) with a threshold level set;
+//! - `/api/orbit?…`: the orbit diagram of the training map (gd, heavy ball) against the step h,
+//!   with the predicted flip h*;
 //! - `/api/spec?…`, `/api/portrait.svg?…`, `/api/portrait.png?…`: the spec reproducing the view
 //!   with the CLI, and the portrait drawn from it in the house style;
 //! - `/api/check?…`: validation only.
@@ -15,6 +17,7 @@
 
 pub mod diagram;
 pub mod export;
+pub mod orbit_view;
 pub mod portrait_view;
 pub mod query;
 pub mod server;
@@ -37,16 +40,12 @@ impl Explorer {
     /// section) as the opening state, or the paper's toy without a spec. Bad specs and ports
     /// that cannot be bound are input errors, before anything is served.
     pub fn bind(spec: Option<&Path>, port: u16) -> Result<Self, Error> {
-        let initial = match spec {
-            Some(path) => {
-                let spec = crate::spec::read_spec(path)?;
-                match &spec.model {
-                    Some(model) => query::query_from_model(model)?,
-                    None => String::new(),
-                }
-            }
-            None => String::new(),
-        };
+        Self::bind_with(spec, None, port)
+    }
+
+    /// [`Explorer::bind`] with an opening query (`--query`) whose parameters replace the spec's.
+    pub fn bind_with(spec: Option<&Path>, extra: Option<&str>, port: u16) -> Result<Self, Error> {
+        let initial = initial_query(spec, extra)?;
         let listener = std::net::TcpListener::bind(("127.0.0.1", port)).map_err(|e| {
             InputError::new(
                 "--port",
@@ -84,9 +83,88 @@ impl Explorer {
     }
 }
 
-/// `starvation explore [--port P] [SPEC]`: binds, prints the URL and serves until interrupted.
-pub fn serve(spec: Option<&Path>, port: u16) -> Result<(), Error> {
-    let explorer = Explorer::bind(spec, port)?;
+/// The opening state's query: the spec's `model` section as query parameters, then those of
+/// `extra` (a query, or a whole explorer URL), which replace the spec's; checked like every
+/// request.
+pub fn initial_query(spec: Option<&Path>, extra: Option<&str>) -> Result<String, Error> {
+    let base = match spec {
+        Some(path) => {
+            let spec = crate::spec::read_spec(path)?;
+            match &spec.model {
+                Some(model) => query::query_from_model(model)?,
+                None => String::new(),
+            }
+        }
+        None => String::new(),
+    };
+    let Some(extra) = extra else {
+        return Ok(base);
+    };
+    let extra = extra.split_once('?').map_or(extra, |(_, q)| q);
+    let extra = extra.split('#').next().unwrap_or("");
+    let key = |part: &str| part.split('=').next().unwrap_or("").to_string();
+    let given: Vec<String> = extra
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(key)
+        .collect();
+    // The toy's numbers and a features section exclude each other: --query's choice wins.
+    let toy = ["s1", "s2", "delta"];
+    let replaced = |k: &str| {
+        given.iter().any(|g| g == k)
+            || (k == "features" && given.iter().any(|g| toy.contains(&g.as_str())))
+            || (toy.contains(&k) && given.iter().any(|g| g == "features"))
+    };
+    let merged: Vec<&str> = base
+        .split('&')
+        .filter(|p| !p.is_empty() && !replaced(&key(p)))
+        .chain(extra.split('&').filter(|p| !p.is_empty()))
+        .collect();
+    let merged = merged.join("&");
+    query::parse_view(&merged)?;
+    Ok(merged)
+}
+
+/// `starvation explore [SPEC] [--query Q] --screenshot FILE`: the view's portrait rendered by
+/// the server-side renderer (the page's PNG/SVG download) to FILE, without serving or a
+/// browser. Bad input is refused before anything is written.
+pub fn screenshot(spec: Option<&Path>, extra: Option<&str>, file: &Path) -> Result<(), Error> {
+    let format = match file.extension().and_then(|e| e.to_str()) {
+        Some(e) if e.eq_ignore_ascii_case("png") => crate::plot::ImageFormat::Png,
+        Some(e) if e.eq_ignore_ascii_case("svg") => crate::plot::ImageFormat::Svg,
+        _ => {
+            return Err(InputError::new(
+                "--screenshot",
+                format!("{}: must end in .png or .svg", file.display()),
+            )
+            .into());
+        }
+    };
+    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty())
+        && !dir.is_dir()
+    {
+        return Err(InputError::new(
+            "--screenshot",
+            format!("folder {} does not exist; create it first", dir.display()),
+        )
+        .into());
+    }
+    let view = query::parse_view(&initial_query(spec, extra)?)?;
+    let bytes = export::view_figure(&view, format)?;
+    std::fs::write(file, bytes).map_err(|e| {
+        InputError::new(
+            "--screenshot",
+            format!("cannot write {}: {e}", file.display()),
+        )
+    })?;
+    println!("starvation explore: wrote {}", file.display());
+    Ok(())
+}
+
+/// `starvation explore [--port P] [--query Q] [SPEC]`: binds, prints the URL and serves until
+/// interrupted.
+pub fn serve(spec: Option<&Path>, extra: Option<&str>, port: u16) -> Result<(), Error> {
+    let explorer = Explorer::bind_with(spec, extra, port)?;
     let url = if explorer.initial_query().is_empty() {
         explorer.url().to_string()
     } else {

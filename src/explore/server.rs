@@ -24,6 +24,7 @@ use serde::Serialize;
 
 use super::diagram::diagram_data;
 use super::export::{SPEC_NAME, view_figure, view_spec};
+use super::orbit_view::orbit_data;
 use super::portrait_view::portrait_data;
 use super::query::parse_view;
 use crate::error::Error;
@@ -162,6 +163,10 @@ fn answer(path: &str, query: &str, initial: &str) -> Reply {
             Err(e) => Reply::error(e),
         },
         "/api/diagram" => match view().and_then(|v| diagram_data(&v)) {
+            Ok(d) => Reply::json(&d),
+            Err(e) => Reply::error(e),
+        },
+        "/api/orbit" => match view().and_then(|v| orbit_data(&v)) {
             Ok(d) => Reply::json(&d),
             Err(e) => Reply::error(e),
         },
