@@ -10,12 +10,15 @@
 //!   with the predicted flip h*;
 //! - `/api/spec?…`, `/api/portrait.svg?…`, `/api/portrait.png?…`: the spec reproducing the view
 //!   with the CLI, and the portrait drawn from it in the house style;
-//! - `/api/check?…`: validation only.
+//! - `/api/check?…`: validation only;
+//! - `/api/experiment`, `/api/experiment.png`: an experiment spec's training status and its
+//!   figure (two-moons panels), trained in the background (see [`experiment_view`]).
 //!
 //! The page's state lives in its URL query (see [`query::PARAMETERS`]); every API call takes that
 //! query. Work per request is bounded by the limits in [`query`].
 
 pub mod diagram;
+pub mod experiment_view;
 pub mod export;
 pub mod orbit_view;
 pub mod portrait_view;
@@ -33,6 +36,8 @@ pub struct Explorer {
     limits: server::Limits,
     url: String,
     initial: String,
+    experiment: Option<std::sync::Arc<experiment_view::ExperimentState>>,
+    pending: Option<(crate::spec::Spec, crate::spec::ExperimentPlan)>,
 }
 
 impl Explorer {
@@ -46,6 +51,21 @@ impl Explorer {
     /// [`Explorer::bind`] with an opening query (`--query`) whose parameters replace the spec's.
     pub fn bind_with(spec: Option<&Path>, extra: Option<&str>, port: u16) -> Result<Self, Error> {
         let initial = initial_query(spec, extra)?;
+        // An experiment spec: its plan checked now (bad input before serving), trained once the
+        // server runs.
+        let pending = match spec {
+            Some(path) => {
+                let parsed = crate::spec::read_spec(path)?;
+                match parsed.experiment.is_some() {
+                    true => {
+                        let plan = crate::tasks::experiment_plan(&parsed)?;
+                        Some((parsed, plan))
+                    }
+                    false => None,
+                }
+            }
+            None => None,
+        };
         let listener = std::net::TcpListener::bind(("127.0.0.1", port)).map_err(|e| {
             InputError::new(
                 "--port",
@@ -58,6 +78,8 @@ impl Explorer {
             limits: server::Limits::default(),
             url: format!("http://127.0.0.1:{port}/"),
             initial,
+            experiment: None,
+            pending,
         })
     }
 
@@ -77,9 +99,12 @@ impl Explorer {
         self
     }
 
-    /// Serves until the process ends.
-    pub fn run(self) {
-        server::run(self.listener, self.initial, self.limits);
+    /// Serves until the process ends (training an experiment spec's networks meanwhile).
+    pub fn run(mut self) {
+        if let Some((spec, plan)) = self.pending.take() {
+            self.experiment = Some(experiment_view::ExperimentState::start(spec, plan));
+        }
+        server::run(self.listener, self.initial, self.limits, self.experiment);
     }
 }
 

@@ -5,7 +5,7 @@
 // Screenshots: target/explore-browser/*.png.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -383,5 +383,49 @@ test("--screenshot renders the URL's view headless, byte-identical to the page's
       assert.match(e.stderr.trim(), new RegExp(`^error: ${field.replace(/-/g, "\\-")}: [^\\n]+$`), e.stderr);
     }
     assert.throws(() => readFileSync(target));
+  }
+});
+
+test("an experiment spec opened in the explorer trains in the background and shows its two-moons panels", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "explore-exp-"));
+  const spec = join(dir, "moons.json");
+  writeFileSync(spec, JSON.stringify({
+    name: "moons_small", description: "two moons, small enough for a test",
+    experiment: {
+      data: { two_moons: { examples: 100, noise: 0.1, seed: 0, margin: 0.1, rotation_degrees: 0 } },
+      network: { hidden: [20], dropout: 0, batch_norm: false },
+      training: { optimiser: { sgd: { learning_rate: 0.05, momentum: 0.9 } }, epochs: 200, weight_decay: 0, sd: 0 },
+      seeds: 1, grid: { range: [-2, 2], resolution: 40 },
+      settings: [{ label: "Δ = −0.1", data: { two_moons: { margin: -0.1 } } },
+        { label: "Δ = +0.1", data: { two_moons: { margin: 0.1 } } }],
+      figure: { title: "small two moons", columns: 2, panel_size: 360 },
+    },
+  }));
+  const server = spawn(BIN, ["explore", "--port", "0", spec], { stdio: ["ignore", "pipe", "inherit"] });
+  try {
+    const url = await new Promise((resolve, reject) => {
+      let text = "";
+      server.stdout.on("data", b => { text += b; const m = /http:\/\/127\.0\.0\.1:\d+\//.exec(text); if (m) resolve(m[0]); });
+      server.on("exit", code => reject(new Error("explore exited " + code)));
+    });
+    const page = await browser.newPage({ viewport: { width: 1560, height: 1040 } });
+    await page.goto(url);
+    await page.waitForFunction(() => window.__explore && window.__explore.experimentShown === true, null, { timeout: 20000 });
+    const st = await (await fetch(url + "api/experiment")).json();
+    assert.equal(st.state, "ready");
+    assert.equal(st.done, 400);
+    assert.match(st.message, /Δ = −0\.1 .* accuracy/);
+    assert.doesNotMatch(st.message, /wrote/);
+    // The same figure `starvation run` draws for the spec (the same renderer and training).
+    const png = Buffer.from(await (await fetch(url + "api/experiment.png")).arrayBuffer());
+    execFileSync(BIN, ["run", spec, "--out", join(dir, "out")], { stdio: "pipe" });
+    assert.ok(readFileSync(join(dir, "out", "moons_small.png")).equals(png), "the run's PNG, byte for byte");
+    const size = await page.evaluate(() => [document.getElementById("experiment-figure").naturalWidth, document.getElementById("experiment-figure").naturalHeight]);
+    assert.ok(size[0] > 600 && size[1] > 300, `${size}`);
+    await page.locator("#experiment-panel").scrollIntoViewIfNeeded();
+    await shot(page, "14_experiment_two_moons.png");
+    await page.close();
+  } finally {
+    server.kill();
   }
 });

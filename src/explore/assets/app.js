@@ -763,6 +763,30 @@ function updateReadouts() {
   pre.textContent = L.join("\n");
 }
 
+// ---------- an experiment spec (trained by the server in the background) ----------
+async function pollExperiment() {
+  let st;
+  try { st = await (await fetch("/api/experiment", { cache: "no-store" })).json(); } catch (e) { return; }
+  stats.experimentState = st.state;
+  if (st.state === "none") return;
+  document.getElementById("experiment-panel").hidden = false;
+  document.getElementById("experiment-caption").textContent = st.name + " (the spec's experiment, trained by the engine as `starvation run` does)";
+  const status = document.getElementById("experiment-status");
+  if (st.state === "training") {
+    status.textContent = `training… ${st.done} / ${st.total} epochs (all settings and seeds)`;
+    setTimeout(pollExperiment, 500);
+  } else if (st.state === "failed") {
+    status.textContent = st.message;
+  } else {
+    status.textContent = `trained: ${st.total} epochs`;
+    const img = document.getElementById("experiment-figure");
+    img.onload = () => { stats.experimentShown = true; };
+    img.src = "/api/experiment.png"; img.hidden = false;
+    const pre = document.getElementById("experiment-report");
+    pre.textContent = st.message.trim(); pre.hidden = false;
+  }
+}
+
 // ---------- start ----------
 async function start() {
   setupControls();
@@ -777,6 +801,7 @@ async function start() {
   syncControls();
   updateCoordinateSelects();
   refresh(null);
+  pollExperiment();
 }
 window.addEventListener("resize", () => { drawPortrait(); drawDiagram(); drawSeries(); drawOrbit(); });
 start();
