@@ -144,8 +144,13 @@ fn dispatch(command: Command) -> Result<ExitCode, Error> {
             query,
             screenshot,
         } => match screenshot {
-            Some(file) => starvation::explore::screenshot(spec.as_deref(), query.as_deref(), &file)
-                .map(|()| ExitCode::SUCCESS),
+            Some(file) => {
+                let bytes =
+                    starvation::explore::screenshot(spec.as_deref(), query.as_deref(), &file)?;
+                starvation::output::write_atomic(&file, &bytes)?;
+                println!("starvation explore: wrote {}", file.display());
+                Ok(ExitCode::SUCCESS)
+            }
             None => starvation::explore::serve(spec.as_deref(), query.as_deref(), port)
                 .map(|()| ExitCode::SUCCESS),
         },

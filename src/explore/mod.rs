@@ -151,9 +151,10 @@ pub fn initial_query(spec: Option<&Path>, extra: Option<&str>) -> Result<String,
 }
 
 /// `starvation explore [SPEC] [--query Q] --screenshot FILE`: the view's portrait rendered by
-/// the server-side renderer (the page's PNG/SVG download) to FILE, without serving or a
-/// browser. Bad input is refused before anything is written.
-pub fn screenshot(spec: Option<&Path>, extra: Option<&str>, file: &Path) -> Result<(), Error> {
+/// the server-side renderer (the page's PNG/SVG download), as the bytes of FILE's format (`.png`
+/// or `.svg`), without serving or a browser; the caller writes them. Bad input (the extension,
+/// a missing folder, the spec, the query) is refused before anything is computed.
+pub fn screenshot(spec: Option<&Path>, extra: Option<&str>, file: &Path) -> Result<Vec<u8>, Error> {
     let format = match file.extension().and_then(|e| e.to_str()) {
         Some(e) if e.eq_ignore_ascii_case("png") => crate::plot::ImageFormat::Png,
         Some(e) if e.eq_ignore_ascii_case("svg") => crate::plot::ImageFormat::Svg,
@@ -175,15 +176,7 @@ pub fn screenshot(spec: Option<&Path>, extra: Option<&str>, file: &Path) -> Resu
         .into());
     }
     let view = query::parse_view(&initial_query(spec, extra)?)?;
-    let bytes = export::view_figure(&view, format)?;
-    std::fs::write(file, bytes).map_err(|e| {
-        InputError::new(
-            "--screenshot",
-            format!("cannot write {}: {e}", file.display()),
-        )
-    })?;
-    println!("starvation explore: wrote {}", file.display());
-    Ok(())
+    export::view_figure(&view, format)
 }
 
 /// `starvation explore [--port P] [--query Q] [SPEC]`: binds, prints the URL and serves until

@@ -452,3 +452,27 @@ pub fn portrait_data(view: &View) -> Result<PortraitData, Error> {
         compute_ms: 1e3 * start.elapsed().as_secs_f64(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// J v = λ v to round-off for a non-symmetric matrix with known eigenpairs
+    /// (J = [[−3, 1], [0, −1]]: λ = −3 with v ∝ (1, 0), λ = −1 with v ∝ (1, 2)/√5), unit norm,
+    /// largest component positive; complex pairs are skipped.
+    #[test]
+    fn eigen_directions_are_the_eigenvectors() {
+        let j = nalgebra::DMatrix::from_row_slice(2, 2, &[-3.0, 1.0, 0.0, -1.0]);
+        let e = eigen_directions(&j, &[(-3.0, 0.0), (-1.0, 0.0)], 0, 1);
+        assert_eq!(e.len(), 2);
+        let s5 = 5f64.sqrt();
+        for (d, want) in e.iter().zip([[1.0, 0.0], [1.0 / s5, 2.0 / s5]]) {
+            for (got, want) in d.vector.iter().zip(want) {
+                assert!((got - want).abs() < 1e-12, "{d:?}");
+            }
+            assert_eq!(d.projected, [d.vector[0], d.vector[1]]);
+        }
+        let rotation = nalgebra::DMatrix::from_row_slice(2, 2, &[-1.0, 1.0, -1.0, -1.0]);
+        assert!(eigen_directions(&rotation, &[(-1.0, 1.0), (-1.0, -1.0)], 0, 1).is_empty());
+    }
+}

@@ -113,7 +113,7 @@ fn linear_map_flips_at_two_over_lambda_and_follows_the_closed_form() {
         .unwrap();
     assert_eq!(flip.diverged_at, None);
     for (i, p) in flip.points.iter().enumerate() {
-        let sign = if (settings.transient + 1 + i) % 2 == 0 {
+        let sign = if (settings.transient + 1 + i).is_multiple_of(2) {
             1.0
         } else {
             -1.0

@@ -123,7 +123,7 @@ pub struct OrbitDiagram {
     /// λ_min: the real part of the field Jacobian's eigenvalue of largest |Re| at z*
     /// (negative at a stable equilibrium).
     pub lambda_min: f64,
-    /// The predicted flip h* = [`OptimiserMap::flip_step`](|λ_min|): 2/|λ_min| for gradient
+    /// The predicted flip h* = [`OptimiserMap::flip_step`] at the rate |λ_min|: 2/|λ_min| for gradient
     /// descent, 2(1 + μ)/|λ_min| for heavy ball.
     pub predicted_flip: f64,
     /// Iterations dropped per step.
