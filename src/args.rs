@@ -136,6 +136,14 @@ pub enum Command {
         /// Port (0 picks a free one).
         #[arg(long, default_value_t = 8737)]
         port: u16,
+        /// Opening state as the page's URL query (`s1=6&traj=1,0.5`, or a whole explorer URL);
+        /// its parameters replace the spec's.
+        #[arg(long, value_name = "QUERY")]
+        query: Option<String>,
+        /// Render the view's portrait (the page's PNG/SVG download, server-side renderer) to
+        /// FILE (.png or .svg) and exit without serving.
+        #[arg(long, value_name = "FILE")]
+        screenshot: Option<PathBuf>,
     },
     /// Check every claim of the paper numerically and print a table (exit status 1 if any fails);
     /// with --spec, the claims that apply to the spec's own models.

@@ -138,9 +138,22 @@ fn dispatch(command: Command) -> Result<ExitCode, Error> {
         }
         Command::Verify { quick, spec, json } => verify(quick, spec.as_deref(), json.as_deref()),
         #[cfg(feature = "explore")]
-        Command::Explore { spec, port } => {
-            starvation::explore::serve(spec.as_deref(), port).map(|()| ExitCode::SUCCESS)
-        }
+        Command::Explore {
+            spec,
+            port,
+            query,
+            screenshot,
+        } => match screenshot {
+            Some(file) => {
+                let bytes =
+                    starvation::explore::screenshot(spec.as_deref(), query.as_deref(), &file)?;
+                starvation::output::write_atomic(&file, &bytes)?;
+                println!("starvation explore: wrote {}", file.display());
+                Ok(ExitCode::SUCCESS)
+            }
+            None => starvation::explore::serve(spec.as_deref(), query.as_deref(), port)
+                .map(|()| ExitCode::SUCCESS),
+        },
         Command::Bench {
             part,
             side,

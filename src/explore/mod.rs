@@ -6,15 +6,21 @@
 //!   nullclines, the equilibrium and its class), clicked trajectories (adaptive integration),
 //!   the paper's gradient-descent run, and the readouts of `starvation equilibrium`;
 //! - `/api/diagram?…`: the toy's phase diagram over (s₁/s₂, δ) with a threshold level set;
+//! - `/api/orbit?…`: the orbit diagram of the training map (gd, heavy ball) against the step h,
+//!   with the predicted flip h*;
 //! - `/api/spec?…`, `/api/portrait.svg?…`, `/api/portrait.png?…`: the spec reproducing the view
 //!   with the CLI, and the portrait drawn from it in the house style;
-//! - `/api/check?…`: validation only.
+//! - `/api/check?…`: validation only;
+//! - `/api/experiment`, `/api/experiment.png`: an experiment spec's training status and its
+//!   figure (two-moons panels), trained in the background (see [`experiment_view`]).
 //!
 //! The page's state lives in its URL query (see [`query::PARAMETERS`]); every API call takes that
 //! query. Work per request is bounded by the limits in [`query`].
 
 pub mod diagram;
+pub mod experiment_view;
 pub mod export;
+pub mod orbit_view;
 pub mod portrait_view;
 pub mod query;
 pub mod server;
@@ -30,6 +36,8 @@ pub struct Explorer {
     limits: server::Limits,
     url: String,
     initial: String,
+    experiment: Option<std::sync::Arc<experiment_view::ExperimentState>>,
+    pending: Option<(crate::spec::Spec, crate::spec::ExperimentPlan)>,
 }
 
 impl Explorer {
@@ -37,15 +45,26 @@ impl Explorer {
     /// section) as the opening state, or the paper's toy without a spec. Bad specs and ports
     /// that cannot be bound are input errors, before anything is served.
     pub fn bind(spec: Option<&Path>, port: u16) -> Result<Self, Error> {
-        let initial = match spec {
+        Self::bind_with(spec, None, port)
+    }
+
+    /// [`Explorer::bind`] with an opening query (`--query`) whose parameters replace the spec's.
+    pub fn bind_with(spec: Option<&Path>, extra: Option<&str>, port: u16) -> Result<Self, Error> {
+        let initial = initial_query(spec, extra)?;
+        // An experiment spec: its plan checked now (bad input before serving), trained once the
+        // server runs.
+        let pending = match spec {
             Some(path) => {
-                let spec = crate::spec::read_spec(path)?;
-                match &spec.model {
-                    Some(model) => query::query_from_model(model)?,
-                    None => String::new(),
+                let parsed = crate::spec::read_spec(path)?;
+                match parsed.experiment.is_some() {
+                    true => {
+                        let plan = crate::tasks::experiment_plan(&parsed)?;
+                        Some((parsed, plan))
+                    }
+                    false => None,
                 }
             }
-            None => String::new(),
+            None => None,
         };
         let listener = std::net::TcpListener::bind(("127.0.0.1", port)).map_err(|e| {
             InputError::new(
@@ -59,6 +78,8 @@ impl Explorer {
             limits: server::Limits::default(),
             url: format!("http://127.0.0.1:{port}/"),
             initial,
+            experiment: None,
+            pending,
         })
     }
 
@@ -78,15 +99,90 @@ impl Explorer {
         self
     }
 
-    /// Serves until the process ends.
-    pub fn run(self) {
-        server::run(self.listener, self.initial, self.limits);
+    /// Serves until the process ends (training an experiment spec's networks meanwhile).
+    pub fn run(mut self) {
+        if let Some((spec, plan)) = self.pending.take() {
+            self.experiment = Some(experiment_view::ExperimentState::start(spec, plan));
+        }
+        server::run(self.listener, self.initial, self.limits, self.experiment);
     }
 }
 
-/// `starvation explore [--port P] [SPEC]`: binds, prints the URL and serves until interrupted.
-pub fn serve(spec: Option<&Path>, port: u16) -> Result<(), Error> {
-    let explorer = Explorer::bind(spec, port)?;
+/// The opening state's query: the spec's `model` section as query parameters, then those of
+/// `extra` (a query, or a whole explorer URL), which replace the spec's; checked like every
+/// request.
+pub fn initial_query(spec: Option<&Path>, extra: Option<&str>) -> Result<String, Error> {
+    let base = match spec {
+        Some(path) => {
+            let spec = crate::spec::read_spec(path)?;
+            match &spec.model {
+                Some(model) => query::query_from_model(model)?,
+                None => String::new(),
+            }
+        }
+        None => String::new(),
+    };
+    let Some(extra) = extra else {
+        return Ok(base);
+    };
+    let extra = extra.split_once('?').map_or(extra, |(_, q)| q);
+    let extra = extra.split('#').next().unwrap_or("");
+    let key = |part: &str| part.split('=').next().unwrap_or("").to_string();
+    let given: Vec<String> = extra
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(key)
+        .collect();
+    // The toy's numbers and a features section exclude each other: --query's choice wins.
+    let toy = ["s1", "s2", "delta"];
+    let replaced = |k: &str| {
+        given.iter().any(|g| g == k)
+            || (k == "features" && given.iter().any(|g| toy.contains(&g.as_str())))
+            || (toy.contains(&k) && given.iter().any(|g| g == "features"))
+    };
+    let merged: Vec<&str> = base
+        .split('&')
+        .filter(|p| !p.is_empty() && !replaced(&key(p)))
+        .chain(extra.split('&').filter(|p| !p.is_empty()))
+        .collect();
+    let merged = merged.join("&");
+    query::parse_view(&merged)?;
+    Ok(merged)
+}
+
+/// `starvation explore [SPEC] [--query Q] --screenshot FILE`: the view's portrait rendered by
+/// the server-side renderer (the page's PNG/SVG download), as the bytes of FILE's format (`.png`
+/// or `.svg`), without serving or a browser; the caller writes them. Bad input (the extension,
+/// a missing folder, the spec, the query) is refused before anything is computed.
+pub fn screenshot(spec: Option<&Path>, extra: Option<&str>, file: &Path) -> Result<Vec<u8>, Error> {
+    let format = match file.extension().and_then(|e| e.to_str()) {
+        Some(e) if e.eq_ignore_ascii_case("png") => crate::plot::ImageFormat::Png,
+        Some(e) if e.eq_ignore_ascii_case("svg") => crate::plot::ImageFormat::Svg,
+        _ => {
+            return Err(InputError::new(
+                "--screenshot",
+                format!("{}: must end in .png or .svg", file.display()),
+            )
+            .into());
+        }
+    };
+    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty())
+        && !dir.is_dir()
+    {
+        return Err(InputError::new(
+            "--screenshot",
+            format!("folder {} does not exist; create it first", dir.display()),
+        )
+        .into());
+    }
+    let view = query::parse_view(&initial_query(spec, extra)?)?;
+    export::view_figure(&view, format)
+}
+
+/// `starvation explore [--port P] [--query Q] [SPEC]`: binds, prints the URL and serves until
+/// interrupted.
+pub fn serve(spec: Option<&Path>, extra: Option<&str>, port: u16) -> Result<(), Error> {
+    let explorer = Explorer::bind_with(spec, extra, port)?;
     let url = if explorer.initial_query().is_empty() {
         explorer.url().to_string()
     } else {

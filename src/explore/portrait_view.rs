@@ -18,6 +18,8 @@ use crate::solve::{Method, Output, SolveOptions};
 
 /// Most points sent per trajectory (longer ones are thinned evenly, ends kept).
 const MAX_POINTS: usize = 4000;
+/// Most (t, z) samples sent per trajectory for the time-series panel.
+const MAX_SERIES: usize = 1000;
 
 /// The slice's arrows: field components at the nodes of an `nx` × `ny` grid over the ranges.
 #[derive(Debug, Serialize)]
@@ -41,6 +43,19 @@ pub struct EquilibriumMarker {
     pub stability: &'static str,
     /// Whether the point is inside the drawn rectangle.
     pub visible: bool,
+    /// Eigendirections of the flow's Jacobian at z* (real eigenvalues only).
+    pub eigenvectors: Vec<EigenDirection>,
+}
+
+/// One real eigenvalue of the flow's Jacobian J at z* and its eigenvector.
+#[derive(Debug, Serialize)]
+pub struct EigenDirection {
+    /// The eigenvalue λ.
+    pub eigenvalue: f64,
+    /// A unit eigenvector v (J v = λ v) in all coordinates.
+    pub vector: Vec<f64>,
+    /// (v_x, v_y): its projection on the drawn coordinates.
+    pub projected: [f64; 2],
 }
 
 /// One trajectory projected on the slice.
@@ -54,6 +69,10 @@ pub struct TrajectoryData {
     pub stop: &'static str,
     /// Method name.
     pub method: &'static str,
+    /// Times of the series samples.
+    pub times: Vec<f64>,
+    /// z at those times, every coordinate (the time-series panel).
+    pub series: Vec<Vec<f64>>,
 }
 
 /// One closed form beside its exact value.
@@ -208,6 +227,61 @@ fn thinned(points: &[(f64, f64)]) -> Vec<[f64; 2]> {
         .collect()
 }
 
+/// At most [`MAX_SERIES`] (t, z) samples of a trajectory, evenly thinned, ends kept.
+fn series(times: &[f64], states: &[Vec<f64>]) -> (Vec<f64>, Vec<Vec<f64>>) {
+    let n = times.len().min(states.len());
+    if n <= MAX_SERIES {
+        return (times[..n].to_vec(), states[..n].to_vec());
+    }
+    let last = n - 1;
+    (0..MAX_SERIES)
+        .map(|k| {
+            let i = k * last / (MAX_SERIES - 1);
+            (times[i], states[i].clone())
+        })
+        .unzip()
+}
+
+/// Unit eigenvectors of `jacobian` for its real eigenvalues (|Im λ| ≤ 1e−9 |λ|): the right
+/// singular vector of J − λI for its smallest singular value, sign fixed so that its largest
+/// component is positive.
+pub fn eigen_directions(
+    jacobian: &nalgebra::DMatrix<f64>,
+    eigenvalues: &[(f64, f64)],
+    x: usize,
+    y: usize,
+) -> Vec<EigenDirection> {
+    let n = jacobian.nrows();
+    eigenvalues
+        .iter()
+        .filter(|(re, im)| re.is_finite() && im.abs() <= 1e-9 * re.abs().max(1e-300))
+        .filter_map(|&(lambda, _)| {
+            let shifted = jacobian - nalgebra::DMatrix::<f64>::identity(n, n) * lambda;
+            let svd = shifted.svd(false, true);
+            let v_t = svd.v_t?;
+            let k = svd
+                .singular_values
+                .iter()
+                .enumerate()
+                .min_by(|a, b| a.1.total_cmp(b.1))?
+                .0;
+            let mut v: Vec<f64> = v_t.row(k).iter().copied().collect();
+            let big = v
+                .iter()
+                .copied()
+                .fold(0.0f64, |m, c| if c.abs() > m.abs() { c } else { m });
+            if big < 0.0 {
+                v.iter_mut().for_each(|c| *c = -*c);
+            }
+            v.iter().all(|c| c.is_finite()).then(|| EigenDirection {
+                eigenvalue: lambda,
+                projected: [v[x], v[y]],
+                vector: v,
+            })
+        })
+        .collect()
+}
+
 /// The field's components at the arrow nodes must be finite: a model whose flow overflows on
 /// the drawn rectangle is a numerical failure (422) naming the first such node, not a picture
 /// with holes.
@@ -262,16 +336,32 @@ pub fn portrait_data(view: &View) -> Result<PortraitData, Error> {
             .unwrap_or("unknown"),
         visible: (x_range.0..=x_range.1).contains(&z[view.x])
             && (y_range.0..=y_range.1).contains(&z[view.y]),
+        eigenvectors: report
+            .as_ref()
+            .map(|r| {
+                eigen_directions(
+                    &r.equilibrium.jacobian,
+                    &r.equilibrium.eigenvalues,
+                    view.x,
+                    view.y,
+                )
+            })
+            .unwrap_or_default(),
     });
     let trajectories_out = p
         .trajectories
         .iter()
         .zip(&view.starts)
-        .map(|(t, s)| TrajectoryData {
-            start: [s.0, s.1],
-            points: thinned(&t.points),
-            stop: t.stop.name(),
-            method: Method::Auto.name(),
+        .map(|(t, s)| {
+            let (times, series) = series(&t.times, &t.states);
+            TrajectoryData {
+                start: [s.0, s.1],
+                points: thinned(&t.points),
+                stop: t.stop.name(),
+                method: Method::Auto.name(),
+                times,
+                series,
+            }
         })
         .collect();
     let gd = match view.gd_step {
@@ -286,11 +376,16 @@ pub fn portrait_data(view: &View) -> Result<PortraitData, Error> {
                 Method::GradientDescent,
                 &gd_options(view.t_end, h),
             )?;
-            run.into_iter().next().map(|t| TrajectoryData {
-                start: [0.0, 0.0],
-                points: thinned(&t.points),
-                stop: t.stop.name(),
-                method: Method::GradientDescent.name(),
+            run.into_iter().next().map(|t| {
+                let (times, series) = series(&t.times, &t.states);
+                TrajectoryData {
+                    start: [0.0, 0.0],
+                    points: thinned(&t.points),
+                    stop: t.stop.name(),
+                    method: Method::GradientDescent.name(),
+                    times,
+                    series,
+                }
             })
         }
         None => None,
@@ -356,4 +451,28 @@ pub fn portrait_data(view: &View) -> Result<PortraitData, Error> {
         no_equilibrium,
         compute_ms: 1e3 * start.elapsed().as_secs_f64(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// J v = λ v to round-off for a non-symmetric matrix with known eigenpairs
+    /// (J = [[−3, 1], [0, −1]]: λ = −3 with v ∝ (1, 0), λ = −1 with v ∝ (1, 2)/√5), unit norm,
+    /// largest component positive; complex pairs are skipped.
+    #[test]
+    fn eigen_directions_are_the_eigenvectors() {
+        let j = nalgebra::DMatrix::from_row_slice(2, 2, &[-3.0, 1.0, 0.0, -1.0]);
+        let e = eigen_directions(&j, &[(-3.0, 0.0), (-1.0, 0.0)], 0, 1);
+        assert_eq!(e.len(), 2);
+        let s5 = 5f64.sqrt();
+        for (d, want) in e.iter().zip([[1.0, 0.0], [1.0 / s5, 2.0 / s5]]) {
+            for (got, want) in d.vector.iter().zip(want) {
+                assert!((got - want).abs() < 1e-12, "{d:?}");
+            }
+            assert_eq!(d.projected, [d.vector[0], d.vector[1]]);
+        }
+        let rotation = nalgebra::DMatrix::from_row_slice(2, 2, &[-1.0, 1.0, -1.0, -1.0]);
+        assert!(eigen_directions(&rotation, &[(-1.0, 1.0), (-1.0, -1.0)], 0, 1).is_empty());
+    }
 }

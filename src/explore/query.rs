@@ -29,7 +29,7 @@ pub const MAX_FEATURES: usize = 64;
 pub const MAX_QUERY: usize = 64 * 1024;
 
 /// Every query parameter the explorer understands, in the order of the page's controls.
-pub const PARAMETERS: [&str; 27] = [
+pub const PARAMETERS: [&str; 32] = [
     "s1",
     "s2",
     "delta",
@@ -57,7 +57,24 @@ pub const PARAMETERS: [&str; 27] = [
     "level",
     "ratio",
     "drange",
+    "orbit_method",
+    "momentum",
+    "hrange",
+    "hsteps",
+    "orbit_z",
 ];
+
+/// Most steps h on the explorer's orbit diagram.
+pub const MAX_ORBIT_STEPS: usize = 1000;
+
+/// The training map of the orbit diagram.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum OrbitMap {
+    /// Gradient descent z ↦ z + h f(z).
+    Gd,
+    /// Heavy ball with momentum μ ∈ [0, 1).
+    HeavyBall(f64),
+}
 
 /// The phase diagram's colour metric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,6 +171,14 @@ pub struct View {
     pub ratio_range: (f64, f64),
     /// δ range of the phase diagram.
     pub delta_range: (f64, f64),
+    /// The orbit diagram's training map.
+    pub orbit_map: OrbitMap,
+    /// Its step range (None: around the predicted flip).
+    pub orbit_steps_range: Option<(f64, f64)>,
+    /// Its number of steps h.
+    pub orbit_steps: usize,
+    /// Its coordinate (0-based; default the portrait's x).
+    pub orbit_coordinate: usize,
 }
 
 /// Decodes one query component (`application/x-www-form-urlencoded`: `+` is a space, `%XX` a
@@ -515,7 +540,39 @@ pub fn parse_view(query: &str) -> Result<View, InputError> {
             ),
         ));
     }
+    let momentum = p.number_or("momentum", 0.9)?;
+    let orbit_map = match p.text("orbit_method").unwrap_or("gd") {
+        "gd" => OrbitMap::Gd,
+        "heavy_ball" => {
+            if !(0.0..1.0).contains(&momentum) {
+                return Err(InputError::new(
+                    "momentum",
+                    format!("must be in [0, 1), got {momentum}"),
+                ));
+            }
+            OrbitMap::HeavyBall(momentum)
+        }
+        other => {
+            return Err(InputError::new(
+                "orbit_method",
+                format!("unknown training map {other:?}; use gd or heavy_ball"),
+            ));
+        }
+    };
+    let orbit_steps_range = p.range("hrange")?;
+    if let Some((lo, _)) = orbit_steps_range
+        && lo <= 0.0
+    {
+        return Err(InputError::new(
+            "hrange",
+            format!("must have positive steps, got min {lo}; give `min,max` with 0 < min < max"),
+        ));
+    }
     Ok(View {
+        orbit_map,
+        orbit_steps_range,
+        orbit_steps: p.count("hsteps", 300, 2, MAX_ORBIT_STEPS)?,
+        orbit_coordinate: coordinate(&p, "orbit_z", x, n)?,
         model_json,
         model,
         toy,

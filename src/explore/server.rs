@@ -23,7 +23,9 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::diagram::diagram_data;
+use super::experiment_view::ExperimentState;
 use super::export::{SPEC_NAME, view_figure, view_spec};
+use super::orbit_view::orbit_data;
 use super::portrait_view::portrait_data;
 use super::query::parse_view;
 use crate::error::Error;
@@ -162,6 +164,10 @@ fn answer(path: &str, query: &str, initial: &str) -> Reply {
             Err(e) => Reply::error(e),
         },
         "/api/diagram" => match view().and_then(|v| diagram_data(&v)) {
+            Ok(d) => Reply::json(&d),
+            Err(e) => Reply::error(e),
+        },
+        "/api/orbit" => match view().and_then(|v| orbit_data(&v)) {
             Ok(d) => Reply::json(&d),
             Err(e) => Reply::error(e),
         },
@@ -334,6 +340,7 @@ fn reason(status: u16) -> &'static str {
         404 => "Not Found",
         405 => "Method Not Allowed",
         408 => "Request Timeout",
+        409 => "Conflict",
         422 => "Unprocessable Content",
         431 => "Request Header Fields Too Large",
         503 => "Service Unavailable",
@@ -401,6 +408,25 @@ struct Shared {
     port: u16,
     initial: String,
     jobs: SyncSender<Job>,
+    experiment: Option<Arc<ExperimentState>>,
+}
+
+/// `/api/experiment` (status JSON) and `/api/experiment.png` (the figure once trained).
+fn experiment_reply(path: &str, experiment: Option<&ExperimentState>) -> Reply {
+    let Some(e) = experiment else {
+        return Reply::json(&serde_json::json!({ "state": "none" }));
+    };
+    match path {
+        "/api/experiment.png" => match e.png() {
+            Some(png) => Reply::ok("image/png", png),
+            None => Reply::text(
+                409,
+                "error: experiment: not trained yet; poll /api/experiment until its state is ready"
+                    .into(),
+            ),
+        },
+        _ => Reply::json(&e.status()),
+    }
 }
 
 /// Serves one connection: head within the limits, Host and Origin, then the route (assets at
@@ -430,6 +456,10 @@ fn serve_connection(mut stream: TcpStream, shared: &Shared) {
         .unwrap_or((head.target.as_str(), ""));
     if is_asset(path) {
         let reply = route(path, query, &shared.initial);
+        return write_reply(stream, reply, head_only);
+    }
+    if path == "/api/experiment" || path == "/api/experiment.png" {
+        let reply = experiment_reply(path, shared.experiment.as_deref());
         return write_reply(stream, reply, head_only);
     }
     let (tx, rx) = sync_channel(1);
@@ -463,7 +493,12 @@ fn worker(jobs: Arc<Mutex<Receiver<Job>>>, initial: Arc<String>) {
 }
 
 /// Answers requests on `listener` within `limits` until the process ends.
-pub fn run(listener: TcpListener, initial: String, limits: Limits) {
+pub fn run(
+    listener: TcpListener,
+    initial: String,
+    limits: Limits,
+    experiment: Option<Arc<ExperimentState>>,
+) {
     let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
     let initial = Arc::new(initial);
     let (job_tx, job_rx) = sync_channel::<Job>(limits.queued);
@@ -478,6 +513,7 @@ pub fn run(listener: TcpListener, initial: String, limits: Limits) {
         port,
         initial: initial.to_string(),
         jobs: job_tx,
+        experiment,
     });
     // Connections open (being served or waiting for a connection thread).
     let open = Arc::new(AtomicUsize::new(0));

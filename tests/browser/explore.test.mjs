@@ -5,7 +5,7 @@
 // Screenshots: target/explore-browser/*.png.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -240,4 +240,192 @@ test("without a regulariser: the portrait, no equilibrium and no diagram, and no
   assert.equal(await page.isVisible("#error"), false);
   await shot(page, "08_no_regulariser.png");
   await page.close();
+});
+
+/** Distinct colours on a canvas (a blank canvas has one or two). */
+const canvasColours = (page, id) => page.evaluate(id => {
+  const c = document.getElementById(id), x = c.getContext("2d");
+  const px = x.getImageData(0, 0, c.width, c.height).data, seen = new Set();
+  for (let i = 0; i < px.length; i += 4 * 7) seen.add((px[i] << 16) | (px[i + 1] << 8) | px[i + 2]);
+  return seen.size;
+}, id);
+
+test("time series z(t) of every coordinate, and the eigenvectors of J at z* on the portrait", async () => {
+  const page = await open(browser, "s1=6&traj=1,0.5;10,1.4&gd=1");
+  const d = await page.evaluate(() => window.__explore.portraitData);
+  const z = d.readouts.z;
+  for (const t of d.trajectories) {
+    assert.equal(t.series.length, t.times.length);
+    assert.ok(t.series.every(s => s.length === 2), "every coordinate");
+    // The series is the trajectory drawn on the portrait, in all coordinates: it ends at z*.
+    const end = t.series[t.series.length - 1];
+    assert.ok(Math.hypot(end[0] - z[0], end[1] - z[1]) < 1e-3, `${end} vs ${z}`);
+    assert.ok(t.times[0] === 0 && t.times[t.times.length - 1] <= 1000);
+  }
+  assert.equal(d.gd.series[0][0], 0, "gradient descent starts at 0");
+  // 3 runs × 2 coordinates drawn.
+  assert.equal(await page.evaluate(() => window.__explore.seriesLines), 6);
+  assert.ok(await canvasColours(page, "series") > 6);
+  await page.check("#series-log");
+  assert.equal(await page.evaluate(() => window.__explore.seriesLines), 6);
+  // Eigenvectors: one per (real) eigenvalue of the readouts, unit vectors, not parallel.
+  const ev = d.equilibrium.eigenvectors;
+  assert.deepEqual(ev.map(e => e.eigenvalue), d.readouts.eigenvalues.map(e => e[0]));
+  for (const e of ev) assert.ok(Math.abs(Math.hypot(...e.vector) - 1) < 1e-12);
+  const cross = ev[0].vector[0] * ev[1].vector[1] - ev[0].vector[1] * ev[1].vector[0];
+  assert.ok(Math.abs(cross) > 0.1, `independent directions (${cross})`);
+  assert.match(await page.textContent("#portrait-legend"), /eigenvectors of the Jacobian at z\*/);
+  assert.deepEqual(jsErrors(page), []);
+  await shot(page, "10_series_eigenvectors.png");
+  await page.close();
+});
+
+test("the orbit diagram of the training map: z* below the flip h* = 2/|λ_min|, two points past it", async () => {
+  const page = await open(browser);
+  await page.waitForFunction(() => window.__explore.orbitRenders > 0);
+  const d = await page.evaluate(() => window.__explore.orbitData);
+  const lmin = (await page.evaluate(() => window.__explore.portraitData.readouts.eigenvalues))[0][0];
+  assert.ok(Math.abs(d.predicted_flip - 2 / Math.abs(lmin)) < 1e-12 * d.predicted_flip);
+  assert.equal(d.columns.length, 300);
+  const zs = d.equilibrium[d.coordinate];
+  const distinct = pts => [...new Set(pts.map(v => v.toFixed(4)))].length;
+  for (const c of d.columns) {
+    if (c.step < 0.95 * d.predicted_flip) {
+      assert.ok(c.points.every(v => Math.abs(v - zs) < 1e-6), `h = ${c.step}: fixed point`);
+    } else if (c.step > 1.03 * d.predicted_flip && c.step < 1.1 * d.predicted_flip) {
+      assert.equal(distinct(c.points), 2, `h = ${c.step}: period 2 (${c.points.slice(0, 4)})`);
+    }
+  }
+  // Heavy ball with μ = 0.5: the flip moves to 2(1 + μ)/|λ_min|.
+  let n = await page.evaluate(() => window.__explore.orbitRenders);
+  await page.selectOption("#orbit-method", "heavy_ball");
+  await page.waitForFunction(n => window.__explore.orbitRenders > n, n);
+  n = await page.evaluate(() => window.__explore.orbitRenders);
+  const mu = page.locator('.row[data-key="momentum"] input');
+  await mu.fill("0.5"); await mu.press("Enter");
+  await page.waitForFunction(n => window.__explore.orbitRenders > n && window.__explore.orbitData.momentum === 0.5, n);
+  const hb = await page.evaluate(() => window.__explore.orbitData);
+  assert.equal(hb.method, "heavy_ball");
+  assert.ok(Math.abs(hb.predicted_flip - 3 / Math.abs(lmin)) < 1e-12 * hb.predicted_flip);
+  assert.match(page.url(), /orbit_method=heavy_ball/);
+  assert.match(await page.textContent("#orbit-caption"), /heavy ball, μ = 0.5/);
+  await shot(page, "11_orbit_heavy_ball.png");
+  // Bad input: one line naming the field.
+  for (const [q, field] of [["hrange=-1,2", "hrange"], ["orbit_method=heavy_ball&momentum=1", "momentum"],
+    ["hsteps=5000", "hsteps"], ["orbit_z=z3", "orbit_z"], ["orbit_method=adam", "orbit_method"]]) {
+    const r = await fetch(`${URL_BASE}api/orbit?${q}`);
+    assert.equal(r.status, 400, q);
+    const body = (await r.text()).trim();
+    assert.match(body, new RegExp(`^error: ${field}: [^\\n]+$`), body);
+  }
+  assert.deepEqual(jsErrors(page), []);
+  await page.close();
+});
+
+test("bad input keeps the last valid view; arrow keys step a parameter by the typed precision", async () => {
+  const page = await open(browser, "traj=1,0.5");
+  await page.waitForFunction(() => window.__explore.orbitRenders > 0);
+  const before = await page.evaluate(() => window.__explore.portraitData.readouts.z);
+  const s = await stats(page);
+  const input = page.locator('.row[data-key="s1"] input[type=text]');
+  await input.fill("abc");
+  await input.press("Enter");
+  await page.waitForFunction(n => window.__explore.errors > n, s.errors);
+  assert.match((await page.textContent("#error")).trim(), /^error: s1: must be a number, got "abc"$/);
+  // Every panel still shows the last valid drawing, marked as such.
+  for (const id of ["portrait", "diagram", "series", "orbit"]) {
+    assert.ok(await canvasColours(page, id) > 10, `${id} kept`);
+    assert.ok(await page.evaluate(id => document.getElementById(id).closest("section").classList.contains("stale"), id));
+  }
+  assert.deepEqual(await page.evaluate(() => window.__explore.portraitData.readouts.z), before);
+  await shot(page, "12_bad_input_kept.png");
+  // Keyboard: a typed precision of 0.25, ↑ then Shift+↓ (×10).
+  await page.fill("#precision", "0.25");
+  await input.fill("4");
+  let t = await stats(page);
+  await input.press("ArrowUp");
+  await waitRender(page, t);
+  assert.match(page.url(), /[?&]s1=4\.25(&|$)/);
+  assert.equal(await page.isVisible("#error"), false, "a valid value clears the error");
+  t = await stats(page);
+  await input.press("Shift+ArrowDown");
+  await waitRender(page, t);
+  assert.match(page.url(), /[?&]s1=1\.75(&|$)/);
+  assert.equal(await input.inputValue(), "1.75");
+  // Without a typed precision, the slider's step (δ: 0.005).
+  await page.fill("#precision", "");
+  const delta = page.locator('.row[data-key="delta"] input[type=text]');
+  t = await stats(page);
+  await delta.press("ArrowDown");
+  await waitRender(page, t);
+  assert.match(page.url(), /[?&]delta=0\.495(&|$)/);
+  assert.equal(await page.evaluate(() => document.querySelectorAll(".stale").length), 0);
+  await page.close();
+});
+
+test("--screenshot renders the URL's view headless, byte-identical to the page's PNG download", async () => {
+  const q = "s1=6&delta=0.3&traj=2,0.5";
+  const dir = mkdtempSync(join(tmpdir(), "explore-shot-"));
+  const file = join(dir, "view.png");
+  const out = execFileSync(BIN, ["explore", "--query", q, "--screenshot", file], { encoding: "utf8" });
+  assert.match(out, /wrote/);
+  const served = Buffer.from(await (await fetch(`${URL_BASE}api/portrait.png?${q}`)).arrayBuffer());
+  assert.ok(readFileSync(file).equals(served), "the same renderer and the same view");
+  writeFileSync(join(OUT, "13_cli_screenshot.png"), served);
+  // Bad input: exit 2, one line naming the field, nothing written.
+  for (const [args, field] of [[["--query", "s1=x"], "s1"], [["--query", "hsteps=1"], "hsteps"], [[], "--screenshot"]]) {
+    const target = join(dir, args.length ? "bad.png" : "bad.jpg");
+    try {
+      execFileSync(BIN, ["explore", ...args, "--screenshot", target], { encoding: "utf8", stdio: "pipe" });
+      assert.fail("accepted " + args);
+    } catch (e) {
+      assert.equal(e.status, 2, String(args));
+      assert.match(e.stderr.trim(), new RegExp(`^error: ${field.replace(/-/g, "\\-")}: [^\\n]+$`), e.stderr);
+    }
+    assert.throws(() => readFileSync(target));
+  }
+});
+
+test("an experiment spec opened in the explorer trains in the background and shows its two-moons panels", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "explore-exp-"));
+  const spec = join(dir, "moons.json");
+  writeFileSync(spec, JSON.stringify({
+    name: "moons_small", description: "two moons, small enough for a test",
+    experiment: {
+      data: { two_moons: { examples: 100, noise: 0.1, seed: 0, margin: 0.1, rotation_degrees: 0 } },
+      network: { hidden: [20], dropout: 0, batch_norm: false },
+      training: { optimiser: { sgd: { learning_rate: 0.05, momentum: 0.9 } }, epochs: 200, weight_decay: 0, sd: 0 },
+      seeds: 1, grid: { range: [-2, 2], resolution: 40 },
+      settings: [{ label: "Δ = −0.1", data: { two_moons: { margin: -0.1 } } },
+        { label: "Δ = +0.1", data: { two_moons: { margin: 0.1 } } }],
+      figure: { title: "small two moons", columns: 2, panel_size: 360 },
+    },
+  }));
+  const server = spawn(BIN, ["explore", "--port", "0", spec], { stdio: ["ignore", "pipe", "inherit"] });
+  try {
+    const url = await new Promise((resolve, reject) => {
+      let text = "";
+      server.stdout.on("data", b => { text += b; const m = /http:\/\/127\.0\.0\.1:\d+\//.exec(text); if (m) resolve(m[0]); });
+      server.on("exit", code => reject(new Error("explore exited " + code)));
+    });
+    const page = await browser.newPage({ viewport: { width: 1560, height: 1040 } });
+    await page.goto(url);
+    await page.waitForFunction(() => window.__explore && window.__explore.experimentShown === true, null, { timeout: 20000 });
+    const st = await (await fetch(url + "api/experiment")).json();
+    assert.equal(st.state, "ready");
+    assert.equal(st.done, 400);
+    assert.match(st.message, /Δ = −0\.1 .* accuracy/);
+    assert.doesNotMatch(st.message, /wrote/);
+    // The same figure `starvation run` draws for the spec (the same renderer and training).
+    const png = Buffer.from(await (await fetch(url + "api/experiment.png")).arrayBuffer());
+    execFileSync(BIN, ["run", spec, "--out", join(dir, "out")], { stdio: "pipe" });
+    assert.ok(readFileSync(join(dir, "out", "moons_small.png")).equals(png), "the run's PNG, byte for byte");
+    const size = await page.evaluate(() => [document.getElementById("experiment-figure").naturalWidth, document.getElementById("experiment-figure").naturalHeight]);
+    assert.ok(size[0] > 600 && size[1] > 300, `${size}`);
+    await page.locator("#experiment-panel").scrollIntoViewIfNeeded();
+    await shot(page, "14_experiment_two_moons.png");
+    await page.close();
+  } finally {
+    server.kill();
+  }
 });

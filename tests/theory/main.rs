@@ -18,6 +18,7 @@ mod jacobians;
 mod lambert_w_law;
 mod max_margin;
 mod nullclines;
+mod orbit_diagram;
 mod quadratic_model;
 mod sign_law;
 mod stable_logistic;

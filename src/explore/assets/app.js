@@ -6,8 +6,11 @@
 const DEFAULTS = {
   s1: "4", s2: "2", delta: "0.5", reg: "l2", lambda: "0.01", loss: "exact", eta: "1",
   x: "z1", y: "z2", t_end: "1000", gd: "0", gd_step: "0.1", metric: "ratio2", level: "0.5",
-  cells: "200",
+  cells: "200", orbit_method: "gd", momentum: "0.9", hsteps: "300",
 };
+// Keys that do not change the orbit diagram (the portrait's own and the phase diagram's).
+const NOT_ORBIT_KEYS = ["y", "xr", "yr", "arrows", "density", "nullgrid", "traj", "t_end", "gd",
+  "gd_step", "metric", "cells", "level", "ratio", "drange"];
 // Keys that change the phase diagram (s1 and delta only move its marker).
 const DIAGRAM_KEYS = ["s2", "reg", "lambda", "lambda_neg", "target_pos", "target_neg", "loss",
   "features", "metric", "level", "cells", "ratio", "drange"];
@@ -22,11 +25,11 @@ const INK = "#222", GRID = "#e4e4e4", STREAM = "#a8a8a8";
 
 // Timing and counters, read by the browser tests and the latency benchmark.
 const stats = window.__explore = {
-  portraitRenders: 0, diagramRenders: 0, errors: 0, lastPortrait: null, lastDiagram: null,
-  lastError: "", portraitData: null, diagramData: null,
+  portraitRenders: 0, diagramRenders: 0, orbitRenders: 0, errors: 0, lastPortrait: null,
+  lastDiagram: null, lastError: "", portraitData: null, diagramData: null, orbitData: null,
 };
 
-let portraitData = null, diagramData = null;
+let portraitData = null, diagramData = null, orbitData = null;
 // The state each drawing was computed for (captions describe what is drawn, not what is typed).
 const shown = {};
 function shownValue(path, k) {
@@ -82,13 +85,17 @@ function makeFetcher(path, onData, onStart) {
 function showError(msg) {
   const box = document.getElementById("error");
   box.textContent = msg; box.hidden = false;
+  // The drawings stay: they show the last valid view, marked as such.
+  for (const id of ["portrait-panel", "diagram-panel", "series-panel", "orbit-panel"]) {
+    document.getElementById(id).classList.add("stale");
+  }
   stats.errors += 1; stats.lastError = msg;
   // Mark the control the message names.
   document.querySelectorAll(".row.invalid").forEach(r => r.classList.remove("invalid"));
   const m = /^error: ([^:]+):/.exec(msg);
   if (m) {
     const field = m[1].split(".").pop().replace(/\[\d+\]$/, "");
-    const map = { lambda: "lambda", lambda_negative: "lambda_neg", target_positive: "target_pos",
+    const map = { lambda: "lambda", lambda_negative: "lambda_neg", target_positive: "target_pos", hrange: "hrange",
       target_negative: "target_neg", rate: "eta" };
     const key = map[field] || field;
     const row = document.querySelector(`.row[data-key="${key}"]`);
@@ -97,12 +104,17 @@ function showError(msg) {
 }
 function clearError() {
   document.getElementById("error").hidden = true;
+  for (const id of ["portrait-panel", "diagram-panel", "series-panel", "orbit-panel"]) {
+    document.getElementById(id).classList.remove("stale");
+  }
   document.querySelectorAll(".row.invalid").forEach(r => r.classList.remove("invalid"));
 }
 
 const portraitFetcher = makeFetcher("/api/portrait", (d, t0) => {
   portraitData = stats.portraitData = d;
   drawPortrait();
+  drawSeries();
+  if (diagramData) drawDiagram();
   updateReadouts();
   updateCoordinateSelects();
   const t1 = performance.now();
@@ -134,9 +146,21 @@ const diagramFetcher = makeFetcher("/api/diagram", (d, t0) => {
     `${d.nx}×${d.ny} cells (${d.fast_path ? "fast toy solver" : "general solver"}${d.failed ? ", " + d.failed + " failed" : ""}) · server ${d.compute_ms.toFixed(1)} ms, round trip ${(t1 - t0).toFixed(1)} ms`;
 });
 
+const orbitFetcher = makeFetcher("/api/orbit", (d, t0) => {
+  orbitData = stats.orbitData = d;
+  drawOrbit();
+  const t1 = performance.now();
+  document.getElementById("orbit-status").textContent = d.unavailable ? "" :
+    `${d.columns.length} steps × ${d.columns[0] ? d.columns[0].points.length || 48 : 0} points after ${d.transient} iterations` +
+    `${d.columns.some(c => c.diverged_at !== null) ? ", " + d.columns.filter(c => c.diverged_at !== null).length + " diverged" : ""}` +
+    ` · server ${d.compute_ms.toFixed(1)} ms, round trip ${(t1 - t0).toFixed(1)} ms`;
+  requestAnimationFrame(() => { stats.orbitRenders += 1; });
+});
+
 function refresh(changedKeys, t0) {
   pushUrl();
   portraitFetcher.request(t0);
+  if (!changedKeys || changedKeys.some(k => !NOT_ORBIT_KEYS.includes(k))) orbitFetcher.request(t0);
   if (isToy() && (!changedKeys || changedKeys.some(k => DIAGRAM_KEYS.includes(k)))) {
     diagramFetcher.request(t0);
   } else if (isToy()) {
@@ -161,6 +185,17 @@ function setupRow(row) {
       refresh([key], t0);
     });
   }
+  text.addEventListener("keydown", e => {
+    if (e.key !== "ArrowUp" && e.key !== "ArrowDown") return;
+    const v = Number(text.value.trim());
+    if (text.value.trim() === "" || !isFinite(v)) return;
+    e.preventDefault();
+    const step = keyStep(row, v) * (e.shiftKey ? 10 : 1) * (e.key === "ArrowUp" ? 1 : -1);
+    const next = roundTo(v + step, Math.abs(step));
+    state[key] = fmt(next); text.value = state[key];
+    syncRange(row);
+    refresh([key], performance.now());
+  });
   text.addEventListener("change", () => {
     const t0 = performance.now();
     const v = text.value.trim();
@@ -168,6 +203,21 @@ function setupRow(row) {
     syncRange(row);
     refresh([key], t0);
   });
+}
+// The arrow keys' step: the typed precision, else the slider's step, else 1 % of the value's
+// decade (1 for whole-number fields).
+function keyStep(row, v) {
+  const typed = Number(document.getElementById("precision").value.trim());
+  if (document.getElementById("precision").value.trim() !== "" && typed > 0 && isFinite(typed)) return typed;
+  const range = row.querySelector("input[type=range]");
+  if (range && row.dataset.log !== "1") return Number(range.step);
+  if (row.querySelector("input[inputmode=numeric]")) return 1;
+  return v === 0 ? 0.01 : Math.pow(10, Math.floor(Math.log10(Math.abs(v))) - 2);
+}
+// v rounded to the decimals of `step` (so that 0.1 + 0.2 shows as 0.3).
+function roundTo(v, step) {
+  const decimals = Math.max(0, Math.min(15, -Math.floor(Math.log10(step)) + 2));
+  return Number(v.toFixed(decimals));
 }
 function syncRange(row) {
   const key = row.dataset.key;
@@ -184,6 +234,8 @@ function syncControls() {
   document.getElementById("reg").value = get("reg");
   document.getElementById("loss").value = get("loss");
   document.getElementById("metric").value = get("metric");
+  document.getElementById("orbit-method").value = get("orbit_method");
+  document.querySelectorAll('.row[data-key="momentum"] input').forEach(i => { i.disabled = get("orbit_method") === "gd"; });
   document.getElementById("gd").checked = get("gd") === "1";
   document.getElementById("lock").checked = state.xr !== undefined;
   document.getElementById("sd-extra").hidden = get("reg") !== "sd";
@@ -197,19 +249,20 @@ function syncControls() {
 }
 function updateCoordinateSelects() {
   const n = portraitData ? portraitData.features : 2;
-  for (const [id, key] of [["coord-x", "x"], ["coord-y", "y"]]) {
+  for (const [id, key] of [["coord-x", "x"], ["coord-y", "y"], ["orbit-z", "orbit_z"]]) {
     const sel = document.getElementById(id);
     if (sel.options.length !== n) {
       sel.innerHTML = "";
-      for (let j = 1; j <= n; j++) sel.add(new Option("z" + j + (key === "x" ? " (x)" : " (y)"), "z" + j));
+      for (let j = 1; j <= n; j++) sel.add(new Option("z" + j + (key === "x" ? " (x)" : key === "y" ? " (y)" : ""), "z" + j));
     }
-    sel.value = get(key);
+    sel.value = key === "orbit_z" ? (state.orbit_z || get("x")) : get(key);
   }
 }
 
 function setupControls() {
   document.querySelectorAll(".row[data-key]").forEach(setupRow);
-  for (const [id, key] of [["reg", "reg"], ["loss", "loss"], ["metric", "metric"], ["coord-x", "x"], ["coord-y", "y"]]) {
+  for (const [id, key] of [["reg", "reg"], ["loss", "loss"], ["metric", "metric"], ["coord-x", "x"], ["coord-y", "y"],
+    ["orbit-method", "orbit_method"], ["orbit-z", "orbit_z"]]) {
     document.getElementById(id).addEventListener("change", e => {
       const t0 = performance.now();
       state[key] = e.target.value;
@@ -228,6 +281,7 @@ function setupControls() {
     } else { delete state.xr; delete state.yr; }
     refresh(["xr"]);
   });
+  for (const id of ["series-log", "series-logt"]) document.getElementById(id).addEventListener("change", drawSeries);
   const portrait = document.getElementById("portrait");
   portrait.addEventListener("click", e => {
     if (!portraitFrame) return;
@@ -425,6 +479,31 @@ function drawPortrait() {
     polyline(ctx, f, t.points);
     ctx.beginPath(); ctx.arc(f.px(t.start[0]), f.py(t.start[1]), 3.2, 0, 7); ctx.fill();
   }
+  // Eigenvectors of J at z*: segments through z* along each projected eigenvector.
+  if (d.equilibrium && d.equilibrium.visible) {
+    const e = d.equilibrium, X = f.px(e.point[0]), Y = f.py(e.point[1]);
+    const pw = w - f.m.l - f.m.r, ph = h - f.m.t - f.m.b, L = 0.16 * Math.min(pw, ph);
+    ctx.lineWidth = 2.4; ctx.strokeStyle = ctx.fillStyle = PALETTE[4];
+    ctx.font = "12px 'DejaVu Sans', sans-serif"; ctx.textBaseline = "middle";
+    for (const v of e.eigenvectors || []) {
+      const dx = v.projected[0] / W * pw, dy = -v.projected[1] / H * ph, n = Math.hypot(dx, dy);
+      if (!(n > 1e-9 * (pw + ph))) continue;
+      let ux = dx / n, uy = dy / n;
+      ctx.beginPath(); ctx.moveTo(X - L * ux, Y - L * uy); ctx.lineTo(X + L * ux, Y + L * uy); ctx.stroke();
+      // The label at the end farther from the panel's edges, kept inside the panel.
+      const room = s => Math.min(X + s * L * ux - f.m.l, w - f.m.r - (X + s * L * ux), Y + s * L * uy - f.m.t, h - f.m.b - (Y + s * L * uy));
+      if (room(-1) > room(1)) { ux = -ux; uy = -uy; }
+      const text = `λ = ${v.eigenvalue.toPrecision(4)}`, tw = ctx.measureText(text).width;
+      let lx = X + (L + 6) * ux, ly = Y + (L + 6) * uy;
+      lx = ux >= 0 ? Math.min(lx, w - f.m.r - tw - 3) : Math.max(lx, f.m.l + tw + 3);
+      ly = Math.min(Math.max(ly, f.m.t + 9), h - f.m.b - 9);
+      ctx.textAlign = ux >= 0 ? "left" : "right";
+      ctx.fillStyle = "rgba(255,255,255,0.85)";
+      ctx.fillRect(ux >= 0 ? lx - 2 : lx - tw - 2, ly - 8, tw + 4, 16);
+      ctx.fillStyle = PALETTE[4];
+      ctx.fillText(text, lx, ly);
+    }
+  }
   // Equilibrium.
   if (d.equilibrium && d.equilibrium.visible) {
     const e = d.equilibrium, X = f.px(e.point[0]), Y = f.py(e.point[1]);
@@ -456,6 +535,7 @@ function drawPortraitLegend(ctx, f, d, lo, hi, logScale) {
     const stable = d.equilibrium.stability.startsWith("stable");
     items.push(`<span class="item"><span class="dot" style="background:${stable ? PALETTE[0] : "#fff"}"></span>z* = (${d.equilibrium.point.map(v => v.toPrecision(6)).join(", ")}), ${esc(d.equilibrium.stability.replace("_", " "))}${d.equilibrium.visible ? "" : " (outside the view)"}</span>`);
   }
+  if (d.equilibrium && (d.equilibrium.eigenvectors || []).length) items.push(line(PALETTE[4], "eigenvectors of the Jacobian at z* (labelled with their eigenvalues)"));
   if (d.trajectories.length) items.push(line("#000", `trajectories (${d.trajectories[0].method}, t ≤ ${get("t_end")})`));
   if (d.gd) items.push(line(PALETTE[3], `gradient descent from 0, h = ${get("gd_step")}`, true));
   const fmtS = v => isFinite(v) ? v.toPrecision(2) : "–";
@@ -508,7 +588,9 @@ function drawDiagram() {
   ctx.strokeStyle = "#000"; ctx.lineWidth = 2.2;
   for (const piece of d.level_set) polyline(ctx, f, piece.map(p => [Math.pow(10, p[0]), p[1]]));
   // Current parameters.
-  const cr = Number(get("s1")) / Number(get("s2")), cd = Number(get("delta"));
+  // The marker stays at the last valid model while a typed value is refused.
+  const sv = k => shownValue("/api/portrait", k);
+  const cr = Number(sv("s1")) / Number(sv("s2")), cd = Number(sv("delta"));
   if (isFinite(cr) && isFinite(cd)) {
     const X = f.px(cr), Y = f.py(cd);
     ctx.strokeStyle = "#fff"; ctx.lineWidth = 4;
@@ -553,6 +635,106 @@ function showCell(e) {
     `s₁/s₂ = ${c.ratio.toPrecision(4)}  δ = ${c.delta.toFixed(4)}  z₁* = ${v(d.z1[c.k])}  z₂* = ${v(d.z2[c.k])}  ${d.label} = ${v(d.values[c.k])}`;
 }
 
+// ---------- the time series z(t) ----------
+function drawSeries() {
+  const d = portraitData; if (!d) return;
+  const canvas = document.getElementById("series");
+  const { ctx, w, h } = setupCanvas(canvas);
+  const logY = document.getElementById("series-log").checked, logT = document.getElementById("series-logt").checked;
+  const runs = d.trajectories.map(t => ({ t, dash: false }));
+  if (d.gd) runs.push({ t: d.gd, dash: true });
+  const legend = document.getElementById("series-legend");
+  if (!runs.length) {
+    ctx.fillStyle = INK; ctx.font = "13px 'DejaVu Sans', sans-serif";
+    ctx.fillText("Click the portrait to launch a trajectory (or tick the gradient-descent run): z(t) is drawn here.", 20, 40);
+    legend.innerHTML = ""; document.getElementById("series-caption").textContent = "";
+    stats.seriesLines = 0; return;
+  }
+  const yv = v => logY ? (Math.abs(v) > 0 ? Math.log10(Math.abs(v)) : null) : v;
+  const tv = t => logT ? (t > 0 ? Math.log10(t) : null) : t;
+  let t0 = Infinity, t1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+  for (const { t } of runs) {
+    for (let k = 0; k < t.times.length; k++) {
+      const tt = tv(t.times[k]); if (tt === null) continue;
+      t0 = Math.min(t0, tt); t1 = Math.max(t1, tt);
+      for (const v of t.series[k]) { const y = yv(v); if (y !== null && isFinite(y)) { y0 = Math.min(y0, y); y1 = Math.max(y1, y); } }
+    }
+  }
+  if (!(t1 > t0)) t1 = t0 + 1;
+  if (!(y1 > y0)) { y0 -= 0.5; y1 += 0.5; }
+  const pad = 0.05 * (y1 - y0); y0 -= pad; y1 += pad;
+  const f = frame(w, h, [t0, t1], [y0, y1], { l: 58, r: 14, t: 10, b: 40 }, false);
+  drawAxes(ctx, f, logT ? "log₁₀ t" : "t", logY ? "log₁₀ |zⱼ|" : "zⱼ");
+  ctx.save(); ctx.beginPath(); ctx.rect(f.m.l, f.m.t, w - f.m.l - f.m.r, h - f.m.t - f.m.b); ctx.clip();
+  const n = d.features;
+  let lines = 0;
+  for (const { t, dash } of runs) {
+    ctx.setLineDash(dash ? [5, 4] : []);
+    for (let j = 0; j < n; j++) {
+      ctx.strokeStyle = PALETTE[j % PALETTE.length]; ctx.lineWidth = 1.6;
+      ctx.beginPath(); let on = false;
+      for (let k = 0; k < t.times.length; k++) {
+        const x = tv(t.times[k]), y = yv(t.series[k][j]);
+        if (x === null || y === null || !isFinite(y)) { on = false; continue; }
+        if (on) ctx.lineTo(f.px(x), f.py(y)); else { ctx.moveTo(f.px(x), f.py(y)); on = true; }
+      }
+      ctx.stroke(); lines += 1;
+    }
+  }
+  ctx.setLineDash([]); ctx.restore();
+  stats.seriesLines = lines;
+  const esc = t => String(t).replace(/[&<>]/g, c => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;" }[c]));
+  const items = [];
+  for (let j = 0; j < Math.min(n, 12); j++) items.push(`<span class="item"><span class="swatch" style="border-color:${PALETTE[j % PALETTE.length]}"></span>${esc(zname(j))}</span>`);
+  if (n > 12) items.push(`<span class="item">… ${n} coordinates (colours repeat)</span>`);
+  items.push(`<span class="item">solid: clicked trajectories${d.gd ? "; dashed: gradient descent from 0" : ""}</span>`);
+  legend.innerHTML = items.join("");
+  document.getElementById("series-caption").textContent = `every coordinate of ${runs.length} run${runs.length > 1 ? "s" : ""}`;
+}
+
+// ---------- the orbit diagram of the training map ----------
+function drawOrbit() {
+  const d = orbitData; if (!d) return;
+  const canvas = document.getElementById("orbit");
+  const { ctx, w, h } = setupCanvas(canvas);
+  if (d.unavailable) {
+    ctx.fillStyle = INK; ctx.font = "13px 'DejaVu Sans', sans-serif";
+    ctx.fillText(d.unavailable.slice(0, 90), 12, 40);
+    document.getElementById("orbit-caption").textContent = ""; return;
+  }
+  let y0 = Infinity, y1 = -Infinity;
+  for (const c of d.columns) for (const v of c.points) { y0 = Math.min(y0, v); y1 = Math.max(y1, v); }
+  const zs = d.equilibrium[d.coordinate];
+  if (!isFinite(y0)) { y0 = zs - 1; y1 = zs + 1; }
+  if (!(y1 - y0 > 1e-9 * (1 + Math.abs(zs)))) { y0 -= 0.5 + 0.05 * Math.abs(zs); y1 += 0.5 + 0.05 * Math.abs(zs); }
+  const pad = 0.06 * (y1 - y0); y0 -= pad; y1 += pad;
+  const f = frame(w, h, d.h_range, [y0, y1], { l: 58, r: 14, t: 10, b: 40 }, false);
+  drawAxes(ctx, f, "step h", zname(d.coordinate) + " (attractor)");
+  ctx.save(); ctx.beginPath(); ctx.rect(f.m.l, f.m.t, w - f.m.l - f.m.r, h - f.m.t - f.m.b); ctx.clip();
+  ctx.fillStyle = INK;
+  for (const c of d.columns) {
+    const X = f.px(c.step);
+    if (c.diverged_at !== null) {
+      ctx.fillStyle = PALETTE[3]; ctx.fillRect(X - 1, h - f.m.b - 7, 2, 7); ctx.fillStyle = INK; continue;
+    }
+    for (const v of c.points) ctx.fillRect(X - 0.9, f.py(v) - 0.9, 1.8, 1.8);
+  }
+  const hs = d.predicted_flip;
+  if (hs >= d.h_range[0] && hs <= d.h_range[1]) {
+    const X = f.px(hs);
+    ctx.strokeStyle = PALETTE[0]; ctx.lineWidth = 1.6; ctx.setLineDash([6, 4]);
+    ctx.beginPath(); ctx.moveTo(X, f.m.t); ctx.lineTo(X, h - f.m.b); ctx.stroke(); ctx.setLineDash([]);
+    ctx.fillStyle = PALETTE[0]; ctx.font = "12px 'DejaVu Sans', sans-serif"; ctx.textBaseline = "top";
+    const rule = d.method === "gd" ? "2/|λ_min|" : "2(1+μ)/|λ_min|";
+    ctx.textAlign = X > w / 2 ? "right" : "left";
+    ctx.fillText(`h* = ${rule} = ${hs.toPrecision(5)}`, X + (X > w / 2 ? -5 : 5), f.m.t + 4);
+  }
+  ctx.restore();
+  document.getElementById("orbit-caption").textContent =
+    (d.method === "gd" ? "gradient descent" : `heavy ball, μ = ${d.momentum}`) +
+    `, from next to z*; λ_min = ${d.lambda_min.toPrecision(4)}; red ticks: diverged`;
+}
+
 // ---------- readouts ----------
 function vec(v) { return "[" + v.map(x => x === null ? "null" : x.toFixed(10)).join(", ") + "]"; }
 function updateReadouts() {
@@ -581,6 +763,30 @@ function updateReadouts() {
   pre.textContent = L.join("\n");
 }
 
+// ---------- an experiment spec (trained by the server in the background) ----------
+async function pollExperiment() {
+  let st;
+  try { st = await (await fetch("/api/experiment", { cache: "no-store" })).json(); } catch (e) { return; }
+  stats.experimentState = st.state;
+  if (st.state === "none") return;
+  document.getElementById("experiment-panel").hidden = false;
+  document.getElementById("experiment-caption").textContent = st.name + " (the spec's experiment, trained by the engine as `starvation run` does)";
+  const status = document.getElementById("experiment-status");
+  if (st.state === "training") {
+    status.textContent = `training… ${st.done} / ${st.total} epochs (all settings and seeds)`;
+    setTimeout(pollExperiment, 500);
+  } else if (st.state === "failed") {
+    status.textContent = st.message;
+  } else {
+    status.textContent = `trained: ${st.total} epochs`;
+    const img = document.getElementById("experiment-figure");
+    img.onload = () => { stats.experimentShown = true; };
+    img.src = "/api/experiment.png"; img.hidden = false;
+    const pre = document.getElementById("experiment-report");
+    pre.textContent = st.message.trim(); pre.hidden = false;
+  }
+}
+
 // ---------- start ----------
 async function start() {
   setupControls();
@@ -595,6 +801,7 @@ async function start() {
   syncControls();
   updateCoordinateSelects();
   refresh(null);
+  pollExperiment();
 }
-window.addEventListener("resize", () => { drawPortrait(); drawDiagram(); });
+window.addEventListener("resize", () => { drawPortrait(); drawDiagram(); drawSeries(); drawOrbit(); });
 start();

@@ -12,6 +12,7 @@
 pub mod closed_form;
 pub mod end_state;
 pub mod orbit;
+pub mod orbit_diagram;
 pub mod report;
 mod verdict;
 

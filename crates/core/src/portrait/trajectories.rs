@@ -16,6 +16,8 @@ pub struct ProjectedTrajectory {
     pub times: Vec<f64>,
     /// (x, y) at those times.
     pub points: Vec<(f64, f64)>,
+    /// The full states at those times (every coordinate, for time series).
+    pub states: Vec<Vec<f64>>,
     /// Why the integration stopped.
     pub stop: StopReason,
 }
@@ -38,6 +40,7 @@ pub fn trajectories(
                 start: s.clone(),
                 points: tr.states.iter().map(|st| (st[x], st[y])).collect(),
                 times: tr.times,
+                states: tr.states,
                 stop: tr.stop,
             })
         })
