@@ -288,6 +288,12 @@ fn line_result<'a>(
 /// the thresholds run along (distances between crossings are compared in it), `along_is_x`
 /// whether that axis is on x. Every branch takes `style`; only the first keeps its legend
 /// label, and a branch of a single crossing is drawn as a marker.
+/// The dash of the `n`-th threshold criterion: each criterion its own dash as well as colour,
+/// so that a prediction drawn over what it predicts (a flip and h·|λ_min| = 2) stays visible.
+fn threshold_dash(n: usize) -> Dash {
+    [Dash::Solid, Dash::Dashed, Dash::Dotted][n % 3]
+}
+
 fn branch_series(
     lines: &[(f64, &[ThresholdRecord])],
     along_scale: Scale,
@@ -582,6 +588,7 @@ fn heatmap(
                     label: Some(t.label.clone()),
                     colour: 1 + ti,
                     width: 2.5,
+                    dash: threshold_dash(ti),
                     ..Series::default()
                 };
                 curves.extend(branch_series(&lines, along_scale, xa == last, &style));
@@ -613,6 +620,7 @@ fn heatmap(
                     label: Some(t.label.clone()),
                     colour: 1 + lines_of + n,
                     width: 2.5,
+                    dash: threshold_dash(lines_of + n),
                     ..Series::default()
                 };
                 curves.extend(branch_series(&by_other, along_scale, t.axis == xa, &style));
@@ -931,6 +939,7 @@ fn threshold_curves(
                 colour: gi + ti * groups.len(),
                 width: 2.0,
                 markers: true,
+                dash: threshold_dash(ti),
                 ..Series::default()
             };
             let branches = branch_series(&lines, y_scale, false, &style);
