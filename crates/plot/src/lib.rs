@@ -21,6 +21,8 @@ mod geometry;
 #[cfg(feature = "render")]
 mod layout;
 #[cfg(feature = "render")]
+mod pdf;
+#[cfg(feature = "render")]
 mod raster;
 #[cfg(feature = "render")]
 mod render;
@@ -29,4 +31,4 @@ mod style;
 
 pub use figure::*;
 #[cfg(feature = "render")]
-pub use render::{ImageFormat, render};
+pub use render::{ImageFormat, MAX_VECTOR_CELLS, render};
