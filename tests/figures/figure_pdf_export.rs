@@ -82,7 +82,9 @@ fn figure() -> Figure {
 fn figure_with_grid(nx: usize, ny: usize) -> Figure {
     let mut f = figure();
     if let Panel::HeatMap(h) = &mut f.panels[1] {
-        h.x_values = (0..nx).map(|i| 1.0 + i as f64 * 11.0 / (nx - 1) as f64).collect();
+        h.x_values = (0..nx)
+            .map(|i| 1.0 + i as f64 * 11.0 / (nx - 1) as f64)
+            .collect();
         h.y_values = (0..ny).map(|j| 0.45 * j as f64 / (ny - 1) as f64).collect();
         h.values = h
             .y_values
@@ -100,7 +102,10 @@ fn objects(bytes: &[u8]) -> Vec<(usize, String)> {
     let text = String::from_utf8_lossy(bytes);
     let tail = &text[text.rfind("startxref").expect("startxref")..];
     let xref: usize = tail.lines().nth(1).unwrap().trim().parse().unwrap();
-    assert!(bytes[xref..].starts_with(b"xref\n"), "startxref misses the table");
+    assert!(
+        bytes[xref..].starts_with(b"xref\n"),
+        "startxref misses the table"
+    );
     let table = std::str::from_utf8(&bytes[xref..]).unwrap();
     let mut lines = table.lines().skip(1);
     let header: Vec<usize> = lines

@@ -210,14 +210,30 @@ impl DrawingBackend for PdfBackend<'_> {
         if colour.alpha <= 0.0 {
             return Ok(());
         }
-        let (x0, y0) = (upper_left.0.min(bottom_right.0), upper_left.1.min(bottom_right.1));
-        let (x1, y1) = (upper_left.0.max(bottom_right.0), upper_left.1.max(bottom_right.1));
+        let (x0, y0) = (
+            upper_left.0.min(bottom_right.0),
+            upper_left.1.min(bottom_right.1),
+        );
+        let (x1, y1) = (
+            upper_left.0.max(bottom_right.0),
+            upper_left.1.max(bottom_right.1),
+        );
         self.begin(colour, fill);
         if fill {
-            let _ = writeln!(self.page.content, "{x0} {y0} {} {} re f Q", x1 - x0, y1 - y0);
+            let _ = writeln!(
+                self.page.content,
+                "{x0} {y0} {} {} re f Q",
+                x1 - x0,
+                y1 - y0
+            );
         } else {
             self.line_width(style.stroke_width());
-            let _ = writeln!(self.page.content, "{x0} {y0} {} {} re S Q", x1 - x0, y1 - y0);
+            let _ = writeln!(
+                self.page.content,
+                "{x0} {y0} {} {} re S Q",
+                x1 - x0,
+                y1 - y0
+            );
         }
         Ok(())
     }
@@ -255,7 +271,9 @@ impl DrawingBackend for PdfBackend<'_> {
             self.line_width(style.stroke_width());
         }
         self.circle_path(center, radius as f64);
-        self.page.content.push_str(if fill { "f Q\n" } else { "S Q\n" });
+        self.page
+            .content
+            .push_str(if fill { "f Q\n" } else { "S Q\n" });
         Ok(())
     }
 
@@ -626,7 +644,9 @@ pub(crate) fn document(
         num(w_pt),
         num(h_pt)
     ));
-    let pages = doc.object(&format!("<< /Type /Pages /Kids [{page_id} 0 R] /Count 1 >>"));
+    let pages = doc.object(&format!(
+        "<< /Type /Pages /Kids [{page_id} 0 R] /Count 1 >>"
+    ));
     debug_assert_eq!(pages, pages_id);
     let root = doc.object(&format!("<< /Type /Catalog /Pages {pages} 0 R >>"));
     let info = doc.object(&format!(
@@ -658,7 +678,10 @@ mod tests {
             Some(7)
         );
         assert_eq!(PdfBackend::placeholder_index("image-7"), None);
-        assert_eq!(PdfBackend::placeholder_index(&format!("{MARK}x{MARK}")), None);
+        assert_eq!(
+            PdfBackend::placeholder_index(&format!("{MARK}x{MARK}")),
+            None
+        );
     }
 
     #[test]

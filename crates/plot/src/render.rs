@@ -17,8 +17,8 @@ use crate::figure::{
 };
 use crate::filled;
 use crate::geometry::{arrowhead, clip_polygon, clip_polyline, clip_segment};
-use crate::pdf::{Page, PdfBackend};
 use crate::layout::{AxesSpec, Frame, draw_axes, draw_grid, layout, line_height};
+use crate::pdf::{Page, PdfBackend};
 use crate::raster;
 use crate::style::{Style, ensure_font, render_error};
 use starvation_core::error::{Error, InputError};
@@ -557,11 +557,11 @@ fn speed_shading(speeds: impl Iterator<Item = f64>) -> (impl Fn(f64) -> f64, boo
 }
 
 /// Maps heat-map values to colours.
-struct ColourScale {
+pub(crate) struct ColourScale {
     /// Value at the bottom of the colour bar.
-    lo: f64,
+    pub(crate) lo: f64,
     /// Value at the top.
-    hi: f64,
+    pub(crate) hi: f64,
     /// Diverging centre (white).
     centre: Option<f64>,
 }
@@ -569,7 +569,7 @@ struct ColourScale {
 impl ColourScale {
     /// The scale of a heat map: its colour range, or the data range (symmetric around the
     /// centre of a diverging map).
-    fn new(p: &HeatMapPanel) -> Self {
+    pub(crate) fn new(p: &HeatMapPanel) -> Self {
         let finite = p.values.iter().copied().filter(|v| v.is_finite());
         let (dmin, dmax) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
             (a.min(v), b.max(v))
@@ -634,7 +634,7 @@ impl ColourScale {
     }
 
     /// Colour of value `v` (non-finite: the no-data grey).
-    fn colour(&self, v: f64) -> plotters::style::RGBColor {
+    pub(crate) fn colour(&self, v: f64) -> plotters::style::RGBColor {
         if v.is_finite() {
             self.colour_t(self.t(v))
         } else {
