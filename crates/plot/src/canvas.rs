@@ -1,5 +1,5 @@
 //! Drawing primitives in pixel coordinates on any plotters backend: lines, polygons, circles,
-//! rectangles and text placed by its baseline metrics, so that PNG and SVG output agree.
+//! rectangles and text placed by its baseline metrics, so that PNG, SVG and PDF output agree.
 
 use std::cell::RefCell;
 use std::fmt::Display;

@@ -525,7 +525,8 @@ impl Document {
         let n = self.offsets.len() + 1;
         let mut t = format!("xref\n0 {n}\n0000000000 65535 f \n");
         for o in &self.offsets {
-            let _ = write!(t, "{o:010} 00000 n \n");
+            // Each entry is 20 bytes: the space before the newline belongs to it.
+            let _ = writeln!(t, "{o:010} 00000 n ");
         }
         let _ = write!(
             t,

@@ -802,6 +802,16 @@ mod tests {
     fn cell_edges_lie_between_centres() {
         assert_eq!(edges(&[1.0, 2.0, 4.0], false), vec![0.5, 1.5, 3.0, 5.0]);
         let e = edges(&[1.0, 10.0, 100.0], true);
-        assert!((e[1] - 10f64.sqrt()).abs() < 1e-12 && (e[3] - 1000f64.sqrt()).abs() < 1e-9);
+        // Log axis: midpoints in log10, so the edges are the geometric means 10^0.5 and 10^1.5
+        // and the outer ones 10^-0.5 and 10^2.5.
+        let expected = [
+            0.1f64.sqrt(),
+            10f64.sqrt(),
+            1000f64.sqrt(),
+            100_000f64.sqrt(),
+        ];
+        for (got, want) in e.iter().zip(expected) {
+            assert!((got / want - 1.0).abs() < 1e-12, "{e:?}");
+        }
     }
 }
