@@ -439,13 +439,14 @@ fn thin(points: &[(f64, f64)], view: &View) -> Vec<(f64, f64)> {
     out
 }
 
-/// A series as `\addplot table` (with its legend entry, or `forget plot` without a label).
+/// A series as `\addplot table` (with its legend entry, or `forget plot` without a label or when
+/// the legend already shows its label: `legend` holds the labels shown so far, None: no legend).
 fn add_series(
     t: &mut String,
     files: &mut Vec<ExportFile>,
     name: String,
     s: &Series,
-    legend: bool,
+    legend: &mut Option<Vec<String>>,
     view: &View,
 ) {
     let rows: Vec<Vec<f64>> = thin(&s.points, view)
@@ -453,7 +454,14 @@ fn add_series(
         .map(|(x, y)| vec![x, y])
         .collect();
     let file = table(files, name, "x y", &rows);
-    let labelled = legend && s.label.as_deref().is_some_and(|l| !l.trim().is_empty());
+    let label = s.label.as_deref().filter(|l| !l.trim().is_empty());
+    let labelled = match (legend.as_mut(), label) {
+        (Some(shown), Some(l)) if !shown.iter().any(|x| x == l) => {
+            shown.push(l.to_string());
+            true
+        }
+        _ => false,
+    };
     let forget = if labelled { "" } else { ", forget plot" };
     let _ = writeln!(
         t,
@@ -461,11 +469,7 @@ fn add_series(
         series_style(s)
     );
     if labelled {
-        let _ = writeln!(
-            t,
-            "\\addlegendentry{{{}}}",
-            latex(s.label.as_deref().unwrap_or(""))
-        );
+        let _ = writeln!(t, "\\addlegendentry{{{}}}", latex(label.unwrap_or("")));
     }
 }
 
@@ -516,13 +520,14 @@ fn lines(
     );
     let all = p.series.iter().flat_map(|s| s.points.iter().copied());
     let view = View::new(frame, &p.x, &p.y, all);
+    let mut legend = p.legend.then(Vec::new);
     for (j, s) in p.series.iter().enumerate() {
         add_series(
             t,
             files,
             format!("{stem}-p{i}-s{j}.dat"),
             s,
-            p.legend,
+            &mut legend,
             &view,
         );
     }
@@ -595,13 +600,14 @@ fn portrait(
             "\\addplot[gray!60, line width=0.4pt, forget plot] table[x=x, y=y] {{{file}}};"
         );
     }
+    let mut legend = p.legend.then(Vec::new);
     for (j, s) in p.nullclines.iter().enumerate() {
         add_series(
             t,
             files,
             format!("{stem}-p{i}-null{j}.dat"),
             s,
-            p.legend,
+            &mut legend,
             &view,
         );
     }
@@ -611,7 +617,7 @@ fn portrait(
             files,
             format!("{stem}-p{i}-s{j}.dat"),
             s,
-            p.legend,
+            &mut legend,
             &view,
         );
     }
@@ -751,13 +757,14 @@ fn heat_map(
         .filter_map(|(a, b)| Some((*a?, *b?)))
         .chain(p.curves.iter().flat_map(|s| s.points.iter().copied()));
     let view = View::new(frame, &p.x, &p.y, all);
+    let mut legend = p.legend.then(Vec::new);
     for (j, s) in p.curves.iter().enumerate() {
         add_series(
             t,
             files,
             format!("{stem}-p{i}-s{j}.dat"),
             s,
-            p.legend,
+            &mut legend,
             &view,
         );
     }
