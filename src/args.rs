@@ -14,6 +14,10 @@ use clap::{Parser, Subcommand};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Formats of every figure written, comma-separated: png, svg, pdf (vector, one page), tex
+    /// (pgfplots: STEM.pgfplots.tex with its data tables STEM-pP-*.dat beside it).
+    #[arg(long, global = true, value_name = "LIST", default_value = "png,svg")]
+    pub formats: String,
 }
 
 #[derive(Subcommand)]

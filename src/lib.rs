@@ -35,7 +35,7 @@
 //!     `equilibrium`, sweeps, shards and merge, `verify`, `figures`, `bench`), each returning
 //!     typed results, the files to write and a report.
 //! 11. **[`output`]** and **[`plot`]**: the only code that writes files (atomic writes,
-//!     provenance) and the renderer (PNG and SVG, embedded font; cargo feature `plot`).
+//!     provenance) and the renderer (PNG, SVG, PDF and pgfplots, embedded font; cargo feature `plot`).
 //! 12. **[`bench`](mod@bench)**: the standard benchmark of `docs/architecture.md`.
 //!
 //! ## Cargo features

@@ -42,6 +42,14 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Figure formats, checked before any work.
+    match starvation::output::parse_formats(&cli.formats) {
+        Ok(formats) => starvation::output::set_figure_formats(formats),
+        Err(e) => {
+            complain(&e.to_string());
+            return ExitCode::from(2);
+        }
+    }
     // Worker threads from the environment, checked before any work.
     match tasks::threads::configure_threads() {
         Ok(Some(note)) => complain_note(&note),

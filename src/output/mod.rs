@@ -20,6 +20,7 @@
 pub mod atomic;
 mod files;
 pub mod folder;
+pub mod formats;
 pub mod guard;
 pub mod lease;
 pub mod provenance;
@@ -30,6 +31,7 @@ pub mod stale;
 pub use atomic::{write_atomic, write_atomic_with};
 pub use files::{Contents, Fill, OutputFile, save_figure, stage_files, to_json_bytes, write_files};
 pub use folder::prepare_output_dir;
+pub use formats::{FigureFormat, figure_formats, parse_formats, set_figure_formats};
 pub use guard::{SpecGuard, check_file_target};
 pub use provenance::{git_commit, provenance_base};
 pub use report::Report;

@@ -1,7 +1,8 @@
 //! The frame of every figure a spec asks for — `plot` (and each `plot[i]`), `portrait`,
 //! `sweep.plots[i]` and `experiment.figure` — written with one vocabulary and checked here once:
 //!
-//! - `name`: the file stem of the figure's PNG, SVG and `.data.json` (default: the spec's `name`;
+//! - `name`: the file stem of the figure's files (PNG and SVG, or the command's `--formats`: PDF,
+//!   pgfplots) and `.data.json` (default: the spec's `name`;
 //!   `<spec name>_<i>` for sweep plot i);
 //! - `title`: the title over the whole figure (default none);
 //! - `size`: `[width, height]` of the whole figure in pixels, each side 64…16384, at most 64 Mi
@@ -38,8 +39,8 @@ const RENAMED: [(&str, &str); 3] = [
 /// with its `frame()`; serde's `flatten` does not work with `deny_unknown_fields`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FigureFrame {
-    /// File stem of the figure's PNG, SVG and `.data.json` (default: the spec's `name`;
-    /// `<spec name>_<i>` for sweep plot i).
+    /// File stem of the figure's files (PNG and SVG, or the command's `--formats`: PDF, pgfplots)
+    /// and `.data.json` (default: the spec's `name`; `<spec name>_<i>` for sweep plot i).
     pub name: Option<String>,
     /// Title over the whole figure (default none).
     pub title: Option<String>,

@@ -155,25 +155,70 @@ pub fn portrait(spec: &Spec) -> Result<Outcome<'static>, Error> {
     Ok(Outcome { files, report })
 }
 
-/// Adds each figure's PNG, SVG and data JSON to `files`, with a report line.
+/// Adds each figure's files in the chosen formats ([`crate::output::figure_formats`]: PNG and
+/// SVG unless `--formats` says otherwise) and its data JSON to `files`, with a report line.
 pub(crate) fn figure_files(
     figures: &[crate::figures::FigureOutput],
     files: &mut Vec<OutputFile<'_>>,
     report: &mut String,
 ) {
+    use crate::output::FigureFormat;
+    let formats = crate::output::figure_formats();
     for f in figures {
-        files.push(OutputFile::figure(
-            format!("{}.png", f.stem),
-            f.figure.clone(),
-        ));
-        files.push(OutputFile::figure(
-            format!("{}.svg", f.stem),
-            f.figure.clone(),
-        ));
+        for &format in formats {
+            match format {
+                FigureFormat::Tex => tex_files(&f.figure, &f.stem, files),
+                other => files.push(OutputFile::figure(
+                    format!("{}.{}", f.stem, other.name()),
+                    f.figure.clone(),
+                )),
+            }
+        }
         files.push(OutputFile::json(format!("{}.data.json", f.stem), &f.data));
+        let names: Vec<&str> = formats
+            .iter()
+            .map(|f| match f {
+                FigureFormat::Tex => "pgfplots.tex",
+                other => other.name(),
+            })
+            .collect();
         line(
             report,
-            format!("drew {0}.{{png,svg}} and {0}.data.json", f.stem),
+            format!(
+                "drew {0}.{{{1}}} and {0}.data.json",
+                f.stem,
+                names.join(",")
+            ),
         );
     }
+}
+
+/// The pgfplots export of a figure: `STEM.pgfplots.tex` and the tables and images beside it. An export
+/// that fails (a heat map's PNG not encodable) fails when its `.pgfplots.tex` is written.
+#[cfg(feature = "plot")]
+fn tex_files(figure: &crate::plot::Figure, stem: &str, files: &mut Vec<OutputFile<'_>>) {
+    match crate::plot::pgfplots(figure, stem) {
+        Ok(export) => files.extend(
+            export
+                .into_iter()
+                .map(|(name, bytes)| OutputFile::bytes(name, bytes)),
+        ),
+        Err(e) => {
+            let message = e.to_string();
+            files.push(OutputFile::stream(
+                format!("{stem}.pgfplots.tex"),
+                move |_| Err(std::io::Error::other(message)),
+            ));
+        }
+    }
+}
+
+/// Without the renderer: the `.pgfplots.tex` fails to write, saying how to build with it.
+#[cfg(not(feature = "plot"))]
+fn tex_files(_figure: &crate::plot::Figure, stem: &str, files: &mut Vec<OutputFile<'_>>) {
+    files.push(OutputFile::stream(format!("{stem}.pgfplots.tex"), |_| {
+        Err(std::io::Error::other(
+            "this build has no renderer; build with the `plot` feature to export pgfplots",
+        ))
+    }));
 }

@@ -135,9 +135,14 @@ impl<'s> SweepTask<'s> {
         let empty = SweepResult::default();
         let figures = crate::figures::sweep::sweep_figures(name, &self.plots, &self.plan, &empty)?;
         for f in &figures {
-            for ext in ["png", "svg", "data.json"] {
+            for format in crate::output::figure_formats() {
+                let ext = match format {
+                    crate::output::FigureFormat::Tex => "pgfplots.tex",
+                    other => other.name(),
+                };
                 names.push(format!("{}.{ext}", f.stem));
             }
+            names.push(format!("{}.data.json", f.stem));
         }
         Ok(names)
     }

@@ -9,6 +9,7 @@ mod common;
 mod axis_ticks;
 mod figure_keys;
 mod figure_pdf_export;
+mod figure_pgfplots_export;
 mod figure_spec_errors;
 mod figure_text_xml;
 mod figures_render;

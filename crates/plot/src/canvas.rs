@@ -1,5 +1,5 @@
 //! Drawing primitives in pixel coordinates on any plotters backend: lines, polygons, circles,
-//! rectangles and text placed by its baseline metrics, so that PNG and SVG output agree.
+//! rectangles and text placed by its baseline metrics, so that PNG, SVG and PDF output agree.
 
 use std::cell::RefCell;
 use std::fmt::Display;
@@ -140,44 +140,59 @@ fn simplify(pts: &[P], min_dist: f64) -> Vec<P> {
     out
 }
 
+/// What a canvas draws on: it fixes the text metrics, how thick lines are drawn and whether
+/// raster images can be embedded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Target {
+    /// Plotters' bitmap backend (PNG).
+    Bitmap,
+    /// Plotters' SVG backend (`<text>` with the SVG's own vertical metrics).
+    Svg,
+    /// The in-house PDF backend ([`crate::pdf`]): text as glyph outlines placed like the bitmap's.
+    Pdf,
+}
+
+/// A raster image waiting to be placed over a rectangle of the drawing (vector targets).
+pub(crate) type PlacedImage = (Rect, Raster);
+
 /// A drawing surface in pixels on top of a plotters drawing area.
 pub(crate) struct Canvas<'a, DB: DrawingBackend> {
     /// The whole image.
     area: &'a DrawingArea<DB, Shift>,
-    /// The backend renders text as SVG `<text>` (different vertical metrics).
-    svg: bool,
-    /// SVG `<image>` elements waiting to replace their placeholders (see [`raster`]).
-    images: RefCell<Vec<String>>,
+    /// The kind of output.
+    target: Target,
+    /// Images waiting to replace their placeholders (see [`raster`]).
+    images: RefCell<Vec<PlacedImage>>,
 }
 
 impl<'a, DB: DrawingBackend> Canvas<'a, DB> {
-    /// A canvas on `area`; `svg` selects the SVG text metrics.
-    pub(crate) fn new(area: &'a DrawingArea<DB, Shift>, svg: bool) -> Self {
+    /// A canvas on `area` drawing for `target`.
+    pub(crate) fn new(area: &'a DrawingArea<DB, Shift>, target: Target) -> Self {
         Self {
             area,
-            svg,
+            target,
             images: RefCell::new(Vec::new()),
         }
     }
 
-    /// Whether the canvas draws SVG.
-    pub(crate) fn is_svg(&self) -> bool {
-        self.svg
+    /// Whether the output is vector graphics (SVG, PDF): large grids of cells go in as one
+    /// raster image ([`Canvas::image`]), small ones as vector cells.
+    pub(crate) fn is_vector(&self) -> bool {
+        self.target != Target::Bitmap
     }
 
-    /// The `<image>` elements of [`Canvas::svg_image`], in placeholder order.
-    pub(crate) fn into_images(self) -> Vec<String> {
+    /// The images of [`Canvas::image`], in placeholder order.
+    pub(crate) fn into_images(self) -> Vec<PlacedImage> {
         self.images.into_inner()
     }
 
-    /// SVG only: `image` stretched over `r`, drawn unsmoothed. The backend cannot write an
-    /// `<image>`, so a placeholder text holds its place in the stacking order until
-    /// [`raster::substitute`] replaces it in the finished SVG text.
-    pub(crate) fn svg_image(&self, r: Rect, image: &Raster) -> Result<(), Error> {
-        let element = raster::image_element(r, &raster::encode_png(image)?);
+    /// Vector targets only: `image` stretched over `r`, drawn unsmoothed. The backends cannot
+    /// place an image, so a placeholder text holds its place in the stacking order until the
+    /// finished SVG text ([`raster::substitute`]) or PDF content stream gets the image there.
+    pub(crate) fn image(&self, r: Rect, image: &Raster) -> Result<(), Error> {
         let index = {
             let mut images = self.images.borrow_mut();
-            images.push(element);
+            images.push((r, image.clone()));
             images.len() - 1
         };
         let style = Self::font(12.0).color(&RGBColor(0, 0, 0));
@@ -201,7 +216,7 @@ impl<'a, DB: DrawingBackend> Canvas<'a, DB> {
         if pts.len() < 2 {
             return Ok(());
         }
-        if !self.svg && width >= 2.5 && colour.3 >= 1.0 {
+        if self.target == Target::Bitmap && width >= 2.5 && colour.3 >= 1.0 {
             let half = width / 2.0;
             for w in pts.windows(2) {
                 let (a, b) = (w[0], w[1]);
@@ -303,10 +318,12 @@ impl<'a, DB: DrawingBackend> Canvas<'a, DB> {
 
     /// Offset from the backend's top anchor to the baseline, and the size to pass to it.
     fn backend_metrics(&self, size: f64) -> (f64, f64) {
-        if self.svg {
+        if self.target == Target::Svg {
             // SVG: font-size = size / 1.24 and dy = 0.76 em; rescale so the em matches ab_glyph's.
             (0.76 / 1.164 * size, size * 1.24 / 1.164)
         } else {
+            // Bitmap, and the PDF backend, which places glyphs the same way: the baseline half
+            // the size below the top anchor.
             (0.5 * size, size)
         }
     }

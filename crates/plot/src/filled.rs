@@ -107,7 +107,7 @@ pub(crate) fn draw_bands<DB: DrawingBackend>(
             .and_then(|b| colours.get(b).copied())
             .unwrap_or(no_data)
     };
-    if c.is_svg() {
+    if c.is_vector() {
         let per = SVG_RASTER_PER_PIXEL / s.px;
         let width = (area.width() * per).ceil().max(1.0) as u32;
         let height = (area.height() * per).ceil().max(1.0) as u32;
@@ -125,7 +125,7 @@ pub(crate) fn draw_bands<DB: DrawingBackend>(
             height,
             rgba: rgba_bytes,
         };
-        return c.svg_image(area, &image);
+        return c.image(area, &image);
     }
     // PNG: one rectangle per run of equal colour along each row of drawing units.
     let rows = area.height().ceil().max(1.0) as usize;

@@ -1,12 +1,13 @@
-//! Rendering a [`Figure`] to PNG or SVG bytes: the figure grid, the three panel kinds, and the
-//! heat-map colour bar and contours. The same drawing code runs on both plotters backends.
+//! Rendering a [`Figure`] to PNG, SVG or PDF bytes: the figure grid, the three panel kinds, and
+//! the heat-map colour bar and contours. The same drawing code runs on plotters' bitmap and SVG
+//! backends and on the in-house PDF backend.
 
 use contour::ContourBuilder;
 use plotters::coord::Shift;
 use plotters::prelude::{BitMapBackend, DrawingArea, DrawingBackend, IntoDrawingArea, SVGBackend};
 
 use crate::axis::{Tick, linear_ticks, resolve_range, widen};
-use crate::canvas::{Canvas, HAlign, P, Rect, VAlign, rgba};
+use crate::canvas::{Canvas, HAlign, P, PlacedImage, Rect, Target, VAlign, rgba};
 use crate::colour::{self, INK, NO_DATA, STREAM, WHITE};
 use crate::elements::{
     Entry, Key, Occupied, draw_legend, draw_markers, draw_series, entries, stroke,
@@ -17,6 +18,7 @@ use crate::figure::{
 use crate::filled;
 use crate::geometry::{arrowhead, clip_polygon, clip_polyline, clip_segment};
 use crate::layout::{AxesSpec, Frame, draw_axes, draw_grid, layout, line_height};
+use crate::pdf::{Page, PdfBackend};
 use crate::raster;
 use crate::style::{Style, ensure_font, render_error};
 use starvation_core::error::{Error, InputError};
@@ -28,11 +30,15 @@ pub enum ImageFormat {
     Png,
     /// SVG text.
     Svg,
-    /// PDF: the SVG converted by svg2pdf (vector paths, the embedded font subset into the file,
-    /// heat-map rasters as images), one page the size of the figure at 96 px per inch.
+    /// PDF 1.4 from the in-house backend: vector paths, text as the house font's glyph outlines,
+    /// large heat-map grids as images; one page the size of the figure at 96 px per inch.
     Pdf,
 }
 
+/// Heat maps with at most this many cells are drawn as vector cells in SVG and PDF (one filled
+/// rectangle per cell); larger grids as one embedded raster image. The pgfplots export uses the
+/// same rule (`matrix plot*` below it, `\addplot graphics` above).
+pub const MAX_VECTOR_CELLS: usize = 4096;
 /// Largest accepted width or height in pixels.
 const MAX_SIDE: u32 = 16_384;
 /// Largest accepted number of pixels.
@@ -89,7 +95,7 @@ fn render_png(figure: &Figure) -> Result<Vec<u8>, Error> {
     let mut big = vec![255u8; (w * k) as usize * (h * k) as usize * 3];
     {
         let root = BitMapBackend::with_buffer(&mut big, (w * k, h * k)).into_drawing_area();
-        draw_figure(&root, figure, false, k as f64)?;
+        draw_figure(&root, figure, Target::Bitmap, k as f64)?;
         root.present()
             .map_err(|e| render_error(format!("drawing failed: {e}")))?;
     }
@@ -150,35 +156,26 @@ fn render_svg(figure: &Figure) -> Result<Vec<u8>, Error> {
     Ok(s.into_bytes())
 }
 
-/// Without the `pdf` feature: an error saying how to build with it.
-#[cfg(not(feature = "pdf"))]
-fn render_pdf(_figure: &Figure) -> Result<Vec<u8>, Error> {
-    Err(render_error(
-        "PDF export is not built in; build with `cargo build --release --features pdf`",
-    ))
-}
-
-/// PDF bytes of the figure: its SVG read by usvg with the embedded font alone (no system
-/// fonts), converted by svg2pdf, which embeds the glyphs used.
-#[cfg(feature = "pdf")]
+/// PDF bytes of the figure: the same drawing on the in-house PDF backend at `SVG_SCALE` units
+/// per pixel (see [`crate::pdf`]), one page of the figure's size at 96 pixels per inch.
 fn render_pdf(figure: &Figure) -> Result<Vec<u8>, Error> {
-    use svg2pdf::usvg;
-    let svg = render_svg(figure)?;
-    let mut fonts = usvg::fontdb::Database::new();
-    fonts.load_font_data(crate::style::font_bytes().to_vec());
-    let options = usvg::Options {
-        font_family: "DejaVu Sans".into(),
-        fontdb: std::sync::Arc::new(fonts),
-        ..usvg::Options::default()
-    };
-    let tree = usvg::Tree::from_data(&svg, &options)
-        .map_err(|e| render_error(format!("the figure's SVG could not be read for PDF: {e}")))?;
-    svg2pdf::to_pdf(
-        &tree,
-        svg2pdf::ConversionOptions::default(),
-        svg2pdf::PageOptions { dpi: 96.0 },
+    let k = SVG_SCALE;
+    let mut page = Page::new()?;
+    let images;
+    {
+        let size = (figure.width * k, figure.height * k);
+        let root = PdfBackend::new(&mut page, size).into_drawing_area();
+        images = draw_figure(&root, figure, Target::Pdf, k as f64)?;
+        root.present()
+            .map_err(|e| render_error(format!("drawing failed: {e}")))?;
+    }
+    crate::pdf::document(
+        page,
+        &images,
+        (figure.width, figure.height),
+        k as f64,
+        &figure.title,
     )
-    .map_err(|e| render_error(format!("PDF conversion failed: {e}")))
 }
 
 /// The SVG text of the figure drawn at `k` units per pixel.
@@ -188,14 +185,18 @@ fn svg_string(figure: &Figure, k: u32) -> Result<String, Error> {
     {
         let size = (figure.width * k, figure.height * k);
         let root = SVGBackend::with_string(&mut s, size).into_drawing_area();
-        images = draw_figure(&root, figure, true, k as f64)?;
+        images = draw_figure(&root, figure, Target::Svg, k as f64)?;
         root.present()
             .map_err(|e| render_error(format!("drawing failed: {e}")))?;
     }
     if images.is_empty() {
         Ok(s)
     } else {
-        raster::substitute(&s, &images)
+        let elements = images
+            .iter()
+            .map(|(r, image)| Ok(raster::image_element(*r, &raster::encode_png(image)?)))
+            .collect::<Result<Vec<_>, Error>>()?;
+        raster::substitute(&s, &elements)
     }
 }
 
@@ -205,12 +206,12 @@ fn svg_string(figure: &Figure, k: u32) -> Result<String, Error> {
 fn draw_figure<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     fig: &Figure,
-    svg: bool,
+    target: Target,
     k: f64,
-) -> Result<Vec<String>, Error> {
+) -> Result<Vec<PlacedImage>, Error> {
     area.fill(&WHITE)
         .map_err(|e| render_error(format!("drawing failed: {e}")))?;
-    let c = Canvas::new(area, svg);
+    let c = Canvas::new(area, target);
     let (w, h) = (fig.width as f64 * k, fig.height as f64 * k);
     let n = fig.panels.len();
     let cols = fig.columns.clamp(1, n.max(1));
@@ -556,11 +557,11 @@ fn speed_shading(speeds: impl Iterator<Item = f64>) -> (impl Fn(f64) -> f64, boo
 }
 
 /// Maps heat-map values to colours.
-struct ColourScale {
+pub(crate) struct ColourScale {
     /// Value at the bottom of the colour bar.
-    lo: f64,
+    pub(crate) lo: f64,
     /// Value at the top.
-    hi: f64,
+    pub(crate) hi: f64,
     /// Diverging centre (white).
     centre: Option<f64>,
 }
@@ -568,7 +569,7 @@ struct ColourScale {
 impl ColourScale {
     /// The scale of a heat map: its colour range, or the data range (symmetric around the
     /// centre of a diverging map).
-    fn new(p: &HeatMapPanel) -> Self {
+    pub(crate) fn new(p: &HeatMapPanel) -> Self {
         let finite = p.values.iter().copied().filter(|v| v.is_finite());
         let (dmin, dmax) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
             (a.min(v), b.max(v))
@@ -633,7 +634,7 @@ impl ColourScale {
     }
 
     /// Colour of value `v` (non-finite: the no-data grey).
-    fn colour(&self, v: f64) -> plotters::style::RGBColor {
+    pub(crate) fn colour(&self, v: f64) -> plotters::style::RGBColor {
         if v.is_finite() {
             self.colour_t(self.t(v))
         } else {
@@ -782,7 +783,7 @@ fn draw_heat_map<DB: DrawingBackend>(
             NO_DATA,
         )?;
     } else if has_cells {
-        if c.is_svg() {
+        if c.is_vector() && p.values.len() > MAX_VECTOR_CELLS {
             draw_cells_raster(c, s, &f, p, &scale, &ex, &ey)?;
         } else {
             draw_cells(c, s, &f, p, &scale, &ex, &ey)?;
@@ -850,7 +851,8 @@ fn draw_cells<DB: DrawingBackend>(
     Ok(())
 }
 
-/// SVG: the cells as one embedded raster image (one `<image>` instead of one `<rect>` per cell),
+/// Vector output of a grid with more than [`MAX_VECTOR_CELLS`] cells: the cells as one embedded
+/// raster image (one `<image>` instead of one `<rect>` per cell),
 /// sampled at twice the output resolution and drawn without smoothing.
 fn draw_cells_raster<DB: DrawingBackend>(
     c: &Canvas<DB>,
@@ -871,7 +873,7 @@ fn draw_cells_raster<DB: DrawingBackend>(
         })
     };
     match raster::sample_cells(&px, &py, f.plot, s.px, colour) {
-        Some((area, image)) => c.svg_image(area, &image),
+        Some((area, image)) => c.image(area, &image),
         None => Ok(()),
     }
 }

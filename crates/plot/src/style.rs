@@ -26,8 +26,7 @@ pub(crate) fn render_error(message: impl Into<String>) -> Error {
     }
 }
 
-/// The embedded font's file bytes (PDF export).
-#[cfg(feature = "pdf")]
+/// The embedded font's file bytes (the PDF backend reads its glyph outlines).
 pub(crate) fn font_bytes() -> &'static [u8] {
     FONT_BYTES
 }
