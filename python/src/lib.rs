@@ -321,8 +321,9 @@ fn sweep<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyDict>> {
 }
 
 /// Equilibria and starvation matrices of the two-feature toy at n points (arrays of length n or
-/// 1), in parallel with the GIL released.
+/// 1), in parallel with the GIL released; with `starvation_ratio`, also z_j*/z_j⁰.
 #[pyfunction]
+#[pyo3(signature = (s1, s2, delta, lam, rate, regulariser, tolerance, max_iterations, starvation_ratio=true))]
 #[allow(clippy::too_many_arguments)]
 fn toy_equilibria<'py>(
     py: Python<'py>,
@@ -334,6 +335,7 @@ fn toy_equilibria<'py>(
     regulariser: &str,
     tolerance: f64,
     max_iterations: u32,
+    starvation_ratio: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     let (s1, s2, delta, lam) = (
         s1.as_slice()?,
@@ -356,7 +358,11 @@ fn toy_equilibria<'py>(
         max_iterations,
     };
     toy_fast::validate(&inputs, n).map_err(input_error)?;
-    let r = py.detach(|| toy_fast::solve(&inputs, n));
+    let (r, ratio) = py.detach(|| {
+        let r = toy_fast::solve(&inputs, n);
+        let ratio = starvation_ratio.then(|| toy_fast::starvation_ratio(&inputs, &r.z));
+        (r, ratio)
+    });
     let out = PyDict::new(py);
     out.set_item(
         "z",
@@ -376,6 +382,14 @@ fn toy_equilibria<'py>(
             .expect("n × 2")
             .into_pyarray(py),
     )?;
+    if let Some(ratio) = ratio {
+        out.set_item(
+            "starvation_ratio",
+            Array2::from_shape_vec((n, 2), ratio)
+                .expect("n × 2")
+                .into_pyarray(py),
+        )?;
+    }
     out.set_item("iterations", r.iterations.into_pyarray(py))?;
     out.set_item("residual", r.residual.into_pyarray(py))?;
     out.set_item("converged", r.converged.into_pyarray(py))?;

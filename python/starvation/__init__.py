@@ -481,6 +481,7 @@ def toy_equilibria(
     rate: float = 1.0,
     tolerance: float = 1e-12,
     max_iterations: int = 100,
+    starvation_ratio: bool = True,
 ) -> Dict[str, np.ndarray]:
     """Equilibria and starvation matrices of the two-feature toy (M17, exact loss) at every
     point of broadcast NumPy arrays, in one call: the engine's 2 × 2 Newton solver, in parallel,
@@ -489,8 +490,11 @@ def toy_equilibria(
     ``s1``, ``s2``, ``delta``, ``lam`` broadcast together to a shape S; ``regulariser`` "l2"
     or "sd" (uniform). Returns float64 arrays ``z`` S + (2,), ``starvation_matrix`` S + (2, 2)
     (row j, column i: ∂z_j*/∂(s_i²)), ``eigenvalues`` S + (2,) (ascending, times ``rate``),
-    ``residual`` S, and ``iterations`` S (uint32), ``converged`` S (bool); NaN where a point did
-    not converge. Points warm-start from their predecessor in memory order, so pass grids with
+    ``starvation_ratio`` S + (2,), ``residual`` S, and ``iterations`` S (uint32), ``converged``
+    S (bool); NaN where a point did not converge. The starvation ratio is z_j*/z_j⁰ as the
+    sweep metric ``starvation_ratio`` (columns ratio1, ratio2) defines it: z⁰ is the uncoupled
+    reference (U = I), the root of λz = s_j²σ(−z) under L2 and the SD margin a*(λ) under SD
+    (``starvation_ratio=False`` skips it). Points warm-start from their predecessor in memory order, so pass grids with
     the fastest-varying parameter last (as ``np.meshgrid(..., indexing="ij")`` does).
     """
     arrays = [_real(a, n) for a, n in ((s1, "s1"), (s2, "s2"), (delta, "delta"), (lam, "lam"))]
@@ -501,8 +505,10 @@ def toy_equilibria(
     ]
     if any(a.size == 0 for a in arrays):
         flat = [np.zeros(0) for _ in arrays]
-    r = _core.toy_equilibria(*flat, rate, regulariser, tolerance, max_iterations)
-    return {
+    r = _core.toy_equilibria(
+        *flat, rate, regulariser, tolerance, max_iterations, bool(starvation_ratio)
+    )
+    out = {
         "z": r["z"].reshape(shape + (2,)),
         "starvation_matrix": r["starvation_matrix"].reshape(shape + (2, 2)),
         "eigenvalues": r["eigenvalues"].reshape(shape + (2,)),
@@ -510,6 +516,9 @@ def toy_equilibria(
         "residual": r["residual"].reshape(shape),
         "converged": r["converged"].reshape(shape),
     }
+    if starvation_ratio:
+        out["starvation_ratio"] = r["starvation_ratio"].reshape(shape + (2,))
+    return out
 
 
 # ── sweeps ──────────────────────────────────────────────────────────────────────────────────
