@@ -294,6 +294,10 @@ fn sweep<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyDict>> {
     )?;
     out.set_item("status", status)?;
     out.set_item(
+        "threshold_branches",
+        threshold_branches(py, &plan, &result)?,
+    )?;
+    out.set_item(
         "thresholds",
         to_python(
             py,
@@ -317,6 +321,85 @@ fn sweep<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyDict>> {
             .unwrap_or(Value::Null),
         )?,
     )?;
+    Ok(out)
+}
+
+/// The threshold curves of a sweep with two or more axes, as the figures chain them: for every
+/// threshold along the last axis and every combination of the outer axes but the one before
+/// last (`x`), the found crossings of neighbouring lines chained into branches by
+/// `starvation::sweep::branches` (a segment only joins crossings of the same direction on
+/// neighbouring lines). Each branch: `threshold` (index), `metric`, `level`, `x` and `y` (the
+/// axis names), `fixed` {axis name: value index} and `points` (m × 2: x value, threshold value).
+fn threshold_branches<'py>(
+    py: Python<'py>,
+    plan: &starvation::SweepPlan,
+    result: &starvation::SweepResult,
+) -> PyResult<Bound<'py, PyList>> {
+    use starvation::sweep::{CrossingDirection, CrossingPoint, branches};
+    let out = PyList::empty(py);
+    let n = plan.axes.len();
+    if n < 2 {
+        return Ok(out);
+    }
+    let xa = n - 2;
+    let by_line: std::collections::HashMap<usize, &starvation::sweep::LineResult> =
+        result.lines.iter().map(|l| (l.line, l)).collect();
+    // Lines in order; the outer index of a line is its mixed-radix digits over axes 0..n-1.
+    let groups = plan.lines() / plan.axes[xa].values.len().max(1);
+    for (ti, t) in plan.line_thresholds().enumerate() {
+        for g in 0..groups {
+            // Line k of this group: x index k, the other outer axes from g (x is the fastest).
+            let lines: Vec<usize> = (0..plan.axes[xa].values.len())
+                .map(|k| g * plan.axes[xa].values.len() + k)
+                .collect();
+            let found: Vec<Vec<&starvation::ThresholdRecord>> = lines
+                .iter()
+                .map(|line| {
+                    by_line
+                        .get(line)
+                        .and_then(|l| l.thresholds.get(ti))
+                        .map(|r| r.iter().filter(|r| r.status.is_found()).collect())
+                        .unwrap_or_default()
+                })
+                .collect();
+            let crossings: Vec<Vec<CrossingPoint>> = found
+                .iter()
+                .map(|rs| {
+                    rs.iter()
+                        .map(|r| CrossingPoint {
+                            position: r.value,
+                            direction: r.direction.unwrap_or(CrossingDirection::Touching),
+                        })
+                        .collect()
+                })
+                .collect();
+            let idx = plan.line_indices(lines[0]);
+            for branch in branches(&crossings) {
+                let points: Vec<f64> = branch
+                    .iter()
+                    .flat_map(|&(k, j)| [plan.axes[xa].values[k].number(), found[k][j].value])
+                    .collect();
+                let d = PyDict::new(py);
+                d.set_item("threshold", ti)?;
+                d.set_item("metric", &t.metric)?;
+                d.set_item("level", t.level)?;
+                d.set_item("x", &plan.axes[xa].name)?;
+                d.set_item("y", &plan.axes[n - 1].name)?;
+                let fixed = PyDict::new(py);
+                for (a, &i) in plan.axes[..xa].iter().zip(&idx) {
+                    fixed.set_item(&a.name, i)?;
+                }
+                d.set_item("fixed", fixed)?;
+                d.set_item(
+                    "points",
+                    Array2::from_shape_vec((branch.len(), 2), points)
+                        .map_err(|e| NumericalError::new_err(format!("internal: {e}")))?
+                        .into_pyarray(py),
+                )?;
+                out.append(d)?;
+            }
+        }
+    }
     Ok(out)
 }
 
