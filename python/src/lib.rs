@@ -294,6 +294,10 @@ fn sweep<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyDict>> {
     )?;
     out.set_item("status", status)?;
     out.set_item(
+        "threshold_branches",
+        threshold_branches(py, &plan, &result)?,
+    )?;
+    out.set_item(
         "thresholds",
         to_python(
             py,
@@ -320,9 +324,89 @@ fn sweep<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyDict>> {
     Ok(out)
 }
 
+/// The threshold curves of a sweep with two or more axes, as the figures chain them: for every
+/// threshold along the last axis and every combination of the outer axes but the one before
+/// last (`x`), the found crossings of neighbouring lines chained into branches by
+/// `starvation::sweep::branches` (a segment only joins crossings of the same direction on
+/// neighbouring lines). Each branch: `threshold` (index), `metric`, `level`, `x` and `y` (the
+/// axis names), `fixed` {axis name: value index} and `points` (m × 2: x value, threshold value).
+fn threshold_branches<'py>(
+    py: Python<'py>,
+    plan: &starvation::SweepPlan,
+    result: &starvation::SweepResult,
+) -> PyResult<Bound<'py, PyList>> {
+    use starvation::sweep::{CrossingDirection, CrossingPoint, branches};
+    let out = PyList::empty(py);
+    let n = plan.axes.len();
+    if n < 2 {
+        return Ok(out);
+    }
+    let xa = n - 2;
+    let by_line: std::collections::HashMap<usize, &starvation::sweep::LineResult> =
+        result.lines.iter().map(|l| (l.line, l)).collect();
+    // Lines in order; the outer index of a line is its mixed-radix digits over axes 0..n-1.
+    let groups = plan.lines() / plan.axes[xa].values.len().max(1);
+    for (ti, t) in plan.line_thresholds().enumerate() {
+        for g in 0..groups {
+            // Line k of this group: x index k, the other outer axes from g (x is the fastest).
+            let lines: Vec<usize> = (0..plan.axes[xa].values.len())
+                .map(|k| g * plan.axes[xa].values.len() + k)
+                .collect();
+            let found: Vec<Vec<&starvation::ThresholdRecord>> = lines
+                .iter()
+                .map(|line| {
+                    by_line
+                        .get(line)
+                        .and_then(|l| l.thresholds.get(ti))
+                        .map(|r| r.iter().filter(|r| r.status.is_found()).collect())
+                        .unwrap_or_default()
+                })
+                .collect();
+            let crossings: Vec<Vec<CrossingPoint>> = found
+                .iter()
+                .map(|rs| {
+                    rs.iter()
+                        .map(|r| CrossingPoint {
+                            position: r.value,
+                            direction: r.direction.unwrap_or(CrossingDirection::Touching),
+                        })
+                        .collect()
+                })
+                .collect();
+            let idx = plan.line_indices(lines[0]);
+            for branch in branches(&crossings) {
+                let points: Vec<f64> = branch
+                    .iter()
+                    .flat_map(|&(k, j)| [plan.axes[xa].values[k].number(), found[k][j].value])
+                    .collect();
+                let d = PyDict::new(py);
+                d.set_item("threshold", ti)?;
+                d.set_item("metric", &t.metric)?;
+                d.set_item("level", t.level)?;
+                d.set_item("x", &plan.axes[xa].name)?;
+                d.set_item("y", &plan.axes[n - 1].name)?;
+                let fixed = PyDict::new(py);
+                for (a, &i) in plan.axes[..xa].iter().zip(&idx) {
+                    fixed.set_item(&a.name, i)?;
+                }
+                d.set_item("fixed", fixed)?;
+                d.set_item(
+                    "points",
+                    Array2::from_shape_vec((branch.len(), 2), points)
+                        .map_err(|e| NumericalError::new_err(format!("internal: {e}")))?
+                        .into_pyarray(py),
+                )?;
+                out.append(d)?;
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Equilibria and starvation matrices of the two-feature toy at n points (arrays of length n or
-/// 1), in parallel with the GIL released.
+/// 1), in parallel with the GIL released; with `starvation_ratio`, also z_j*/z_j⁰.
 #[pyfunction]
+#[pyo3(signature = (s1, s2, delta, lam, rate, regulariser, tolerance, max_iterations, starvation_ratio=true))]
 #[allow(clippy::too_many_arguments)]
 fn toy_equilibria<'py>(
     py: Python<'py>,
@@ -334,6 +418,7 @@ fn toy_equilibria<'py>(
     regulariser: &str,
     tolerance: f64,
     max_iterations: u32,
+    starvation_ratio: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     let (s1, s2, delta, lam) = (
         s1.as_slice()?,
@@ -356,7 +441,11 @@ fn toy_equilibria<'py>(
         max_iterations,
     };
     toy_fast::validate(&inputs, n).map_err(input_error)?;
-    let r = py.detach(|| toy_fast::solve(&inputs, n));
+    let (r, ratio) = py.detach(|| {
+        let r = toy_fast::solve(&inputs, n);
+        let ratio = starvation_ratio.then(|| toy_fast::starvation_ratio(&inputs, &r.z));
+        (r, ratio)
+    });
     let out = PyDict::new(py);
     out.set_item(
         "z",
@@ -376,6 +465,14 @@ fn toy_equilibria<'py>(
             .expect("n × 2")
             .into_pyarray(py),
     )?;
+    if let Some(ratio) = ratio {
+        out.set_item(
+            "starvation_ratio",
+            Array2::from_shape_vec((n, 2), ratio)
+                .expect("n × 2")
+                .into_pyarray(py),
+        )?;
+    }
     out.set_item("iterations", r.iterations.into_pyarray(py))?;
     out.set_item("residual", r.residual.into_pyarray(py))?;
     out.set_item("converged", r.converged.into_pyarray(py))?;

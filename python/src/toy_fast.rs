@@ -200,6 +200,34 @@ fn solve_with<const SD: bool>(inputs: &ToyInputs, n: usize) -> ToyOutputs {
     out
 }
 
+/// The starvation ratios z_j*/z_j⁰ of solved points (n × 2, NaN where z* is NaN), with the
+/// uncoupled reference z⁰ exactly as the sweep's `starvation_ratio` metric takes it for the toy:
+/// the root of λ z = s_j² σ(−z) under L2 (`uncoupled_response`, exact loss), the SD margin
+/// a*(λ) under SD (`sd_margin`). Parallel in the same fixed chunks as [`solve`].
+pub fn starvation_ratio(inputs: &ToyInputs, z: &[f64]) -> Vec<f64> {
+    use starvation::equilibrium::closed_form::{sd_margin, uncoupled_response};
+    let mut ratio = vec![0.0; z.len()];
+    ratio
+        .par_chunks_mut(2 * CHUNK)
+        .zip(z.par_chunks(2 * CHUNK))
+        .enumerate()
+        .for_each(|(c, (out, z))| {
+            for p in 0..out.len() / 2 {
+                let i = c * CHUNK + p;
+                let lambda = at(inputs.lambda, i);
+                let reference = match inputs.regulariser {
+                    ToyRegulariser::L2 => [at(inputs.s1, i), at(inputs.s2, i)]
+                        .map(|s| uncoupled_response(s * s, lambda, starvation::LossModel::Exact)),
+                    ToyRegulariser::Sd => [sd_margin(lambda); 2],
+                };
+                for j in 0..2 {
+                    out[2 * p + j] = z[2 * p + j] / reference[j];
+                }
+            }
+        });
+    ratio
+}
+
 /// Asks Linux to back the 2 MiB-aligned interior of a large fresh output array with huge pages
 /// (transparent huge pages in `madvise` mode): its first writes then take one page fault per
 /// 2 MiB instead of one per 4 KiB, which is most of what writing ~85 bytes per point costs beyond

@@ -26,12 +26,14 @@ computations release the GIL. Equation tags (M1 … M19) refer to docs/theory.md
 
 from __future__ import annotations
 
-import json
-import os
-from dataclasses import dataclass, field
+import collections.abc as _abc
+import json as _json
+import os as _os
+from dataclasses import dataclass as _dataclass
+from dataclasses import field as _field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
-import numpy as np
+import numpy as _np
 
 from . import _core
 from ._core import Model, NumericalError
@@ -63,19 +65,22 @@ __all__ = [
 
 __version__ = "0.1.0"
 
-SpecLike = Union[Model, Mapping[str, Any], str, "os.PathLike[str]"]
+#: Submodules, loaded on first use: ``starvation.plotting`` (needs matplotlib).
+_SUBMODULES = ("plotting",)
+
+_SpecLike = Union[Model, Mapping[str, Any], str, "_os.PathLike[str]"]
 
 
-def _real(x: Any, field: str) -> np.ndarray:
+def _real(x: Any, field: str) -> _np.ndarray:
     """``x`` as a float64 array; a complex array (or complex numbers in a list) is refused with
     a ValueError naming ``field`` instead of being cast (NumPy would drop the imaginary part)."""
-    a = np.asarray(x)
-    if np.iscomplexobj(a):
+    a = _np.asarray(x)
+    if _np.iscomplexobj(a):
         raise ValueError(
             f"{field}: is complex; give real numbers (take .real explicitly if that is meant)"
         )
     try:
-        return np.asarray(a, dtype=float)
+        return _np.asarray(a, dtype=float)
     except (TypeError, ValueError):
         raise ValueError(f"{field}: is not an array of numbers") from None
 
@@ -201,23 +206,23 @@ def random(
     return Model(_section({"random": body}, regulariser, loss, rate, directions))
 
 
-def _read_spec(spec: Union[str, "os.PathLike[str]"]) -> Dict[str, Any]:
+def _read_spec(spec: Union[str, "_os.PathLike[str]"]) -> Dict[str, Any]:
     # The engine reads the file with the command line's checks (regular file, size limit, no
     # devices or FIFOs, JSON syntax, duplicate keys); ValueError naming SPEC otherwise.
-    return json.loads(_core.read_spec_text(os.fspath(spec)))
+    return _json.loads(_core.read_spec_text(_os.fspath(spec)))
 
 
-def _spec_dict(spec: SpecLike) -> Dict[str, Any]:
-    if isinstance(spec, (str, os.PathLike)):
+def _spec_dict(spec: _SpecLike) -> Dict[str, Any]:
+    if isinstance(spec, (str, _os.PathLike)):
         return _read_spec(spec)
-    if isinstance(spec, Mapping):
+    if isinstance(spec, _abc.Mapping):
         return dict(spec)
     raise TypeError(
         f"expected a Model, a spec dict or the path of a spec file, got {type(spec).__name__}"
     )
 
 
-def model(spec: SpecLike) -> Model:
+def model(spec: _SpecLike) -> Model:
     """A :class:`Model` from a Model, a ``model`` section, a spec dict with a ``model`` section,
     or the path of a spec file (its base model)."""
     if isinstance(spec, Model):
@@ -236,7 +241,7 @@ _as_model = model
 # ── integration ─────────────────────────────────────────────────────────────────────────────
 
 
-@dataclass(frozen=True)
+@_dataclass(frozen=True)
 class Solution:
     """A trajectory: arrays and the solver's statistics.
 
@@ -248,9 +253,9 @@ class Solution:
     integration time.
     """
 
-    t: np.ndarray
-    z: np.ndarray
-    y: np.ndarray
+    t: _np.ndarray
+    z: _np.ndarray
+    y: _np.ndarray
     stats: Dict[str, int]
     stop_reason: str
     method: str
@@ -260,7 +265,7 @@ class Solution:
     wall_seconds: float
 
 
-def _simulation(spec: SpecLike) -> Tuple[Model, Dict[str, Any]]:
+def _simulation(spec: _SpecLike) -> Tuple[Model, Dict[str, Any]]:
     if isinstance(spec, Model):
         return spec, {}
     d = _spec_dict(spec)
@@ -277,7 +282,7 @@ def _simulation(spec: SpecLike) -> Tuple[Model, Dict[str, Any]]:
 
 
 def integrate(
-    model: SpecLike,
+    model: _SpecLike,
     t_end: Optional[float] = None,
     *,
     method: Optional[str] = None,
@@ -351,7 +356,7 @@ def integrate(
 # ── equilibria ──────────────────────────────────────────────────────────────────────────────
 
 
-@dataclass(frozen=True)
+@_dataclass(frozen=True)
 class EquilibriumResult:
     """The equilibrium z* of the response flow and what the engine knows about it.
 
@@ -364,48 +369,48 @@ class EquilibriumResult:
     CLI writes for this model.
     """
 
-    z: np.ndarray
-    margins: np.ndarray
-    eigenvalues: np.ndarray
-    jacobian: np.ndarray
+    z: _np.ndarray
+    margins: _np.ndarray
+    eigenvalues: _np.ndarray
+    jacobian: _np.ndarray
     stability: str
-    starvation_matrix: np.ndarray
-    dz_dlambda: np.ndarray
+    starvation_matrix: _np.ndarray
+    dz_dlambda: _np.ndarray
     delta: Optional[float]
-    dz_ddelta: Optional[np.ndarray]
-    uncoupled_z: Optional[np.ndarray]
-    starvation_ratio: Optional[np.ndarray]
+    dz_ddelta: Optional[_np.ndarray]
+    uncoupled_z: Optional[_np.ndarray]
+    starvation_ratio: Optional[_np.ndarray]
     closed_forms: List[Dict[str, Any]]
-    branch: Optional[Dict[str, np.ndarray]]
+    branch: Optional[Dict[str, _np.ndarray]]
     label: str
-    raw: Dict[str, Any] = field(repr=False)
+    raw: Dict[str, Any] = _field(repr=False)
 
     @property
     def stable(self) -> bool:
         """True when every eigenvalue has a negative real part."""
-        return bool(np.all(self.eigenvalues.real < 0))
+        return bool(_np.all(self.eigenvalues.real < 0))
 
 
 def _opt_array(x):
-    return None if x is None else np.asarray(x, dtype=float)
+    return None if x is None else _np.asarray(x, dtype=float)
 
 
 def _equilibrium_result(d: Dict[str, Any]) -> EquilibriumResult:
     branch = None
     if d.get("branch"):
         branch = {
-            k: np.asarray([np.nan if v is None else v for v in col], dtype=float)
+            k: _np.asarray([_np.nan if v is None else v for v in col], dtype=float)
             for k, col in d["branch"]["table"].items()
         }
-    ev = np.asarray(d["eigenvalues"], dtype=float).reshape(-1, 2)
+    ev = _np.asarray(d["eigenvalues"], dtype=float).reshape(-1, 2)
     return EquilibriumResult(
-        z=np.asarray(d["z"], dtype=float),
-        margins=np.asarray(d["margins"], dtype=float),
+        z=_np.asarray(d["z"], dtype=float),
+        margins=_np.asarray(d["margins"], dtype=float),
         eigenvalues=ev[:, 0] + 1j * ev[:, 1],
-        jacobian=np.asarray(d["jacobian"], dtype=float),
+        jacobian=_np.asarray(d["jacobian"], dtype=float),
         stability=d["stability"],
-        starvation_matrix=np.asarray(d["starvation_matrix"], dtype=float),
-        dz_dlambda=np.asarray(d["dz_dlambda"], dtype=float),
+        starvation_matrix=_np.asarray(d["starvation_matrix"], dtype=float),
+        dz_dlambda=_np.asarray(d["dz_dlambda"], dtype=float),
         delta=d.get("delta"),
         dz_ddelta=_opt_array(d.get("dz_ddelta")),
         uncoupled_z=_opt_array(d.get("uncoupled_z")),
@@ -424,7 +429,7 @@ def _with_name(d: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def equilibrium(
-    model: SpecLike,
+    model: _SpecLike,
     *,
     start: Any = None,
     tolerance: Optional[float] = None,
@@ -481,7 +486,8 @@ def toy_equilibria(
     rate: float = 1.0,
     tolerance: float = 1e-12,
     max_iterations: int = 100,
-) -> Dict[str, np.ndarray]:
+    starvation_ratio: bool = True,
+) -> Dict[str, _np.ndarray]:
     """Equilibria and starvation matrices of the two-feature toy (M17, exact loss) at every
     point of broadcast NumPy arrays, in one call: the engine's 2 × 2 Newton solver, in parallel,
     without a Python loop.
@@ -489,20 +495,25 @@ def toy_equilibria(
     ``s1``, ``s2``, ``delta``, ``lam`` broadcast together to a shape S; ``regulariser`` "l2"
     or "sd" (uniform). Returns float64 arrays ``z`` S + (2,), ``starvation_matrix`` S + (2, 2)
     (row j, column i: ∂z_j*/∂(s_i²)), ``eigenvalues`` S + (2,) (ascending, times ``rate``),
-    ``residual`` S, and ``iterations`` S (uint32), ``converged`` S (bool); NaN where a point did
-    not converge. Points warm-start from their predecessor in memory order, so pass grids with
-    the fastest-varying parameter last (as ``np.meshgrid(..., indexing="ij")`` does).
+    ``starvation_ratio`` S + (2,), ``residual`` S, and ``iterations`` S (uint32), ``converged``
+    S (bool); NaN where a point did not converge. The starvation ratio is z_j*/z_j⁰ as the
+    sweep metric ``starvation_ratio`` (columns ratio1, ratio2) defines it: z⁰ is the uncoupled
+    reference (U = I), the root of λz = s_j²σ(−z) under L2 and the SD margin a*(λ) under SD
+    (``starvation_ratio=False`` skips it). Points warm-start from their predecessor in memory order, so pass grids with
+    the fastest-varying parameter last (as ``_np.meshgrid(..., indexing="ij")`` does).
     """
     arrays = [_real(a, n) for a, n in ((s1, "s1"), (s2, "s2"), (delta, "delta"), (lam, "lam"))]
-    shape = np.broadcast_shapes(*(a.shape for a in arrays))
+    shape = _np.broadcast_shapes(*(a.shape for a in arrays))
     flat = [
-        a.reshape(1) if a.size == 1 else np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1)
+        a.reshape(1) if a.size == 1 else _np.ascontiguousarray(_np.broadcast_to(a, shape)).reshape(-1)
         for a in arrays
     ]
     if any(a.size == 0 for a in arrays):
-        flat = [np.zeros(0) for _ in arrays]
-    r = _core.toy_equilibria(*flat, rate, regulariser, tolerance, max_iterations)
-    return {
+        flat = [_np.zeros(0) for _ in arrays]
+    r = _core.toy_equilibria(
+        *flat, rate, regulariser, tolerance, max_iterations, bool(starvation_ratio)
+    )
+    out = {
         "z": r["z"].reshape(shape + (2,)),
         "starvation_matrix": r["starvation_matrix"].reshape(shape + (2, 2)),
         "eigenvalues": r["eigenvalues"].reshape(shape + (2,)),
@@ -510,36 +521,45 @@ def toy_equilibria(
         "residual": r["residual"].reshape(shape),
         "converged": r["converged"].reshape(shape),
     }
+    if starvation_ratio:
+        out["starvation_ratio"] = r["starvation_ratio"].reshape(shape + (2,))
+    return out
 
 
 # ── sweeps ──────────────────────────────────────────────────────────────────────────────────
 
 
-@dataclass(frozen=True)
+@_dataclass(frozen=True)
 class SweepResult:
     """A parameter sweep: every metric column as an array of the grid's shape.
 
     ``axes`` {name: values} in axis order (outermost first); ``shape`` the grid shape;
     ``columns`` {metric column: float64 array of ``shape``} (NaN where undefined or failed);
     ``status`` object array of ``shape`` (None, or why the cell failed); ``thresholds`` one
-    record per line and threshold; ``document`` the JSON document the CLI writes.
+    record per line, threshold and crossing; ``threshold_branches`` the threshold curves as the
+    command line's figures chain them (two or more axes): one record per branch with
+    ``threshold`` (index), ``metric``, ``level``, ``x`` (the axis before last), ``y`` (the last
+    axis), ``fixed`` {other axis: value index} and ``points`` (m, 2) — a segment only joins
+    crossings of the same direction on neighbouring lines, so branches are never joined;
+    ``document`` the JSON document the CLI writes.
     """
 
     axes: Dict[str, Any]
     shape: Tuple[int, ...]
-    columns: Dict[str, np.ndarray]
-    status: np.ndarray
+    columns: Dict[str, _np.ndarray]
+    status: _np.ndarray
     thresholds: List[Dict[str, Any]]
-    document: Dict[str, Any] = field(repr=False)
+    document: Dict[str, Any] = _field(repr=False)
+    threshold_branches: List[Dict[str, Any]] = _field(default_factory=list)
 
-    def __getitem__(self, name: str) -> np.ndarray:
+    def __getitem__(self, name: str) -> _np.ndarray:
         return self.columns[name]
 
     def to_frame(self):
         """The cell table as a pandas DataFrame (one row per cell; needs pandas)."""
         import pandas as pd
 
-        grids = np.meshgrid(*[np.asarray(v) for v in self.axes.values()], indexing="ij")
+        grids = _np.meshgrid(*[_np.asarray(v) for v in self.axes.values()], indexing="ij")
         data: Dict[str, Any] = {n: g.reshape(-1) for n, g in zip(self.axes, grids)}
         for n, c in self.columns.items():
             data[n] = c.reshape(-1)
@@ -554,7 +574,7 @@ class SweepResult:
 
 
 def sweep(
-    model: SpecLike,
+    model: _SpecLike,
     axes: Optional[Mapping[str, Any]] = None,
     metrics: Optional[Sequence[Any]] = None,
     *,
@@ -597,7 +617,7 @@ def sweep(
     r = _core.sweep(_dumps(d))
     shape = tuple(len(a["values"]) for a in r["axes"])
     columns = {c: r["values"][:, i].reshape(shape) for i, c in enumerate(r["columns"])}
-    status = np.empty(len(r["status"]), dtype=object)
+    status = _np.empty(len(r["status"]), dtype=object)
     status[:] = r["status"]
     result = SweepResult(
         axes={a["name"]: a["values"] for a in r["axes"]},
@@ -606,6 +626,7 @@ def sweep(
         status=status.reshape(shape),
         thresholds=r["thresholds"],
         document=r["document"],
+        threshold_branches=r["threshold_branches"],
     )
     return result.to_frame() if as_frame else result
 
@@ -613,7 +634,7 @@ def sweep(
 # ── portraits ───────────────────────────────────────────────────────────────────────────────
 
 
-@dataclass(frozen=True)
+@_dataclass(frozen=True)
 class PortraitData:
     """Phase-portrait data on a 2-D slice of a flow.
 
@@ -624,16 +645,16 @@ class PortraitData:
     ``trajectories`` dicts (start, t, xy (m, 2), stop_reason) of the full flow, projected.
     """
 
-    base: np.ndarray
-    arrows: Optional[Dict[str, np.ndarray]]
-    streamlines: List[np.ndarray]
-    nullclines: Optional[List[List[np.ndarray]]]
+    base: _np.ndarray
+    arrows: Optional[Dict[str, _np.ndarray]]
+    streamlines: List[_np.ndarray]
+    nullclines: Optional[List[List[_np.ndarray]]]
     equilibria: List[Dict[str, Any]]
     trajectories: List[Dict[str, Any]]
 
 
 def portrait(
-    model: SpecLike,
+    model: _SpecLike,
     x_range: Tuple[float, float],
     y_range: Tuple[float, float],
     *,
@@ -688,11 +709,11 @@ def portrait(
 
 def _dumps(d: Mapping[str, Any]) -> str:
     def default(o):
-        if isinstance(o, (np.ndarray, np.generic)) and np.iscomplexobj(o):
+        if isinstance(o, (_np.ndarray, _np.generic)) and _np.iscomplexobj(o):
             raise ValueError("spec: holds complex numbers; give real numbers")
-        if isinstance(o, np.ndarray):
+        if isinstance(o, _np.ndarray):
             return o.tolist()
-        if isinstance(o, np.generic):
+        if isinstance(o, _np.generic):
             return o.item()
         if isinstance(o, complex):
             raise ValueError("spec: holds complex numbers; give real numbers")
@@ -701,24 +722,24 @@ def _dumps(d: Mapping[str, Any]) -> str:
         raise TypeError(f"{type(o).__name__} is not JSON data")
 
     # allow_nan: NaN reaches the engine's parser, which rejects it with the CLI's message.
-    return json.dumps(d, default=default)
+    return _json.dumps(d, default=default)
 
 
 def _spec_text(
-    spec: Union[Mapping[str, Any], str, "os.PathLike[str]"],
+    spec: Union[Mapping[str, Any], str, "_os.PathLike[str]"],
 ) -> Tuple[str, Optional[str]]:
     """The spec's text and the folder its data paths are resolved against (the spec file's
     folder; None for a dict: the working folder)."""
-    if isinstance(spec, (str, os.PathLike)):
-        path = os.fspath(spec)
-        return _core.read_spec_text(path), os.path.dirname(os.path.abspath(path))
-    if isinstance(spec, Mapping):
+    if isinstance(spec, (str, _os.PathLike)):
+        path = _os.fspath(spec)
+        return _core.read_spec_text(path), _os.path.dirname(_os.path.abspath(path))
+    if isinstance(spec, _abc.Mapping):
         return _dumps(spec), None
     raise TypeError(f"expected a spec dict or the path of a spec file, got {type(spec).__name__}")
 
 
 def run_spec(
-    spec: Union[Mapping[str, Any], str, "os.PathLike[str]"], command: Optional[str] = None
+    spec: Union[Mapping[str, Any], str, "_os.PathLike[str]"], command: Optional[str] = None
 ) -> Dict[str, Any]:
     """Runs any spec (a dict, or the path of a JSON file) as the command line would and returns
     the document it writes (``{"data": …, "provenance": …}``) as plain Python objects.
@@ -733,7 +754,7 @@ def run_spec(
     return _core.run_spec(text, command, base_dir)
 
 
-def check(spec: Union[Mapping[str, Any], str, "os.PathLike[str]"]) -> Dict[str, Any]:
+def check(spec: Union[Mapping[str, Any], str, "_os.PathLike[str]"]) -> Dict[str, Any]:
     """Validates a spec without running it (``starvation check``); raises ValueError if bad.
 
     Returns ``name``, ``kind`` (what the spec is: "run", "sweep", "portrait", "equilibrium" or
@@ -750,3 +771,19 @@ def verify(quick: bool = False, *, as_frame: bool = False):
 
         return pd.DataFrame(rows)
     return rows
+
+
+def __getattr__(name: str):
+    # PEP 562: `starvation.plotting` is imported on first use, so that `import starvation` never
+    # needs matplotlib.
+    if name in _SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# The typing names and the `annotations` feature are used only while the module is defined
+# (annotations are strings): removed so that the namespace holds the public API (`__all__`),
+# private names and submodules only.
+del annotations, Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union

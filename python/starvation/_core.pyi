@@ -76,9 +76,11 @@ def toy_equilibria(
     regulariser: str,
     tolerance: float,
     max_iterations: int,
+    starvation_ratio: bool = True,
 ) -> Dict[str, np.ndarray]:
     """Toy equilibria at n points (1-D arrays of length n or 1): z (n, 2), starvation_matrix
-    (n, 2, 2), eigenvalues (n, 2), iterations (n,) uint32, residual (n,), converged (n,) bool."""
+    (n, 2, 2), eigenvalues (n, 2), starvation_ratio (n, 2) (with ``starvation_ratio``),
+    iterations (n,) uint32, residual (n,), converged (n,) bool."""
 
 def bench_equilibria(side: int, threads: int) -> Tuple[float, float]:
     """The CLI benchmark's equilibrium grid timed in-process: (seconds, checksum)."""

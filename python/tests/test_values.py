@@ -70,3 +70,25 @@ def test_verify_quick_passes():
 def test_check_reports_without_running():
     data = gs.check({"name": "c", "model": {"features": {"toy": {"s1": 6, "s2": 2, "delta": 0.5}}}})
     assert data["valid"] and data["summary"]["equilibrium_models"] == 1
+
+
+def test_toy_equilibria_starvation_ratio_is_the_sweep_metric():
+    """Issue 22, point 3: `toy_equilibria` returns the starvation ratio z_j*/z_j⁰ exactly as the
+    sweep metric `starvation_ratio` (columns ratio1, ratio2) defines it, under L2 and SD; under
+    L2 it is also `equilibrium(...).starvation_ratio`. The same z* (to the Newton tolerance,
+    rtol 1e-10 above) over the same z⁰ function: rtol 1e-9."""
+    s1 = np.linspace(1.0, 8.0, 5)
+    delta = np.linspace(0.0, 0.6, 4)
+    S1, D = np.meshgrid(s1, delta, indexing="ij")
+    for name, reg in [("l2", gs.l2(0.01)), ("sd", gs.sd(0.002))]:
+        lam = reg[name]["lambda"]
+        res = gs.sweep(gs.toy(6.0, 2.0, 0.5, regulariser=reg), {"s1": s1, "delta": delta},
+                       ["starvation_ratio"])
+        fast = gs.toy_equilibria(S1, 2.0, D, lam, regulariser=name)
+        assert fast["starvation_ratio"].shape == S1.shape + (2,)
+        np.testing.assert_allclose(fast["starvation_ratio"][..., 0], res["ratio1"], rtol=1e-9)
+        np.testing.assert_allclose(fast["starvation_ratio"][..., 1], res["ratio2"], rtol=1e-9)
+    eq = gs.equilibrium(gs.toy(6.0, 2.0, 0.5))
+    one = gs.toy_equilibria(6.0, 2.0, 0.5, 0.01)
+    np.testing.assert_allclose(one["starvation_ratio"], eq.starvation_ratio, rtol=1e-9)
+    assert "starvation_ratio" not in gs.toy_equilibria(6.0, 2.0, 0.5, starvation_ratio=False)

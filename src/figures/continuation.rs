@@ -1,5 +1,8 @@
 //! The figure of an equilibrium continuation: every response z_j* against the continued
-//! parameter, one colour per model of the spec, one dash per response, unstable points marked.
+//! parameter, unstable points marked, on a linear or log axis (`continuation.x_scale`). Up to
+//! three responses: one colour per model of the spec, one dash per response; more: one colour
+//! per response and the dash cycling with response and model ([`super::line_style`]), every
+//! line named in the legend.
 
 use serde_json::{Map, Value, json};
 
@@ -7,7 +10,7 @@ use super::spec::Layout;
 use super::sweep::symbol;
 use super::{FigureOutput, point_class};
 use crate::equilibrium::Stability;
-use crate::plot::{Axis, Dash, LinePanel, Marker, Panel, Series};
+use crate::plot::{Axis, LinePanel, Marker, Panel, Series};
 use crate::result::EquilibriumEntry;
 use crate::spec::Spec;
 
@@ -15,7 +18,10 @@ use crate::spec::Spec;
 /// continuation).
 pub fn continuation_figure(spec: &Spec, entries: &[EquilibriumEntry]) -> Option<FigureOutput> {
     let name = entries.iter().find_map(|e| e.branch.as_ref())?.0.clone();
-    let dashes = [Dash::Solid, Dash::Dashed, Dash::Dotted];
+    let x_scale = spec
+        .equilibrium_section()
+        .map(|s| s.continuation_x_scale)
+        .unwrap_or_default();
     let mut series = Vec::new();
     let mut markers = Vec::new();
     let mut data = Vec::new();
@@ -40,11 +46,12 @@ pub fn continuation_figure(spec: &Spec, entries: &[EquilibriumEntry]) -> Option<
                     )
                 })
                 .collect();
+            let (colour, dash) = super::line_style(m, j, k);
             series.push(Series {
                 label: Some(format!("{}, {}", e.label, response(j))),
                 points,
-                colour: m,
-                dash: dashes[j % dashes.len()],
+                colour,
+                dash,
                 width: 2.0,
                 markers: branch.len() <= 25,
                 ..Series::default()
@@ -81,6 +88,7 @@ pub fn continuation_figure(spec: &Spec, entries: &[EquilibriumEntry]) -> Option<
         title: String::new(),
         x: Axis {
             label: symbol(&name),
+            scale: x_scale,
             ..Axis::default()
         },
         y: Axis {

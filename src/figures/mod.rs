@@ -257,6 +257,25 @@ pub fn sweep_output_names(spec: &Spec) -> Result<crate::spec::OutputNames, Input
     Ok(names)
 }
 
+/// The colour (palette index) and dash of line `member` (0-based) of `members` lines drawn for
+/// group `group` (a model, a series value). Up to 3 members: the group's colour, one dash per
+/// member. More: one colour per member (8 in the palette) and the dash cycling with member and
+/// group together, so that neighbouring lines differ in both and every line of one group is
+/// distinct in colour and dash for up to 24 members (and across up to 3 groups for up to 8).
+pub(crate) fn line_style(
+    group: usize,
+    member: usize,
+    members: usize,
+) -> (usize, crate::plot::Dash) {
+    use crate::plot::Dash;
+    const DASHES: [Dash; 3] = [Dash::Solid, Dash::Dashed, Dash::Dotted];
+    if members <= DASHES.len() {
+        (group, DASHES[member])
+    } else {
+        (member % 8, DASHES[(member + group) % DASHES.len()])
+    }
+}
+
 /// The marker symbol of a stability class.
 fn point_class(s: Stability) -> PointClass {
     match s {

@@ -794,7 +794,6 @@ fn lines(
     }
     let base_idx = fixed_indices(plan, p, field)?;
     let markers = p.markers.unwrap_or(xs.len() <= 25);
-    let dashes = [Dash::Solid, Dash::Dashed, Dash::Dotted];
     let facet_values: Vec<usize> = match facet {
         Some(f) => (0..plan.axes[f].values.len()).collect(),
         None => vec![0],
@@ -834,11 +833,13 @@ fn lines(
                 if let Some(a) = series_axis {
                     label.push(value_caption(plan, a, g, ctx));
                 }
-                // With a series axis: colour per series value, dash per metric; without one:
-                // colour per metric.
+                // With a series axis: colour per series value, dash per metric (more than three
+                // metrics: colour per metric, dash cycling with metric and series value); without
+                // one: colour per metric (more than three: the dash cycling too).
                 let (colour, dash) = match series_axis {
-                    Some(_) => (gi, dashes[mi % dashes.len()]),
-                    None => (mi, Dash::Solid),
+                    Some(_) => super::line_style(gi, mi, columns.len()),
+                    None if columns.len() <= 3 => (mi, Dash::Solid),
+                    None => super::line_style(0, mi, columns.len()),
                 };
                 series.push(Series {
                     label: (!label.is_empty()).then(|| label.join(", ")),

@@ -61,6 +61,9 @@ pub struct EquilibriumRecord {
     pub label: String,
     /// Vary values.
     pub parameters: BTreeMap<String, Value>,
+    /// The model's internals: shapes, strengths s, coupling U, directions V (small models),
+    /// labels, rank, dropped singular values and warnings.
+    pub model: super::ModelInternals,
     /// z*.
     pub z: Vec<f64>,
     /// Margins a* = U z*.
@@ -130,6 +133,7 @@ pub fn equilibrium_data(e: &EquilibriumEntry) -> EquilibriumRecord {
     EquilibriumRecord {
         label: e.label.clone(),
         parameters: e.parameters.clone(),
+        model: super::ModelInternals::new(&e.model),
         z: eq.point.clone(),
         margins: eq.margins.clone(),
         stability: eq.stability.name(),
@@ -168,7 +172,7 @@ pub fn equilibrium_data(e: &EquilibriumEntry) -> EquilibriumRecord {
     }
 }
 
-/// One model as summarised in provenance.
+/// One model as summarised in provenance (its internals s, U, V are in the data block).
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelRecord {
     /// Label.
@@ -189,8 +193,6 @@ pub struct ModelRecord {
     pub newton_iterations: usize,
     /// Weighted residual at z*.
     pub weighted_residual: f64,
-    /// Shapes, s, U, V (small models), rank and warnings.
-    pub internals: super::ModelInternals,
 }
 
 /// The data block of the equilibrium document.
@@ -244,7 +246,6 @@ pub fn equilibrium_document(
                     rate: e.model.rate(),
                     newton_iterations: e.report.equilibrium.iterations,
                     weighted_residual: e.report.equilibrium.residual,
-                    internals: super::ModelInternals::new(&e.model),
                 })
                 .collect(),
             wall_time_seconds: wall_seconds,

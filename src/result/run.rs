@@ -44,6 +44,9 @@ pub struct TrajectoryRecord {
     pub method: &'static str,
     /// Why the integration stopped.
     pub stop_reason: &'static str,
+    /// The model's internals: shapes, strengths s, coupling U, directions V (small models),
+    /// labels, rank, dropped singular values and warnings.
+    pub model: super::ModelInternals,
     /// Columns t, z1, …, zk.
     pub table: Table,
     /// Full states, for θ and α runs (z is in the table).
@@ -74,7 +77,7 @@ pub struct EventRecord {
     pub responses: Vec<f64>,
 }
 
-/// The model as summarised in provenance.
+/// The model as summarised in provenance (its internals s, U, V are in the data block).
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelSummary {
     /// n.
@@ -93,8 +96,6 @@ pub struct ModelSummary {
     pub rate: f64,
     /// Singular values dropped when Φ was rank deficient.
     pub dropped_singular_values: Option<Vec<f64>>,
-    /// Shapes, s, U, V (small models), rank and warnings.
-    pub internals: super::ModelInternals,
 }
 
 impl ModelSummary {
@@ -109,7 +110,6 @@ impl ModelSummary {
             loss: m.loss().name(),
             rate: m.rate(),
             dropped_singular_values: m.rank_report().map(|r| r.dropped.clone()),
-            internals: super::ModelInternals::new(m),
         }
     }
 }
@@ -175,6 +175,7 @@ fn trajectory_record(
         space: tr.space.name(),
         method: tr.method.name(),
         stop_reason: tr.stop.name(),
+        model: super::ModelInternals::new(run.model),
         table,
         states: (tr.space != Space::Responses).then(|| tr.states.clone()),
         events: tr
@@ -316,7 +317,9 @@ pub fn runs_document(
 }
 
 /// All runs as one long CSV table: run index, label, one column per `vary` parameter (named by
-/// its path, in the order of the first run's parameters), t, z1 … zk.
+/// its path, in the order of the first run's parameters), the run's regulariser as its kind
+/// (`regulariser`: none, l2 or sd) and `lambda` (λ, for per-class SD the λ of class +1; empty
+/// for none), t, z1 … zk.
 pub fn runs_csv(runs: &[(RunInput<'_>, &Trajectory, f64)]) -> String {
     let k = runs
         .iter()
@@ -336,7 +339,7 @@ pub fn runs_csv(runs: &[(RunInput<'_>, &Trajectory, f64)]) -> String {
         s.push(',');
         s.push_str(&csv_field(name));
     }
-    s.push_str(",t");
+    s.push_str(",regulariser,lambda,t");
     for j in 0..k {
         s.push_str(&format!(",z{}", j + 1));
     }
@@ -350,6 +353,13 @@ pub fn runs_csv(runs: &[(RunInput<'_>, &Trajectory, f64)]) -> String {
                 Some(v) => prefix.push_str(&csv_field(&v.to_string())),
                 None => {}
             }
+        }
+        let regulariser = r.model.regulariser();
+        prefix.push(',');
+        prefix.push_str(regulariser.name());
+        prefix.push(',');
+        if !matches!(regulariser, crate::model::Regulariser::None) {
+            prefix.push_str(&format!("{:?}", regulariser.lambda()));
         }
         for (time, z) in t.times.iter().zip(&t.responses) {
             s.push_str(&format!("{prefix},{time}"));

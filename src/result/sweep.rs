@@ -414,7 +414,10 @@ pub fn write_sweep_csv_header(
     plan: &SweepPlan,
     w: &mut (impl std::io::Write + ?Sized),
 ) -> std::io::Result<()> {
-    let mut header: Vec<String> = plan.axes.iter().map(|a| csv_field(&a.name)).collect();
+    let mut header: Vec<String> = Vec::new();
+    for a in &plan.axes {
+        header.extend(axis_csv_names(plan, a));
+    }
     header.extend(plan.columns.iter().map(|c| csv_field(c)));
     header.push("status".into());
     writeln!(w, "{}", header.join(","))
@@ -426,30 +429,16 @@ pub fn sweep_csv_rows(plan: &SweepPlan, l: &LineResult, out: &mut Vec<u8>) {
     let outer = &plan.axes[..plan.axes.len() - 1];
     let last = plan.axes.last().expect("axes checked non-empty");
     let mut line = String::with_capacity(256);
-    // A regulariser's label shows the λ of the cell, which a λ axis on the line sets per cell.
-    let per_cell = plan.lambda_axis() == Some(outer.len())
-        && outer
-            .iter()
-            .any(|a| matches!(a.parameter, AxisParameter::Regulariser));
     let idx = plan.line_indices(l.line);
-    let lambda = plan.lambda_at(&idx);
-    let prefix = |lambda: Option<f64>| {
-        let mut prefix = String::new();
-        for (a, &i) in outer.iter().zip(&idx) {
-            prefix.push_str(&axis_csv(&a.values[i], lambda));
-            prefix.push(',');
-        }
-        prefix
-    };
-    let line_prefix = prefix(lambda);
+    let mut line_prefix = String::new();
+    for (a, &i) in outer.iter().zip(&idx) {
+        line_prefix.push_str(&axis_csv(plan, a, &a.values[i]).join(","));
+        line_prefix.push(',');
+    }
     for (pos, c) in l.cells.iter().enumerate() {
         line.clear();
-        if per_cell {
-            line.push_str(&prefix(Some(last.values[pos].number())));
-        } else {
-            line.push_str(&line_prefix);
-        }
-        line.push_str(&axis_csv(&last.values[pos], None));
+        line.push_str(&line_prefix);
+        line.push_str(&axis_csv(plan, last, &last.values[pos]).join(","));
         for v in &c.values {
             line.push(',');
             if v.is_finite() {
@@ -482,12 +471,86 @@ pub fn write_sweep_csv(
     Ok(())
 }
 
-/// A CSV field of an axis value in a cell where a λ axis sets `lambda` (it overrides a
-/// regulariser's own λ).
-fn axis_csv(v: &AxisValue, lambda: Option<f64>) -> String {
+/// How a regulariser axis is written in the CSV tables: which columns follow its kind.
+#[derive(Debug, Clone, Copy)]
+struct RegulariserColumns {
+    /// A `lambda` column (the regulariser's own λ; absent when a λ axis sets λ, whose own
+    /// column then holds it).
+    lambda: bool,
+    /// `lambda_negative_ratio`, `target_positive`, `target_negative` (some value is per-class
+    /// SD; a λ axis keeps the ratio λ₋/λ₊ and the targets).
+    per_class: bool,
+}
+
+/// The extra columns of axis `a` when it is a regulariser axis.
+fn regulariser_columns(plan: &SweepPlan, a: &crate::sweep::Axis) -> Option<RegulariserColumns> {
+    matches!(a.parameter, AxisParameter::Regulariser).then(|| RegulariserColumns {
+        lambda: plan.lambda_axis().is_none(),
+        per_class: a.values.iter().any(|v| {
+            matches!(v, AxisValue::Regulariser(crate::model::Regulariser::SpectralDecoupling(sd)) if !sd.is_uniform())
+        }),
+    })
+}
+
+/// The CSV column names of axis `a`: its name, and for a regulariser axis (whose column holds
+/// the kind: none, l2 or sd) `lambda` and the per-class SD columns as [`RegulariserColumns`]
+/// says, so that no value has to be parsed out of a label.
+fn axis_csv_names(plan: &SweepPlan, a: &crate::sweep::Axis) -> Vec<String> {
+    let mut names = vec![csv_field(&a.name)];
+    if let Some(c) = regulariser_columns(plan, a) {
+        if c.lambda {
+            names.push("lambda".into());
+        }
+        if c.per_class {
+            names.extend(
+                [
+                    "lambda_negative_ratio",
+                    "target_positive",
+                    "target_negative",
+                ]
+                .map(String::from),
+            );
+        }
+    }
+    names
+}
+
+/// The CSV fields of value `v` of axis `a` (as many as [`axis_csv_names`] names): a number, a
+/// loss name, or a regulariser's kind and its parameters (empty where they do not apply).
+fn axis_csv(plan: &SweepPlan, a: &crate::sweep::Axis, v: &AxisValue) -> Vec<String> {
+    use crate::model::Regulariser;
+    let num = |x: f64| format!("{x:?}");
     match v {
-        AxisValue::Number(x) => format!("{x:?}"),
-        other => csv_field(&other.label_with_lambda(lambda)),
+        AxisValue::Number(x) => vec![num(*x)],
+        AxisValue::Regulariser(r) => {
+            let c = regulariser_columns(plan, a).unwrap_or(RegulariserColumns {
+                lambda: false,
+                per_class: false,
+            });
+            let mut fields = vec![r.name().to_string()];
+            if c.lambda {
+                fields.push(match r {
+                    Regulariser::None => String::new(),
+                    other => num(other.lambda()),
+                });
+            }
+            if c.per_class {
+                match r {
+                    Regulariser::SpectralDecoupling(sd) => fields.extend([
+                        if sd.lambda_positive > 0.0 {
+                            num(sd.lambda_negative / sd.lambda_positive)
+                        } else {
+                            String::new()
+                        },
+                        num(sd.target_positive),
+                        num(sd.target_negative),
+                    ]),
+                    _ => fields.extend([String::new(), String::new(), String::new()]),
+                }
+            }
+            fields
+        }
+        other => vec![csv_field(&other.label())],
     }
 }
 
@@ -497,7 +560,9 @@ pub fn write_thresholds_csv_header(
     w: &mut (impl std::io::Write + ?Sized),
 ) -> std::io::Result<()> {
     let mut header = vec!["line".to_string()];
-    header.extend(threshold_table_axes(plan).iter().map(|a| csv_field(a)));
+    for a in threshold_table_axes(plan) {
+        header.extend(axis_csv_names(plan, a));
+    }
     header.extend(
         [
             "criterion",
@@ -518,14 +583,14 @@ pub fn write_thresholds_csv_header(
 /// The axis columns of the threshold table: the outer axes (all but the last) when every
 /// threshold runs along the last axis, otherwise every axis (the one a row's threshold runs
 /// along is left empty in that row).
-fn threshold_table_axes(plan: &SweepPlan) -> Vec<&str> {
+fn threshold_table_axes(plan: &SweepPlan) -> &[crate::sweep::Axis] {
     let all_last = plan.axis_thresholds().is_empty();
     let shown = if all_last {
         plan.axes.len() - 1
     } else {
         plan.axes.len()
     };
-    plan.axes[..shown].iter().map(|a| a.name.as_str()).collect()
+    &plan.axes[..shown]
 }
 
 /// Appends the threshold-table rows of one line to `out`.
@@ -569,13 +634,10 @@ fn threshold_csv_row(
     let labels = fixed_axis_values(plan, idx, along);
     let mut row = vec![line.to_string()];
     for (k, (a, &i)) in plan.axes.iter().zip(idx).enumerate().take(shown) {
-        row.push(match labels.iter().find(|(j, _)| *j == k) {
-            None => String::new(),
-            Some((_, label)) => match &a.values[i] {
-                AxisValue::Number(x) => format!("{x:?}"),
-                _ => csv_field(label),
-            },
-        });
+        match labels.iter().find(|(j, _)| *j == k) {
+            None => row.extend(axis_csv_names(plan, a).iter().map(|_| String::new())),
+            Some(_) => row.extend(axis_csv(plan, a, &a.values[i])),
+        }
     }
     row.push(csv_field(&t.criterion));
     row.push(t.status.name().into());

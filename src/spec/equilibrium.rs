@@ -34,6 +34,10 @@ pub struct ContinuationSpec {
     pub parameter: String,
     /// Values, in order.
     pub values: ValuesSpec,
+    /// Scale of the parameter axis of the continuation figure: `"linear"` (default) or
+    /// `"log"` (values > 0; e.g. λ over decades).
+    #[serde(default)]
+    pub x_scale: crate::figures::ScaleSpec,
 }
 
 /// The 0-based feature index j of a strength name "s1", "s2", … (None for anything else).
@@ -103,6 +107,8 @@ pub struct EquilibriumSettings {
     pub start: Option<Vec<f64>>,
     /// Continuation parameter and values.
     pub continuation: Option<(crate::equilibrium::Parameter, Vec<f64>)>,
+    /// Scale of the continuation figure's parameter axis.
+    pub continuation_x_scale: crate::plot::Scale,
 }
 
 impl Spec {
@@ -127,17 +133,34 @@ impl Spec {
             }
             options.max_iterations = m;
         }
+        let mut continuation_x_scale = crate::plot::Scale::Linear;
         let continuation = match section.continuation {
-            Some(c) => Some((
-                parse_parameter(&c.parameter, "equilibrium.continuation.parameter")?,
-                c.values.values("equilibrium.continuation.values")?,
-            )),
+            Some(c) => {
+                let values = c.values.values("equilibrium.continuation.values")?;
+                continuation_x_scale = c.x_scale.into();
+                if continuation_x_scale == crate::plot::Scale::Log
+                    && values.iter().any(|&v| v <= 0.0)
+                {
+                    return Err(InputError::new(
+                        "equilibrium.continuation.x_scale",
+                        format!(
+                            "a log axis needs values > 0, but {:?} has values ≤ 0; use \"linear\"",
+                            c.parameter
+                        ),
+                    ));
+                }
+                Some((
+                    parse_parameter(&c.parameter, "equilibrium.continuation.parameter")?,
+                    values,
+                ))
+            }
             None => None,
         };
         Ok(EquilibriumSettings {
             options,
             start: section.start,
             continuation,
+            continuation_x_scale,
         })
     }
 }

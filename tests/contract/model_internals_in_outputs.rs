@@ -3,6 +3,10 @@
 //! that singular values were dropped." Fix claimed: the run, equilibrium and sweep documents carry
 //! shapes, s, U, V (when m·k ≤ 400), rank and dropped singular values, and a non-square U or a
 //! rank-deficient Φ is printed as a warning and recorded in `warnings`.
+//!
+//! Issue 22, point 3: "model internals (s, U, V) belong under `data`, not `provenance`". Fix
+//! claimed: they are `data.runs[i].model`, `data.models[i].model` and `data.base_model`, and
+//! the provenance no longer carries a copy.
 
 use std::process::Command;
 
@@ -73,8 +77,14 @@ fn the_run_document_shows_s_u_v_and_warns() {
         stdout.contains("warning:") && stdout.contains("non-square"),
         "{stdout}"
     );
-    assert_internals(&doc["provenance"]["runs"][0]["model"]["internals"]);
+    assert_internals(&doc["data"]["runs"][0]["model"]);
     assert_eq!(doc["data"]["warnings"].as_array().unwrap().len(), 2);
+    assert!(
+        doc["provenance"]["runs"][0]["model"]
+            .get("internals")
+            .is_none(),
+        "the internals are data, not provenance"
+    );
 }
 
 #[test]
@@ -84,8 +94,12 @@ fn the_equilibrium_document_shows_s_u_v_and_warns() {
         stdout.contains("warning:") && stdout.contains("rank deficient"),
         "{stdout}"
     );
-    assert_internals(&doc["provenance"]["models"][0]["internals"]);
+    assert_internals(&doc["data"]["models"][0]["model"]);
     assert_eq!(doc["data"]["warnings"].as_array().unwrap().len(), 2);
+    assert!(
+        doc["provenance"]["models"][0].get("internals").is_none(),
+        "the internals are data, not provenance"
+    );
 }
 
 #[test]
@@ -113,7 +127,7 @@ fn the_strengths_and_coupling_reproduce_the_toy() {
     let doc: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(tmp.path().join("toy.run.json")).unwrap())
             .unwrap();
-    let m = &doc["provenance"]["runs"][0]["model"]["internals"];
+    let m = &doc["data"]["runs"][0]["model"];
     assert_eq!(m["strengths"], serde_json::json!([3.0, 1.0]));
     // M17: U(δ) = [[c, −δ], [δ, c]], c = √(1 − δ²) = 0.8.
     assert_eq!(m["coupling"], serde_json::json!([[0.8, -0.6], [0.6, 0.8]]));

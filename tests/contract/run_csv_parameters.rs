@@ -29,7 +29,7 @@ fn vary_values_are_columns_of_the_run_csv() {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "run,label,model.features.toy.s1,t,z1,z2"
+        "run,label,model.features.toy.s1,regulariser,lambda,t,z1,z2"
     );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     assert_eq!(rows.len(), 4);

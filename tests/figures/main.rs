@@ -7,6 +7,7 @@
 mod common;
 
 mod axis_ticks;
+mod continuation_styles;
 mod figure_keys;
 mod figure_pdf_export;
 mod figure_pgfplots_export;

@@ -150,7 +150,9 @@ impl fmt::Display for Method {
 pub enum Output {
     /// `count` equally spaced times from t_start to t_end inclusive (count ≥ 2).
     Count(usize),
-    /// These times (strictly increasing, inside [t_start, t_end]); t_end is always added.
+    /// These times (strictly increasing, inside [t_start, t_end]): a list or a range such as
+    /// `{"logspace": {"start": 0.01, "stop": 1000, "count": 6}}` for log-spaced times; the
+    /// initial state at t_start is always recorded first and t_end last.
     Times(Vec<f64>),
     /// Every accepted step (every step of `gd`).
     Steps,
