@@ -160,8 +160,16 @@ pub fn merge(base: &mut Value, over: &Value) {
         (Value::Object(b), Value::Object(o)) => {
             for (k, v) in o {
                 match b.get_mut(k) {
-                    // An externally tagged enum ({"l2": …} vs {"sd": …}) switching variant replaces.
-                    Some(bv) if bv.is_object() && v.is_object() && same_tag(bv, v) => merge(bv, v),
+                    // Sections that are structs merge field by field; other objects with one
+                    // key that differs are externally tagged enums ({"l2": …} vs {"sd": …})
+                    // switching variant, which replace.
+                    Some(bv)
+                        if bv.is_object()
+                            && v.is_object()
+                            && (STRUCT_SECTIONS.contains(&k.as_str()) || same_tag(bv, v)) =>
+                    {
+                        merge(bv, v)
+                    }
                     _ => {
                         b.insert(k.clone(), v.clone());
                     }
@@ -171,6 +179,19 @@ pub fn merge(base: &mut Value, over: &Value) {
         (b, o) => *b = o.clone(),
     }
 }
+
+/// Spec sections that are structs (not enums) wherever they occur in what `merge` combines
+/// (runs, experiment settings, portrait panels): an override of one field keeps the others,
+/// even when base and override each hold a single, different field.
+const STRUCT_SECTIONS: &[&str] = &[
+    "model",
+    "simulation",
+    "events",
+    "equilibrium",
+    "network",
+    "training",
+    "tracking",
+];
 
 fn same_tag(a: &Value, b: &Value) -> bool {
     // Objects with one key that differ in that key are different enum variants: replace.
@@ -195,5 +216,38 @@ fn set_path(root: &mut Value, path: &str, value: Value) {
         cur = obj
             .entry((*p).to_string())
             .or_insert_with(|| Value::Object(Map::new()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::merge;
+    use serde_json::json;
+
+    #[test]
+    fn a_struct_section_with_one_field_merges_with_an_override_of_another() {
+        // A base model of features only, a run that adds a regulariser: both kept.
+        let mut base = json!({"model": {"features": {"toy": {"s1": 6}}}});
+        merge(
+            &mut base,
+            &json!({"model": {"regulariser": {"l2": {"lambda": 0.1}}}}),
+        );
+        assert_eq!(
+            base,
+            json!({"model": {"features": {"toy": {"s1": 6}}, "regulariser": {"l2": {"lambda": 0.1}}}})
+        );
+    }
+
+    #[test]
+    fn an_enum_switching_variant_replaces_and_one_keeping_it_merges() {
+        let mut base = json!({"regulariser": {"l2": {"lambda": 0.1}}, "features": {"toy": {"s1": 6, "s2": 2}}});
+        merge(
+            &mut base,
+            &json!({"regulariser": {"sd": {"lambda": 0.2}}, "features": {"toy": {"s1": 4}}}),
+        );
+        assert_eq!(
+            base,
+            json!({"regulariser": {"sd": {"lambda": 0.2}}, "features": {"toy": {"s1": 4, "s2": 2}}})
+        );
     }
 }

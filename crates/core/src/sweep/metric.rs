@@ -71,7 +71,8 @@ pub enum Metric {
     },
     /// The period of the attractor of an optimiser map from z = 0 (velocity 0): 1 for a fixed
     /// point, p for an attracting period-p orbit, 0 for none up to `max` (column period); a
-    /// diverged run is a failed cell. Detection: [`crate::equilibrium::orbit::OrbitSettings`].
+    /// diverged run is a failed cell. A period p is detected when the p-step return and a Newton
+    /// estimate of the distance to the p-cycle are both within the tolerance.
     Period {
         /// P, the largest period looked for (1 … 64).
         max: usize,
