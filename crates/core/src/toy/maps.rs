@@ -4,7 +4,7 @@
 //! (tests/period_metric.rs compares the periods they find).
 
 use super::{ToyProblem, ToyRegulariser};
-use nalgebra::DMatrix;
+use nalgebra::{DMatrix, SMatrix, SVector};
 
 use crate::equilibrium::orbit::{
     DIVERGENCE_BOUND, OrbitClass, OrbitSettings, PERIOD_TEST_INTERVAL, detects_period,
@@ -144,6 +144,73 @@ pub fn toy_orbit(
         }
     }
     OrbitClass::NoPeriod
+}
+
+/// [`OptimiserMap::jacobian`] of the toy's map at the state `x`, on the stack: the same
+/// entries by the same operations (N = 2 for gradient descent, 4 with the velocity).
+fn toy_map_jacobian<const N: usize>(
+    p: &ToyProblem,
+    c: f64,
+    rate: f64,
+    map: &OptimiserMap,
+    x: &[f64; 4],
+) -> SMatrix<f64, N, N> {
+    let j = toy_jacobian(p, c, rate, [x[0], x[1]]);
+    let (h, mu) = (map.step(), map.momentum());
+    let nesterov = matches!(map, OptimiserMap::Nesterov { .. });
+    let gain = if nesterov { (1.0 + mu) * h } else { h };
+    let mut out = SMatrix::<f64, N, N>::zeros();
+    for i in 0..2 {
+        for k in 0..2 {
+            out[(i, k)] = gain * j[i][k];
+        }
+        out[(i, i)] += 1.0;
+    }
+    if N == 4 {
+        let cross = if nesterov { mu * mu } else { mu };
+        for i in 0..2 {
+            for k in 0..2 {
+                out[(2 + i, k)] = h * j[i][k];
+            }
+            out[(i, 2 + i)] = cross;
+            out[(2 + i, 2 + i)] = mu;
+        }
+    }
+    out
+}
+
+/// [`detects_period`] on the stack for the toy's N-component states (`past[j]`, j steps ago;
+/// the first N components are the state): the same tests by the same operations, without a
+/// heap allocation per Jacobian.
+fn detects_period_fixed<const N: usize>(
+    past: &[[f64; 4]],
+    p: usize,
+    tolerance: f64,
+    map_jacobian: impl Fn(&[f64; 4]) -> SMatrix<f64, N, N>,
+    solve: impl Fn(SMatrix<f64, N, N>, &SVector<f64, N>) -> Option<SVector<f64, N>>,
+) -> bool {
+    let (now, back) = (&past[0][..N], &past[p][..N]);
+    let scale = 1.0 + now.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let d0 = now
+        .iter()
+        .zip(back)
+        .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
+    if d0 <= 64.0 * f64::EPSILON * scale {
+        return true;
+    }
+    if d0 > 4.0 * tolerance * scale {
+        return false;
+    }
+    let mut product = SMatrix::<f64, N, N>::identity();
+    for j in (1..=p).rev() {
+        product = map_jacobian(&past[j]) * product;
+    }
+    product -= SMatrix::<f64, N, N>::identity();
+    let d = SVector::<f64, N>::from_iterator(now.iter().zip(back).map(|(x, y)| x - y));
+    match solve(product, &d) {
+        Some(delta) => delta.amax() <= tolerance * scale,
+        None => false,
+    }
 }
 
 /// One cell of [`toy_orbits_lanes`]: the toy, its rate η, the map (its step is multiplied by η
@@ -300,14 +367,21 @@ fn orbits_in_lanes<const L: usize>(
         }
         g += 1;
         slot = if slot + 1 == window { 0 } else { slot + 1 };
-        ring[slot] = [y[0], y[1], u[0], u[1]];
+        // The period test reads z, and the velocity only for the momentum maps.
+        ring[slot][0] = y[0];
+        ring[slot][1] = y[1];
+        if n == 4 {
+            ring[slot][2] = u[0];
+            ring[slot][3] = u[1];
+        }
         // Every lane within bounds (a NaN fails the comparison): one reduction per step.
+        // (`&`, not `&&`: no branch per lane, so that it vectorises.)
         let mut bounded = true;
         for l in 0..L {
-            bounded &= y[0][l].abs() <= DIVERGENCE_BOUND
-                && y[1][l].abs() <= DIVERGENCE_BOUND
-                && u[0][l].abs() <= DIVERGENCE_BOUND
-                && u[1][l].abs() <= DIVERGENCE_BOUND;
+            bounded &= (y[0][l].abs() <= DIVERGENCE_BOUND)
+                & (y[1][l].abs() <= DIVERGENCE_BOUND)
+                & (u[0][l].abs() <= DIVERGENCE_BOUND)
+                & (u[1][l].abs() <= DIVERGENCE_BOUND);
         }
         if bounded && g < first_event {
             continue;
@@ -351,17 +425,28 @@ fn orbits_in_lanes<const L: usize>(
                             *past = std::array::from_fn(|i| r[i][l]);
                         }
                         let cc = (1.0 - c.problem.delta * c.problem.delta).sqrt();
-                        let jacobian = |x: &[f64]| {
-                            let j = toy_jacobian(&c.problem, cc, c.rate, [x[0], x[1]]);
-                            c.map.jacobian(&DMatrix::from_row_slice(
-                                2,
-                                2,
-                                &[j[0][0], j[0][1], j[1][0], j[1][1]],
-                            ))
+                        let (problem, rate, map) = (&c.problem, c.rate, &c.map);
+                        let detects = |q: usize| {
+                            if n == 4 {
+                                detects_period_fixed::<4>(
+                                    &past_states,
+                                    q,
+                                    settings.tolerance,
+                                    |x| toy_map_jacobian(problem, cc, rate, map, x),
+                                    |m, d| m.lu().solve(d),
+                                )
+                            } else {
+                                detects_period_fixed::<2>(
+                                    &past_states,
+                                    q,
+                                    settings.tolerance,
+                                    |x| toy_map_jacobian(problem, cc, rate, map, x),
+                                    |m, d| m.lu().solve(d),
+                                )
+                            }
                         };
-                        let past = |j: usize| &past_states[j][..n];
                         (1..=max_period)
-                            .find(|&q| detects_period(past, q, settings.tolerance, &jacobian))
+                            .find(|&q| detects(q))
                             .map(OrbitClass::Period)
                     } else {
                         None
