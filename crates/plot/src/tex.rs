@@ -474,6 +474,25 @@ fn add_series(
 }
 
 /// Marked points as single-mark plots (symbol by class, as the renderer draws them).
+/// The rest of an axis: every series (tables `PREFIX-sJ.dat`), with a legend if asked, the
+/// markers, and the axis closed.
+fn finish_axis(
+    t: &mut String,
+    files: &mut Vec<ExportFile>,
+    prefix: &str,
+    series: &[Series],
+    legend: bool,
+    markers: &[Marker],
+    view: &View,
+) {
+    let mut legend = legend.then(Vec::new);
+    for (j, s) in series.iter().enumerate() {
+        add_series(t, files, format!("{prefix}-s{j}.dat"), s, &mut legend, view);
+    }
+    add_markers(t, markers);
+    t.push_str("\\end{axis}\n");
+}
+
 fn add_markers(t: &mut String, markers: &[Marker]) {
     for m in markers {
         if !(m.x.is_finite() && m.y.is_finite()) {
@@ -520,19 +539,15 @@ fn lines(
     );
     let all = p.series.iter().flat_map(|s| s.points.iter().copied());
     let view = View::new(frame, &p.x, &p.y, all);
-    let mut legend = p.legend.then(Vec::new);
-    for (j, s) in p.series.iter().enumerate() {
-        add_series(
-            t,
-            files,
-            format!("{stem}-p{i}-s{j}.dat"),
-            s,
-            &mut legend,
-            &view,
-        );
-    }
-    add_markers(t, &p.markers);
-    t.push_str("\\end{axis}\n");
+    finish_axis(
+        t,
+        files,
+        &format!("{stem}-p{i}"),
+        &p.series,
+        p.legend,
+        &p.markers,
+        &view,
+    );
 }
 
 /// A phase portrait: arrows of equal length (a quiver of the direction field), streamlines,
@@ -757,19 +772,15 @@ fn heat_map(
         .filter_map(|(a, b)| Some((*a?, *b?)))
         .chain(p.curves.iter().flat_map(|s| s.points.iter().copied()));
     let view = View::new(frame, &p.x, &p.y, all);
-    let mut legend = p.legend.then(Vec::new);
-    for (j, s) in p.curves.iter().enumerate() {
-        add_series(
-            t,
-            files,
-            format!("{stem}-p{i}-s{j}.dat"),
-            s,
-            &mut legend,
-            &view,
-        );
-    }
-    add_markers(t, &p.markers);
-    t.push_str("\\end{axis}\n");
+    finish_axis(
+        t,
+        files,
+        &format!("{stem}-p{i}"),
+        &p.curves,
+        p.legend,
+        &p.markers,
+        &view,
+    );
     Ok(())
 }
 

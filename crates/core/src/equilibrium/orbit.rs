@@ -69,6 +69,54 @@ impl OrbitClass {
     }
 }
 
+/// The first part of [`detects_period`]: the p-step return d = X_k − X_{k−p} against the scale
+/// 1 + ‖X_k‖∞.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum PStepReturn {
+    /// ‖d‖∞ ≤ 64ε·scale: a period, whatever Newton's estimate.
+    AtRoundOff,
+    /// ‖d‖∞ > 4τ·scale: not a period (a cheap filter only: on an attracting cycle
+    /// d = (DF^p − I) δ with multipliers inside the unit circle, so |d| ≤ 2|δ| in its
+    /// eigendirections; 4τ keeps every smaller period p whose Newton test passes, where a filter
+    /// as strict as the Newton test would let a multiple of the period pass first).
+    Far,
+    /// In between: Newton's estimate of the distance to the cycle decides.
+    Near {
+        /// 1 + ‖X_k‖∞.
+        scale: f64,
+    },
+}
+
+/// The scale 1 + ‖X_k‖∞ the return is measured against.
+#[inline]
+fn return_scale(now: &[f64]) -> f64 {
+    1.0 + now.iter().fold(0.0f64, |m, v| m.max(v.abs()))
+}
+
+/// The largest ‖X_k − X_{k−p}‖∞ that is not [`PStepReturn::Far`]: a filter over every p at once
+/// with one scale, for kernels that test many returns from one `now`.
+#[inline]
+pub(crate) fn near_return_bound(now: &[f64], tolerance: f64) -> f64 {
+    (4.0 * tolerance).max(64.0 * f64::EPSILON) * return_scale(now)
+}
+
+/// Classifies the p-step return from `back` (X_{k−p}) to `now` (X_k) with tolerance τ.
+#[inline]
+pub(crate) fn p_step_return(now: &[f64], back: &[f64], tolerance: f64) -> PStepReturn {
+    let scale = return_scale(now);
+    let d0 = now
+        .iter()
+        .zip(back)
+        .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
+    if d0 <= 64.0 * f64::EPSILON * scale {
+        PStepReturn::AtRoundOff
+    } else if d0 > 4.0 * tolerance * scale {
+        PStepReturn::Far
+    } else {
+        PStepReturn::Near { scale }
+    }
+}
+
 /// Whether the last states show convergence to a period-p orbit (`past(j)` is the state j
 /// steps ago, `map_jacobian(X)` the map's Jacobian DF at X): the p-step return
 /// d = X_k − X_{k−p} is within 4τ (1 + ‖X_k‖∞) (or at round-off, 64ε), and the distance of
@@ -85,21 +133,11 @@ pub fn detects_period<'a>(
 ) -> bool {
     let now = past(0);
     let back = past(p);
-    let scale = 1.0 + now.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let d0 = now
-        .iter()
-        .zip(back)
-        .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
-    if d0 <= 64.0 * f64::EPSILON * scale {
-        return true;
-    }
-    // A cheap filter only: on an attracting cycle d = (DF^p − I) δ with multipliers inside the
-    // unit circle, so |d| ≤ 2|δ| in its eigendirections; 4τ keeps every smaller period p whose
-    // Newton test passes (a filter as strict as the Newton test would let a multiple of the
-    // period pass first).
-    if d0 > 4.0 * tolerance * scale {
-        return false;
-    }
+    let scale = match p_step_return(now, back, tolerance) {
+        PStepReturn::AtRoundOff => return true,
+        PStepReturn::Far => return false,
+        PStepReturn::Near { scale } => scale,
+    };
     let n = now.len();
     let mut product = DMatrix::identity(n, n);
     for j in (1..=p).rev() {

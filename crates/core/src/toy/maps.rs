@@ -7,7 +7,8 @@ use super::{ToyProblem, ToyRegulariser};
 use nalgebra::{DMatrix, SMatrix, SVector};
 
 use crate::equilibrium::orbit::{
-    DIVERGENCE_BOUND, OrbitClass, OrbitSettings, PERIOD_TEST_INTERVAL, detects_period,
+    DIVERGENCE_BOUND, OrbitClass, OrbitSettings, PERIOD_TEST_INTERVAL, PStepReturn, detects_period,
+    near_return_bound, p_step_return,
 };
 use crate::flow::OptimiserMap;
 
@@ -190,17 +191,11 @@ fn detects_period_fixed<const N: usize>(
     solve: impl Fn(SMatrix<f64, N, N>, &SVector<f64, N>) -> Option<SVector<f64, N>>,
 ) -> bool {
     let (now, back) = (&past[0][..N], &past[p][..N]);
-    let scale = 1.0 + now.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let d0 = now
-        .iter()
-        .zip(back)
-        .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
-    if d0 <= 64.0 * f64::EPSILON * scale {
-        return true;
-    }
-    if d0 > 4.0 * tolerance * scale {
-        return false;
-    }
+    let scale = match p_step_return(now, back, tolerance) {
+        PStepReturn::AtRoundOff => return true,
+        PStepReturn::Far => return false,
+        PStepReturn::Near { scale } => scale,
+    };
     let mut product = SMatrix::<f64, N, N>::identity();
     for j in (1..=p).rev() {
         product = map_jacobian(&past[j]) * product;
@@ -400,10 +395,9 @@ fn orbits_in_lanes<const L: usize>(
             } else {
                 let tested = if k.is_multiple_of(PERIOD_TEST_INTERVAL) && k >= start_test {
                     let now: [f64; 4] = std::array::from_fn(|i| ring[slot][i][l]);
-                    // detects_period's own first filter (the p-step return within 4τ, or at
-                    // round-off), on the ring in place: most tests end here, for every p.
-                    let scale = 1.0 + now[..n].iter().fold(0.0f64, |m, v| m.max(v.abs()));
-                    let bound = (4.0 * settings.tolerance).max(64.0 * f64::EPSILON) * scale;
+                    // detects_period's own first filter (not `Far` for some p), on the ring in
+                    // place with one bound: most tests end here, for every p.
+                    let bound = near_return_bound(&now[..n], settings.tolerance);
                     let mut returns = false;
                     let mut at = slot;
                     for _ in 1..=max_period {
