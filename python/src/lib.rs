@@ -485,6 +485,106 @@ fn bench_equilibria(py: Python<'_>, side: usize, threads: usize) -> (f64, f64) {
     py.detach(|| toy_fast::bench_equilibria(side, threads))
 }
 
+/// The orbit diagram of the optimiser map `method` ("gd", "heavy_ball", "nesterov"; momentum μ)
+/// on `model`'s z-flow against the steps `steps`, started next to z*: per step the kept iterates
+/// of coordinate `coordinate` (0-based) after `transient` dropped ones, which iteration diverged,
+/// λ_min and the predicted flip (docs/theory.md §8).
+#[pyfunction]
+#[pyo3(signature = (model, method, momentum, steps, coordinate, transient, points))]
+#[allow(clippy::too_many_arguments)]
+fn orbit_diagram<'py>(
+    py: Python<'py>,
+    model: &Model,
+    method: &str,
+    momentum: Option<f64>,
+    steps: Vec<f64>,
+    coordinate: usize,
+    transient: usize,
+    points: usize,
+) -> PyResult<Bound<'py, PyDict>> {
+    use starvation::equilibrium::orbit_diagram::{OrbitDiagramSettings, orbit_diagram as diagram};
+    use starvation::sweep::MapMethod;
+    if method == "adam" {
+        return Err(input_error(InputError::new(
+            "method",
+            "\"adam\" is not an autonomous map (its bias correction depends on the step count) and has no map in z; use \"gd\", \"heavy_ball\" or \"nesterov\"",
+        )));
+    }
+    let map_method: MapMethod =
+        starvation::spec::from_value(Value::String(method.to_string()), "method")
+            .map_err(input_error)?;
+    let momentum = match (map_method.has_momentum(), momentum) {
+        (true, Some(mu)) if mu.is_finite() && (0.0..1.0).contains(&mu) => mu,
+        (true, Some(mu)) => {
+            return Err(input_error(InputError::new(
+                "momentum",
+                format!("must lie in [0, 1), got {mu}"),
+            )));
+        }
+        (true, None) => {
+            return Err(input_error(InputError::new(
+                "momentum",
+                format!("method \"{method}\" needs a momentum μ in [0, 1), e.g. momentum=0.9"),
+            )));
+        }
+        (false, Some(mu)) => {
+            return Err(input_error(InputError::new(
+                "momentum",
+                format!("= {mu} is only used by \"heavy_ball\" and \"nesterov\"; remove it"),
+            )));
+        }
+        (false, None) => 0.0,
+    };
+    let settings = OrbitDiagramSettings {
+        steps,
+        coordinate,
+        transient,
+        points,
+    };
+    let m = &model.model;
+    let result = py
+        .detach(|| -> Result<_, Error> {
+            settings.check(m.features())?;
+            let z_star =
+                starvation::equilibrium::find_equilibrium(m, None, &Default::default())?.point;
+            let field = build_flow(m, Space::Responses)?;
+            let map = map_method.map(1.0, momentum);
+            Ok(diagram(field.as_ref(), &map, &z_star, &settings)?)
+        })
+        .map_err(error)?;
+    let out = PyDict::new(py);
+    out.set_item("method", result.method)?;
+    out.set_item("momentum", result.momentum)?;
+    out.set_item("coordinate", result.coordinate)?;
+    out.set_item("equilibrium", result.equilibrium.clone().into_pyarray(py))?;
+    out.set_item("lambda_min", result.lambda_min)?;
+    out.set_item("predicted_flip", result.predicted_flip)?;
+    out.set_item("transient", result.transient)?;
+    let steps: Vec<f64> = result.columns.iter().map(|c| c.step).collect();
+    out.set_item("steps", steps.into_pyarray(py))?;
+    let diverged: Vec<i64> = result
+        .columns
+        .iter()
+        .map(|c| c.diverged_at.map_or(-1, |k| k as i64))
+        .collect();
+    out.set_item("diverged_at", diverged.into_pyarray(py))?;
+    let flat: Vec<f64> = result
+        .columns
+        .iter()
+        .flat_map(|c| {
+            if c.points.is_empty() {
+                vec![0.0; points]
+            } else {
+                c.points.clone()
+            }
+        })
+        .collect();
+    let grid = Array2::from_shape_vec((result.columns.len(), points), flat)
+        .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))?;
+    out.set_item("points", grid.into_pyarray(py))?;
+    Ok(out)
+}
+
 /// `starvation verify`: the checks as a document.
 #[pyfunction]
 #[pyo3(signature = (quick=false))]
@@ -681,6 +781,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(bench_equilibria, m)?)?;
     m.add_function(wrap_pyfunction!(verify, m)?)?;
     m.add_function(wrap_pyfunction!(portrait, m)?)?;
+    m.add_function(wrap_pyfunction!(orbit_diagram, m)?)?;
     m.add_function(wrap_pyfunction!(engine_version, m)?)?;
     Ok(())
 }

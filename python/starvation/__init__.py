@@ -45,6 +45,7 @@ __all__ = [
     "EquilibriumResult",
     "SweepResult",
     "PortraitData",
+    "OrbitDiagram",
     "toy",
     "explicit",
     "tangent",
@@ -57,6 +58,7 @@ __all__ = [
     "toy_equilibria",
     "sweep",
     "portrait",
+    "orbit_diagram",
     "verify",
     "run_spec",
     "check",
@@ -295,6 +297,9 @@ def integrate(
     steps: bool = False,
     initial_state: Any = None,
     step: Optional[float] = None,
+    momentum: Optional[float] = None,
+    betas: Optional[Tuple[float, float]] = None,
+    eps: Optional[float] = None,
     max_steps: Optional[int] = None,
     initial_step: Optional[float] = None,
     max_step: Optional[float] = None,
@@ -303,7 +308,10 @@ def integrate(
 ) -> Solution:
     """Integrates the gradient flow of ``model`` from ``t_start`` (0) to ``t_end``.
 
-    ``method``: "dop853" (default), "dopri5", "radau5", "bdf", "auto" or "gd" (with ``step``);
+    ``method``: "dop853" (default), "dopri5", "radau5", "bdf", "auto", or an optimiser map with
+    ``step`` h: "gd", "heavy_ball" / "nesterov" (with ``momentum`` μ ∈ [0, 1); PyTorch's SGD with
+    momentum and ``nesterov=True``), "adam" (``space="theta"`` only; ``betas`` (0.9, 0.999),
+    ``eps`` 1e−8; docs/theory.md §8);
     ``space``: "z" (responses, M7/M8, default), "theta" (M5/M6) or "alpha" (M10/M11);
     ``rtol``/``atol`` (1e−8 / 1e−10); output times: ``times`` (array), ``count`` (equally
     spaced, default 101) or ``steps=True`` (every step); events: ``steady_state`` (True or a
@@ -334,6 +342,12 @@ def integrate(
         sim["initial_state"] = _real(initial_state, "initial_state").ravel()
     if step is not None:
         sim["step"] = step
+    if momentum is not None:
+        sim["momentum"] = momentum
+    if betas is not None:
+        sim["betas"] = [float(b) for b in betas]
+    if eps is not None:
+        sim["eps"] = eps
     if max_steps is not None:
         sim["max_steps"] = max_steps
     if initial_step is not None:
@@ -702,6 +716,104 @@ def portrait(
         int(count),
     )
     return PortraitData(**r)
+
+
+# ── orbit diagrams of the training maps ─────────────────────────────────────────────────────
+
+
+@_dataclass(frozen=True)
+class OrbitDiagram:
+    """The attractor of an optimiser map against its step h (docs/theory.md §8).
+
+    ``steps`` (n,) the steps h; ``points`` (n, P) masked array: per step the P iterates of
+    coordinate ``coordinate`` (1-based) kept after ``transient`` dropped ones, masked where the
+    run diverged; ``diverged_at`` (n,) the iteration at which a run left every bound (−1: it did
+    not); ``equilibrium`` z* the runs start next to; ``lambda_min`` the field Jacobian's
+    eigenvalue of largest |Re| at z*; ``predicted_flip`` h* = 2/|λ_min| (gd), 2(1 + μ)/|λ_min|
+    (heavy ball), 2(1 + μ)/((1 + 2μ)|λ_min|) (Nesterov); ``method``, ``momentum``.
+    """
+
+    steps: _np.ndarray
+    points: _np.ma.MaskedArray
+    diverged_at: _np.ndarray
+    equilibrium: _np.ndarray
+    lambda_min: float
+    predicted_flip: float
+    method: str
+    momentum: float
+    coordinate: int
+    transient: int
+
+    def periods(self, tolerance: float = 1e-6) -> _np.ndarray:
+        """Distinct kept values per step (to ``tolerance`` relative to 1 + |z|): 1 on the fixed
+        point, 2 on the period-2 orbit, …; 0 where the run diverged."""
+        out = _np.zeros(len(self.steps), dtype=int)
+        for i, row in enumerate(self.points):
+            if self.diverged_at[i] >= 0:
+                continue
+            vals = _np.sort(_np.asarray(row, dtype=float))
+            gaps = _np.diff(vals) > tolerance * (1.0 + _np.abs(vals[1:]))
+            out[i] = 1 + int(_np.count_nonzero(gaps))
+        return out
+
+
+def orbit_diagram(
+    model: _SpecLike,
+    steps: Any = None,
+    *,
+    h_range: Optional[Tuple[float, float]] = None,
+    count: int = 200,
+    method: str = "gd",
+    momentum: Optional[float] = None,
+    coordinate: int = 1,
+    transient: int = 2000,
+    points: int = 64,
+) -> OrbitDiagram:
+    """The orbit diagram of the training map ``method`` ("gd", "heavy_ball" or "nesterov" with
+    ``momentum``) on ``model``'s z-flow: for each step h of ``steps`` (an array), or of ``count``
+    evenly spaced steps over ``h_range`` (default 0.5 h* … 1.5 h* around the predicted flip),
+    the map is started next to z*, ``transient`` iterations are dropped and the next ``points``
+    values of z_``coordinate`` (1-based) are kept. Below the flip they collapse onto z*; past it
+    they split into the period-2 orbit, cascades or divergence. Same engine as the command
+    line's orbit diagrams and the explorer's panel.
+    """
+    m = _as_model(model)
+    if isinstance(coordinate, bool) or not isinstance(coordinate, (int, _np.integer)):
+        raise ValueError(f"coordinate: must be a feature number 1…k, got {coordinate!r}")
+    if coordinate < 1:
+        raise ValueError(f"coordinate: is {coordinate}; features are numbered from 1 (z1)")
+    for name, v in (("transient", transient), ("points", points), ("count", count)):
+        if isinstance(v, bool) or not isinstance(v, (int, _np.integer)) or v < 0:
+            raise ValueError(f"{name}: must be a whole number ≥ 0, got {v!r}")
+    if steps is not None and h_range is not None:
+        raise ValueError("steps: give either steps or h_range, not both")
+    if steps is None:
+        if h_range is None:
+            probe = _core.orbit_diagram(m, method, momentum, [1.0], int(coordinate) - 1, 0, 1)
+            flip = probe["predicted_flip"]
+            h_range = (0.5 * flip, 1.5 * flip)
+        low, high = float(h_range[0]), float(h_range[1])
+        if count < 2:
+            raise ValueError(f"count: is {count}; give at least 2 steps over h_range")
+        steps = _np.linspace(low, high, int(count))
+    h = _real(steps, "steps").ravel()
+    r = _core.orbit_diagram(
+        m, method, momentum, [float(x) for x in h], int(coordinate) - 1, int(transient), int(points)
+    )
+    diverged = _np.asarray(r["diverged_at"], dtype=int)
+    mask = _np.repeat((diverged >= 0)[:, None], r["points"].shape[1], axis=1)
+    return OrbitDiagram(
+        steps=_np.asarray(r["steps"], dtype=float),
+        points=_np.ma.masked_array(r["points"], mask=mask),
+        diverged_at=diverged,
+        equilibrium=_np.asarray(r["equilibrium"], dtype=float),
+        lambda_min=float(r["lambda_min"]),
+        predicted_flip=float(r["predicted_flip"]),
+        method=r["method"],
+        momentum=float(r["momentum"]),
+        coordinate=int(r["coordinate"]) + 1,
+        transient=int(r["transient"]),
+    )
 
 
 # ── whole specs, verification ───────────────────────────────────────────────────────────────

@@ -110,5 +110,17 @@ def portrait(
 ) -> Dict[str, Any]:
     """Phase-portrait data: base, arrows, streamlines, nullclines, equilibria, trajectories."""
 
+def orbit_diagram(
+    model: Model,
+    method: str,
+    momentum: Optional[float],
+    steps: List[float],
+    coordinate: int,
+    transient: int,
+    points: int,
+) -> Dict[str, Any]:
+    """Orbit diagram of an optimiser map: steps, points (n, P), diverged_at (−1: none), z*,
+    λ_min, predicted flip (coordinate 0-based)."""
+
 def engine_version() -> Tuple[str, str]:
     """(crate version, git commit) of the engine."""

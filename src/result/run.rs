@@ -230,6 +230,8 @@ fn trajectory_provenance(
             .then(|| run.options.rtol.max(crate::solve::RADAU5_MIN_RTOL)),
         time_convention: if run.method == Method::GradientDescent {
             "gd: step k is at time t_start + k·step (explicit Euler of the flow with rate η)"
+        } else if run.method == Method::Adam {
+            "adam: step k is at t_start + k·step; Adam's normalised steps follow no flow time (each parameter moves by at most about step per step)"
         } else if run.method.is_map() {
             "heavy_ball / nesterov: step k is at t_start + k·step; for small steps the map follows the flow at time k·step/(1 − momentum), not k·step"
         } else {

@@ -139,6 +139,12 @@ pub fn simulation(section: Value, features: usize) -> Result<SimulationParts, In
             _ => e,
         }
     })?;
+    if setting.method == Method::Adam && setting.space != Space::Parameters {
+        return Err(InputError::new(
+            "simulation.method",
+            crate::solve::ADAM_SPACE_REFUSAL,
+        ));
+    }
     options
         .validate_for_spec(setting.method, features)
         .map_err(|e| InputError::new(e.field.replacen("options.", "simulation.", 1), e.message))?;

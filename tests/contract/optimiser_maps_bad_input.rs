@@ -82,12 +82,29 @@ fn momentum_without_a_momentum_method_is_refused() {
 }
 
 #[test]
-fn adam_is_refused_with_the_reason() {
+fn adam_outside_theta_is_refused_with_the_reason() {
     assert_refused(
         r#""method": "adam", "step": 0.1"#,
         "simulation.method",
-        "no closed map",
+        "not a function of the responses",
     );
+    assert_refused(
+        r#""method": "adam", "space": "theta", "step": 0.1, "betas": [0.9, 1.5]"#,
+        "simulation.betas[1]",
+        "[0, 1)",
+    );
+    assert_refused(
+        r#""method": "adam", "space": "theta", "step": 0.1, "eps": 0"#,
+        "simulation.eps",
+        "",
+    );
+    assert_refused(
+        r#""method": "heavy_ball", "step": 0.1, "momentum": 0.9, "eps": 1e-8"#,
+        "simulation.eps",
+        "adam",
+    );
+    let (code, stderr) = check(&spec(r#""method": "adam", "space": "theta", "step": 0.1"#));
+    assert_eq!(code, 0, "{stderr}");
 }
 
 #[test]

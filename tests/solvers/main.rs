@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod adam_in_theta;
 mod convergence_order;
 mod end_state;
 mod events;

@@ -1,5 +1,5 @@
 //! The optimiser maps (`gd`: x_{k+1} = P(x_k + h f(x_k)); `heavy_ball`, `nesterov`: see
-//! [`OptimiserMap`]), time t_k = t_start + k h. Output times are rounded to the nearest step; a
+//! [`OptimiserMap`]; `adam` in θ: see [`Method::Adam`]), time t_k = t_start + k h. Output times are rounded to the nearest step; a
 //! level crossing between two steps is placed by linear interpolation between them; the
 //! steady-state test runs on every step (for the momentum maps it also asks the velocity u/h to
 //! pass it, so that a point the iterates merely fly through is not taken for a rest point).
@@ -25,6 +25,108 @@ pub fn optimiser_map(method: Method, options: &SolveOptions) -> Option<Optimiser
     }
 }
 
+/// Adam's decay rates (β₁, β₂) when not given: PyTorch's `torch.optim.Adam` defaults.
+pub const DEFAULT_ADAM_BETAS: [f64; 2] = [0.9, 0.999];
+/// Adam's ε when not given: PyTorch's `torch.optim.Adam` default.
+pub const DEFAULT_ADAM_EPS: f64 = 1e-8;
+
+/// Adam's state beside x: the moments m, v and the number of steps taken.
+struct AdamState {
+    betas: [f64; 2],
+    eps: f64,
+    first: Vec<f64>,
+    second: Vec<f64>,
+    steps: i32,
+}
+
+/// What advances the state by one step: an autonomous optimiser map, or Adam.
+enum Stepper {
+    Map(OptimiserMap),
+    Adam(AdamState),
+}
+
+impl Stepper {
+    fn new(method: Method, options: &SolveOptions, dim: usize) -> Self {
+        match optimiser_map(method, options) {
+            Some(map) => Stepper::Map(map),
+            None => Stepper::Adam(AdamState {
+                betas: options.betas.unwrap_or(DEFAULT_ADAM_BETAS),
+                eps: options.eps.unwrap_or(DEFAULT_ADAM_EPS),
+                first: vec![0.0; dim],
+                second: vec![0.0; dim],
+                steps: 0,
+            }),
+        }
+    }
+
+    /// The map's state size for a field of dimension `dim` (x, and u for the momentum maps).
+    fn state_dim(&self, dim: usize) -> usize {
+        match self {
+            Stepper::Map(map) => map.state_dim(dim),
+            Stepper::Adam(_) => dim,
+        }
+    }
+
+    /// One step on `state` (x first), `field_value` receiving f(x_k).
+    fn advance(
+        &mut self,
+        field: &dyn VectorField,
+        h: f64,
+        state: &mut [f64],
+        field_value: &mut [f64],
+    ) {
+        match self {
+            Stepper::Map(map) => map.advance(field, state, field_value),
+            Stepper::Adam(adam) => {
+                field.eval(state, field_value);
+                adam.steps = adam.steps.saturating_add(1);
+                let [b1, b2] = adam.betas;
+                let c1 = 1.0 - b1.powi(adam.steps);
+                let c2 = 1.0 - b2.powi(adam.steps);
+                for (((x, m), v), f) in state
+                    .iter_mut()
+                    .zip(adam.first.iter_mut())
+                    .zip(adam.second.iter_mut())
+                    .zip(field_value.iter())
+                {
+                    let g = -f;
+                    *m = b1 * *m + (1.0 - b1) * g;
+                    *v = b2 * *v + (1.0 - b2) * g * g;
+                    *x -= h * (*m / c1) / ((*v / c2).sqrt() + adam.eps);
+                }
+                field.project(state);
+            }
+        }
+    }
+
+    /// Whether the velocity (the momentum maps' u/h, Adam's last update/h) is at rest.
+    fn at_rest(
+        &self,
+        state: &[f64],
+        dim: usize,
+        h: f64,
+        y: &[f64],
+        options: &SolveOptions,
+        tol: f64,
+    ) -> bool {
+        let velocity: Vec<f64> = match self {
+            Stepper::Map(map) if map.has_velocity() => state[dim..].iter().map(|u| u / h).collect(),
+            Stepper::Map(_) => return true,
+            Stepper::Adam(adam) => {
+                let [b1, b2] = adam.betas;
+                let c1 = 1.0 - b1.powi(adam.steps.max(1));
+                let c2 = 1.0 - b2.powi(adam.steps.max(1));
+                adam.first
+                    .iter()
+                    .zip(&adam.second)
+                    .map(|(m, v)| (m / c1) / ((v / c2).sqrt() + adam.eps))
+                    .collect()
+            }
+        };
+        weighted_rms(&velocity, y, options.rtol, options.atol) <= tol
+    }
+}
+
 /// Runs the map for (t_end − t_start)/step steps (already validated to be a whole number).
 pub(crate) fn run(
     field: &dyn VectorField,
@@ -32,9 +134,8 @@ pub(crate) fn run(
     method: Method,
     options: &SolveOptions,
 ) -> Result<Trajectory, SolveError> {
-    let map =
-        optimiser_map(method, options).unwrap_or(OptimiserMap::GradientDescent { step: f64::NAN });
-    let h = map.step();
+    let h = options.step.unwrap_or(f64::NAN);
+    let mut stepper = Stepper::new(method, options, field.dim());
     let steps = ((options.t_end - options.t_start) / h).round() as usize;
     let time = |k: usize| {
         if k == steps {
@@ -62,7 +163,7 @@ pub(crate) fn run(
     let dim = field.dim();
     let kdim = field.response_dim();
     // The map's state: x, then the velocity u (zero at the start) for the momentum maps.
-    let mut state = vec![0.0; map.state_dim(dim)];
+    let mut state = vec![0.0; stepper.state_dim(dim)];
     state[..dim].copy_from_slice(y0);
     let mut y = y0.to_vec();
     let mut f = vec![0.0; dim];
@@ -91,7 +192,7 @@ pub(crate) fn run(
         let wanted_here = every || next_wanted.peek() == Some(&k);
         y_prev.copy_from_slice(&y);
         z_prev.copy_from_slice(&z);
-        map.advance(field, &mut state, &mut f);
+        stepper.advance(field, h, &mut state, &mut f);
         y.copy_from_slice(&state[..dim]);
         traj.stats.field_evaluations += 1;
         traj.stats.accepted_steps += 1;
@@ -149,10 +250,7 @@ pub(crate) fn run(
             // f was evaluated at the previous point; test the new one.
             field.eval(&y, &mut f);
             traj.stats.field_evaluations += 1;
-            let velocity_at_rest = !map.has_velocity() || {
-                let v: Vec<f64> = state[dim..].iter().map(|u| u / h).collect();
-                weighted_rms(&v, &y, options.rtol, options.atol) <= ss.tolerance
-            };
+            let velocity_at_rest = stepper.at_rest(&state, dim, h, &y, options, ss.tolerance);
             if velocity_at_rest && weighted_rms(&f, &y, options.rtol, options.atol) <= ss.tolerance
             {
                 traj.events.push(EventRecord {

@@ -56,6 +56,13 @@ pub enum Method {
     /// Nesterov momentum as PyTorch's `nesterov=True` runs it: u_{k+1} = μ u_k + h f(x_k),
     /// x_{k+1} = x_k + h f(x_k) + μ u_{k+1}, u₀ = 0.
     Nesterov,
+    /// Adam as PyTorch runs it, on the gradient g = −f(θ) of the θ-flow only (Kingma & Ba 2015,
+    /// Algorithm 1): m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g², θ ← θ − h m̂/(√v̂ + ε) with
+    /// m̂ = m/(1 − β₁ᵏ), v̂ = v/(1 − β₂ᵏ); `options.betas` (0.9, 0.999), `options.eps` (10⁻⁸).
+    /// Its per-parameter scaling is not a function of the responses, so it has no map in z or
+    /// α; and with the bias correction depending on k it is not an autonomous map (no period or
+    /// flip analysis).
+    Adam,
 }
 
 impl Method {
@@ -70,6 +77,7 @@ impl Method {
             Method::GradientDescent => "gd",
             Method::HeavyBall => "heavy_ball",
             Method::Nesterov => "nesterov",
+            Method::Adam => "adam",
         }
     }
 
@@ -85,16 +93,18 @@ impl Method {
             Method::Dop853 => Some(8),
             Method::Radau5 => Some(5),
             Method::GradientDescent => Some(1),
-            Method::Bdf | Method::Auto | Method::HeavyBall | Method::Nesterov => None,
+            Method::Bdf | Method::Auto | Method::HeavyBall | Method::Nesterov | Method::Adam => {
+                None
+            }
         }
     }
 
-    /// Whether the method is a discrete optimiser map (`gd`, `heavy_ball`, `nesterov`): fixed
-    /// step h, step k at time t_start + k h.
+    /// Whether the method is a discrete optimiser map (`gd`, `heavy_ball`, `nesterov`, `adam`):
+    /// fixed step h, step k at time t_start + k h.
     pub const fn is_map(self) -> bool {
         matches!(
             self,
-            Method::GradientDescent | Method::HeavyBall | Method::Nesterov
+            Method::GradientDescent | Method::HeavyBall | Method::Nesterov | Method::Adam
         )
     }
 
@@ -104,7 +114,7 @@ impl Method {
     }
 
     /// Every method, in the order of the docs.
-    pub const ALL: [Method; 8] = [
+    pub const ALL: [Method; 9] = [
         Method::Dopri5,
         Method::Dop853,
         Method::Radau5,
@@ -113,15 +123,13 @@ impl Method {
         Method::GradientDescent,
         Method::HeavyBall,
         Method::Nesterov,
+        Method::Adam,
     ];
 
-    /// Why a method name that is not a [`Method`] is refused, for names users reach for:
-    /// `adam` has no closed map in the flow's coordinates.
+    /// Why a method name that is not a [`Method`] is refused, for names users reach for (SGD
+    /// under another name).
     pub fn refusal(name: &str) -> Option<&'static str> {
         match name {
-            "adam" => Some(
-                "\"adam\" has no closed map in z, θ or α here: its per-parameter scaling by the running second moment of the gradient is not a function of the responses; use \"gd\", \"heavy_ball\" or \"nesterov\", or train a network with Adam in an `experiment` section",
-            ),
             "sgd" | "momentum" => Some(
                 "SGD is \"gd\" (no momentum) or \"heavy_ball\" with \"momentum\" (PyTorch's SGD momentum); \"nesterov\" is nesterov=True",
             ),
@@ -312,6 +320,13 @@ pub struct SolveOptions {
     /// other method).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub momentum: Option<f64>,
+    /// Adam's decay rates (β₁, β₂), each in [0, 1) (default (0.9, 0.999), PyTorch's; refused
+    /// with any other method).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub betas: Option<[f64; 2]>,
+    /// Adam's ε > 0 added to √v̂ (default 10⁻⁸, PyTorch's; refused with any other method).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eps: Option<f64>,
     /// Steady-state and level-crossing events (default none).
     #[serde(default)]
     pub events: Events,
@@ -348,6 +363,8 @@ impl SolveOptions {
             max_step: None,
             step: None,
             momentum: None,
+            betas: None,
+            eps: None,
             events: Events::default(),
             stiffness_test_interval: DEFAULT_STIFFNESS_TEST_INTERVAL,
         }
@@ -517,6 +534,26 @@ impl SolveOptions {
                     format!("must lie in [0, 1) (μ ≥ 1 never forgets a step), got {mu}"),
                 ));
             }
+        }
+        if method != Method::Adam && (self.betas.is_some() || self.eps.is_some()) {
+            let key = if self.betas.is_some() { "betas" } else { "eps" };
+            return Err(InputError::new(
+                f(key),
+                format!("is only used by \"adam\", not by \"{method}\"; remove it"),
+            ));
+        }
+        if let Some(betas) = self.betas {
+            for (i, b) in betas.iter().enumerate() {
+                if !(b.is_finite() && (0.0..1.0).contains(b)) {
+                    return Err(InputError::new(
+                        f(&format!("betas[{i}]")),
+                        format!("must lie in [0, 1), got {b}"),
+                    ));
+                }
+            }
+        }
+        if let Some(eps) = self.eps {
+            require_positive(&f("eps"), eps)?;
         }
         if method.is_map() {
             let Some(h) = self.step else {
@@ -733,19 +770,24 @@ pub(crate) fn advance(
         Method::Radau5 | Method::Bdf => {
             implicit::advance(method, field, t0, y0, t1, settings, observer)
         }
-        Method::Auto | Method::GradientDescent | Method::HeavyBall | Method::Nesterov => {
-            Err(Box::new(BackendFailure {
-                error: SolveError::Backend {
-                    method: method.name().into(),
-                    message: "internal: not a continuous backend".into(),
-                },
-                t: t0,
-                y: y0.to_vec(),
-                stats: SolverStats::default(),
-            }))
-        }
+        Method::Auto
+        | Method::GradientDescent
+        | Method::HeavyBall
+        | Method::Nesterov
+        | Method::Adam => Err(Box::new(BackendFailure {
+            error: SolveError::Backend {
+                method: method.name().into(),
+                message: "internal: not a continuous backend".into(),
+            },
+            t: t0,
+            y: y0.to_vec(),
+            stats: SolverStats::default(),
+        })),
     }
 }
+
+/// Why `adam` runs in θ only.
+pub const ADAM_SPACE_REFUSAL: &str = "\"adam\" runs in \"space\": \"theta\" only: its per-parameter scaling by the running second moment of the gradient is not a function of the responses z or the dual variables α, so it has no map there; set \"space\": \"theta\", or use \"gd\", \"heavy_ball\" or \"nesterov\"";
 
 /// Integrates the autonomous field from `initial_state` with `method` and `options`.
 pub fn integrate(
@@ -755,6 +797,9 @@ pub fn integrate(
     options: &SolveOptions,
 ) -> Result<Trajectory, crate::error::Error> {
     options.validate(method, field.response_dim())?;
+    if method == Method::Adam && field.space() != Space::Parameters {
+        return Err(InputError::new("options.method", ADAM_SPACE_REFUSAL).into());
+    }
     if initial_state.len() != field.dim() {
         return Err(InputError::new(
             "options.initial_state",
