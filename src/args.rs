@@ -115,7 +115,9 @@ pub enum Command {
     /// docs/architecture.md), single- and multi-threaded, with ratios to the peers' figures.
     Bench {
         /// Which part: "trajectories", "equilibria", "sweep" (simulations/bench_sweep.json, 2^20
-        /// cells written to a temporary folder), "network" (the paper's 2→500→1 network against
+        /// cells written to a temporary folder), "period_sweep" (simulations/
+        /// bench_period_sweep.json: the period of the toy's gd map on 2^20 (s₁, h) cells, up
+        /// to 10⁴ iterations each), "network" (the paper's 2→500→1 network against
         /// PyTorch: `bench/peers/run.sh network`), "colored_mnist" (one step of Table 1's
         /// protocol on Fashion-MNIST against the machine's GEMM rate and PyTorch:
         /// `bench/peers/run.sh colored_mnist`) or "all" (every part but colored_mnist).

@@ -17,12 +17,12 @@ SPECS = ROOT / "simulations"
 
 
 def shipped_specs():
-    """Every spec in simulations/ except the 2^20-cell benchmark sweep and the network
+    """Every spec in simulations/ except the 2^20-cell benchmark sweeps and the network
     experiments (minutes of training each; tests/test_experiment.py runs a small one)."""
     return sorted(
         p
         for p in SPECS.glob("*.json")
-        if p.stem != "bench_sweep" and "experiment" not in json.loads(p.read_text())
+        if p.stem not in ("bench_sweep", "bench_period_sweep") and "experiment" not in json.loads(p.read_text())
     )
 
 

@@ -19,6 +19,9 @@ pub enum BenchPart {
     Equilibria,
     /// The 2^20-cell sweep of simulations/bench_sweep.json, end to end.
     Sweep,
+    /// The 2^20-cell `period` sweep of the toy's gradient-descent map in (s₁, h) of
+    /// simulations/bench_period_sweep.json (up to 10⁴ iterations per cell), end to end.
+    PeriodSweep,
     /// Training the paper's 2 → 500 → 1 network (10 000 epochs, z recorded every epoch) and its
     /// tangent features, against PyTorch.
     Network,
@@ -38,6 +41,7 @@ impl BenchPart {
             "trajectories" => Self::Trajectories,
             "equilibria" => Self::Equilibria,
             "sweep" => Self::Sweep,
+            "period_sweep" => Self::PeriodSweep,
             "network" => Self::Network,
             "colored_mnist" => Self::ColoredMnist,
             "all" => Self::All,
@@ -45,7 +49,7 @@ impl BenchPart {
                 return Err(InputError::new(
                     "PART",
                     format!(
-                        "unknown benchmark {other:?}; use \"trajectories\", \"equilibria\", \"sweep\", \"network\", \"colored_mnist\" or \"all\""
+                        "unknown benchmark {other:?}; use \"trajectories\", \"equilibria\", \"sweep\", \"period_sweep\", \"network\", \"colored_mnist\" or \"all\""
                     ),
                 ));
             }
@@ -146,7 +150,12 @@ pub fn bench(part: BenchPart, side: usize, peers: Option<&Peers>) -> Result<Benc
         }
     }
     if part.includes(BenchPart::Sweep) {
-        rows.push((bench_sweep(cores)?, None));
+        let sweep = bench_sweep(cores, "bench_sweep", "sweep 2^20 cells, end to end")?;
+        rows.push((sweep, None));
+    }
+    if part.includes(BenchPart::PeriodSweep) {
+        let name = "period sweep 2^20 cells, end to end";
+        rows.push((bench_sweep(cores, "bench_period_sweep", name)?, None));
     }
     if part.includes(BenchPart::Network) {
         let torch = peers.and_then(|p| {
@@ -270,18 +279,14 @@ pub fn peak_memory_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
-/// The 2^20-cell sweep of simulations/bench_sweep.json, end to end (spec to files on disk, in a
+/// The 2^20-cell sweep of simulations/`spec`.json, end to end (spec to files on disk, in a
 /// temporary folder removed afterwards).
-fn bench_sweep(cores: usize) -> Result<Timing, Error> {
-    let spec_path = Path::new("simulations/bench_sweep.json");
-    let out = std::env::temp_dir().join(format!("starvation-bench-sweep-{}", std::process::id()));
+fn bench_sweep(cores: usize, spec: &str, name: &str) -> Result<Timing, Error> {
+    let spec_file = format!("simulations/{spec}.json");
+    let out = std::env::temp_dir().join(format!("starvation-{spec}-{}", std::process::id()));
     let start = Instant::now();
-    let spec = crate::spec::read_spec(spec_path).map_err(|e| {
-        InputError::new(
-            format!("simulations/bench_sweep.json: {}", e.field),
-            e.message,
-        )
-    })?;
+    let spec = crate::spec::read_spec(Path::new(&spec_file))
+        .map_err(|e| InputError::new(format!("{spec_file}: {}", e.field), e.message))?;
     let task = super::SweepTask::new(&spec)?;
     crate::output::prepare_output_dir(&out)?;
     let result = task.run(true, &|_| {});
@@ -301,7 +306,7 @@ fn bench_sweep(cores: usize) -> Result<Timing, Error> {
     written?;
     let s = crate::sweep::summary(&result);
     Ok(Timing {
-        name: "sweep 2^20 cells, end to end".into(),
+        name: name.into(),
         threads: cores,
         points: task.plan.cells(),
         seconds,
