@@ -36,6 +36,11 @@ pub enum Command {
         /// /usr/share/datasets).
         #[arg(long, value_name = "FOLDER")]
         data_dir: Vec<PathBuf>,
+        /// For image experiments: train only shard k of N of the (restart, method) units
+        /// (1-based, e.g. 3/16) into NAME.image-shard-k-of-N.json; `merge` assembles the
+        /// outputs. A finished shard is skipped on rerun.
+        #[arg(long)]
+        shard: Option<String>,
     },
     /// Draw the phase portraits of a spec's `portrait` section (PNG, SVG and data JSON).
     Portrait {
@@ -60,7 +65,8 @@ pub enum Command {
         #[arg(long)]
         serial: bool,
     },
-    /// Merge the shard files of a sweep into the outputs of an unsharded run.
+    /// Merge the shard files of a sweep (`sweep --shard`) or of an image experiment
+    /// (`run --shard`) into the outputs of an unsharded run.
     Merge {
         /// Path of the JSON spec.
         spec: PathBuf,

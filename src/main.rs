@@ -106,10 +106,14 @@ fn dispatch(command: Command) -> Result<ExitCode, Error> {
             spec,
             out,
             data_dir,
+            shard,
         } => {
             let mut spec = read_for(&spec, &out, guard)?;
             spec.data_dirs = data_dir;
-            run(&spec, &out, guard)
+            match shard {
+                Some(shard) => run_image_shard(&spec, &out, &shard, guard),
+                None => run(&spec, &out, guard),
+            }
         }
         Command::Check { spec, data_dir } => {
             let mut spec = read_spec(&spec)?;
@@ -310,8 +314,48 @@ fn sweep(
 }
 
 fn merge(spec: &Spec, out: &Path, guard: &SpecGuard) -> Result<ExitCode, Error> {
+    if spec.is_image_experiment() {
+        let plan = spec.image_plan()?;
+        starvation::figures::image_output_names(spec)?;
+        let outcome = tasks::image_merge(spec, &plan, out)?;
+        return finish(outcome, out, guard);
+    }
     say(&SweepTask::new(spec)?.merge_in(out, guard, &Bars::new())?);
     Ok(ExitCode::SUCCESS)
+}
+
+/// `run --shard k/N`: image experiments only (sweeps shard with `sweep --shard`).
+fn run_image_shard(
+    spec: &Spec,
+    out: &Path,
+    shard: &str,
+    guard: &SpecGuard,
+) -> Result<ExitCode, Error> {
+    if !spec.is_image_experiment() {
+        return Err(InputError::new(
+            "--shard",
+            "shards image experiments (and sweeps, with `starvation sweep --shard`); this spec is neither: drop --shard",
+        )
+        .into());
+    }
+    let shard =
+        starvation::sweep::shard::parse_shard(shard).map_err(|m| InputError::new("--shard", m))?;
+    let plan = spec.image_plan()?;
+    tasks::check_image_shard(&plan, shard)?;
+    prepare_output_dir(out)?;
+    let units = tasks::units_of_shard(&plan, Some(shard));
+    let steps: u64 = units
+        .iter()
+        .map(|&(_, m)| plan.methods[m].steps as u64)
+        .sum();
+    let bars = Bars::with_total(
+        &format!("{} shard {}/{}", spec.name, shard.0, shard.1),
+        steps,
+        "steps",
+    );
+    let outcome = tasks::image_shard(spec, &plan, shard, out, &bars);
+    drop(bars);
+    finish(outcome?, out, guard)
 }
 
 fn bench(

@@ -354,3 +354,30 @@ mod tests {
         assert_eq!(s.mean, Some(0.25));
     }
 }
+
+/// The format tag of image-experiment shard files.
+pub const IMAGE_SHARD_FORMAT: &str = "starvation-image-shard-1";
+
+/// A shard of an image experiment (`run --shard k/N`): the records of its (restart, method)
+/// units, merged by `merge` into the outputs of an unsharded run. Only the last restart's
+/// records keep their networks (Figure 4 is drawn from them); the others' parameters are
+/// dropped to keep the file small.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImageShardFile {
+    /// Always [`IMAGE_SHARD_FORMAT`].
+    pub format: String,
+    /// Hash of the spec it was made from (shards of different specs never mix).
+    pub spec_hash: String,
+    /// k (1-based).
+    pub shard: usize,
+    /// N.
+    pub of: usize,
+    /// The records, in the unsharded order of their units.
+    pub records: Vec<crate::images::RestartRecord>,
+}
+
+/// The file name of shard k of n of the image experiment `name`.
+pub fn image_shard_file_name(name: &str, k: usize, n: usize) -> String {
+    format!("{name}.image-shard-{k}-of-{n}.json")
+}

@@ -23,9 +23,9 @@ pub use experiment::{
     mean_finite, mean_rows, response_gap, responses_record,
 };
 pub use images::{
-    ImageExperimentData, ImageProvenance, MethodCurves, PAPER_TABLE, PaperRow, ResponseCurves,
-    RestartRow, Summary, TableRow, VariantCell, VariantsRecord, image_document, table_csv,
-    table_latex, table_markdown,
+    IMAGE_SHARD_FORMAT, ImageExperimentData, ImageProvenance, ImageShardFile, MethodCurves,
+    PAPER_TABLE, PaperRow, ResponseCurves, RestartRow, Summary, TableRow, VariantCell,
+    VariantsRecord, image_document, image_shard_file_name, table_csv, table_latex, table_markdown,
 };
 pub use model::{MAX_DIRECTION_ENTRIES, ModelInternals};
 pub use run::{

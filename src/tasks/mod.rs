@@ -21,7 +21,9 @@ pub use check::{CheckSummary, check};
 pub use equilibrium::{EquilibriumEntry, EquilibriumOutcome, equilibrium};
 pub use experiment::{experiment, experiment_plan};
 pub use figures::{FigureSpecKind, figure_specs};
-pub use images::{TABLE_SUFFIXES, image_experiment};
+pub use images::{
+    TABLE_SUFFIXES, check_image_shard, image_experiment, image_merge, image_shard, units_of_shard,
+};
 pub use progress::{Meter, Progress, Silent};
 pub use run::{RunOutcome, portrait, run, run_with_progress};
 pub use sweep::{LineSink, ShardSource, SweepTask, SweepWritten, read_shards};
