@@ -51,8 +51,8 @@ pub fn units_of_shard(plan: &ImagePlan, shard: Option<(usize, usize)>) -> Vec<Un
         .collect()
 }
 
-/// Trains `units` (in order; each restart's environments drawn once), returning their records
-/// and the split of the last restart trained.
+/// Trains `units` (given in unit order; each restart's environments drawn once), returning
+/// their records in that order and the split of the last restart trained.
 fn train_units(
     plan: &ImagePlan,
     units: &[Unit],
@@ -61,34 +61,39 @@ fn train_units(
     let protocol = plan.data.protocol();
     let total = plan.seeds.len();
     let mut records = Vec::with_capacity(units.len());
-    let mut split: Option<(usize, ColouredSplit)> = None;
-    for &(k, m) in units {
-        let seed = plan.seeds[k];
-        if split.as_ref().is_none_or(|(at, _)| *at != k) {
-            split = Some((k, protocol.build(&plan.images, seed)?));
+    let mut last_split = None;
+    for (k, &seed) in plan.seeds.iter().enumerate() {
+        let methods: Vec<usize> = units
+            .iter()
+            .filter(|(restart, _)| *restart == k)
+            .map(|&(_, m)| m)
+            .collect();
+        if methods.is_empty() {
+            continue;
         }
-        let Some((_, data)) = &split else {
-            unreachable!("the split was just built")
-        };
-        let run = &plan.methods[m];
-        let meter = progress.stage(
-            &format!("{} · seed {seed} ({}/{total})", run.name, k + 1),
-            run.steps as u64,
-            "steps",
-        );
-        let record = train_restart(
-            data,
-            run,
-            seed,
-            plan.record_every,
-            plan.precision,
-            plan.responses.as_ref(),
-            &|n| meter.advance(n),
-        )?;
-        drop(meter);
-        records.push(record);
+        let split = protocol.build(&plan.images, seed)?;
+        for m in methods {
+            let run = &plan.methods[m];
+            let meter = progress.stage(
+                &format!("{} · seed {seed} ({}/{total})", run.name, k + 1),
+                run.steps as u64,
+                "steps",
+            );
+            let record = train_restart(
+                &split,
+                run,
+                seed,
+                plan.record_every,
+                plan.precision,
+                plan.responses.as_ref(),
+                &|n| meter.advance(n),
+            )?;
+            drop(meter);
+            records.push(record);
+        }
+        last_split = Some(split);
     }
-    Ok((records, split.map(|(_, s)| s)))
+    Ok((records, last_split))
 }
 
 /// The outputs of an experiment from the records of all its units (in unit order; the last

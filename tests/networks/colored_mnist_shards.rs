@@ -65,12 +65,19 @@ fn merged_shards_reproduce_the_unsharded_outputs() {
     assert!(again.stdout.contains("already done"), "{}", again.stdout);
     let merged = starvation(&["merge", spec, "--out", s]);
     assert_eq!(merged.code, 0, "{}", merged.both());
-    assert!(merged.stdout.contains("merged 4 shards"), "{}", merged.stdout);
+    assert!(
+        merged.stdout.contains("merged 4 shards"),
+        "{}",
+        merged.stdout
+    );
     for suffix in COMPARED {
         let file = format!("{NAME}{suffix}");
         let a = std::fs::read(whole.path().join(&file)).unwrap();
         let b = std::fs::read(sharded.path().join(&file)).unwrap();
-        assert!(a == b, "{file} differs between the unsharded and the merged run");
+        assert!(
+            a == b,
+            "{file} differs between the unsharded and the merged run"
+        );
     }
     // The table holds every restart: 3 restarts × 2 methods.
     let csv = std::fs::read_to_string(sharded.path().join(format!("{NAME}.table.csv"))).unwrap();
@@ -94,8 +101,14 @@ fn bad_shard_requests_are_refused_before_any_work() {
     let out = tempfile::tempdir().unwrap();
     let o = out.path().join("never");
     let o = o.to_str().unwrap();
-    refused(&starvation(&["run", spec, "--out", o, "--shard", "5/4"]), &["--shard"]);
-    refused(&starvation(&["run", spec, "--out", o, "--shard", "1/7"]), &["--shard", "N ≤ 6"]);
+    refused(
+        &starvation(&["run", spec, "--out", o, "--shard", "5/4"]),
+        &["--shard"],
+    );
+    refused(
+        &starvation(&["run", spec, "--out", o, "--shard", "1/7"]),
+        &["--shard", "N ≤ 6"],
+    );
     let toy = Path::new(env!("CARGO_MANIFEST_DIR")).join("simulations/fig06_toy_dynamics.json");
     refused(
         &starvation(&["run", toy.to_str().unwrap(), "--out", o, "--shard", "1/2"]),
