@@ -348,6 +348,10 @@ fn figures(dir: &Path, out: &Path, guard: &mut SpecGuard) -> Result<ExitCode, Er
             FigureSpecKind::Sweep => sweep(spec, out, None, false, guard),
             FigureSpecKind::Portrait => portrait(spec, out, guard),
             FigureSpecKind::Run | FigureSpecKind::Experiment => run(spec, out, guard),
+            FigureSpecKind::Equilibrium => {
+                let (_, outcome) = tasks::equilibrium(spec)?;
+                finish(outcome, out, guard)
+            }
         };
         if done.is_err() {
             bars::display().remove(&top);

@@ -3,7 +3,7 @@
 //! and exported as pgfplots LaTeX with their data tables ([`tex`]).
 //!
 //! `render` (feature `plot`) turns a [`Figure`] into PNG, SVG or PDF bytes, [`pgfplots`] into a
-//! `.tex` file and its tables; the output layer writes them. Panels are laid out on a grid; each panel is a line plot, a phase portrait or a heat map
+//! `.tex` file and its tables; the output layer writes them. Panels are laid out on a grid; each panel is a line plot, a phase portrait, a heat map or an orbit diagram
 //! (see [`Panel`]).
 
 #[cfg(feature = "render")]
@@ -21,6 +21,8 @@ mod filled;
 mod geometry;
 #[cfg(feature = "render")]
 mod layout;
+#[cfg(feature = "render")]
+mod orbit;
 #[cfg(feature = "render")]
 mod pdf;
 #[cfg(feature = "render")]

@@ -259,6 +259,7 @@ fn draw_figure<DB: DrawingBackend>(
             Panel::Lines(p) => draw_lines(&c, &s, cell, p, &field)?,
             Panel::Portrait(p) => draw_portrait(&c, &s, cell, p, &field)?,
             Panel::HeatMap(p) => draw_heat_map(&c, &s, cell, p, &field)?,
+            Panel::Orbit(p) => crate::orbit::draw_orbit(&c, &s, cell, p, &field)?,
         }
     }
     Ok(c.into_images())
