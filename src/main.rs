@@ -140,6 +140,7 @@ fn dispatch(command: Command) -> Result<ExitCode, Error> {
         Command::Portrait { spec, out } => portrait(&read_for(&spec, &out, guard)?, &out, guard),
         Command::Equilibrium { spec, out } => {
             let parsed = read_for(&spec, &out, guard)?;
+            tasks::equilibrium_plan(&parsed)?;
             prepare_output_dir(&out)?;
             let (_, outcome) = tasks::equilibrium(&parsed)?;
             finish(outcome, &out, guard)

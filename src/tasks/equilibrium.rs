@@ -18,17 +18,30 @@ pub struct EquilibriumOutcome {
     pub wall_seconds: f64,
 }
 
-/// Analyses every model of `spec` (all validated first).
-pub fn equilibrium(spec: &Spec) -> Result<(EquilibriumOutcome, Outcome<'static>), Error> {
+/// The checked `equilibrium` section and the spec's models: everything `equilibrium` refuses,
+/// found before any work (the command calls it before creating the output folder).
+pub fn equilibrium_plan(
+    spec: &Spec,
+) -> Result<
+    (
+        crate::spec::EquilibriumSettings,
+        Vec<crate::spec::LabelledModel>,
+    ),
+    Error,
+> {
     let settings = spec.equilibrium_section()?;
     let models = spec.expand_models()?;
     settings.check_model_count(models.len())?;
     for (_, _, m) in &models {
         settings.check_model(m)?;
     }
-    if settings.orbit_diagram.is_some() {
-        crate::figures::equilibrium_output_names(spec)?;
-    }
+    crate::figures::equilibrium_output_names(spec)?;
+    Ok((settings, models))
+}
+
+/// Analyses every model of `spec` (all validated first).
+pub fn equilibrium(spec: &Spec) -> Result<(EquilibriumOutcome, Outcome<'static>), Error> {
+    let (settings, models) = equilibrium_plan(spec)?;
     let start = Instant::now();
     let mut entries = Vec::new();
     for (label, parameters, model) in models {

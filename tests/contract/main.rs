@@ -23,6 +23,7 @@ mod logspace_output_times;
 mod model_internals_in_outputs;
 mod no_nan_results;
 mod optimiser_maps_bad_input;
+mod orbit_diagram_bad_input;
 mod output_broken_pipe;
 mod output_full_disk;
 mod output_set_killed;

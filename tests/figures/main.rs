@@ -14,4 +14,5 @@ mod figure_pgfplots_export;
 mod figure_spec_errors;
 mod figure_text_xml;
 mod figures_render;
+mod orbit_diagram_flip;
 mod plot_rendering;
