@@ -29,7 +29,7 @@ pub const MAX_FEATURES: usize = 64;
 pub const MAX_QUERY: usize = 64 * 1024;
 
 /// Every query parameter the explorer understands, in the order of the page's controls.
-pub const PARAMETERS: [&str; 32] = [
+pub const PARAMETERS: [&str; 34] = [
     "s1",
     "s2",
     "delta",
@@ -62,6 +62,8 @@ pub const PARAMETERS: [&str; 32] = [
     "hrange",
     "hsteps",
     "orbit_z",
+    "logy",
+    "logt",
 ];
 
 /// Most steps h on the explorer's orbit diagram.
@@ -179,6 +181,22 @@ pub struct View {
     pub orbit_steps: usize,
     /// Its coordinate (0-based; default the portrait's x).
     pub orbit_coordinate: usize,
+    /// The time series shows |z_j| on a log axis (`logy=1`).
+    pub series_log_y: bool,
+    /// The time series has a log time axis (`logt=1`).
+    pub series_log_t: bool,
+}
+
+/// A 0/1 switch of the query (default off).
+fn switch(p: &Params, key: &str) -> Result<bool, InputError> {
+    match p.text(key).unwrap_or("0") {
+        "0" | "false" | "" => Ok(false),
+        "1" | "true" => Ok(true),
+        other => Err(InputError::new(
+            key,
+            format!("must be 0 or 1, got {other:?}"),
+        )),
+    }
 }
 
 /// Decodes one query component (`application/x-www-form-urlencoded`: `+` is a space, `%XX` a
@@ -573,6 +591,8 @@ pub fn parse_view(query: &str) -> Result<View, InputError> {
         orbit_steps_range,
         orbit_steps: p.count("hsteps", 300, 2, MAX_ORBIT_STEPS)?,
         orbit_coordinate: coordinate(&p, "orbit_z", x, n)?,
+        series_log_y: switch(&p, "logy")?,
+        series_log_t: switch(&p, "logt")?,
         model_json,
         model,
         toy,

@@ -363,13 +363,13 @@ test("bad input keeps the last valid view; arrow keys step a parameter by the ty
   await page.close();
 });
 
-test("--screenshot renders the URL's view headless, byte-identical to the page's PNG download", async () => {
+test("--screenshot renders the URL's whole view headless, byte-identical to /api/view.png", async () => {
   const q = "s1=6&delta=0.3&traj=2,0.5";
   const dir = mkdtempSync(join(tmpdir(), "explore-shot-"));
   const file = join(dir, "view.png");
   const out = execFileSync(BIN, ["explore", "--query", q, "--screenshot", file], { encoding: "utf8" });
   assert.match(out, /wrote/);
-  const served = Buffer.from(await (await fetch(`${URL_BASE}api/portrait.png?${q}`)).arrayBuffer());
+  const served = Buffer.from(await (await fetch(`${URL_BASE}api/view.png?${q}`)).arrayBuffer());
   assert.ok(readFileSync(file).equals(served), "the same renderer and the same view");
   writeFileSync(join(OUT, "13_cli_screenshot.png"), served);
   // Bad input: exit 2, one line naming the field, nothing written.

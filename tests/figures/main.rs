@@ -8,6 +8,7 @@ mod common;
 
 mod axis_ticks;
 mod continuation_styles;
+mod explore_screenshot_panels;
 mod figure_keys;
 mod figure_pdf_export;
 mod figure_pgfplots_export;

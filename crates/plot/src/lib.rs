@@ -33,9 +33,11 @@ mod render;
 mod style;
 #[cfg(feature = "render")]
 pub mod tex;
+pub mod time_series;
 
 pub use figure::*;
 #[cfg(feature = "render")]
 pub use render::{ImageFormat, MAX_VECTOR_CELLS, render};
 #[cfg(feature = "render")]
 pub use tex::pgfplots;
+pub use time_series::{TimeSeriesRun, time_series_panel};

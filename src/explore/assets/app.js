@@ -237,6 +237,8 @@ function syncControls() {
   document.getElementById("orbit-method").value = get("orbit_method");
   document.querySelectorAll('.row[data-key="momentum"] input').forEach(i => { i.disabled = get("orbit_method") === "gd"; });
   document.getElementById("gd").checked = get("gd") === "1";
+  document.getElementById("series-log").checked = get("logy") === "1";
+  document.getElementById("series-logt").checked = get("logt") === "1";
   document.getElementById("lock").checked = state.xr !== undefined;
   document.getElementById("sd-extra").hidden = get("reg") !== "sd";
   document.querySelectorAll('.row[data-key="lambda"] input').forEach(i => { i.disabled = get("reg") === "none"; });
@@ -281,7 +283,12 @@ function setupControls() {
     } else { delete state.xr; delete state.yr; }
     refresh(["xr"]);
   });
-  for (const id of ["series-log", "series-logt"]) document.getElementById(id).addEventListener("change", drawSeries);
+  for (const [id, key] of [["series-log", "logy"], ["series-logt", "logt"]]) {
+    document.getElementById(id).addEventListener("change", e => {
+      if (e.target.checked) state[key] = "1"; else delete state[key];
+      pushUrl(); drawSeries();
+    });
+  }
   const portrait = document.getElementById("portrait");
   portrait.addEventListener("click", e => {
     if (!portraitFrame) return;
@@ -306,6 +313,7 @@ function setupControls() {
   document.getElementById("dl-spec").addEventListener("click", () => download("/api/spec"));
   document.getElementById("dl-svg").addEventListener("click", () => download("/api/portrait.svg"));
   document.getElementById("dl-png").addEventListener("click", () => download("/api/portrait.png"));
+  document.getElementById("dl-view").addEventListener("click", () => download("/api/view.png"));
   document.getElementById("copy-link").addEventListener("click", () => copy(location.href));
   document.getElementById("copy-readouts").addEventListener("click", () =>
     copy(document.getElementById("readouts").textContent));
@@ -640,7 +648,7 @@ function drawSeries() {
   const d = portraitData; if (!d) return;
   const canvas = document.getElementById("series");
   const { ctx, w, h } = setupCanvas(canvas);
-  const logY = document.getElementById("series-log").checked, logT = document.getElementById("series-logt").checked;
+  const logY = get("logy") === "1", logT = get("logt") === "1";
   const runs = d.trajectories.map(t => ({ t, dash: false }));
   if (d.gd) runs.push({ t: d.gd, dash: true });
   const legend = document.getElementById("series-legend");
