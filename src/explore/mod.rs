@@ -12,6 +12,8 @@
 //!   with the CLI, and the portrait drawn from it in the house style;
 //! - `/api/view.png?…`, `/api/view.svg?…`: the whole view as one figure (portrait with the
 //!   eigenvectors at z*, phase diagram, time series, orbit diagram), as `--screenshot` writes it;
+//! - `/api/bisect?…&bisect=FIELD`: a threshold located along one field to a typed precision
+//!   (the sweep's threshold machinery; see [`bisect_view`]);
 //! - `/api/check?…`: validation only;
 //! - `/api/experiment`, `/api/experiment.png`: an experiment spec's training status and its
 //!   figure (two-moons panels), trained in the background (see [`experiment_view`]).
@@ -19,6 +21,7 @@
 //! The page's state lives in its URL query (see [`query::PARAMETERS`]); every API call takes that
 //! query. Work per request is bounded by the limits in [`query`].
 
+pub mod bisect_view;
 pub mod diagram;
 pub mod experiment_view;
 pub mod export;

@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use super::bisect_view::bisect_data;
 use super::diagram::diagram_data;
 use super::experiment_view::ExperimentState;
 use super::export::{SPEC_NAME, view_figure, view_spec, whole_view_image};
@@ -164,6 +165,10 @@ fn answer(path: &str, query: &str, initial: &str) -> Reply {
             Err(e) => Reply::error(e),
         },
         "/api/diagram" => match view().and_then(|v| diagram_data(&v)) {
+            Ok(d) => Reply::json(&d),
+            Err(e) => Reply::error(e),
+        },
+        "/api/bisect" => match view().and_then(|v| bisect_data(&v)) {
             Ok(d) => Reply::json(&d),
             Err(e) => Reply::error(e),
         },

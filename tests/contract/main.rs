@@ -14,6 +14,7 @@ mod data_files;
 mod duplicate_keys;
 mod environment_threads;
 mod explore_api;
+mod explore_bisect;
 mod explore_server_limits;
 mod fault_injection;
 mod feature_unification;
