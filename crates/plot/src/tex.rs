@@ -774,6 +774,7 @@ fn heat_map(
         .filter_map(|(a, b)| Some((*a?, *b?)))
         .chain(p.curves.iter().flat_map(|s| s.points.iter().copied()));
     let view = View::new(frame, &p.x, &p.y, all);
+    contours(t, files, &format!("{stem}-p{i}"), p, &view);
     finish_axis(
         t,
         files,
@@ -784,6 +785,76 @@ fn heat_map(
         &view,
     );
     Ok(())
+}
+
+/// A heat map's contour lines (the renderer's marching squares at `contour_levels`, the same
+/// polylines the PNG and SVG draw), one table per level (`PREFIX-contourK.dat`, pieces separated
+/// by blank lines read as jumps) drawn thin and dark, each level labelled at the middle of its
+/// longest piece.
+fn contours(
+    t: &mut String,
+    files: &mut Vec<ExportFile>,
+    prefix: &str,
+    p: &HeatMapPanel,
+    view: &View,
+) {
+    let log = (p.x.scale == Scale::Log, p.y.scale == Scale::Log);
+    let un = |v: f64, l: bool| if l { 10f64.powf(v) } else { v };
+    let t_of = |values: &[f64], l: bool| -> Vec<f64> {
+        values
+            .iter()
+            .map(|&v| if l { v.log10() } else { v })
+            .collect()
+    };
+    let (tx, ty) = (t_of(&p.x_values, log.0), t_of(&p.y_values, log.1));
+    for (k, (level, pieces)) in crate::render::contour_lines(p, &tx, &ty)
+        .into_iter()
+        .enumerate()
+    {
+        let mut points: Vec<(f64, f64)> = Vec::new();
+        let mut longest: Option<(usize, (f64, f64))> = None;
+        for line in &pieces {
+            let mut run: Vec<(f64, f64)> = Vec::new();
+            for q in line.iter().copied().chain(std::iter::once(None)) {
+                match q {
+                    Some((u, v)) => run.push((un(u, log.0), un(v, log.1))),
+                    None => {
+                        if run.len() > 1 {
+                            if longest.is_none_or(|(n, _)| run.len() > n) {
+                                longest = Some((run.len(), run[run.len() / 2]));
+                            }
+                            if !points.is_empty() {
+                                points.push((f64::NAN, f64::NAN));
+                            }
+                            points.extend(run.iter().copied());
+                        }
+                        run.clear();
+                    }
+                }
+            }
+        }
+        if points.is_empty() {
+            continue;
+        }
+        let rows: Vec<Vec<f64>> = thin(&points, view)
+            .into_iter()
+            .map(|(x, y)| vec![x, y])
+            .collect();
+        let file = table(files, format!("{prefix}-contour{k}.dat"), "x y", &rows);
+        let _ = writeln!(
+            t,
+            "\\addplot[color={{rgb,255:red,26;green,26;blue,26}}, line width=0.6pt, mark=none, forget plot] table[x=x, y=y] {{{file}}};"
+        );
+        if let Some((_, (x, y))) = longest {
+            let _ = writeln!(
+                t,
+                "\\node[font=\\scriptsize, fill=white, fill opacity=0.8, text opacity=1, inner sep=1pt] at (axis cs:{},{}) {{{}}};",
+                value(x),
+                value(y),
+                latex(&crate::render::contour_label(level))
+            );
+        }
+    }
 }
 
 /// Pixels of an orbit diagram's density image (width, height).
