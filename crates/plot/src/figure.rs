@@ -270,7 +270,11 @@ impl OrbitPanel {
         };
         let (x0, x1) = x_range;
         let (y0, y1) = y_range;
-        if nx == 0 || ny == 0 || !(x1 > x0) || !(y1 > y0) {
+        if nx == 0
+            || ny == 0
+            || x1.partial_cmp(&x0) != Some(std::cmp::Ordering::Greater)
+            || y1.partial_cmp(&y0) != Some(std::cmp::Ordering::Greater)
+        {
             return counts;
         }
         let ylog = self.y.scale == Scale::Log;

@@ -19,9 +19,12 @@ use starvation_core::error::Error;
 /// Colour of the density shading (at full shade).
 pub(crate) const DENSITY_INK: RGBColor = RGBColor(0x1A, 0x1A, 0x1A);
 
+/// Resolved (x, y) data ranges.
+pub(crate) type Ranges = ((f64, f64), (f64, f64));
+
 /// The resolved data ranges of an orbit panel: x from the axis or the columns' cells, y from
 /// the axis or every drawn value (points, curves, markers) with a 6 % margin.
-pub(crate) fn orbit_ranges(p: &OrbitPanel, field: &str) -> Result<((f64, f64), (f64, f64)), Error> {
+pub(crate) fn orbit_ranges(p: &OrbitPanel, field: &str) -> Result<Ranges, Error> {
     let xlog = p.x.scale == Scale::Log;
     let un = |t: f64| if xlog { 10f64.powf(t) } else { t };
     let x_range = match (p.x.range, p.step_edges()) {
