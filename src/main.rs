@@ -144,6 +144,7 @@ fn dispatch(command: Command) -> Result<ExitCode, Error> {
         Command::Portrait { spec, out } => portrait(&read_for(&spec, &out, guard)?, &out, guard),
         Command::Equilibrium { spec, out } => {
             let parsed = read_for(&spec, &out, guard)?;
+            tasks::equilibrium_plan(&parsed)?;
             prepare_output_dir(&out)?;
             let (_, outcome) = tasks::equilibrium(&parsed)?;
             finish(outcome, &out, guard)
@@ -392,6 +393,10 @@ fn figures(dir: &Path, out: &Path, guard: &mut SpecGuard) -> Result<ExitCode, Er
             FigureSpecKind::Sweep => sweep(spec, out, None, false, guard),
             FigureSpecKind::Portrait => portrait(spec, out, guard),
             FigureSpecKind::Run | FigureSpecKind::Experiment => run(spec, out, guard),
+            FigureSpecKind::Equilibrium => {
+                let (_, outcome) = tasks::equilibrium(spec)?;
+                finish(outcome, out, guard)
+            }
         };
         if done.is_err() {
             bars::display().remove(&top);

@@ -10,6 +10,10 @@
 //!   with the predicted flip h*;
 //! - `/api/spec?…`, `/api/portrait.svg?…`, `/api/portrait.png?…`: the spec reproducing the view
 //!   with the CLI, and the portrait drawn from it in the house style;
+//! - `/api/view.png?…`, `/api/view.svg?…`: the whole view as one figure (portrait with the
+//!   eigenvectors at z*, phase diagram, time series, orbit diagram), as `--screenshot` writes it;
+//! - `/api/bisect?…&bisect=FIELD`: a threshold located along one field to a typed precision
+//!   (the sweep's threshold machinery; see [`bisect_view`]);
 //! - `/api/check?…`: validation only;
 //! - `/api/experiment`, `/api/experiment.png`: an experiment spec's training status and its
 //!   figure (two-moons panels), trained in the background (see [`experiment_view`]).
@@ -17,6 +21,7 @@
 //! The page's state lives in its URL query (see [`query::PARAMETERS`]); every API call takes that
 //! query. Work per request is bounded by the limits in [`query`].
 
+pub mod bisect_view;
 pub mod diagram;
 pub mod experiment_view;
 pub mod export;
@@ -150,9 +155,11 @@ pub fn initial_query(spec: Option<&Path>, extra: Option<&str>) -> Result<String,
     Ok(merged)
 }
 
-/// `starvation explore [SPEC] [--query Q] --screenshot FILE`: the view's portrait rendered by
-/// the server-side renderer (the page's PNG/SVG download), as the bytes of FILE's format (`.png`
-/// or `.svg`), without serving or a browser; the caller writes them. Bad input (the extension,
+/// `starvation explore [SPEC] [--query Q] --screenshot FILE`: the whole view rendered by the
+/// server-side renderer as one figure laid out like the page ([`export::whole_view_figure`]:
+/// portrait with eigenvectors, phase diagram, time series, orbit diagram; the bytes of
+/// `/api/view.png` / `.svg`), as the bytes of FILE's format (`.png` or `.svg`), without serving
+/// or a browser; the caller writes them. Bad input (the extension,
 /// a missing folder, the spec, the query) is refused before anything is computed.
 pub fn screenshot(spec: Option<&Path>, extra: Option<&str>, file: &Path) -> Result<Vec<u8>, Error> {
     let format = match file.extension().and_then(|e| e.to_str()) {
@@ -176,7 +183,7 @@ pub fn screenshot(spec: Option<&Path>, extra: Option<&str>, file: &Path) -> Resu
         .into());
     }
     let view = query::parse_view(&initial_query(spec, extra)?)?;
-    export::view_figure(&view, format)
+    export::whole_view_image(&view, format)
 }
 
 /// `starvation explore [--port P] [--query Q] [SPEC]`: binds, prints the URL and serves until

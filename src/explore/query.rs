@@ -29,7 +29,7 @@ pub const MAX_FEATURES: usize = 64;
 pub const MAX_QUERY: usize = 64 * 1024;
 
 /// Every query parameter the explorer understands, in the order of the page's controls.
-pub const PARAMETERS: [&str; 32] = [
+pub const PARAMETERS: [&str; 39] = [
     "s1",
     "s2",
     "delta",
@@ -62,7 +62,32 @@ pub const PARAMETERS: [&str; 32] = [
     "hrange",
     "hsteps",
     "orbit_z",
+    "logy",
+    "logt",
+    "bisect",
+    "bisect_metric",
+    "bisect_level",
+    "bisect_range",
+    "bisect_precision",
 ];
+
+/// The fields a bisection moves along (`bisect=`).
+pub const BISECT_FIELDS: [&str; 6] = ["s1", "s2", "delta", "lambda", "eta", "step"];
+
+/// What `/api/bisect` locates: a threshold of `metric` at `level` along `field`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BisectRequest {
+    /// The field moved: one of [`BISECT_FIELDS`].
+    pub field: String,
+    /// The metric column (None: the field's default — `period` along the step, else `ratio2`).
+    pub metric: Option<String>,
+    /// The level (None: the metric's default).
+    pub level: Option<f64>,
+    /// The field's range searched (None: around the view's value, or the predicted flip).
+    pub range: Option<(f64, f64)>,
+    /// The bracket width to reach (None: 10⁻⁸ of the range).
+    pub precision: Option<f64>,
+}
 
 /// Most steps h on the explorer's orbit diagram.
 pub const MAX_ORBIT_STEPS: usize = 1000;
@@ -179,6 +204,70 @@ pub struct View {
     pub orbit_steps: usize,
     /// Its coordinate (0-based; default the portrait's x).
     pub orbit_coordinate: usize,
+    /// The time series shows |z_j| on a log axis (`logy=1`).
+    pub series_log_y: bool,
+    /// The time series has a log time axis (`logt=1`).
+    pub series_log_t: bool,
+    /// The bisection asked for (`bisect=FIELD` with its `bisect_*` settings).
+    pub bisect: Option<BisectRequest>,
+}
+
+/// The bisection's parameters, checked for form (the endpoint fills in the defaults).
+fn bisect_request(p: &Params) -> Result<Option<BisectRequest>, InputError> {
+    let Some(field) = p.text("bisect") else {
+        for key in [
+            "bisect_metric",
+            "bisect_level",
+            "bisect_range",
+            "bisect_precision",
+        ] {
+            if p.text(key).is_some() {
+                return Err(InputError::new(
+                    key,
+                    "is set without `bisect`; give the field to bisect along, e.g. bisect=s1",
+                ));
+            }
+        }
+        return Ok(None);
+    };
+    if !BISECT_FIELDS.contains(&field) {
+        return Err(InputError::new(
+            "bisect",
+            format!(
+                "unknown field {field:?}; use one of {}",
+                BISECT_FIELDS.join(", ")
+            ),
+        ));
+    }
+    let range = p.range("bisect_range")?;
+    let precision = p.number("bisect_precision")?;
+    if let Some(e) = precision
+        && !(e.is_finite() && e > 0.0)
+    {
+        return Err(InputError::new(
+            "bisect_precision",
+            format!("must be a positive number, got {e}"),
+        ));
+    }
+    Ok(Some(BisectRequest {
+        field: field.to_string(),
+        metric: p.text("bisect_metric").map(str::to_string),
+        level: p.number("bisect_level")?,
+        range,
+        precision,
+    }))
+}
+
+/// A 0/1 switch of the query (default off).
+fn switch(p: &Params, key: &str) -> Result<bool, InputError> {
+    match p.text(key).unwrap_or("0") {
+        "0" | "false" | "" => Ok(false),
+        "1" | "true" => Ok(true),
+        other => Err(InputError::new(
+            key,
+            format!("must be 0 or 1, got {other:?}"),
+        )),
+    }
 }
 
 /// Decodes one query component (`application/x-www-form-urlencoded`: `+` is a space, `%XX` a
@@ -573,6 +662,9 @@ pub fn parse_view(query: &str) -> Result<View, InputError> {
         orbit_steps_range,
         orbit_steps: p.count("hsteps", 300, 2, MAX_ORBIT_STEPS)?,
         orbit_coordinate: coordinate(&p, "orbit_z", x, n)?,
+        series_log_y: switch(&p, "logy")?,
+        series_log_t: switch(&p, "logt")?,
+        bisect: bisect_request(&p)?,
         model_json,
         model,
         toy,

@@ -22,9 +22,10 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use super::bisect_view::bisect_data;
 use super::diagram::diagram_data;
 use super::experiment_view::ExperimentState;
-use super::export::{SPEC_NAME, view_figure, view_spec};
+use super::export::{SPEC_NAME, view_figure, view_spec, whole_view_image};
 use super::orbit_view::orbit_data;
 use super::portrait_view::portrait_data;
 use super::query::parse_view;
@@ -167,6 +168,10 @@ fn answer(path: &str, query: &str, initial: &str) -> Reply {
             Ok(d) => Reply::json(&d),
             Err(e) => Reply::error(e),
         },
+        "/api/bisect" => match view().and_then(|v| bisect_data(&v)) {
+            Ok(d) => Reply::json(&d),
+            Err(e) => Reply::error(e),
+        },
         "/api/orbit" => match view().and_then(|v| orbit_data(&v)) {
             Ok(d) => Reply::json(&d),
             Err(e) => Reply::error(e),
@@ -185,6 +190,14 @@ fn answer(path: &str, query: &str, initial: &str) -> Reply {
         },
         "/api/portrait.png" => match view().and_then(|v| view_figure(&v, ImageFormat::Png)) {
             Ok(b) => Reply::ok("image/png", b).attachment(format!("{SPEC_NAME}.png")),
+            Err(e) => Reply::error(e),
+        },
+        "/api/view.png" => match view().and_then(|v| whole_view_image(&v, ImageFormat::Png)) {
+            Ok(b) => Reply::ok("image/png", b).attachment("explore_view_whole.png".into()),
+            Err(e) => Reply::error(e),
+        },
+        "/api/view.svg" => match view().and_then(|v| whole_view_image(&v, ImageFormat::Svg)) {
+            Ok(b) => Reply::ok("image/svg+xml", b).attachment("explore_view_whole.svg".into()),
             Err(e) => Reply::error(e),
         },
         _ => Reply::text(404, format!("error: {path}: no such page; open /")),

@@ -100,12 +100,14 @@
 //! - `portrait_plan`: the `portrait` section checked and turned into portrait settings.
 //! - `portraits`: figures of the `portrait` section.
 //! - `continuation`: the figure of an `equilibrium` continuation (z* against the parameter).
+//! - `orbit`: the orbit-diagram figure of an `equilibrium` spec (`equilibrium.orbit_diagram`).
 //! - `resolution`: [`reduce_resolution`], for quick tests.
 
 mod continuation;
 mod coordinates;
 mod experiment;
 mod images;
+pub mod orbit;
 mod portrait_plan;
 mod portraits;
 mod quantity;
@@ -125,6 +127,7 @@ use crate::spec::Spec;
 pub use continuation::continuation_figure;
 pub use experiment::{BOUNDARY_BANDS, boundary_levels, experiment_figures, zero_level};
 pub use images::{image_figures, image_output_names};
+pub use orbit::{orbit_diagram_figure, orbit_diagrams};
 pub use portraits::portrait_figures;
 pub use resolution::reduce_resolution;
 pub use runs::run_figures;
@@ -238,6 +241,27 @@ pub fn portrait_output_names(spec: &Spec) -> Result<crate::spec::OutputNames, In
     if let Some(section) = &spec.portrait {
         let stem = PortraitSpec::parse(section)?.checked_frame(spec)?.name;
         names.add_figure(&stem, "portrait.name")?;
+    }
+    Ok(names)
+}
+
+/// The files `equilibrium` writes for `spec`: its document, the continuation figure and the
+/// orbit-diagram figure (names checked).
+pub fn equilibrium_output_names(spec: &Spec) -> Result<crate::spec::OutputNames, InputError> {
+    let mut names = crate::spec::OutputNames::with_spec_outputs(
+        &spec.name,
+        &[crate::spec::suffix::EQUILIBRIUM_JSON],
+    );
+    let settings = spec.equilibrium_section()?;
+    if settings.continuation.is_some() {
+        names.add_figure(
+            &format!("{}_continuation", spec.name),
+            "equilibrium.continuation",
+        )?;
+    }
+    if let Some(plan) = &settings.orbit_diagram {
+        let frame = plan.frame.check("equilibrium.orbit_diagram", &spec.name)?;
+        names.add_figure(&frame.name, "equilibrium.orbit_diagram.name")?;
     }
     Ok(names)
 }

@@ -26,7 +26,9 @@ use serde_json::Value;
 use crate::error::InputError;
 
 pub use equilibrium::{
-    ContinuationSpec, EquilibriumSettings, EquilibriumSpec, parse_parameter, strength_index,
+    ContinuationSpec, EquilibriumSettings, EquilibriumSpec, MAX_ORBIT_POINTS, OrbitDiagramPlan,
+    OrbitDiagramSpec, OrbitMethodSpec, OrbitPanelPlan, OrbitPanelSpec, parse_parameter,
+    strength_index,
 };
 pub use expand::{ExpandedRun, LabelledModel, merge};
 pub use experiment::{

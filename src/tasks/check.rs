@@ -79,10 +79,15 @@ pub fn check(spec: &Spec) -> Result<CheckSummary, Error> {
             SpecKind::Equilibrium => {
                 let settings = spec.equilibrium_section()?;
                 let models = spec.expand_models()?;
+                settings.check_model_count(models.len())?;
                 for (_, _, m) in &models {
                     settings.check_model(m)?;
                 }
+                crate::figures::equilibrium_output_names(spec)?;
                 parts.push(plural(models.len(), "equilibrium model"));
+                if let Some(plan) = &settings.orbit_diagram {
+                    parts.push(plural(plan.panels.len(), "orbit-diagram panel"));
+                }
             }
             SpecKind::Portrait => parts.push("a portrait section".into()),
             SpecKind::Experiment => {}

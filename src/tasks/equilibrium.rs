@@ -18,13 +18,30 @@ pub struct EquilibriumOutcome {
     pub wall_seconds: f64,
 }
 
-/// Analyses every model of `spec` (all validated first).
-pub fn equilibrium(spec: &Spec) -> Result<(EquilibriumOutcome, Outcome<'static>), Error> {
+/// The checked `equilibrium` section and the spec's models: everything `equilibrium` refuses,
+/// found before any work (the command calls it before creating the output folder).
+pub fn equilibrium_plan(
+    spec: &Spec,
+) -> Result<
+    (
+        crate::spec::EquilibriumSettings,
+        Vec<crate::spec::LabelledModel>,
+    ),
+    Error,
+> {
     let settings = spec.equilibrium_section()?;
     let models = spec.expand_models()?;
+    settings.check_model_count(models.len())?;
     for (_, _, m) in &models {
         settings.check_model(m)?;
     }
+    crate::figures::equilibrium_output_names(spec)?;
+    Ok((settings, models))
+}
+
+/// Analyses every model of `spec` (all validated first).
+pub fn equilibrium(spec: &Spec) -> Result<(EquilibriumOutcome, Outcome<'static>), Error> {
+    let (settings, models) = equilibrium_plan(spec)?;
     let start = Instant::now();
     let mut entries = Vec::new();
     for (label, parameters, model) in models {
@@ -68,6 +85,35 @@ pub fn equilibrium(spec: &Spec) -> Result<(EquilibriumOutcome, Outcome<'static>)
         &doc,
     )];
     if let Some(figure) = crate::figures::continuation_figure(spec, &entries) {
+        super::run::figure_files(&[figure], &mut files, &mut report);
+    }
+    if let (Some(plan), Some(entry)) = (&settings.orbit_diagram, entries.first()) {
+        let diagrams =
+            crate::figures::orbit_diagrams(&entry.model, plan, &entry.report.equilibrium.point)?;
+        for (p, d) in plan.panels.iter().zip(&diagrams) {
+            let periodic = d
+                .columns
+                .iter()
+                .find(|c| {
+                    c.points
+                        .iter()
+                        .any(|v| (v - d.equilibrium[d.coordinate]).abs() > 1e-6 * (1.0 + v.abs()))
+                })
+                .map_or("none".to_string(), |c| format!("{}", c.step));
+            let diverged = d.columns.iter().filter(|c| c.diverged_at.is_some()).count();
+            line(
+                &mut report,
+                format!(
+                    "  orbit diagram, {}: λ_min = {:.6e}, predicted flip h* = {} = {:.10}; first step off z*: {periodic}; diverged steps: {diverged} of {}",
+                    p.title,
+                    d.lambda_min,
+                    crate::figures::orbit::flip_rule(&p.map),
+                    d.predicted_flip,
+                    d.columns.len()
+                ),
+            );
+        }
+        let figure = crate::figures::orbit_diagram_figure(spec, plan, &diagrams)?;
         super::run::figure_files(&[figure], &mut files, &mut report);
     }
     Ok((

@@ -16,6 +16,8 @@ pub enum FigureSpecKind {
     Run,
     /// An `experiment` section (networks trained on data).
     Experiment,
+    /// An `equilibrium` section with an `orbit_diagram`.
+    Equilibrium,
 }
 
 /// Reads and fully validates every `*.json` spec in `dir` that draws a figure, in file-name
@@ -55,13 +57,17 @@ pub fn figure_specs(dir: &Path) -> Result<Vec<(PathBuf, Spec, FigureSpecKind)>, 
             SpecKind::Experiment | SpecKind::Portrait => true,
             SpecKind::Sweep => spec.sweep.as_ref().is_some_and(|s| !s.plots.is_empty()),
             SpecKind::Run => spec.plot.is_some(),
-            SpecKind::Equilibrium => false,
+            SpecKind::Equilibrium => spec
+                .equilibrium
+                .as_ref()
+                .is_some_and(|e| e.orbit_diagram.is_some()),
         };
         let kind = [
             SpecKind::Experiment,
             SpecKind::Sweep,
             SpecKind::Portrait,
             SpecKind::Run,
+            SpecKind::Equilibrium,
         ]
         .into_iter()
         .find(|k| tasks.contains(k) && draws(k));
@@ -70,6 +76,7 @@ pub fn figure_specs(dir: &Path) -> Result<Vec<(PathBuf, Spec, FigureSpecKind)>, 
             Some(SpecKind::Sweep) => FigureSpecKind::Sweep,
             Some(SpecKind::Portrait) => FigureSpecKind::Portrait,
             Some(SpecKind::Run) => FigureSpecKind::Run,
+            Some(SpecKind::Equilibrium) => FigureSpecKind::Equilibrium,
             _ => continue,
         };
         let in_file = |e: Error| match e {
@@ -89,6 +96,7 @@ pub fn figure_specs(dir: &Path) -> Result<Vec<(PathBuf, Spec, FigureSpecKind)>, 
             FigureSpecKind::Portrait => crate::figures::portrait_output_names(&spec),
             FigureSpecKind::Run => crate::figures::run_output_names(&spec),
             FigureSpecKind::Experiment => crate::figures::experiment_output_names(&spec),
+            FigureSpecKind::Equilibrium => crate::figures::equilibrium_output_names(&spec),
         }
         .map_err(|e| within(&path, e))?;
         // Every spec writes into the same folder: no file may be written by two of them.

@@ -18,7 +18,7 @@ pub mod threads;
 mod verify;
 
 pub use check::{CheckSummary, check};
-pub use equilibrium::{EquilibriumEntry, EquilibriumOutcome, equilibrium};
+pub use equilibrium::{EquilibriumEntry, EquilibriumOutcome, equilibrium, equilibrium_plan};
 pub use experiment::{experiment, experiment_plan};
 pub use figures::{FigureSpecKind, figure_specs};
 pub use images::{

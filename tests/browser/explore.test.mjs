@@ -363,13 +363,66 @@ test("bad input keeps the last valid view; arrow keys step a parameter by the ty
   await page.close();
 });
 
-test("--screenshot renders the URL's view headless, byte-identical to the page's PNG download", async () => {
+test("automatic bisection: the typed precision brackets z₂*/z₂⁰ = 0.5 along s₁ and the flip along h", async () => {
+  const page = await open(browser, "s1=4&s2=2&delta=0.3");
+  await page.selectOption("#bisect-field", "s1");
+  await page.selectOption("#bisect-metric", "ratio2");
+  await page.fill("#bisect-level", "0.5");
+  await page.fill("#bisect-range", "2,30");
+  await page.fill("#bisect-precision", "1e-9");
+  const runs = await page.evaluate(() => window.__explore.bisectRuns || 0);
+  await page.click("#bisect-run");
+  await page.waitForFunction(n => (window.__explore.bisectRuns || 0) > n, runs, { timeout: 20000 });
+  const d = await page.evaluate(() => window.__explore.bisectData);
+  assert.equal(d.crossings.length, 1);
+  const c = d.crossings[0];
+  assert.equal(c.status, "found");
+  assert.ok(c.bracket[0] <= c.value && c.value <= c.bracket[1] && c.width <= 1e-9, JSON.stringify(c));
+  // The value and its bracket are shown, and the URL records the request.
+  const text = await page.textContent("#bisect-result");
+  assert.match(text, new RegExp(`s₁ = ${c.value.toPrecision(12).replace(".", "\\.")}`));
+  assert.match(text, /bracket \[/);
+  assert.match(page.url(), /[?&]bisect=s1(&|$)/);
+  assert.match(page.url(), /bisect_precision=1e-9/);
+  // The same answer from the server for the URL's query (library computes, page reports).
+  const q = new URL(page.url()).search.slice(1);
+  const served = await (await fetch(`${URL_BASE}api/bisect?${q}`)).json();
+  assert.equal(served.crossings[0].value, c.value);
+  await shot(page, "15_bisect_s1.png");
+  // Along the step: the map's flip (period 1 → 2) next to the eigenvalue prediction; the
+  // keyboard step is the precision when the bisection's own field is empty.
+  await page.selectOption("#bisect-field", "step");
+  await page.selectOption("#bisect-metric", "auto");
+  for (const id of ["#bisect-level", "#bisect-range", "#bisect-precision"]) await page.fill(id, "");
+  await page.fill("#precision", "1e-5");
+  const runs2 = await page.evaluate(() => window.__explore.bisectRuns);
+  await page.press("#bisect-level", "Enter");
+  await page.waitForFunction(n => window.__explore.bisectRuns > n, runs2, { timeout: 30000 });
+  const f = await page.evaluate(() => window.__explore.bisectData);
+  assert.equal(f.metric, "period");
+  assert.equal(f.precision, 1e-5);
+  const flip = f.crossings.find(x => x.status === "found" && x.direction === "rising");
+  assert.ok(flip && Math.abs(flip.value - f.predicted_flip) <= 1e-4 * f.predicted_flip, JSON.stringify(f));
+  assert.match(await page.textContent("#bisect-result"), /predicted flip h\* = /);
+  await shot(page, "16_bisect_flip.png");
+  // A bad precision: the message names it, the last located value stays in the URL.
+  await page.fill("#bisect-precision", "-1");
+  const runs3 = await page.evaluate(() => window.__explore.bisectRuns);
+  await page.click("#bisect-run");
+  await page.waitForFunction(n => window.__explore.bisectRuns > n, runs3, { timeout: 20000 });
+  assert.match(await page.textContent("#bisect-result"), /^error: bisect_precision: /);
+  assert.match(page.url(), /[?&]bisect=step(&|$)/);
+  assert.deepEqual(jsErrors(page), []);
+  await page.close();
+});
+
+test("--screenshot renders the URL's whole view headless, byte-identical to /api/view.png", async () => {
   const q = "s1=6&delta=0.3&traj=2,0.5";
   const dir = mkdtempSync(join(tmpdir(), "explore-shot-"));
   const file = join(dir, "view.png");
   const out = execFileSync(BIN, ["explore", "--query", q, "--screenshot", file], { encoding: "utf8" });
   assert.match(out, /wrote/);
-  const served = Buffer.from(await (await fetch(`${URL_BASE}api/portrait.png?${q}`)).arrayBuffer());
+  const served = Buffer.from(await (await fetch(`${URL_BASE}api/view.png?${q}`)).arrayBuffer());
   assert.ok(readFileSync(file).equals(served), "the same renderer and the same view");
   writeFileSync(join(OUT, "13_cli_screenshot.png"), served);
   // Bad input: exit 2, one line naming the field, nothing written.

@@ -7,6 +7,13 @@
 //! that; `--formats` chooses the files a command writes and refuses an unknown format before
 //! writing anything."
 //!
+//! A heat map's contour lines (its `contour_levels`, the lines the PNG and SVG draw) are
+//! `\addplot table`s too, one table per level: every point lies on a grid line between two
+//! cell centres where the values, interpolated linearly along that line, equal the level (the
+//! marching-squares rule, checked here against the values themselves to 10⁻⁹; a line leaving the
+//! grid ends on the map's outer edge, as drawn), pieces apart
+//! are separated by `nan` rows, and each level is labelled.
+//!
 //! Compiling the `.tex` with LaTeX is the long run `tests/latex/run.sh`.
 
 use starvation::plot::*;
@@ -177,6 +184,87 @@ fn a_figure_is_exported_as_pgfplots_with_its_tables_beside_it() {
         assert!((bound(key) - v).abs() < 1e-12, "{key}: {line}");
     }
     assert_eq!(tex.matches("colorbar,").count(), 2);
+}
+
+#[test]
+fn heat_map_contour_lines_are_exported_as_tables_on_the_level() {
+    let mut h = heat(12, 10);
+    h.contour_levels = vec![0.3, 0.5];
+    let (xs, ys, values) = (h.x_values.clone(), h.y_values.clone(), h.values.clone());
+    let fig = Figure {
+        title: String::new(),
+        panels: vec![Panel::HeatMap(h)],
+        columns: 1,
+        width: 800,
+        height: 600,
+    };
+    let files = pgfplots(&fig, "ct").expect("exported");
+    let tex = String::from_utf8(files[0].1.clone()).unwrap();
+    let value_at = |ix: usize, iy: usize| values[iy * xs.len() + ix];
+    for (k, level) in [0.3, 0.5].into_iter().enumerate() {
+        let name = format!("ct-p0-contour{k}.dat");
+        assert!(
+            tex.contains(&format!("{{{name}}}")),
+            "{name} not drawn:\n{tex}"
+        );
+        assert!(
+            tex.contains(&format!("{{{level}}}")),
+            "label {level} missing"
+        );
+        let table = files
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, b)| String::from_utf8(b.clone()).unwrap())
+            .expect("the contour table");
+        let mut points = 0;
+        for row in table.lines().skip(1) {
+            let p: Vec<&str> = row.split_whitespace().collect();
+            if p[0] == "nan" {
+                continue;
+            }
+            let (x, y): (f64, f64) = (p[0].parse().unwrap(), p[1].parse().unwrap());
+            points += 1;
+            // A line that runs out of the grid ends on the map's outer edge, half a cell beyond
+            // the last centre, as the renderer draws it.
+            let edge = |c: &[f64], v: f64| {
+                let (d0, d1) = (c[1] - c[0], c[c.len() - 1] - c[c.len() - 2]);
+                (v - (c[0] - d0 / 2.0)).abs() <= 1e-9
+                    || (v - (c[c.len() - 1] + d1 / 2.0)).abs() <= 1e-9
+            };
+            if edge(&xs, x) || edge(&ys, y) {
+                continue;
+            }
+            // On a vertical grid line (x a cell centre) or a horizontal one (y a cell centre).
+            let on = |c: &[f64], v: f64| {
+                c.iter()
+                    .position(|a| (a - v).abs() <= 1e-9 * (1.0 + a.abs()))
+            };
+            let interpolated = if let Some(ix) = on(&xs, x) {
+                let j = ys
+                    .iter()
+                    .rposition(|&b| b <= y + 1e-12)
+                    .unwrap()
+                    .min(ys.len() - 2);
+                let f = (y - ys[j]) / (ys[j + 1] - ys[j]);
+                value_at(ix, j) + f * (value_at(ix, j + 1) - value_at(ix, j))
+            } else if let Some(iy) = on(&ys, y) {
+                let i = xs
+                    .iter()
+                    .rposition(|&a| a <= x + 1e-12)
+                    .unwrap()
+                    .min(xs.len() - 2);
+                let f = (x - xs[i]) / (xs[i + 1] - xs[i]);
+                value_at(i, iy) + f * (value_at(i + 1, iy) - value_at(i, iy))
+            } else {
+                panic!("contour point ({x}, {y}) is on no grid line");
+            };
+            assert!(
+                (interpolated - level).abs() <= 1e-9,
+                "({x}, {y}): interpolated {interpolated}, level {level}"
+            );
+        }
+        assert!(points >= 8, "level {level}: {points} points");
+    }
 }
 
 #[test]

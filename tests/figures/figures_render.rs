@@ -178,7 +178,7 @@ fn every_figure_spec_draws_at_reduced_resolution() {
                         let traj = pd["trajectories"].as_array().map(Vec::len).unwrap_or(0);
                         assert_eq!(traj, p.trajectories.len(), "{}", f.stem);
                     }
-                    Panel::HeatMap(_) => {}
+                    Panel::HeatMap(_) | Panel::Orbit(_) => {}
                 }
             }
             eprintln!(

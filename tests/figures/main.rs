@@ -8,10 +8,12 @@ mod common;
 
 mod axis_ticks;
 mod continuation_styles;
+mod explore_screenshot_panels;
 mod figure_keys;
 mod figure_pdf_export;
 mod figure_pgfplots_export;
 mod figure_spec_errors;
 mod figure_text_xml;
 mod figures_render;
+mod orbit_diagram_flip;
 mod plot_rendering;

@@ -8,8 +8,9 @@
 # pdflatex, pgfplots.sty or pdftoppm is missing. Builds the release binary unless STARVATION_BIN
 # names one. Exports with `--formats png,pdf,tex`: Figure 6's toy dynamics (two line panels,
 # 24 series), the phase-diagram sweep (two 161 × 141 heat maps: PNG cells, a log axis, a
-# threshold curve), the same sweep at 12 × 10 cells (matrix plot* vector cells) and Figure 6's
-# phase portraits (quiver arrows, streamlines, nullclines, trajectories); compiles each
+# threshold curve, contour lines), the same sweep at 12 × 10 cells (matrix plot* vector cells),
+# Figure 6's phase portraits (quiver arrows, streamlines, nullclines, trajectories) and the toy's
+# orbit diagrams (density images, the flip lines and their labels); compiles each
 # STEM.pgfplots.tex with pdflatex (halting on the first error) and rasterises the result and the
 # renderer's own STEM.pdf to PNG at 80 dpi beside them, to look at side by side. Exit status 0
 # when every document compiles without error and every PDF rasterises.
@@ -50,12 +51,15 @@ sed -e 's/"count": 141/"count": 10/' -e 's/"count": 161/"count": 12/' \
 "$bin" sweep "$repo/simulations/sweep_phase_diagram.json" --out "$out" --formats png,pdf,tex >/dev/null
 "$bin" sweep "$small" --out "$out" --formats png,pdf,tex >/dev/null
 "$bin" portrait "$repo/simulations/fig06_toy_portraits.json" --out "$out" --formats png,pdf,tex >/dev/null
+"$bin" equilibrium "$repo/simulations/orbit_diagram_toy.json" --out "$out" --formats png,pdf,tex >/dev/null
 grep -q 'matrix plot\*' "$out/sweep_small.pgfplots.tex" || die "the small sweep has no vector cells"
 grep -q 'graphics\[' "$out/sweep_phase_diagram.pgfplots.tex" || die "the large sweep has no image"
+grep -q 'contour0.dat' "$out/sweep_phase_diagram.pgfplots.tex" || die "the sweep's contour lines are not exported"
+grep -q 'density.png' "$out/orbit_diagram_toy.pgfplots.tex" || die "the orbit diagram has no density image"
 
 # ── Compile and look ───────────────────────────────────────────────────────────────────────
 cd "$out"
-for stem in fig06_toy_dynamics sweep_phase_diagram sweep_small fig06_toy_portraits; do
+for stem in fig06_toy_dynamics sweep_phase_diagram sweep_small fig06_toy_portraits orbit_diagram_toy; do
     start=$(date +%s.%N)
     if ! pdflatex -interaction=nonstopmode -halt-on-error "$stem.pgfplots.tex" >"$stem.latex.out" 2>&1; then
         grep -A5 '^!' "$stem.pgfplots.log" | head -20

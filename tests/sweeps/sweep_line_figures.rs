@@ -64,7 +64,7 @@ fn texts(fig: &starvation::plot::Figure) -> Vec<String> {
                 out.extend([h.title.clone(), h.x.label.clone(), h.y.label.clone()]);
                 out.extend(h.curves.iter().filter_map(|s| s.label.clone()));
             }
-            Panel::Portrait(_) => {}
+            Panel::Portrait(_) | Panel::Orbit(_) => {}
         }
     }
     out

@@ -3,7 +3,7 @@
 //! and exported as pgfplots LaTeX with their data tables ([`tex`]).
 //!
 //! `render` (feature `plot`) turns a [`Figure`] into PNG, SVG or PDF bytes, [`pgfplots`] into a
-//! `.tex` file and its tables; the output layer writes them. Panels are laid out on a grid; each panel is a line plot, a phase portrait or a heat map
+//! `.tex` file and its tables; the output layer writes them. Panels are laid out on a grid; each panel is a line plot, a phase portrait, a heat map or an orbit diagram
 //! (see [`Panel`]).
 
 #[cfg(feature = "render")]
@@ -22,6 +22,8 @@ mod geometry;
 #[cfg(feature = "render")]
 mod layout;
 #[cfg(feature = "render")]
+mod orbit;
+#[cfg(feature = "render")]
 mod pdf;
 #[cfg(feature = "render")]
 mod raster;
@@ -31,9 +33,11 @@ mod render;
 mod style;
 #[cfg(feature = "render")]
 pub mod tex;
+pub mod time_series;
 
 pub use figure::*;
 #[cfg(feature = "render")]
 pub use render::{ImageFormat, MAX_VECTOR_CELLS, render};
 #[cfg(feature = "render")]
 pub use tex::pgfplots;
+pub use time_series::{TimeSeriesRun, time_series_panel};

@@ -259,6 +259,7 @@ fn draw_figure<DB: DrawingBackend>(
             Panel::Lines(p) => draw_lines(&c, &s, cell, p, &field)?,
             Panel::Portrait(p) => draw_portrait(&c, &s, cell, p, &field)?,
             Panel::HeatMap(p) => draw_heat_map(&c, &s, cell, p, &field)?,
+            Panel::Orbit(p) => crate::orbit::draw_orbit(&c, &s, cell, p, &field)?,
         }
     }
     Ok(c.into_images())
@@ -878,17 +879,15 @@ fn draw_cells_raster<DB: DrawingBackend>(
     }
 }
 
-/// Contour lines of the values at the panel's levels (thin, dark), in data coordinates.
-#[allow(clippy::too_many_arguments)]
-fn draw_contours<DB: DrawingBackend>(
-    c: &Canvas<DB>,
-    s: &Style,
-    f: &Frame,
-    p: &HeatMapPanel,
-    tx: &[f64],
-    ty: &[f64],
-    occupied: &mut Occupied,
-) -> Result<Vec<ContourLabel>, Error> {
+/// One contour level's lines: its level and its polylines in the axes' transformed
+/// coordinates (log10 on a log axis), `None` where a line breaks (a gap of missing values, or
+/// a run along the grid's outer border).
+pub(crate) type ContourLines = (f64, Vec<Vec<Option<(f64, f64)>>>);
+
+/// The contour lines of a heat map's values at its `contour_levels` (marching squares between
+/// the cell centres `tx`, `ty` in transformed coordinates): what the renderer draws and the
+/// pgfplots export writes.
+pub(crate) fn contour_lines(p: &HeatMapPanel, tx: &[f64], ty: &[f64]) -> Vec<ContourLines> {
     let (nx, ny) = (tx.len(), ty.len());
     let levels: Vec<f64> = p
         .contour_levels
@@ -896,11 +895,11 @@ fn draw_contours<DB: DrawingBackend>(
         .copied()
         .filter(|l| l.is_finite())
         .collect();
-    if nx < 2 || ny < 2 || levels.is_empty() {
-        return Ok(Vec::new());
+    if nx < 2 || ny < 2 || levels.is_empty() || p.values.len() != nx * ny {
+        return Vec::new();
     }
     let Ok(lines) = ContourBuilder::new(nx, ny, true).lines(&p.values, &levels) else {
-        return Ok(Vec::new());
+        return Vec::new();
     };
     let finite_at = |i: i64, j: i64| {
         if i < 0 || j < 0 || i >= nx as i64 || j >= ny as i64 {
@@ -914,41 +913,69 @@ fn draw_contours<DB: DrawingBackend>(
     let on_border = |g: (f64, f64)| {
         g.0 <= 1e-9 || g.1 <= 1e-9 || g.0 >= nx as f64 - 1e-9 || g.1 >= ny as f64 - 1e-9
     };
+    lines
+        .iter()
+        .map(|line| {
+            let pieces = line
+                .geometry()
+                .0
+                .iter()
+                .map(|ls| {
+                    let mut pts: Vec<Option<(f64, f64)>> = Vec::with_capacity(ls.0.len());
+                    let mut prev: Option<(f64, f64)> = None;
+                    for coord in &ls.0 {
+                        let g = (coord.x, coord.y);
+                        if let Some(q) = prev
+                            && on_border(q)
+                            && on_border(g)
+                        {
+                            pts.push(None);
+                        }
+                        prev = Some(g);
+                        let (u, v) = (g.0 - 0.5, g.1 - 0.5);
+                        let near_gap = !u.is_finite()
+                            || !v.is_finite()
+                            || [u.floor(), u.ceil()].iter().any(|&i| {
+                                [v.floor(), v.ceil()]
+                                    .iter()
+                                    .any(|&j| !finite_at(i as i64, j as i64))
+                            });
+                        if near_gap {
+                            pts.push(None);
+                            continue;
+                        }
+                        pts.push(index_to_t(tx, u).zip(index_to_t(ty, v)));
+                    }
+                    pts
+                })
+                .collect();
+            (line.threshold(), pieces)
+        })
+        .collect()
+}
+
+/// Contour lines of the values at the panel's levels (thin, dark), in data coordinates.
+#[allow(clippy::too_many_arguments)]
+fn draw_contours<DB: DrawingBackend>(
+    c: &Canvas<DB>,
+    s: &Style,
+    f: &Frame,
+    p: &HeatMapPanel,
+    tx: &[f64],
+    ty: &[f64],
+    occupied: &mut Occupied,
+) -> Result<Vec<ContourLabel>, Error> {
     let width = (0.9 * s.line_scale).max(s.px);
     let colour = plotters::style::RGBColor(0x1A, 0x1A, 0x1A);
     // Where each level's label goes: the middle of its longest drawn piece.
     let mut labels: Vec<ContourLabel> = Vec::new();
-    for line in &lines {
+    for (level, pieces) in contour_lines(p, tx, ty) {
         let mut longest: Option<(f64, Vec<P>)> = None;
-        for ls in &line.geometry().0 {
-            let mut pts: Vec<Option<P>> = Vec::with_capacity(ls.0.len());
-            let mut prev: Option<(f64, f64)> = None;
-            for coord in &ls.0 {
-                let g = (coord.x, coord.y);
-                if let Some(q) = prev
-                    && on_border(q)
-                    && on_border(g)
-                {
-                    pts.push(None);
-                }
-                prev = Some(g);
-                let (u, v) = (g.0 - 0.5, g.1 - 0.5);
-                let near_gap = !u.is_finite()
-                    || !v.is_finite()
-                    || [u.floor(), u.ceil()].iter().any(|&i| {
-                        [v.floor(), v.ceil()]
-                            .iter()
-                            .any(|&j| !finite_at(i as i64, j as i64))
-                    });
-                if near_gap {
-                    pts.push(None);
-                    continue;
-                }
-                let px = index_to_t(tx, u)
-                    .and_then(|t| f.x.px_t(t))
-                    .zip(index_to_t(ty, v).and_then(|t| f.y.px_t(t)));
-                pts.push(px);
-            }
+        for line in &pieces {
+            let pts: Vec<Option<P>> = line
+                .iter()
+                .map(|q| q.and_then(|(u, v)| f.x.px_t(u).zip(f.y.px_t(v))))
+                .collect();
             for piece in clip_polyline(&pts, &f.plot) {
                 if piece.len() > 1 {
                     stroke(c, s, &piece, colour, width, Dash::Solid)?;
@@ -961,7 +988,7 @@ fn draw_contours<DB: DrawingBackend>(
             }
         }
         if let Some((len, piece)) = longest {
-            let text = contour_label(line.threshold());
+            let text = contour_label(level);
             let size = 0.8 * s.tick;
             let w = c.text_width(&text, size);
             if len > 2.5 * w
@@ -1014,7 +1041,7 @@ fn draw_contour_labels<DB: DrawingBackend>(
 
 /// The text of a contour level: the shortest decimal that reads back as the level, with a
 /// Unicode minus sign.
-fn contour_label(level: f64) -> String {
+pub(crate) fn contour_label(level: f64) -> String {
     let s = format!("{level}");
     if s.len() > 8 {
         format!("{level:.3e}")

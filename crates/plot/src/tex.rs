@@ -19,7 +19,8 @@ use std::fmt::Write as _;
 use crate::canvas::Rect;
 use crate::colour::{self, NO_DATA};
 use crate::figure::{
-    Dash, Figure, HeatMapPanel, LinePanel, Marker, Panel, PointClass, PortraitPanel, Scale, Series,
+    Dash, Figure, HeatMapPanel, LinePanel, Marker, OrbitPanel, Panel, PointClass, PortraitPanel,
+    Scale, Series,
 };
 use crate::raster::{Raster, encode_png};
 use crate::render::{ColourScale, MAX_VECTOR_CELLS};
@@ -104,6 +105,7 @@ pub fn pgfplots(figure: &Figure, stem: &str) -> Result<Vec<ExportFile>, Error> {
             Panel::Lines(p) => lines(&mut t, &mut files, stem, i, frame, p),
             Panel::Portrait(p) => portrait(&mut t, &mut files, stem, i, frame, p),
             Panel::HeatMap(p) => heat_map(&mut t, &mut files, stem, i, frame, p)?,
+            Panel::Orbit(p) => orbit(&mut t, &mut files, stem, i, frame, p)?,
         }
     }
     t.push_str("\\end{tikzpicture}\n\\end{document}\n");
@@ -772,6 +774,174 @@ fn heat_map(
         .filter_map(|(a, b)| Some((*a?, *b?)))
         .chain(p.curves.iter().flat_map(|s| s.points.iter().copied()));
     let view = View::new(frame, &p.x, &p.y, all);
+    contours(t, files, &format!("{stem}-p{i}"), p, &view);
+    finish_axis(
+        t,
+        files,
+        &format!("{stem}-p{i}"),
+        &p.curves,
+        p.legend,
+        &p.markers,
+        &view,
+    );
+    Ok(())
+}
+
+/// A heat map's contour lines (the renderer's marching squares at `contour_levels`, the same
+/// polylines the PNG and SVG draw), one table per level (`PREFIX-contourK.dat`, pieces separated
+/// by blank lines read as jumps) drawn thin and dark, each level labelled at the middle of its
+/// longest piece.
+fn contours(
+    t: &mut String,
+    files: &mut Vec<ExportFile>,
+    prefix: &str,
+    p: &HeatMapPanel,
+    view: &View,
+) {
+    let log = (p.x.scale == Scale::Log, p.y.scale == Scale::Log);
+    let un = |v: f64, l: bool| if l { 10f64.powf(v) } else { v };
+    let t_of = |values: &[f64], l: bool| -> Vec<f64> {
+        values
+            .iter()
+            .map(|&v| if l { v.log10() } else { v })
+            .collect()
+    };
+    let (tx, ty) = (t_of(&p.x_values, log.0), t_of(&p.y_values, log.1));
+    for (k, (level, pieces)) in crate::render::contour_lines(p, &tx, &ty)
+        .into_iter()
+        .enumerate()
+    {
+        let mut points: Vec<(f64, f64)> = Vec::new();
+        let mut longest: Option<(usize, (f64, f64))> = None;
+        for line in &pieces {
+            let mut run: Vec<(f64, f64)> = Vec::new();
+            for q in line.iter().copied().chain(std::iter::once(None)) {
+                match q {
+                    Some((u, v)) => run.push((un(u, log.0), un(v, log.1))),
+                    None => {
+                        if run.len() > 1 {
+                            if longest.is_none_or(|(n, _)| run.len() > n) {
+                                longest = Some((run.len(), run[run.len() / 2]));
+                            }
+                            if !points.is_empty() {
+                                points.push((f64::NAN, f64::NAN));
+                            }
+                            points.extend(run.iter().copied());
+                        }
+                        run.clear();
+                    }
+                }
+            }
+        }
+        if points.is_empty() {
+            continue;
+        }
+        let rows: Vec<Vec<f64>> = thin(&points, view)
+            .into_iter()
+            .map(|(x, y)| vec![x, y])
+            .collect();
+        let file = table(files, format!("{prefix}-contour{k}.dat"), "x y", &rows);
+        let _ = writeln!(
+            t,
+            "\\addplot[color={{rgb,255:red,26;green,26;blue,26}}, line width=0.6pt, mark=none, forget plot] table[x=x, y=y] {{{file}}};"
+        );
+        if let Some((_, (x, y))) = longest {
+            let _ = writeln!(
+                t,
+                "\\node[font=\\scriptsize, fill=white, fill opacity=0.8, text opacity=1, inner sep=1pt] at (axis cs:{},{}) {{{}}};",
+                value(x),
+                value(y),
+                latex(&crate::render::contour_label(level))
+            );
+        }
+    }
+}
+
+/// Pixels of an orbit diagram's density image (width, height).
+const ORBIT_IMAGE: (usize, usize) = (800, 500);
+
+/// An orbit diagram: the density image (`STEM-pP-density.png`, the renderer's shading), the
+/// points themselves as a table (`STEM-pP-points.dat`, columns h and the coordinate; not drawn),
+/// the flip line with its label, diverged steps as ticks on the h axis, curves and markers.
+fn orbit(
+    t: &mut String,
+    files: &mut Vec<ExportFile>,
+    stem: &str,
+    i: usize,
+    frame: Rect,
+    p: &OrbitPanel,
+) -> Result<(), Error> {
+    let ((x0, x1), (y0, y1)) = crate::orbit::orbit_ranges(p, &format!("panels[{i}]"))?;
+    let mut o = axis_options(frame, &p.title, &p.x, &p.y);
+    o = o.replace("grid=major", "grid=major, axis on top");
+    if p.x.range.is_none() {
+        let _ = write!(o, ", xmin={}, xmax={}", value(x0), value(x1));
+    }
+    if p.y.range.is_none() {
+        let _ = write!(o, ", ymin={}, ymax={}", value(y0), value(y1));
+    }
+    let _ = writeln!(t, "\\begin{{axis}}[{o}]");
+    let image = crate::orbit::density_raster(p, ORBIT_IMAGE, (x0, x1), (y0, y1));
+    if image.rgba.chunks_exact(4).any(|px| px[3] > 0) {
+        let file = format!("{stem}-p{i}-density.png");
+        files.push((file.clone(), encode_png(&image)?));
+        let _ = writeln!(
+            t,
+            "\\addplot[forget plot] graphics[xmin={}, xmax={}, ymin={}, ymax={}] {{{file}}};",
+            value(x0),
+            value(x1),
+            value(y0),
+            value(y1)
+        );
+    }
+    let rows: Vec<Vec<f64>> = p
+        .columns
+        .iter()
+        .filter(|c| !c.diverged)
+        .flat_map(|c| c.points.iter().map(move |&v| vec![c.step, v]))
+        .collect();
+    if !rows.is_empty() {
+        let file = table(files, format!("{stem}-p{i}-points.dat"), "h z", &rows);
+        let _ = writeln!(t, "% the attractor's points: {file} (columns h z)");
+    }
+    let diverged: Vec<Vec<f64>> = p
+        .columns
+        .iter()
+        .filter(|c| c.diverged)
+        .map(|c| vec![c.step, y0])
+        .collect();
+    if !diverged.is_empty() {
+        let file = table(files, format!("{stem}-p{i}-diverged.dat"), "h z", &diverged);
+        let _ = writeln!(
+            t,
+            "\\addplot[only marks, mark=|, mark size=4pt, color=house3{}] table[x=h, y=z] {{{file}}};",
+            if p.legend { "" } else { ", forget plot" }
+        );
+        if p.legend {
+            t.push_str("\\addlegendentry{diverged}\n");
+        }
+    }
+    if let Some(h) = p.flip.filter(|h| h.is_finite()) {
+        let c = p.flip_colour % 8;
+        let _ = writeln!(
+            t,
+            "\\addplot[color=house{c}, dashed, line width=1pt, forget plot] coordinates {{({}, {}) ({}, {})}};",
+            value(h),
+            value(y0),
+            value(h),
+            value(y1)
+        );
+        if !p.flip_label.trim().is_empty() {
+            let _ = writeln!(
+                t,
+                "\\node[anchor=north west, font=\\footnotesize, text=house{c}, fill=white, fill opacity=0.8, text opacity=1] at (axis cs:{},{}) {{{}}};",
+                value(h),
+                value(y1),
+                latex(&p.flip_label)
+            );
+        }
+    }
+    let view = View::new(frame, &p.x, &p.y, [(x0, y0), (x1, y1)].into_iter());
     finish_axis(
         t,
         files,

@@ -237,6 +237,8 @@ function syncControls() {
   document.getElementById("orbit-method").value = get("orbit_method");
   document.querySelectorAll('.row[data-key="momentum"] input').forEach(i => { i.disabled = get("orbit_method") === "gd"; });
   document.getElementById("gd").checked = get("gd") === "1";
+  document.getElementById("series-log").checked = get("logy") === "1";
+  document.getElementById("series-logt").checked = get("logt") === "1";
   document.getElementById("lock").checked = state.xr !== undefined;
   document.getElementById("sd-extra").hidden = get("reg") !== "sd";
   document.querySelectorAll('.row[data-key="lambda"] input').forEach(i => { i.disabled = get("reg") === "none"; });
@@ -281,7 +283,12 @@ function setupControls() {
     } else { delete state.xr; delete state.yr; }
     refresh(["xr"]);
   });
-  for (const id of ["series-log", "series-logt"]) document.getElementById(id).addEventListener("change", drawSeries);
+  for (const [id, key] of [["series-log", "logy"], ["series-logt", "logt"]]) {
+    document.getElementById(id).addEventListener("change", e => {
+      if (e.target.checked) state[key] = "1"; else delete state[key];
+      pushUrl(); drawSeries();
+    });
+  }
   const portrait = document.getElementById("portrait");
   portrait.addEventListener("click", e => {
     if (!portraitFrame) return;
@@ -303,9 +310,14 @@ function setupControls() {
     syncControls();
     refresh(["s1", "delta"]);
   });
+  document.getElementById("bisect-run").addEventListener("click", runBisect);
+  for (const id of ["bisect-level", "bisect-range", "bisect-precision"]) {
+    document.getElementById(id).addEventListener("keydown", e => { if (e.key === "Enter") runBisect(); });
+  }
   document.getElementById("dl-spec").addEventListener("click", () => download("/api/spec"));
   document.getElementById("dl-svg").addEventListener("click", () => download("/api/portrait.svg"));
   document.getElementById("dl-png").addEventListener("click", () => download("/api/portrait.png"));
+  document.getElementById("dl-view").addEventListener("click", () => download("/api/view.png"));
   document.getElementById("copy-link").addEventListener("click", () => copy(location.href));
   document.getElementById("copy-readouts").addEventListener("click", () =>
     copy(document.getElementById("readouts").textContent));
@@ -640,7 +652,7 @@ function drawSeries() {
   const d = portraitData; if (!d) return;
   const canvas = document.getElementById("series");
   const { ctx, w, h } = setupCanvas(canvas);
-  const logY = document.getElementById("series-log").checked, logT = document.getElementById("series-logt").checked;
+  const logY = get("logy") === "1", logT = get("logt") === "1";
   const runs = d.trajectories.map(t => ({ t, dash: false }));
   if (d.gd) runs.push({ t: d.gd, dash: true });
   const legend = document.getElementById("series-legend");
@@ -787,6 +799,65 @@ async function pollExperiment() {
   }
 }
 
+// ---------- automatic bisection (/api/bisect) ----------
+const BISECT_KEYS = ["bisect", "bisect_metric", "bisect_level", "bisect_range", "bisect_precision"];
+const FIELD_SYMBOL = { s1: "s₁", s2: "s₂", delta: "δ", lambda: "λ", eta: "η", step: "h" };
+function bisectParams() {
+  const p = { bisect: document.getElementById("bisect-field").value };
+  const m = document.getElementById("bisect-metric").value;
+  if (m !== "auto") p.bisect_metric = m;
+  for (const [id, key] of [["bisect-level", "bisect_level"], ["bisect-range", "bisect_range"], ["bisect-precision", "bisect_precision"]]) {
+    const v = document.getElementById(id).value.trim();
+    if (v) p[key] = v;
+  }
+  // The typed keyboard step is the precision when none is given here.
+  const step = document.getElementById("precision").value.trim();
+  if (p.bisect_precision === undefined && step) p.bisect_precision = step;
+  return p;
+}
+function syncBisect() {
+  if (state.bisect !== undefined) document.getElementById("bisect-field").value = state.bisect;
+  document.getElementById("bisect-metric").value = state.bisect_metric || "auto";
+  document.getElementById("bisect-level").value = state.bisect_level || "";
+  document.getElementById("bisect-range").value = state.bisect_range || "";
+  document.getElementById("bisect-precision").value = state.bisect_precision || "";
+}
+async function runBisect() {
+  const p = bisectParams();
+  const base = query().split("&").filter(x => x && !BISECT_KEYS.includes(decodeURIComponent(x.split("=")[0])));
+  const extra = Object.entries(p).map(([k, v]) => encodeURIComponent(k) + "=" + encodeURIComponent(v).replace(/%2C/g, ","));
+  const out = document.getElementById("bisect-result");
+  out.textContent = "locating…"; out.classList.remove("failed");
+  let res, text;
+  try {
+    res = await fetch("/api/bisect?" + base.concat(extra).join("&"), { cache: "no-store" });
+    text = await res.text();
+  } catch (e) { out.textContent = "error: the explorer server does not answer"; return; }
+  if (!res.ok) {
+    // The last located value stays in the URL; the message names the parameter.
+    out.textContent = text.trim(); out.classList.add("failed");
+    stats.bisectError = text.trim(); stats.bisectRuns = (stats.bisectRuns || 0) + 1;
+    return;
+  }
+  const d = JSON.parse(text);
+  for (const k of BISECT_KEYS) delete state[k];
+  Object.assign(state, p); pushUrl();
+  const f = FIELD_SYMBOL[d.field] || d.field, num = v => v === null ? "—" : Number(v).toPrecision(12);
+  const L = [`${d.symbol} = ${d.level} along ${f} ∈ [${num(d.range[0])}, ${num(d.range[1])}]`,
+    `${d.grid} grid points, precision ${Number(d.precision).toExponential(2)} · server ${d.compute_ms.toFixed(0)} ms`];
+  for (const c of d.crossings) {
+    if (c.status === "found") {
+      L.push(`${f} = ${num(c.value)}  (${c.direction})`);
+      L.push(`  bracket [${num(c.bracket[0])}, ${num(c.bracket[1])}], width ${Number(c.width).toExponential(2)}`);
+    } else {
+      L.push(c.status === "not_found" ? "no crossing of the level in the range" : "failed: no valid value in the range");
+    }
+  }
+  if (d.predicted_flip !== null) L.push(`predicted flip h* = ${num(d.predicted_flip)} (eigenvalues at z*)`);
+  out.textContent = L.join("\n");
+  stats.bisectData = d; stats.bisectError = ""; stats.bisectRuns = (stats.bisectRuns || 0) + 1;
+}
+
 // ---------- start ----------
 async function start() {
   setupControls();
@@ -800,7 +871,9 @@ async function start() {
   for (const k of modelKeys) if (state[k] === undefined) state[k] = DEFAULTS[k];
   syncControls();
   updateCoordinateSelects();
+  syncBisect();
   refresh(null);
+  if (state.bisect !== undefined) runBisect();
   pollExperiment();
 }
 window.addEventListener("resize", () => { drawPortrait(); drawDiagram(); drawSeries(); drawOrbit(); });
