@@ -7,7 +7,7 @@
 //!                            "rotation_degrees": 0 } },
 //!   "network": { "hidden": [500], "dropout": 0, "batch_norm": false },
 //!   "training": { "optimiser": { "sgd": { "learning_rate": 0.01, "momentum": 0.9 } },
-//!                 "epochs": 1000, "weight_decay": 0, "sd": 0 },
+//!                 "epochs": 1000, "weight_decay": 0, "sd": 0, "batch_size": 32 },
 //!   "seeds": 10,
 //!   "tracking": { "indices": [1, 6], "convention": "kernel", "every": 10, "predictions": true },
 //!   "grid": { "range": [-2, 2], "resolution": 100 },
@@ -228,6 +228,10 @@ pub struct TrainingSpec {
     /// Spectral decoupling c (default 0).
     #[serde(default)]
     pub sd: f64,
+    /// Minibatch size B, 1 … n (default: full batch). An epoch is one pass over the data in
+    /// ⌈n/B⌉ steps, its order redrawn per epoch from the network's seed (docs/theory.md §9).
+    #[serde(default)]
+    pub batch_size: Option<usize>,
 }
 
 fn default_epochs() -> usize {
@@ -757,6 +761,7 @@ fn setting(
         epochs: training_spec.epochs,
         weight_decay: training_spec.weight_decay,
         sd: training_spec.sd,
+        batch_size: training_spec.batch_size,
     };
     let plan = SettingPlan {
         label,
@@ -782,7 +787,9 @@ fn written_at(e: InputError, at: &dyn Fn(&str, &str) -> String, sp: &str) -> Inp
     let (section, rest) = match path.split_once('.') {
         Some(("architecture", rest)) => ("network", rest),
         Some(("optimiser", _)) => ("training", path),
-        None if ["epochs", "weight_decay", "sd"].contains(&path) => ("training", path),
+        None if ["epochs", "weight_decay", "sd", "batch_size"].contains(&path) => {
+            ("training", path)
+        }
         _ => return e.within(sp),
     };
     let field = at(section, &format!("/{}", rest.replace('.', "/")));
@@ -954,6 +961,28 @@ fn check_tracking(t: &Tracking, settings: &[SettingPlan]) -> Result<Tracking, In
                 ),
             ));
         }
+        crate::network::check_tracking(&s.dataset, &s.training, t).map_err(|e| {
+            InputError::new(
+                format!("experiment.{}", e.field),
+                format!("(setting {i}, {:?}) {}", s.label, e.message),
+            )
+        })?;
+        if let Some(sde) = &t.sde {
+            // Euler–Maruyama's stability needs λ_max of the tangent kernel at initialisation:
+            // one kernel per seed (n² m multiply-adds each, far less than the training).
+            for &seed in &s.seeds {
+                let tangent =
+                    crate::network::tangent_features(&s.dataset, &s.training.architecture, seed)
+                        .map_err(|e| InputError::new(f, e.to_string()))?;
+                crate::network::check_sde_step(&s.dataset, &s.training, sde, &tangent.kernel)
+                    .map_err(|e| {
+                        InputError::new(
+                            format!("experiment.{}", e.field),
+                            format!("(setting {i}, {:?}, seed {seed}) {}", s.label, e.message),
+                        )
+                    })?;
+            }
+        }
         let records = s.training.epochs / t.every + 2;
         if records.saturating_mul(t.indices.len()) > 20_000_000 {
             return Err(InputError::new(
@@ -1116,6 +1145,7 @@ mod tests {
                 epochs: 1000,
                 weight_decay: 0.0,
                 sd: 0.0,
+                batch_size: None,
             },
             seeds: (0..10).collect(),
         };
