@@ -14,6 +14,7 @@ mod cost_bounds;
 mod experiment_figures;
 mod experiment_run;
 mod experiment_spec;
+mod minibatch_diffusion;
 mod minibatch_map_prediction;
 mod network_gradients;
 mod network_init;
