@@ -288,6 +288,11 @@ pub enum ExperimentFigureKind {
     /// The gap between the real and the linearised network's responses against the width of
     /// the last hidden layer, one point per setting, log–log with a fitted power law.
     WidthGap,
+    /// Minibatch noise (theory.md §9; needs `tracking.sde`): one panel per setting of |z_k|
+    /// against epochs for the indices of `dynamics.indices` (default: the tracked ones), the
+    /// real networks, the stochastic map and the SDE, each as mean (thick) and mean ± spread
+    /// (thin).
+    Stochastic,
 }
 
 /// Where the linearised network's prediction is drawn.
@@ -1040,6 +1045,12 @@ fn check_figure(
                 "needs `\"predictions\": true` in experiment.tracking; set it, or \"none\"",
             ));
         }
+    }
+    if fig.kind == ExperimentFigureKind::Stochastic && !tracking.is_some_and(|t| t.sde.is_some()) {
+        return Err(InputError::new(
+            format!("{f}.kind"),
+            "\"stochastic\" draws the minibatch SDE against the real networks; add `\"sde\": {}` (with `\"predictions\": true`) to experiment.tracking",
+        ));
     }
     if fig.kind == ExperimentFigureKind::WidthGap {
         if !tracking.is_some_and(|t| t.predictions) {

@@ -253,7 +253,7 @@ pub struct SdeTrack {
     pub mean: Vec<Vec<f64>>,
     /// Ensemble standard deviation of |z_k| (n − 1 in the denominator).
     pub spread: Vec<Vec<f64>>,
-    /// Paths in the ensemble.
+    /// Paths in the ensemble (1 at full batch, where the SDE has no noise).
     pub paths: usize,
     /// The SDE step h in flow time.
     pub step: f64,

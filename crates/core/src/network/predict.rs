@@ -294,13 +294,15 @@ fn sde_responses(
         schedule.size(),
     );
     let per_epoch = schedule.steps_per_epoch() * options.substeps;
+    // Full batch: no noise (q = 0), every path is the same; one is run.
+    let paths = if schedule.is_full() { 1 } else { options.paths };
     let records: Vec<usize> = epochs.iter().map(|&e| e * per_epoch).collect();
     let stats = ensemble(
         &field,
         &tangent.outputs,
         h,
         &records,
-        options.paths,
+        paths,
         seed ^ SDE_STREAM,
         |y| abs_responses(rows, y),
     )
