@@ -225,6 +225,9 @@ fn mean_ratio(a: &[Option<f64>], b: &[Option<f64>]) -> Option<f64> {
     }))
 }
 
+/// A number from two series (a model's and the real networks').
+type SeriesStatistic = dyn Fn(&[Option<f64>], &[Option<f64>]) -> Option<f64>;
+
 fn stochastic_record(
     indices: &[usize],
     tracks: &[&crate::network::ResponseTrack],
@@ -271,9 +274,7 @@ fn stochastic_record(
         mean: pooled_mean,
         spread,
     };
-    let per_index = |a: &MeanSpread,
-                     f: &dyn Fn(&[Option<f64>], &[Option<f64>]) -> Option<f64>,
-                     spread: bool| {
+    let per_index = |a: &MeanSpread, f: &SeriesStatistic, spread: bool| {
         a.mean
             .keys()
             .map(|k| {

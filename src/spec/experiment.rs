@@ -674,7 +674,37 @@ fn plan(
             ),
         ));
     }
+    check_sde_steps(&plan)?;
     Ok(plan)
+}
+
+/// Euler–Maruyama's stability bound for `tracking.sde`: it needs λ_max of the tangent kernel at
+/// initialisation, one kernel per seed (n² m multiply-adds each, counted in the work bound, which
+/// is checked first).
+fn check_sde_steps(plan: &ExperimentPlan) -> Result<(), InputError> {
+    let f = "experiment.tracking";
+    let Some(t) = &plan.tracking else {
+        return Ok(());
+    };
+    let Some(sde) = &t.sde else {
+        return Ok(());
+    };
+    for (i, s) in plan.settings.iter().enumerate() {
+        for &seed in &s.seeds {
+            let tangent =
+                crate::network::tangent_features(&s.dataset, &s.training.architecture, seed)
+                    .map_err(|e| InputError::new(f, e.to_string()))?;
+            crate::network::check_sde_step(&s.dataset, &s.training, sde, &tangent.kernel).map_err(
+                |e| {
+                    InputError::new(
+                        format!("experiment.{}", e.field),
+                        format!("(setting {i}, {:?}, seed {seed}) {}", s.label, e.message),
+                    )
+                },
+            )?;
+        }
+    }
+    Ok(())
 }
 
 type Base<'a> = (&'a Value, &'a Value, &'a Value, &'a SeedsSpec);
@@ -972,22 +1002,6 @@ fn check_tracking(t: &Tracking, settings: &[SettingPlan]) -> Result<Tracking, In
                 format!("(setting {i}, {:?}) {}", s.label, e.message),
             )
         })?;
-        if let Some(sde) = &t.sde {
-            // Euler–Maruyama's stability needs λ_max of the tangent kernel at initialisation:
-            // one kernel per seed (n² m multiply-adds each, far less than the training).
-            for &seed in &s.seeds {
-                let tangent =
-                    crate::network::tangent_features(&s.dataset, &s.training.architecture, seed)
-                        .map_err(|e| InputError::new(f, e.to_string()))?;
-                crate::network::check_sde_step(&s.dataset, &s.training, sde, &tangent.kernel)
-                    .map_err(|e| {
-                        InputError::new(
-                            format!("experiment.{}", e.field),
-                            format!("(setting {i}, {:?}, seed {seed}) {}", s.label, e.message),
-                        )
-                    })?;
-            }
-        }
         let records = s.training.epochs / t.every + 2;
         if records.saturating_mul(t.indices.len()) > 20_000_000 {
             return Err(InputError::new(
@@ -1046,7 +1060,7 @@ fn check_figure(
             ));
         }
     }
-    if fig.kind == ExperimentFigureKind::Stochastic && !tracking.is_some_and(|t| t.sde.is_some()) {
+    if fig.kind == ExperimentFigureKind::Stochastic && tracking.is_none_or(|t| t.sde.is_none()) {
         return Err(InputError::new(
             format!("{f}.kind"),
             "\"stochastic\" draws the minibatch SDE against the real networks; add `\"sde\": {}` (with `\"predictions\": true`) to experiment.tracking",
