@@ -219,7 +219,14 @@ fn stochastic_panel(s: &SettingRecord, indices: &[usize], log_epochs: bool) -> (
         .training
         .batch_size
         .map_or(s.examples, |b| b.min(s.examples));
-    let title = format!("{} (B = {batch})", s.label);
+    let sampling = if batch < s.examples
+        && s.training.batch_sampling == crate::network::BatchSampling::Independent
+    {
+        ", independent batches"
+    } else {
+        ""
+    };
+    let title = format!("{} (B = {batch}{sampling})", s.label);
     let mut panel = responses_panel(title.clone(), series, log_epochs);
     panel.y.label = "|zₖ| (mean ± spread)".into();
     let d = json!({"title": title, "kind": "lines", "series": series_data});

@@ -232,6 +232,10 @@ pub struct TrainingSpec {
     /// ⌈n/B⌉ steps, its order redrawn per epoch from the network's seed (docs/theory.md §9).
     #[serde(default)]
     pub batch_size: Option<usize>,
+    /// How minibatches are drawn: "reshuffle" (default; a permutation per epoch, as PyTorch's
+    /// `shuffle=True`) or "independent" (every batch drawn afresh, as the minibatch SDE assumes).
+    #[serde(default)]
+    pub batch_sampling: crate::network::BatchSampling,
 }
 
 fn default_epochs() -> usize {
@@ -797,6 +801,7 @@ fn setting(
         weight_decay: training_spec.weight_decay,
         sd: training_spec.sd,
         batch_size: training_spec.batch_size,
+        batch_sampling: training_spec.batch_sampling,
     };
     let plan = SettingPlan {
         label,
@@ -822,7 +827,15 @@ fn written_at(e: InputError, at: &dyn Fn(&str, &str) -> String, sp: &str) -> Inp
     let (section, rest) = match path.split_once('.') {
         Some(("architecture", rest)) => ("network", rest),
         Some(("optimiser", _)) => ("training", path),
-        None if ["epochs", "weight_decay", "sd", "batch_size"].contains(&path) => {
+        None if [
+            "epochs",
+            "weight_decay",
+            "sd",
+            "batch_size",
+            "batch_sampling",
+        ]
+        .contains(&path) =>
+        {
             ("training", path)
         }
         _ => return e.within(sp),
@@ -1171,6 +1184,7 @@ mod tests {
                 weight_decay: 0.0,
                 sd: 0.0,
                 batch_size: None,
+                batch_sampling: Default::default(),
             },
             seeds: (0..10).collect(),
         };

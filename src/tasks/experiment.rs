@@ -241,7 +241,7 @@ pub fn experiment(
 /// (empty cells where a value is missing).
 fn stochastic_csv(data: &ExperimentData) -> Option<String> {
     let mut out = String::from(
-        "setting,batch_size,sd,index,epoch,real_mean,real_spread,map_mean,map_spread,sde_mean,sde_spread\n",
+        "setting,batch_size,batch_sampling,sd,index,epoch,real_mean,real_spread,map_mean,map_spread,sde_mean,sde_spread\n",
     );
     let mut any = false;
     let cell = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:e}"));
@@ -261,7 +261,11 @@ fn stochastic_csv(data: &ExperimentData) -> Option<String> {
             };
             for (r, epoch) in s.epochs.iter().enumerate() {
                 out.push_str(&format!(
-                    "{label},{batch},{},{k},{epoch},{},{},{},{},{},{}\n",
+                    "{label},{batch},{},{},{k},{epoch},{},{},{},{},{},{}\n",
+                    match s.training.batch_sampling {
+                        crate::network::BatchSampling::Reshuffle => "reshuffle",
+                        crate::network::BatchSampling::Independent => "independent",
+                    },
                     s.training.sd,
                     cell(real_mean.get(r).copied().flatten()),
                     cell(at(&st.real.spread, r)),

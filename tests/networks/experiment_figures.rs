@@ -43,6 +43,7 @@ fn training() -> Training {
         weight_decay: 2e-4,
         sd: 0.0,
         batch_size: None,
+        batch_sampling: Default::default(),
     }
 }
 

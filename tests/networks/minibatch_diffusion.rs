@@ -202,7 +202,12 @@ fn the_sde_matches_sgd_with_independent_batches_and_overstates_reshuffling() {
         .collect();
     let reshuffled: Vec<Vec<f64>> = (0..samples)
         .map(|s| {
-            let mut schedule = starvation::network::BatchSchedule::new(n, Some(b), s as u64);
+            let mut schedule = starvation::network::BatchSchedule::new(
+                n,
+                Some(b),
+                starvation::network::BatchSampling::Reshuffle,
+                s as u64,
+            );
             let mut queue: Vec<Vec<usize>> = Vec::new();
             let mut draw = || {
                 if queue.is_empty() {

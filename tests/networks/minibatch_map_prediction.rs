@@ -10,8 +10,8 @@
 //! B_round = √n · S (m + n) ε / (1 − μ) relative to the largest response.
 
 use starvation::network::{
-    Architecture, BatchSchedule, Dataset, Optimiser, ResponseConvention, Tracking, Training,
-    initial_parameters, loss_and_gradient, train_seeds,
+    Architecture, BatchSampling, BatchSchedule, Dataset, Optimiser, ResponseConvention, Tracking,
+    Training, initial_parameters, loss_and_gradient, train_seeds,
 };
 
 use crate::common;
@@ -31,6 +31,7 @@ fn training(width: usize, momentum: f64, weight_decay: f64, sd: f64, epochs: usi
         weight_decay,
         sd,
         batch_size: None,
+        batch_sampling: Default::default(),
     }
 }
 
@@ -55,13 +56,15 @@ fn the_stochastic_map_equals_the_trained_linearised_network_per_seed() {
         sde: None,
     };
     let epochs = 100;
-    for (width, momentum, weight_decay, sd, batch) in [
-        (50, 0.9, 1e-3, 0.0, 8),
-        (200, 0.0, 0.0, 0.05, 5),
-        (200, 0.5, 1e-3, 0.05, 16),
+    for (width, momentum, weight_decay, sd, batch, sampling) in [
+        (50, 0.9, 1e-3, 0.0, 8, BatchSampling::Reshuffle),
+        (200, 0.0, 0.0, 0.05, 5, BatchSampling::Reshuffle),
+        (200, 0.5, 1e-3, 0.05, 16, BatchSampling::Reshuffle),
+        (50, 0.9, 1e-3, 0.01, 8, BatchSampling::Independent),
     ] {
         let mut t = training(width, momentum, weight_decay, sd, epochs);
         t.batch_size = Some(batch);
+        t.batch_sampling = sampling;
         let full = training(width, momentum, weight_decay, sd, epochs);
         let seeds = [3, 4, 5];
         let r = train_seeds(&d, &t, &seeds, Some(&track), &|_| {}).unwrap();
@@ -78,7 +81,7 @@ fn the_stochastic_map_equals_the_trained_linearised_network_per_seed() {
             let map = tr.map.as_ref().unwrap();
             let g = gap(map, lin);
             println!(
-                "B {batch} width {width} μ {momentum} w {weight_decay} SD {sd} seed {}: map vs linearised {g:.2e} (bound {bound:.1e}), real vs linearised {:.2e}",
+                "B {batch} {sampling:?} width {width} μ {momentum} w {weight_decay} SD {sd} seed {}: map vs linearised {g:.2e} (bound {bound:.1e}), real vs linearised {:.2e}",
                 rec.seed,
                 gap(&tr.real, lin)
             );
@@ -127,7 +130,7 @@ fn real_minibatch_sgd_steps_on_the_seeds_batches() {
     let seed = 11;
     let trained = train_seeds(&data, &t, &[seed], None, &|_| {}).unwrap();
     let mut theta = initial_parameters(2, &t.architecture, seed);
-    let mut schedule = BatchSchedule::new(n, Some(8), seed);
+    let mut schedule = BatchSchedule::new(n, Some(8), BatchSampling::Reshuffle, seed);
     assert_eq!(schedule.steps_per_epoch(), 5);
     for _ in 0..3 {
         for batch in schedule.next_epoch() {

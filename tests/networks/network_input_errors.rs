@@ -25,6 +25,7 @@ fn good() -> (Dataset, Training) {
         weight_decay: 0.0,
         sd: 0.0,
         batch_size: None,
+        batch_sampling: Default::default(),
     };
     (data, training)
 }

@@ -34,6 +34,7 @@ fn training(width: usize, momentum: f64, weight_decay: f64, sd: f64, epochs: usi
         weight_decay,
         sd,
         batch_size: None,
+        batch_sampling: Default::default(),
     }
 }
 

@@ -33,6 +33,7 @@ fn training(optimiser: Optimiser, epochs: usize) -> Training {
         weight_decay: 0.05,
         sd: 0.01,
         batch_size: None,
+        batch_sampling: Default::default(),
     }
 }
 

@@ -32,6 +32,7 @@ fn sgd(width: usize, lr: f64, epochs: usize, weight_decay: f64, sd: f64) -> Trai
         weight_decay,
         sd,
         batch_size: None,
+        batch_sampling: Default::default(),
     }
 }
 

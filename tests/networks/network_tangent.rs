@@ -128,6 +128,7 @@ fn kernel_drift_is_zero_at_initialisation_and_grows() {
         weight_decay: 0.0,
         sd: 0.0,
         batch_size: None,
+        batch_sampling: Default::default(),
     };
     let tracking = Tracking {
         indices: vec![0, 1],

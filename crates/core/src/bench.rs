@@ -252,6 +252,7 @@ pub(crate) fn network_training() -> crate::network::Training {
         weight_decay: 2e-4,
         sd: 0.0,
         batch_size: None,
+        batch_sampling: Default::default(),
     }
 }
 

@@ -12,6 +12,8 @@
 
 use crate::numerics::SeededRng;
 
+use super::BatchSampling;
+
 /// Mixed into the seed for the batch-order stream.
 pub const BATCH_STREAM: u64 = 0xBA7C_0DE5_5EED_0002;
 
@@ -21,18 +23,33 @@ pub struct BatchSchedule {
     order: Vec<usize>,
     size: usize,
     rng: Option<SeededRng>,
+    independent: bool,
+    examples: usize,
 }
 
 impl BatchSchedule {
     /// The schedule of `examples` examples in batches of `batch_size` (None = full batch) for
     /// the network of `seed`.
-    pub fn new(examples: usize, batch_size: Option<usize>, seed: u64) -> Self {
+    pub fn new(
+        examples: usize,
+        batch_size: Option<usize>,
+        sampling: BatchSampling,
+        seed: u64,
+    ) -> Self {
         let size = batch_size.unwrap_or(examples).clamp(1, examples.max(1));
         let full = size >= examples;
+        let independent = !full && sampling == BatchSampling::Independent;
+        let length = if independent {
+            examples.div_ceil(size) * size
+        } else {
+            examples
+        };
         Self {
-            order: (0..examples).collect(),
+            order: (0..length).map(|i| i % examples.max(1)).collect(),
             size: if full { examples.max(1) } else { size },
             rng: (!full).then(|| SeededRng::new(seed ^ BATCH_STREAM)),
+            independent,
+            examples,
         }
     }
 
@@ -43,7 +60,7 @@ impl BatchSchedule {
 
     /// Optimiser steps per epoch: ⌈n / batch_size⌉.
     pub fn steps_per_epoch(&self) -> usize {
-        self.order.len().div_ceil(self.size)
+        self.examples.div_ceil(self.size).max(1)
     }
 
     /// Batch size |B| (the last batch of an epoch may be smaller).
@@ -53,7 +70,19 @@ impl BatchSchedule {
 
     /// Draws the next epoch's order (nothing for full batch) and returns its batches.
     pub fn next_epoch(&mut self) -> std::slice::Chunks<'_, usize> {
-        if let Some(rng) = &mut self.rng {
+        if self.independent
+            && let Some(rng) = &mut self.rng
+        {
+            let mut pool: Vec<usize> = (0..self.examples).collect();
+            for batch in self.order.chunks_mut(self.size) {
+                for (k, slot) in batch.iter_mut().enumerate() {
+                    let span = (self.examples - k) as u128;
+                    let j = k + ((rng.next_u64() as u128 * span) >> 64) as usize;
+                    pool.swap(k, j);
+                    *slot = pool[k];
+                }
+            }
+        } else if let Some(rng) = &mut self.rng {
             for (i, o) in self.order.iter_mut().enumerate() {
                 *o = i;
             }
@@ -72,7 +101,7 @@ mod tests {
 
     #[test]
     fn every_epoch_is_a_permutation_in_batches() {
-        let mut s = BatchSchedule::new(10, Some(4), 7);
+        let mut s = BatchSchedule::new(10, Some(4), BatchSampling::Reshuffle, 7);
         assert_eq!(s.steps_per_epoch(), 3);
         let mut previous = Vec::new();
         for _ in 0..3 {
@@ -92,26 +121,52 @@ mod tests {
 
     #[test]
     fn full_batch_is_the_identity_and_the_same_seed_the_same_batches() {
-        let mut f = BatchSchedule::new(5, None, 1);
+        let mut f = BatchSchedule::new(5, None, BatchSampling::Reshuffle, 1);
         assert!(f.is_full());
         assert_eq!(f.next_epoch().next(), Some(&[0, 1, 2, 3, 4][..]));
-        assert!(BatchSchedule::new(5, Some(5), 1).is_full());
-        let a: Vec<usize> = BatchSchedule::new(50, Some(8), 3)
+        assert!(BatchSchedule::new(5, Some(5), BatchSampling::Independent, 1).is_full());
+        let a: Vec<usize> = BatchSchedule::new(50, Some(8), BatchSampling::Reshuffle, 3)
             .next_epoch()
             .flatten()
             .copied()
             .collect();
-        let b: Vec<usize> = BatchSchedule::new(50, Some(8), 3)
+        let b: Vec<usize> = BatchSchedule::new(50, Some(8), BatchSampling::Reshuffle, 3)
             .next_epoch()
             .flatten()
             .copied()
             .collect();
-        let c: Vec<usize> = BatchSchedule::new(50, Some(8), 4)
+        let c: Vec<usize> = BatchSchedule::new(50, Some(8), BatchSampling::Reshuffle, 4)
             .next_epoch()
             .flatten()
             .copied()
             .collect();
         assert_eq!(a, b);
         assert_ne!(a, c);
+    }
+
+    #[test]
+    fn independent_batches_hold_distinct_examples_and_vary() {
+        let mut s = BatchSchedule::new(10, Some(4), BatchSampling::Independent, 2);
+        assert_eq!(s.steps_per_epoch(), 3);
+        let mut counts = [0usize; 10];
+        for _ in 0..2000 {
+            let batches: Vec<Vec<usize>> = s.next_epoch().map(<[usize]>::to_vec).collect();
+            assert_eq!(batches.len(), 3);
+            for b in &batches {
+                assert_eq!(b.len(), 4);
+                let mut sorted = b.clone();
+                sorted.sort_unstable();
+                sorted.dedup();
+                assert_eq!(sorted.len(), 4, "distinct within a batch: {b:?}");
+                for &i in b {
+                    counts[i] += 1;
+                }
+            }
+        }
+        // Each example is in a batch with probability 4/10: 2400 of 6000 batches, binomial
+        // standard deviation 38; 5 standard deviations allowed.
+        for c in counts {
+            assert!((c as f64 - 2400.0).abs() < 190.0, "{counts:?}");
+        }
     }
 }

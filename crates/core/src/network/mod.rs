@@ -178,6 +178,23 @@ pub struct Training {
     pub sd: f64,
     /// Minibatch size B (None = full batch): a seeded reshuffle per epoch ([`BatchSchedule`]).
     pub batch_size: Option<usize>,
+    /// How minibatches are drawn (default: reshuffled per epoch).
+    pub batch_sampling: BatchSampling,
+}
+
+/// How minibatches are drawn ([`BatchSchedule`]; theory.md §9). In specs:
+/// `training.batch_sampling`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum BatchSampling {
+    /// A permutation per epoch cut into ⌈n/B⌉ batches (PyTorch's `shuffle=True`; default): each
+    /// example once per epoch.
+    #[default]
+    Reshuffle,
+    /// ⌈n/B⌉ batches per epoch, each of B distinct examples drawn afresh: the sampling the
+    /// minibatch SDE describes.
+    Independent,
 }
 
 /// Which responses are recorded along training.

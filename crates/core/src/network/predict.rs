@@ -88,7 +88,13 @@ pub(crate) fn predictions(
     let linearised = train_linearised(data, training, seed, theta0, tangent, rows, epochs);
     let map = map_outputs(data, training, seed, theta0, tangent, epochs)
         .map(|outs| outs.iter().map(|o| abs_responses(rows, o)).collect());
-    let steps = BatchSchedule::new(data.len(), training.batch_size, seed).steps_per_epoch();
+    let steps = BatchSchedule::new(
+        data.len(),
+        training.batch_size,
+        training.batch_sampling,
+        seed,
+    )
+    .steps_per_epoch();
     let (flow, flow_time) = match flow_time_per_epoch(&training.optimiser, data.len()) {
         None => (None, None),
         Some(h) => {
@@ -282,7 +288,7 @@ fn sde_responses(
 ) -> Result<SdeTrack, Error> {
     let h = check_sde_step(data, training, options, &tangent.kernel)?;
     let n = data.len();
-    let schedule = BatchSchedule::new(n, training.batch_size, seed);
+    let schedule = BatchSchedule::new(n, training.batch_size, training.batch_sampling, seed);
     let h_sgd = h * options.substeps as f64;
     let field = MinibatchDiffusion::new(
         &tangent.kernel,
@@ -340,7 +346,7 @@ pub(crate) fn train_linearised(
     let mut g = vec![0.0; n];
     let mut grad = vec![0.0; m];
     let mut optimiser = OptimiserState::new(&training.optimiser, training.weight_decay, m);
-    let mut schedule = BatchSchedule::new(n, training.batch_size, seed);
+    let mut schedule = BatchSchedule::new(n, training.batch_size, training.batch_sampling, seed);
     let full = schedule.is_full();
     let (mut batch_outputs, mut batch_labels) = (Vec::new(), Vec::new());
     let mut out = Vec::with_capacity(epochs.len());
@@ -421,7 +427,7 @@ pub(crate) fn map_outputs(
     let mut outputs = tangent.outputs.clone();
     let mut velocity = vec![0.0; n];
     let mut g = vec![0.0; n];
-    let mut schedule = BatchSchedule::new(n, training.batch_size, seed);
+    let mut schedule = BatchSchedule::new(n, training.batch_size, training.batch_sampling, seed);
     let full = schedule.is_full();
     let (mut batch_outputs, mut batch_labels) = (Vec::new(), Vec::new());
     let mut out = Vec::with_capacity(epochs.len());

@@ -509,7 +509,12 @@ pub(crate) fn train_one(
     let mut drift = Vec::new();
     let mut next = 0;
     let mut pending = 0u64;
-    let mut schedule = BatchSchedule::new(data.len(), training.batch_size, seed);
+    let mut schedule = BatchSchedule::new(
+        data.len(),
+        training.batch_size,
+        training.batch_sampling,
+        seed,
+    );
     let minibatch = !schedule.is_full();
     for epoch in 0..=training.epochs {
         let recording = epochs.get(next) == Some(&epoch);
