@@ -152,3 +152,23 @@ fn real_minibatch_sgd_steps_on_the_seeds_batches() {
     }
     assert_eq!(trained[0].network.parameters(), &theta[..]);
 }
+
+/// Batch norm needs two examples per batch: a batch size leaving a batch of one is refused.
+#[test]
+fn batch_norm_refuses_a_batch_of_one() {
+    let data = common::two_moons(41);
+    let mut t = training(8, 0.9, 0.0, 0.0, 2);
+    t.architecture.batch_norm = true;
+    t.batch_size = Some(8); // 41 = 5 · 8 + 1
+    let e = starvation::network::check_training(&data, &t).unwrap_err();
+    assert_eq!(e.field, "batch_size");
+    t.batch_size = Some(10); // 41 = 4 · 10 + 1
+    assert!(starvation::network::check_training(&data, &t).is_err());
+    t.batch_size = Some(7); // last batch 6
+    starvation::network::check_training(&data, &t).unwrap();
+    let r = train_seeds(&data, &t, &[0], None, &|_| {}).unwrap();
+    assert!(r[0].loss.iter().all(|l| l.is_finite()));
+    t.batch_sampling = BatchSampling::Independent;
+    t.batch_size = Some(8); // independent batches always hold 8
+    starvation::network::check_training(&data, &t).unwrap();
+}

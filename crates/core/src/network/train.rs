@@ -142,6 +142,20 @@ pub(crate) fn check_training(data: &Dataset, training: &Training) -> Result<(), 
             ),
         ));
     }
+    if let Some(b) = training.batch_size
+        && arch.batch_norm
+        && b < data.len()
+        && (b == 1
+            || (training.batch_sampling == super::BatchSampling::Reshuffle && data.len() % b == 1))
+    {
+        return Err(InputError::new(
+            "batch_size",
+            format!(
+                "is {b}, which leaves a batch of one example (n = {}), where batch norm has no batch statistics; choose a batch size whose last batch holds at least 2",
+                data.len()
+            ),
+        ));
+    }
     if !(training.sd.is_finite() && training.sd >= 0.0) {
         return Err(InputError::new(
             "sd",
