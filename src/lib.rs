@@ -81,8 +81,8 @@
 // The numerical core and the renderer are crates of their own (crates/core, crates/plot); their
 // modules are re-exported here under the names the application and the library's users know.
 pub use starvation_core::{
-    bench, equilibrium, error, flow, images, model, network, numerics, portrait, solve, sweep, toy,
-    verify,
+    bench, equilibrium, error, flow, images, model, network, numerics, portrait, sde, solve, sweep,
+    toy, verify,
 };
 pub use starvation_plot as plot;
 

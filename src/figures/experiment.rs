@@ -97,6 +97,45 @@ pub fn experiment_figures(
                 )?);
             }
         }
+        ExperimentFigureKind::Stochastic => {
+            let indices = fig
+                .dynamics
+                .as_ref()
+                .and_then(|d| d.indices.clone())
+                .or_else(|| plan.tracking.as_ref().map(|t| t.indices.clone()))
+                .unwrap_or_default();
+            let log_epochs = fig.dynamics.as_ref().is_some_and(|d| d.log_epochs);
+            let mut panels = Vec::new();
+            let mut panels_data = Vec::new();
+            for s in &data.settings {
+                let (p, d) = stochastic_panel(s, &indices, log_epochs);
+                panels.push(Panel::Lines(p));
+                panels_data.push(d);
+            }
+            let layout = frame.layout(panels.len(), 3, |c, r| grid_size(c, r, size))?;
+            let mut extra = Map::new();
+            extra.insert(
+                "notes".into(),
+                json!(format!(
+                    "per setting: |z_k| of the real networks (solid), the stochastic map of the linearised network with the same batches (dotted) and the minibatch SDE (dashed); thick: mean, thin: mean ± spread; {}",
+                    crate::result::STOCHASTIC_DEFINITION
+                )),
+            );
+            let title = if title.is_empty() {
+                "|zₖ| against epochs: real networks (solid), stochastic map (dotted), SDE (dashed); thick mean, thin mean ± spread".to_string()
+            } else {
+                title
+            };
+            out.push(FigureOutput::assemble(
+                spec,
+                stem,
+                title,
+                layout,
+                panels,
+                panels_data,
+                extra,
+            ));
+        }
         ExperimentFigureKind::WidthGap => {
             let panel_title = if title.is_empty() {
                 "Real against linearised network: relative gap of |z| against width".to_string()
@@ -121,6 +160,77 @@ pub fn experiment_figures(
         }
     }
     Ok(out)
+}
+
+/// One setting's panel of the `stochastic` figure.
+fn stochastic_panel(s: &SettingRecord, indices: &[usize], log_epochs: bool) -> (LinePanel, Value) {
+    let mut series = Vec::new();
+    let mut series_data = Vec::new();
+    let st = s.responses.as_ref().and_then(|r| r.stochastic.as_ref());
+    let points = |values: &[Option<f64>]| -> Vec<(f64, f64)> {
+        s.epochs
+            .iter()
+            .zip(values)
+            .filter(|(t, _)| !log_epochs || **t > 0)
+            .map(|(&t, v)| (t as f64, v.unwrap_or(f64::NAN)))
+            .collect()
+    };
+    if let Some(st) = st {
+        let models = [
+            (Some(&st.real), Dash::Solid, "real networks"),
+            (st.map.as_ref(), Dash::Dotted, "stochastic map"),
+            (Some(&st.sde), Dash::Dashed, "SDE"),
+        ];
+        for (c, k) in indices.iter().enumerate() {
+            let key = k.to_string();
+            for (m, dash, what) in models {
+                let Some(m) = m else { continue };
+                let (Some(mean), Some(spread)) = (m.mean.get(&key), m.spread.get(&key)) else {
+                    continue;
+                };
+                series_data.push(json!({"index": k, "model": what, "epochs": s.epochs, "mean": mean, "spread": spread}));
+                series.push(Series {
+                    label: Some(format!("k = {k}, {what}")),
+                    points: points(mean),
+                    colour: c,
+                    dash,
+                    width: 2.2,
+                    ..Series::default()
+                });
+                for sign in [-1.0, 1.0] {
+                    let edge: Vec<Option<f64>> = mean
+                        .iter()
+                        .zip(spread)
+                        .map(|(m, d)| m.zip(*d).map(|(m, d)| m + sign * d))
+                        .collect();
+                    series.push(Series {
+                        label: None,
+                        points: points(&edge),
+                        colour: c,
+                        dash,
+                        width: 0.8,
+                        ..Series::default()
+                    });
+                }
+            }
+        }
+    }
+    let batch = s
+        .training
+        .batch_size
+        .map_or(s.examples, |b| b.min(s.examples));
+    let sampling = if batch < s.examples
+        && s.training.batch_sampling == crate::network::BatchSampling::Independent
+    {
+        ", independent batches"
+    } else {
+        ""
+    };
+    let title = format!("{} (B = {batch}{sampling})", s.label);
+    let mut panel = responses_panel(title.clone(), series, log_epochs);
+    panel.y.label = "|zₖ| (mean ± spread)".into();
+    let d = json!({"title": title, "kind": "lines", "series": series_data});
+    (panel, d)
 }
 
 /// "10 seeds" or "3–10 seeds" when settings differ.

@@ -132,6 +132,173 @@ pub struct ResponsesRecord {
     pub drift_epochs: Vec<usize>,
     /// Gap between real and linearised responses (see [`response_gap`]), per seed.
     pub gap: Option<Vec<Option<f64>>>,
+    /// Mean and spread over seeds of the real network and the stochastic map, and of the
+    /// minibatch SDE over seeds and paths (when `tracking.sde` was asked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stochastic: Option<StochasticRecord>,
+}
+
+/// Mean and spread of |z_k| per index (key as in `features`) at each recorded epoch.
+#[derive(Debug, Clone, Serialize)]
+pub struct MeanSpread {
+    /// Mean.
+    pub mean: Series,
+    /// Standard deviation (n − 1 in the denominator).
+    pub spread: Series,
+}
+
+/// The stochastic theory against the real networks (theory.md §9).
+#[derive(Debug, Clone, Serialize)]
+pub struct StochasticRecord {
+    /// How the numbers are formed.
+    pub definition: &'static str,
+    /// Real networks, over seeds.
+    pub real: MeanSpread,
+    /// The stochastic map of the linearised network (the same batches per seed), over seeds.
+    pub map: Option<MeanSpread>,
+    /// The SDE, pooled over seeds and paths.
+    pub sde: MeanSpread,
+    /// Paths per seed.
+    pub sde_paths: usize,
+    /// The SDE step in the time t = η·steps/(1−μ).
+    pub sde_step: Option<f64>,
+    /// Per index: max over recorded epochs after the first of |mean_sde − mean_real| / mean_real.
+    pub sde_mean_gap: BTreeMap<String, Option<f64>>,
+    /// Per index: the same for the map.
+    pub map_mean_gap: Option<BTreeMap<String, Option<f64>>>,
+    /// Per index: the mean over recorded epochs after the first of spread_sde / spread_real.
+    pub sde_spread_ratio: BTreeMap<String, Option<f64>>,
+    /// Per index: the same for the map.
+    pub map_spread_ratio: Option<BTreeMap<String, Option<f64>>>,
+}
+
+/// The definition recorded in [`StochasticRecord`].
+pub const STOCHASTIC_DEFINITION: &str = "real and map: mean and sample standard deviation over seeds of |z_k| (each seed its own initialisation and batches); sde: per seed the mean and sample standard deviation over its paths, pooled over seeds (mean of the means; spread = sqrt of the mean over seeds of (spread² + mean²) minus the pooled mean², the spread over all paths of all seeds); gaps and ratios over recorded epochs after the first";
+
+/// Mean and sample standard deviation over seeds of `per_seed[s][r][i]`, keyed by index.
+fn mean_spread(indices: &[usize], per_seed: &[&Vec<Vec<f64>>]) -> MeanSpread {
+    let mean = mean_by_index(indices, per_seed);
+    let mut spread = BTreeMap::new();
+    for (i, k) in indices.iter().enumerate() {
+        let m = &mean[&k.to_string()];
+        let rows = per_seed.first().map_or(0, |p| p.len());
+        let values = (0..rows)
+            .map(|r| {
+                let xs: Vec<f64> = per_seed
+                    .iter()
+                    .filter_map(|p| p.get(r).and_then(|row| row.get(i)).copied())
+                    .filter(|v| v.is_finite())
+                    .collect();
+                let mu = m.get(r).copied().flatten()?;
+                if xs.len() < 2 {
+                    return Some(0.0);
+                }
+                finite(
+                    (xs.iter().map(|x| (x - mu).powi(2)).sum::<f64>() / (xs.len() - 1) as f64)
+                        .sqrt(),
+                )
+            })
+            .collect();
+        spread.insert(k.to_string(), values);
+    }
+    MeanSpread { mean, spread }
+}
+
+/// Max over entries after the first of |a − b| / b.
+fn worst_relative(a: &[Option<f64>], b: &[Option<f64>]) -> Option<f64> {
+    a.iter()
+        .zip(b)
+        .skip(1)
+        .filter_map(|(x, y)| match (x, y) {
+            (Some(x), Some(y)) if *y != 0.0 => Some((x - y).abs() / y.abs()),
+            _ => None,
+        })
+        .fold(None, |m: Option<f64>, g| Some(m.map_or(g, |m| m.max(g))))
+        .and_then(finite)
+}
+
+/// Mean over entries after the first of a / b.
+fn mean_ratio(a: &[Option<f64>], b: &[Option<f64>]) -> Option<f64> {
+    mean_finite(a.iter().zip(b).skip(1).filter_map(|(x, y)| match (x, y) {
+        (Some(x), Some(y)) if *y > 0.0 => Some(x / y),
+        _ => None,
+    }))
+}
+
+/// A number from two series (a model's and the real networks').
+type SeriesStatistic = dyn Fn(&[Option<f64>], &[Option<f64>]) -> Option<f64>;
+
+fn stochastic_record(
+    indices: &[usize],
+    tracks: &[&crate::network::ResponseTrack],
+) -> Option<StochasticRecord> {
+    let sde: Vec<&crate::network::SdeTrack> =
+        tracks.iter().filter_map(|t| t.sde.as_ref()).collect();
+    if sde.is_empty() || sde.len() != tracks.len() {
+        return None;
+    }
+    let real: Vec<&Vec<Vec<f64>>> = tracks.iter().map(|t| &t.real).collect();
+    let maps: Vec<&Vec<Vec<f64>>> = tracks.iter().filter_map(|t| t.map.as_ref()).collect();
+    let real = mean_spread(indices, &real);
+    let map = (maps.len() == tracks.len()).then(|| mean_spread(indices, &maps));
+    let means: Vec<&Vec<Vec<f64>>> = sde.iter().map(|s| &s.mean).collect();
+    let pooled_mean = mean_by_index(indices, &means);
+    let second: Vec<Vec<Vec<f64>>> = sde
+        .iter()
+        .map(|s| {
+            s.mean
+                .iter()
+                .zip(&s.spread)
+                .map(|(m, d)| m.iter().zip(d).map(|(m, d)| d * d + m * m).collect())
+                .collect()
+        })
+        .collect();
+    let second_refs: Vec<&Vec<Vec<f64>>> = second.iter().collect();
+    let pooled_second = mean_by_index(indices, &second_refs);
+    let spread: Series = pooled_mean
+        .iter()
+        .map(|(k, m)| {
+            let s2 = &pooled_second[k];
+            let v = m
+                .iter()
+                .zip(s2)
+                .map(|(m, s2)| match (m, s2) {
+                    (Some(m), Some(s2)) => finite((s2 - m * m).max(0.0).sqrt()),
+                    _ => None,
+                })
+                .collect();
+            (k.clone(), v)
+        })
+        .collect();
+    let sde_ms = MeanSpread {
+        mean: pooled_mean,
+        spread,
+    };
+    let per_index = |a: &MeanSpread, f: &SeriesStatistic, spread: bool| {
+        a.mean
+            .keys()
+            .map(|k| {
+                let (x, y) = if spread {
+                    (&a.spread[k], &real.spread[k])
+                } else {
+                    (&a.mean[k], &real.mean[k])
+                };
+                (k.clone(), f(x, y))
+            })
+            .collect::<BTreeMap<_, _>>()
+    };
+    Some(StochasticRecord {
+        definition: STOCHASTIC_DEFINITION,
+        sde_mean_gap: per_index(&sde_ms, &worst_relative, false),
+        sde_spread_ratio: per_index(&sde_ms, &mean_ratio, true),
+        map_mean_gap: map.as_ref().map(|m| per_index(m, &worst_relative, false)),
+        map_spread_ratio: map.as_ref().map(|m| per_index(m, &mean_ratio, true)),
+        sde_paths: sde[0].paths,
+        sde_step: finite(sde[0].step),
+        real,
+        map,
+        sde: sde_ms,
+    })
 }
 
 /// Per tracked index (key as in `features`) and recorded epoch, the relative gap
@@ -326,6 +493,7 @@ pub fn responses_record(records: &[TrainingRecord]) -> Option<ResponsesRecord> {
         kernel_drift: mean_rows(&drift),
         drift_epochs: first.drift_epochs.clone(),
         gap,
+        stochastic: stochastic_record(indices, &tracks),
     })
 }
 

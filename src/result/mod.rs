@@ -18,9 +18,10 @@ pub use equilibrium::{
     equilibrium_data, equilibrium_document,
 };
 pub use experiment::{
-    ExperimentData, ExperimentProvenance, ExperimentSummary, GAP_DEFINITION, GridRecord, PowerLaw,
-    ResponsesRecord, SettingRecord, WidthGapRecord, experiment_document, fit_power_law,
-    mean_finite, mean_rows, response_gap, responses_record,
+    ExperimentData, ExperimentProvenance, ExperimentSummary, GAP_DEFINITION, GridRecord,
+    MeanSpread, PowerLaw, ResponsesRecord, STOCHASTIC_DEFINITION, SettingRecord, StochasticRecord,
+    WidthGapRecord, experiment_document, fit_power_law, mean_finite, mean_rows, response_gap,
+    responses_record,
 };
 pub use images::{
     IMAGE_SHARD_FORMAT, ImageExperimentData, ImageProvenance, ImageShardFile, MethodCurves,

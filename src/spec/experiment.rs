@@ -7,7 +7,7 @@
 //!                            "rotation_degrees": 0 } },
 //!   "network": { "hidden": [500], "dropout": 0, "batch_norm": false },
 //!   "training": { "optimiser": { "sgd": { "learning_rate": 0.01, "momentum": 0.9 } },
-//!                 "epochs": 1000, "weight_decay": 0, "sd": 0 },
+//!                 "epochs": 1000, "weight_decay": 0, "sd": 0, "batch_size": 32 },
 //!   "seeds": 10,
 //!   "tracking": { "indices": [1, 6], "convention": "kernel", "every": 10, "predictions": true },
 //!   "grid": { "range": [-2, 2], "resolution": 100 },
@@ -228,6 +228,14 @@ pub struct TrainingSpec {
     /// Spectral decoupling c (default 0).
     #[serde(default)]
     pub sd: f64,
+    /// Minibatch size B, 1 … n (default: full batch). An epoch is one pass over the data in
+    /// ⌈n/B⌉ steps, its order redrawn per epoch from the network's seed (docs/theory.md §9).
+    #[serde(default)]
+    pub batch_size: Option<usize>,
+    /// How minibatches are drawn: "reshuffle" (default; a permutation per epoch, as PyTorch's
+    /// `shuffle=True`) or "independent" (every batch drawn afresh, as the minibatch SDE assumes).
+    #[serde(default)]
+    pub batch_sampling: crate::network::BatchSampling,
 }
 
 fn default_epochs() -> usize {
@@ -284,6 +292,11 @@ pub enum ExperimentFigureKind {
     /// The gap between the real and the linearised network's responses against the width of
     /// the last hidden layer, one point per setting, log–log with a fitted power law.
     WidthGap,
+    /// Minibatch noise (theory.md §9; needs `tracking.sde`): one panel per setting of |z_k|
+    /// against epochs for the indices of `dynamics.indices` (default: the tracked ones), the
+    /// real networks, the stochastic map and the SDE, each as mean (thick) and mean ± spread
+    /// (thin).
+    Stochastic,
 }
 
 /// Where the linearised network's prediction is drawn.
@@ -665,7 +678,37 @@ fn plan(
             ),
         ));
     }
+    check_sde_steps(&plan)?;
     Ok(plan)
+}
+
+/// Euler–Maruyama's stability bound for `tracking.sde`: it needs λ_max of the tangent kernel at
+/// initialisation, one kernel per seed (n² m multiply-adds each, counted in the work bound, which
+/// is checked first).
+fn check_sde_steps(plan: &ExperimentPlan) -> Result<(), InputError> {
+    let f = "experiment.tracking";
+    let Some(t) = &plan.tracking else {
+        return Ok(());
+    };
+    let Some(sde) = &t.sde else {
+        return Ok(());
+    };
+    for (i, s) in plan.settings.iter().enumerate() {
+        for &seed in &s.seeds {
+            let tangent =
+                crate::network::tangent_features(&s.dataset, &s.training.architecture, seed)
+                    .map_err(|e| InputError::new(f, e.to_string()))?;
+            crate::network::check_sde_step(&s.dataset, &s.training, sde, &tangent.kernel).map_err(
+                |e| {
+                    InputError::new(
+                        format!("experiment.{}", e.field),
+                        format!("(setting {i}, {:?}, seed {seed}) {}", s.label, e.message),
+                    )
+                },
+            )?;
+        }
+    }
+    Ok(())
 }
 
 type Base<'a> = (&'a Value, &'a Value, &'a Value, &'a SeedsSpec);
@@ -757,6 +800,8 @@ fn setting(
         epochs: training_spec.epochs,
         weight_decay: training_spec.weight_decay,
         sd: training_spec.sd,
+        batch_size: training_spec.batch_size,
+        batch_sampling: training_spec.batch_sampling,
     };
     let plan = SettingPlan {
         label,
@@ -782,7 +827,17 @@ fn written_at(e: InputError, at: &dyn Fn(&str, &str) -> String, sp: &str) -> Inp
     let (section, rest) = match path.split_once('.') {
         Some(("architecture", rest)) => ("network", rest),
         Some(("optimiser", _)) => ("training", path),
-        None if ["epochs", "weight_decay", "sd"].contains(&path) => ("training", path),
+        None if [
+            "epochs",
+            "weight_decay",
+            "sd",
+            "batch_size",
+            "batch_sampling",
+        ]
+        .contains(&path) =>
+        {
+            ("training", path)
+        }
         _ => return e.within(sp),
     };
     let field = at(section, &format!("/{}", rest.replace('.', "/")));
@@ -954,6 +1009,12 @@ fn check_tracking(t: &Tracking, settings: &[SettingPlan]) -> Result<Tracking, In
                 ),
             ));
         }
+        crate::network::check_tracking(&s.dataset, &s.training, t).map_err(|e| {
+            InputError::new(
+                format!("experiment.{}", e.field),
+                format!("(setting {i}, {:?}) {}", s.label, e.message),
+            )
+        })?;
         let records = s.training.epochs / t.every + 2;
         if records.saturating_mul(t.indices.len()) > 20_000_000 {
             return Err(InputError::new(
@@ -1011,6 +1072,12 @@ fn check_figure(
                 "needs `\"predictions\": true` in experiment.tracking; set it, or \"none\"",
             ));
         }
+    }
+    if fig.kind == ExperimentFigureKind::Stochastic && tracking.is_none_or(|t| t.sde.is_none()) {
+        return Err(InputError::new(
+            format!("{f}.kind"),
+            "\"stochastic\" draws the minibatch SDE against the real networks; add `\"sde\": {}` (with `\"predictions\": true`) to experiment.tracking",
+        ));
     }
     if fig.kind == ExperimentFigureKind::WidthGap {
         if !tracking.is_some_and(|t| t.predictions) {
@@ -1116,6 +1183,8 @@ mod tests {
                 epochs: 1000,
                 weight_decay: 0.0,
                 sd: 0.0,
+                batch_size: None,
+                batch_sampling: Default::default(),
             },
             seeds: (0..10).collect(),
         };

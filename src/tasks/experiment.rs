@@ -2,6 +2,7 @@
 //! average the decision function and the responses over seeds, and write
 //! `NAME.experiment.json` with the figures as one output set.
 
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -209,6 +210,12 @@ pub fn experiment(
             );
         }
     }
+    let stochastic_csv = stochastic_csv(&data);
+    if let Some(summary) = stochastic_summary(&data) {
+        for l in summary {
+            line(&mut report, l);
+        }
+    }
     let doc = experiment_document(spec.source(), data, wall);
     let mut files = vec![OutputFile::json(
         format!("{}.experiment.json", spec.name),
@@ -218,8 +225,82 @@ pub fn experiment(
         &mut report,
         format!("wrote {}.experiment.json ({wall:.1} s)", spec.name),
     );
+    if let Some(csv) = stochastic_csv {
+        files.push(OutputFile::bytes(
+            format!("{}.stochastic.csv", spec.name),
+            csv.into_bytes(),
+        ));
+        line(&mut report, format!("wrote {}.stochastic.csv", spec.name));
+    }
     figure_files(&figures, &mut files, &mut report);
     Ok(Outcome { files, report })
+}
+
+/// `NAME.stochastic.csv` (settings with `tracking.sde`): one row per setting, index and recorded
+/// epoch with the mean and spread of |z_k| of the real networks, the stochastic map and the SDE
+/// (empty cells where a value is missing).
+fn stochastic_csv(data: &ExperimentData) -> Option<String> {
+    let mut out = String::from(
+        "setting,batch_size,batch_sampling,sd,index,epoch,real_mean,real_spread,map_mean,map_spread,sde_mean,sde_spread\n",
+    );
+    let mut any = false;
+    let cell = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:e}"));
+    for s in &data.settings {
+        let Some(st) = s.responses.as_ref().and_then(|r| r.stochastic.as_ref()) else {
+            continue;
+        };
+        any = true;
+        let label = format!("\"{}\"", s.label.replace('"', "\"\""));
+        let batch = s
+            .training
+            .batch_size
+            .map_or(s.examples, |b| b.min(s.examples));
+        for (k, real_mean) in &st.real.mean {
+            let at = |m: &BTreeMap<String, Vec<Option<f64>>>, r: usize| {
+                m.get(k).and_then(|v| v.get(r).copied().flatten())
+            };
+            for (r, epoch) in s.epochs.iter().enumerate() {
+                out.push_str(&format!(
+                    "{label},{batch},{},{},{k},{epoch},{},{},{},{},{},{}\n",
+                    match s.training.batch_sampling {
+                        crate::network::BatchSampling::Reshuffle => "reshuffle",
+                        crate::network::BatchSampling::Independent => "independent",
+                    },
+                    s.training.sd,
+                    cell(real_mean.get(r).copied().flatten()),
+                    cell(at(&st.real.spread, r)),
+                    cell(st.map.as_ref().and_then(|m| at(&m.mean, r))),
+                    cell(st.map.as_ref().and_then(|m| at(&m.spread, r))),
+                    cell(at(&st.sde.mean, r)),
+                    cell(at(&st.sde.spread, r)),
+                ));
+            }
+        }
+    }
+    any.then_some(out)
+}
+
+/// Report lines: per setting with `tracking.sde`, the worst relative gap of the SDE's and the
+/// map's means to the real networks' and their mean spread ratios.
+fn stochastic_summary(data: &ExperimentData) -> Option<Vec<String>> {
+    let mut lines = Vec::new();
+    let f = |v: Option<f64>| v.map_or("—".to_string(), |v| format!("{v:.3}"));
+    for s in &data.settings {
+        let Some(st) = s.responses.as_ref().and_then(|r| r.stochastic.as_ref()) else {
+            continue;
+        };
+        for (k, g) in &st.sde_mean_gap {
+            lines.push(format!(
+                "{:<36} k = {k}: mean gap to real: SDE {} map {}; spread / real spread: SDE {} map {}",
+                s.label,
+                f(*g),
+                f(st.map_mean_gap.as_ref().and_then(|m| m.get(k).copied().flatten())),
+                f(st.sde_spread_ratio.get(k).copied().flatten()),
+                f(st.map_spread_ratio.as_ref().and_then(|m| m.get(k).copied().flatten())),
+            ));
+        }
+    }
+    (!lines.is_empty()).then_some(lines)
 }
 
 /// One setting's results from its seeds' training records.

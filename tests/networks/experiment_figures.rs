@@ -42,6 +42,8 @@ fn training() -> Training {
         epochs: 100,
         weight_decay: 2e-4,
         sd: 0.0,
+        batch_size: None,
+        batch_sampling: Default::default(),
     }
 }
 
@@ -127,6 +129,7 @@ fn synthetic() -> (starvation::spec::Spec, ExperimentPlan, ExperimentData) {
             convention: ResponseConvention::Kernel,
             every: 1,
             predictions: true,
+            sde: None,
         }),
         grid: Some(grid),
         figure,

@@ -211,3 +211,51 @@ fn work_beyond_the_bound_is_refused_with_a_way_forward() {
     let (_, _, stderr) = starvation(&["check", "spec.json"], dir.path());
     assert!(stderr.contains("fewer epochs"), "{stderr}");
 }
+
+/// Issue 19's bad input: a batch size of 0 or larger than the data, an SDE without predictions
+/// or with too few paths, and an SDE step beyond Euler–Maruyama's stability bound h·|λ_max| < 2
+/// (here a learning rate of 2 with momentum 0.9: h = 20, far beyond 2/|λ_max|) are refused by
+/// `check` and `run` with one line naming the field; a valid minibatch spec with the SDE checks.
+#[test]
+fn minibatch_and_sde_input_is_checked() {
+    let mut s = tiny();
+    set(&mut s, "/experiment/training/batch_size", json!(0));
+    rejects(&s, "experiment.training.batch_size");
+    let mut s = tiny();
+    set(
+        &mut s,
+        "/experiment/settings/1/training",
+        json!({"batch_size": 41}),
+    );
+    rejects(&s, "experiment.settings[1].training.batch_size");
+    let mut s = tiny();
+    set(&mut s, "/experiment/training/batch_size", json!(8));
+    set(&mut s, "/experiment/tracking/sde", json!({"paths": 1}));
+    rejects(&s, "experiment.tracking.sde.paths");
+    let mut s = tiny();
+    set(&mut s, "/experiment/tracking/predictions", json!(false));
+    set(&mut s, "/experiment/tracking/sde", json!({}));
+    set(&mut s, "/experiment/figure", json!({}));
+    rejects(&s, "experiment.tracking.sde");
+    let mut s = tiny();
+    set(&mut s, "/experiment/training/batch_size", json!(8));
+    set(&mut s, "/experiment/tracking/sde", json!({"paths": 4}));
+    set(
+        &mut s,
+        "/experiment/training/optimiser",
+        json!({"sgd": {"learning_rate": 2.0}}),
+    );
+    rejects(&s, "experiment.tracking.sde.substeps");
+    let mut s = tiny();
+    set(&mut s, "/experiment/figure/kind", json!("stochastic"));
+    rejects(&s, "experiment.figure.kind");
+    // Valid: minibatches with the SDE and its figure.
+    let mut s = tiny();
+    set(&mut s, "/experiment/training/batch_size", json!(8));
+    set(&mut s, "/experiment/tracking/sde", json!({"paths": 4}));
+    set(&mut s, "/experiment/figure/kind", json!("stochastic"));
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("spec.json"), s.to_string()).expect("written");
+    let (code, stdout, stderr) = starvation(&["check", "spec.json"], dir.path());
+    assert_eq!(code, 0, "{stdout}{stderr}");
+}

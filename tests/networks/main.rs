@@ -15,6 +15,8 @@ mod cost_bounds;
 mod experiment_figures;
 mod experiment_run;
 mod experiment_spec;
+mod minibatch_diffusion;
+mod minibatch_map_prediction;
 mod network_gradients;
 mod network_init;
 mod network_input_errors;

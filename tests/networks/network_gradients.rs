@@ -35,6 +35,8 @@ fn training(hidden: Vec<usize>, dropout: f64, batch_norm: bool, sd: f64) -> Trai
         epochs: 1,
         weight_decay: 0.0,
         sd,
+        batch_size: None,
+        batch_sampling: Default::default(),
     }
 }
 

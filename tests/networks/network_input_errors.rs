@@ -24,6 +24,8 @@ fn good() -> (Dataset, Training) {
         epochs: 3,
         weight_decay: 0.0,
         sd: 0.0,
+        batch_size: None,
+        batch_sampling: Default::default(),
     };
     (data, training)
 }

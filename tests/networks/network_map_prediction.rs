@@ -33,6 +33,8 @@ fn training(width: usize, momentum: f64, weight_decay: f64, sd: f64, epochs: usi
         epochs,
         weight_decay,
         sd,
+        batch_size: None,
+        batch_sampling: Default::default(),
     }
 }
 
@@ -62,6 +64,7 @@ fn the_map_equals_the_trained_linearised_network_to_round_off() {
         convention: ResponseConvention::Kernel,
         every: 10,
         predictions: true,
+        sde: None,
     };
     let epochs = 300;
     for (width, momentum, weight_decay, sd) in [
@@ -107,6 +110,7 @@ fn adam_has_no_map_prediction() {
         convention: ResponseConvention::Kernel,
         every: 5,
         predictions: true,
+        sde: None,
     };
     let r = train_seeds(&d, &t, &[1], Some(&track), &|_| {}).unwrap();
     let tr = r[0].responses.as_ref().unwrap();

@@ -32,6 +32,8 @@ fn training(optimiser: Optimiser, epochs: usize) -> Training {
         epochs,
         weight_decay: 0.05,
         sd: 0.01,
+        batch_size: None,
+        batch_sampling: Default::default(),
     }
 }
 

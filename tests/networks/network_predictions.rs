@@ -31,6 +31,8 @@ fn sgd(width: usize, lr: f64, epochs: usize, weight_decay: f64, sd: f64) -> Trai
         epochs,
         weight_decay,
         sd,
+        batch_size: None,
+        batch_sampling: Default::default(),
     }
 }
 
@@ -40,6 +42,7 @@ fn tracking(n: usize, convention: ResponseConvention) -> Tracking {
         convention,
         every: 1,
         predictions: true,
+        sde: None,
     }
 }
 

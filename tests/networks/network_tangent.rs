@@ -127,12 +127,15 @@ fn kernel_drift_is_zero_at_initialisation_and_grows() {
         epochs: 200,
         weight_decay: 0.0,
         sd: 0.0,
+        batch_size: None,
+        batch_sampling: Default::default(),
     };
     let tracking = Tracking {
         indices: vec![0, 1],
         convention: ResponseConvention::Kernel,
         every: 1,
         predictions: true,
+        sde: None,
     };
     let r = train_seeds(&d, &training, &[2], Some(&tracking), &|_| {}).unwrap();
     let track = r[0].responses.as_ref().unwrap();
@@ -143,6 +146,7 @@ fn kernel_drift_is_zero_at_initialisation_and_grows() {
     assert_eq!(track.real.len(), 201);
     let without = Tracking {
         predictions: false,
+        sde: None,
         ..tracking
     };
     let r = train_seeds(&d, &training, &[2], Some(&without), &|_| {}).unwrap();

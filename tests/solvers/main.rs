@@ -14,5 +14,6 @@ mod fast_paths;
 mod optimiser_maps;
 mod options_round_trip;
 mod runge_kutta_tableau;
+mod sde_order;
 mod step_count_snapshots;
 mod stiff_problem;

@@ -251,6 +251,8 @@ pub(crate) fn network_training() -> crate::network::Training {
         epochs: 10_000,
         weight_decay: 2e-4,
         sd: 0.0,
+        batch_size: None,
+        batch_sampling: Default::default(),
     }
 }
 
@@ -264,6 +266,7 @@ pub fn network(runs: usize, threads: usize) -> Result<Timing, crate::error::Erro
         convention: crate::network::ResponseConvention::Kernel,
         every: 1,
         predictions: false,
+        sde: None,
     };
     let seeds: Vec<u64> = (0..runs as u64).collect();
     let start = Instant::now();

@@ -30,6 +30,7 @@ pub mod model;
 pub mod network;
 pub mod numerics;
 pub mod portrait;
+pub mod sde;
 pub mod solve;
 pub mod sweep;
 pub mod toy;

@@ -38,6 +38,10 @@ pub fn training_peak_bytes(
         if t.predictions {
             words += 4.0 * m + 4.0 * n;
         }
+        if let Some(sde) = &t.sde {
+            // Every path's recorded |z_k| until the ensemble statistics, and its state.
+            words += sde.paths as f64 * (recorded * indices + 4.0 * n);
+        }
     }
     F64 * words
 }
@@ -45,7 +49,8 @@ pub fn training_peak_bytes(
 /// Multiply-adds of training one seed: forward and backward passes over every epoch
 /// (≈ epochs · n · m), and with tracking J and K₀ (n · m + n² · m), the projections of the
 /// recorded outputs (recorded · n · indices) and with predictions the linearised network's
-/// training (≈ epochs · n · m again) and the kernel drift (11 kernels of n² · Σ widths).
+/// training (≈ epochs · n · m again), the map (epochs · n²), the kernel drift (11 kernels of
+/// n² · Σ widths) and with `sde` its paths (paths · steps · n²).
 pub fn training_work(data: &Dataset, training: &Training, tracking: Option<&Tracking>) -> f64 {
     let n = data.len() as f64;
     let m = Mlp::new(data.dimension, &training.architecture).parameters as f64;
@@ -57,6 +62,15 @@ pub fn training_work(data: &Dataset, training: &Training, tracking: Option<&Trac
         work += n * m + n * n * m + recorded * n * t.indices.len() as f64;
         if t.predictions {
             work += epochs * n * m + super::KERNEL_DRIFT_POINTS as f64 * n * n * widths.max(1.0);
+            // The map: one n × n mat-vec per epoch (n · B per step).
+            work += epochs * n * n;
+        }
+        if let Some(sde) = &t.sde {
+            // One n × n mat-vec per Euler–Maruyama step and path, and the stability check's
+            // eigenvalues of K.
+            let steps = n / training.batch_size.unwrap_or(data.len()).max(1) as f64;
+            work +=
+                sde.paths as f64 * epochs * steps.ceil() * sde.substeps as f64 * n * n + n * n * n;
         }
     }
     work

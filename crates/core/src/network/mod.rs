@@ -7,6 +7,7 @@
 //! features, predictions) and its users (the `experiment` spec section, tasks and figures).
 //! Types and signatures here are stable; fields may be added.
 
+mod batches;
 mod data;
 mod kernels;
 mod memory;
@@ -20,10 +21,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, InputError};
 
+pub use batches::{BATCH_STREAM, BatchSchedule};
 pub use data::MAX_EXAMPLES;
 pub use memory::{MAX_MEMORY_BYTES, check_memory, training_peak_bytes, training_work};
-pub use predict::{FLOW_ATOL, FLOW_RTOL, flow_time_per_epoch};
-pub use train::{KERNEL_DRIFT_POINTS, MAX_EPOCHS, MAX_JACOBIAN_ENTRIES, MAX_WIDTH};
+pub use predict::{
+    FLOW_ATOL, FLOW_RTOL, MinibatchDiffusion, SDE_STREAM, check_sde_step, flow_time_per_epoch,
+};
+pub use train::{
+    KERNEL_DRIFT_POINTS, MAX_EPOCHS, MAX_JACOBIAN_ENTRIES, MAX_SDE_PATHS, MAX_SDE_SUBSTEPS,
+    MAX_WIDTH,
+};
 
 /// A labelled data set: `len()` points in `dimension` coordinates, labels ±1.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -153,20 +160,41 @@ impl Default for Optimiser {
     }
 }
 
-/// How one network is trained: full batch, mean logistic loss
-/// mean(log(1 + e^(−y ŷ))) + sd · mean(ŷ²), weight decay added to the gradient.
+/// How one network is trained: in batches (full batch by default; theory.md §9), mean logistic
+/// loss over the batch mean(log(1 + e^(−y ŷ))) + sd · mean(ŷ²), weight decay added to the
+/// gradient.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Training {
     /// The network.
     pub architecture: Architecture,
     /// The optimiser.
     pub optimiser: Optimiser,
-    /// Number of full-batch epochs (one step each).
+    /// Number of epochs (passes over the data; one step each at full batch, ⌈n/B⌉ steps with
+    /// minibatches).
     pub epochs: usize,
     /// Weight decay w (gradient += w θ).
     pub weight_decay: f64,
     /// Spectral decoupling coefficient c (loss += c · mean(ŷ²)).
     pub sd: f64,
+    /// Minibatch size B (None = full batch): a seeded reshuffle per epoch ([`BatchSchedule`]).
+    pub batch_size: Option<usize>,
+    /// How minibatches are drawn (default: reshuffled per epoch).
+    pub batch_sampling: BatchSampling,
+}
+
+/// How minibatches are drawn ([`BatchSchedule`]; theory.md §9). In specs:
+/// `training.batch_sampling`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum BatchSampling {
+    /// A permutation per epoch cut into ⌈n/B⌉ batches (PyTorch's `shuffle=True`; default): each
+    /// example once per epoch.
+    #[default]
+    Reshuffle,
+    /// ⌈n/B⌉ batches per epoch, each of B distinct examples drawn afresh: the sampling the
+    /// minibatch SDE describes.
+    Independent,
 }
 
 /// Which responses are recorded along training.
@@ -198,6 +226,56 @@ pub struct Tracking {
     /// (M7/M8) with the time scale matched to the optimiser (default false).
     #[serde(default)]
     pub predictions: bool,
+    /// With `predictions` and minibatches: also the diffusion approximation of minibatch SGD
+    /// (theory.md §9), an ensemble of Euler–Maruyama paths per seed (default none).
+    #[serde(default)]
+    pub sde: Option<SdeOptions>,
+}
+
+/// The diffusion approximation's options (theory.md §9). In specs: `tracking.sde`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SdeOptions {
+    /// Paths per network seed (default 32; 2 … 100 000).
+    #[serde(default = "default_paths")]
+    pub paths: usize,
+    /// Euler–Maruyama steps per SGD step (default 1): the SDE step is h = η/((1−μ)·substeps)
+    /// in the flow time t = η·steps/(1−μ); `check` refuses h·|λ_max| ≥ 2 (the scheme's
+    /// stability bound, λ_max from the tangent kernel at initialisation).
+    #[serde(default = "default_substeps")]
+    pub substeps: usize,
+}
+
+fn default_paths() -> usize {
+    32
+}
+fn default_substeps() -> usize {
+    1
+}
+
+impl Default for SdeOptions {
+    fn default() -> Self {
+        Self {
+            paths: default_paths(),
+            substeps: default_substeps(),
+        }
+    }
+}
+
+/// The diffusion approximation's |z_k| over its ensemble for one network seed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SdeTrack {
+    /// Ensemble mean of |z_k|: `mean[r][i]` at recorded epoch r, index `indices[i]`.
+    pub mean: Vec<Vec<f64>>,
+    /// Ensemble standard deviation of |z_k| (n − 1 in the denominator).
+    pub spread: Vec<Vec<f64>>,
+    /// Paths in the ensemble (1 at full batch, where the SDE has no noise).
+    pub paths: usize,
+    /// The SDE step h in flow time.
+    pub step: f64,
+    /// Euler–Maruyama steps per epoch.
+    pub steps_per_epoch: usize,
 }
 
 fn kernel_convention() -> ResponseConvention {
@@ -359,7 +437,11 @@ pub struct ResponseTrack {
     pub map: Option<Vec<Vec<f64>>>,
     /// |z_k| from the z-flow with the matched time scale (when predictions were asked).
     pub flow: Option<Vec<Vec<f64>>>,
-    /// The flow time of each recorded epoch (t = epoch · η/(1−μ)/n for SGD) when predicted.
+    /// The diffusion approximation of minibatch SGD (when `tracking.sde` was asked).
+    #[serde(default)]
+    pub sde: Option<SdeTrack>,
+    /// The flow time of each recorded epoch (t = epoch · ⌈n/B⌉ · η/(1−μ)/n for SGD) when
+    /// predicted.
     pub flow_time: Option<Vec<f64>>,
     /// ‖K_t − K_0‖_F / ‖K_0‖_F at the epochs `drift_epochs`: how far the real network left the
     /// tangent regime (K in evaluation mode). Measured when predictions were asked (empty

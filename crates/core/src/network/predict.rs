@@ -18,6 +18,13 @@
 //! where ∇ℓ is the per-output gradient of the mean loss with SD (`loss_gradient`) and K = J Jᵀ.
 //! It equals the trained linearised network in exact arithmetic, costs O(n²) per epoch instead
 //! of O(n m), and has no time-scale matching to get wrong ([`map_outputs`]).
+//!
+//! Minibatches (theory.md §9): with the same batches B as the network (the seed's
+//! [`BatchSchedule`]), each step's drive is (1/|B|) K[:, B] ∇ℓ_B(ŷ_k) + w (ŷ_k − b) — the
+//! stochastic map, still exact per seed. Its diffusion approximation ([`MinibatchDiffusion`])
+//! is the SDE dŷ = f(ŷ) dt + √h_SGD G(ŷ) dW in the time t = η·steps/(1−μ), whose noise has the
+//! covariance of one minibatch gradient drawn without replacement; ensembles of its
+//! Euler–Maruyama paths give the mean and spread of |z_k|.
 
 use nalgebra::DMatrix;
 
@@ -26,11 +33,17 @@ use crate::flow::{ResponseFlow, Space, VectorField};
 use crate::model::{FeatureModel, Regulariser, SpectralDecoupling};
 use crate::solve::{Method, Output, SolveOptions, integrate};
 
+use super::batches::BatchSchedule;
 use super::kernels::{axpy, dot};
 use super::optimiser::OptimiserState;
 use super::tangent::{TangentFeatures, response_basis};
 use super::train::{abs_responses, loss_gradient};
-use super::{Dataset, Optimiser, ResponseConvention, Training};
+use super::{Dataset, Optimiser, ResponseConvention, SdeOptions, SdeTrack, Training};
+use crate::sde::{Diffusion, check_step, ensemble};
+
+/// Mixed into the network's seed for the SDE ensemble's paths (independent of the
+/// initialisation, dropout and batch streams).
+pub const SDE_STREAM: u64 = 0x5DE0_D1FF_0510_0003;
 
 /// Relative tolerance of the z-flow integration.
 pub const FLOW_RTOL: f64 = 1e-9;
@@ -43,6 +56,7 @@ pub(crate) struct Predictions {
     pub map: Option<Vec<Vec<f64>>>,
     pub flow: Option<Vec<Vec<f64>>>,
     pub flow_time: Option<Vec<f64>>,
+    pub sde: Option<SdeTrack>,
 }
 
 /// The flow time of one epoch, h = η/((1−μ) n), for SGD; `None` for Adam (no flow limit of
@@ -57,33 +71,259 @@ pub fn flow_time_per_epoch(optimiser: &Optimiser, examples: usize) -> Option<f64
     }
 }
 
-/// The linearised network's and the z-flow's |z| at the recorded `epochs`, projected on the
-/// tracked `rows` (see `train::projection_rows`).
+/// The linearised network's, the map's, the z-flow's and (with `sde`) the diffusion's |z| at
+/// the recorded epochs, projected on the tracked `rows` (see `train::projection_rows`); the
+/// batches are those of `seed`.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn predictions(
     data: &Dataset,
     training: &Training,
+    seed: u64,
     theta0: &[f64],
     tangent: &TangentFeatures,
     rows: &[Vec<f64>],
     epochs: &[usize],
+    sde: Option<&SdeOptions>,
 ) -> Result<Predictions, Error> {
-    let linearised = train_linearised(data, training, theta0, tangent, rows, epochs);
-    let map = map_outputs(data, training, theta0, tangent, epochs)
+    let linearised = train_linearised(data, training, seed, theta0, tangent, rows, epochs);
+    let map = map_outputs(data, training, seed, theta0, tangent, epochs)
         .map(|outs| outs.iter().map(|o| abs_responses(rows, o)).collect());
+    let steps = BatchSchedule::new(
+        data.len(),
+        training.batch_size,
+        training.batch_sampling,
+        seed,
+    )
+    .steps_per_epoch();
     let (flow, flow_time) = match flow_time_per_epoch(&training.optimiser, data.len()) {
         None => (None, None),
         Some(h) => {
-            let times: Vec<f64> = epochs.iter().map(|&e| e as f64 * h).collect();
+            let times: Vec<f64> = epochs.iter().map(|&e| (e * steps) as f64 * h).collect();
             let outputs = flow_outputs(data, training, theta0, tangent, &times)?;
             let flow = outputs.iter().map(|o| abs_responses(rows, o)).collect();
             (Some(flow), Some(times))
         }
+    };
+    let sde = match sde {
+        None => None,
+        Some(options) => Some(sde_responses(
+            data, training, seed, theta0, tangent, rows, epochs, options,
+        )?),
     };
     Ok(Predictions {
         linearised,
         map,
         flow,
         flow_time,
+        sde,
+    })
+}
+
+/// b = f₀ − J θ₀.
+fn output_offset(tangent: &TangentFeatures, theta0: &[f64]) -> Vec<f64> {
+    let (n, m) = (tangent.examples, tangent.parameters);
+    (0..n)
+        .map(|i| tangent.outputs[i] - dot(&tangent.jacobian[i * m..(i + 1) * m], theta0))
+        .collect()
+}
+
+/// The minibatch diffusion (theory.md §9) in the outputs ŷ of the linearised network, in the
+/// time t = η·steps/(1−μ) of the mean loss:
+///   dŷ = f(ŷ) dt + √h_SGD · G(ŷ) dW,  f(ŷ) = −(1/n) K g(ŷ) − w (ŷ − b),
+///   G(ŷ) dW = −√(q/n) · K (g(ŷ) ⊙ (dW − mean(dW))),  q = (n − B)/((n − 1) B),
+/// with g_i = −y_i σ(−y_i ŷ_i) + 2c ŷ_i the per-example loss gradient and h_SGD = η/(1−μ):
+/// G Gᵀ is the covariance of one minibatch gradient (1/B) Σ_{i∈B} K[:, i] g_i drawn without
+/// replacement, so one SDE step of length h_SGD has the SGD step's mean and covariance.
+#[derive(Debug, Clone)]
+pub struct MinibatchDiffusion<'a> {
+    kernel: &'a [f64],
+    labels: &'a [f64],
+    offset: Vec<f64>,
+    sd: f64,
+    weight_decay: f64,
+    noise_scale: f64,
+}
+
+impl<'a> MinibatchDiffusion<'a> {
+    /// The diffusion of batch size `batch` for the kernel K (n × n row-major), labels, offset b
+    /// (f₀ − J θ₀), SD c, weight decay w and SGD step h_SGD = η/(1−μ).
+    pub fn new(
+        kernel: &'a [f64],
+        labels: &'a [f64],
+        offset: Vec<f64>,
+        sd: f64,
+        weight_decay: f64,
+        sgd_step: f64,
+        batch: usize,
+    ) -> Self {
+        let n = labels.len();
+        let b = batch.clamp(1, n.max(1));
+        let q = if n > 1 {
+            (n - b) as f64 / ((n - 1) as f64 * b as f64)
+        } else {
+            0.0
+        };
+        Self {
+            kernel,
+            labels,
+            offset,
+            sd,
+            weight_decay,
+            noise_scale: (sgd_step * q / n.max(1) as f64).sqrt(),
+        }
+    }
+
+    /// A bound L on |λ| of the drift's Jacobian −(1/n) K D − w I (D = diag(∂g_i/∂ŷ_i) with
+    /// entries in (0, 1/4 + 2c]): L = λ_max(K)(1/4 + 2c)/n + w.
+    pub fn lambda_bound(kernel: &[f64], n: usize, sd: f64, weight_decay: f64) -> f64 {
+        let k = DMatrix::from_row_slice(n, n, kernel);
+        let top = k
+            .symmetric_eigenvalues()
+            .iter()
+            .fold(0.0f64, |a, &b| a.max(b));
+        top * (0.25 + 2.0 * sd) / n as f64 + weight_decay
+    }
+
+    fn per_example_gradient(&self, y: &[f64], out: &mut [f64]) {
+        for ((g, o), l) in out.iter_mut().zip(y).zip(self.labels) {
+            *g = -l * crate::numerics::logistic(-l * o) + 2.0 * self.sd * o;
+        }
+    }
+}
+
+impl Diffusion for MinibatchDiffusion<'_> {
+    fn dim(&self) -> usize {
+        self.labels.len()
+    }
+    fn noise_dim(&self) -> usize {
+        self.labels.len()
+    }
+    fn drift(&self, y: &[f64], out: &mut [f64]) {
+        let n = self.labels.len();
+        let mut g = vec![0.0; n];
+        self.per_example_gradient(y, &mut g);
+        for i in 0..n {
+            out[i] = -dot(&self.kernel[i * n..(i + 1) * n], &g) / n as f64
+                - self.weight_decay * (y[i] - self.offset[i]);
+        }
+    }
+    fn add_noise(&self, y: &[f64], dw: &[f64], out: &mut [f64]) {
+        let n = self.labels.len();
+        let mut g = vec![0.0; n];
+        self.per_example_gradient(y, &mut g);
+        let mean = dw.iter().sum::<f64>() / n as f64;
+        for (gi, w) in g.iter_mut().zip(dw) {
+            *gi *= self.noise_scale * (w - mean);
+        }
+        for (i, o) in out.iter_mut().enumerate() {
+            *o -= dot(&self.kernel[i * n..(i + 1) * n], &g);
+        }
+    }
+    /// One mat-vec: −K (g ⊙ (h/n + s (dW − mean dW))) − h w (ŷ − b).
+    fn increment(&self, y: &[f64], h: f64, dw: &[f64], out: &mut [f64]) {
+        let n = self.labels.len();
+        let mut g = vec![0.0; n];
+        self.per_example_gradient(y, &mut g);
+        let mean = dw.iter().sum::<f64>() / n as f64;
+        let drift = h / n as f64;
+        for (gi, w) in g.iter_mut().zip(dw) {
+            *gi *= drift + self.noise_scale * (w - mean);
+        }
+        for i in 0..n {
+            out[i] = -dot(&self.kernel[i * n..(i + 1) * n], &g)
+                - h * self.weight_decay * (y[i] - self.offset[i]);
+        }
+    }
+}
+
+/// h_SGD = η/(1−μ) for SGD (None for Adam).
+fn sgd_step(optimiser: &Optimiser) -> Option<f64> {
+    match *optimiser {
+        Optimiser::Sgd {
+            learning_rate,
+            momentum,
+        } => Some(learning_rate / (1.0 - momentum)),
+        Optimiser::Adam { .. } => None,
+    }
+}
+
+/// The SDE step h = h_SGD/substeps, refused when h·L ≥ 2 (L from
+/// [`MinibatchDiffusion::lambda_bound`] on the tangent kernel of `seed` at initialisation).
+pub fn check_sde_step(
+    data: &Dataset,
+    training: &Training,
+    options: &SdeOptions,
+    kernel: &[f64],
+) -> Result<f64, InputError> {
+    let Some(h_sgd) = sgd_step(&training.optimiser) else {
+        return Err(InputError::new(
+            "tracking.sde",
+            "is the diffusion approximation of SGD; Adam has none",
+        ));
+    };
+    let h = h_sgd / options.substeps as f64;
+    let l =
+        MinibatchDiffusion::lambda_bound(kernel, data.len(), training.sd, training.weight_decay);
+    let needed = (h_sgd * l / crate::sde::EULER_MARUYAMA_BOUND).floor() as usize + 1;
+    check_step(
+        h,
+        l,
+        "tracking.sde.substeps",
+        &format!("give substeps ≥ {needed} (or a smaller learning rate)"),
+    )?;
+    Ok(h)
+}
+
+/// The diffusion's ensemble mean and spread of |z_k| at the recorded epochs.
+#[allow(clippy::too_many_arguments)]
+fn sde_responses(
+    data: &Dataset,
+    training: &Training,
+    seed: u64,
+    theta0: &[f64],
+    tangent: &TangentFeatures,
+    rows: &[Vec<f64>],
+    epochs: &[usize],
+    options: &SdeOptions,
+) -> Result<SdeTrack, Error> {
+    let h = check_sde_step(data, training, options, &tangent.kernel)?;
+    let n = data.len();
+    let schedule = BatchSchedule::new(n, training.batch_size, training.batch_sampling, seed);
+    let h_sgd = h * options.substeps as f64;
+    let field = MinibatchDiffusion::new(
+        &tangent.kernel,
+        &data.labels,
+        output_offset(tangent, theta0),
+        training.sd,
+        training.weight_decay,
+        h_sgd,
+        schedule.size(),
+    );
+    let per_epoch = schedule.steps_per_epoch() * options.substeps;
+    // Full batch: no noise (q = 0), every path is the same; one is run.
+    let paths = if schedule.is_full() { 1 } else { options.paths };
+    let records: Vec<usize> = epochs.iter().map(|&e| e * per_epoch).collect();
+    let stats = ensemble(
+        &field,
+        &tangent.outputs,
+        h,
+        &records,
+        paths,
+        seed ^ SDE_STREAM,
+        |y| abs_responses(rows, y),
+    )
+    .ok_or_else(|| {
+        Error::from(crate::error::SolveError::NonFinite {
+            method: "Euler–Maruyama (the minibatch SDE left the range of f64; raise tracking.sde.substeps)".into(),
+            t: 0.0,
+        })
+    })?;
+    Ok(SdeTrack {
+        mean: stats.mean,
+        spread: stats.spread,
+        paths: stats.paths,
+        step: h,
+        steps_per_epoch: per_epoch,
     })
 }
 
@@ -92,6 +332,7 @@ pub(crate) fn predictions(
 pub(crate) fn train_linearised(
     data: &Dataset,
     training: &Training,
+    seed: u64,
     theta0: &[f64],
     tangent: &TangentFeatures,
     rows: &[Vec<f64>],
@@ -105,28 +346,55 @@ pub(crate) fn train_linearised(
     let mut g = vec![0.0; n];
     let mut grad = vec![0.0; m];
     let mut optimiser = OptimiserState::new(&training.optimiser, training.weight_decay, m);
+    let mut schedule = BatchSchedule::new(n, training.batch_size, training.batch_sampling, seed);
+    let full = schedule.is_full();
+    let (mut batch_outputs, mut batch_labels) = (Vec::new(), Vec::new());
     let mut out = Vec::with_capacity(epochs.len());
     let mut next = 0;
     for epoch in 0..=training.epochs {
-        for (d, (t, t0)) in delta.iter_mut().zip(theta.iter().zip(theta0)) {
-            *d = t - t0;
+        let recording = epochs.get(next) == Some(&epoch);
+        if full || recording {
+            for (d, (t, t0)) in delta.iter_mut().zip(theta.iter().zip(theta0)) {
+                *d = t - t0;
+            }
+            for (i, o) in outputs.iter_mut().enumerate() {
+                *o = tangent.outputs[i] + dot(&j[i * m..(i + 1) * m], &delta);
+            }
         }
-        for (i, o) in outputs.iter_mut().enumerate() {
-            *o = tangent.outputs[i] + dot(&j[i * m..(i + 1) * m], &delta);
-        }
-        if epochs.get(next) == Some(&epoch) {
+        if recording {
             out.push(abs_responses(rows, &outputs));
             next += 1;
         }
         if epoch == training.epochs {
             break;
         }
-        loss_gradient(&outputs, &data.labels, training.sd, &mut g);
-        grad.fill(0.0);
-        for (i, gi) in g.iter().enumerate() {
-            axpy(*gi, &j[i * m..(i + 1) * m], &mut grad);
+        if full {
+            loss_gradient(&outputs, &data.labels, training.sd, &mut g);
+            grad.fill(0.0);
+            for (i, gi) in g.iter().enumerate() {
+                axpy(*gi, &j[i * m..(i + 1) * m], &mut grad);
+            }
+            optimiser.step(&mut theta, &mut grad);
+            continue;
         }
-        optimiser.step(&mut theta, &mut grad);
+        for batch in schedule.next_epoch() {
+            for (d, (t, t0)) in delta.iter_mut().zip(theta.iter().zip(theta0)) {
+                *d = t - t0;
+            }
+            batch_outputs.clear();
+            batch_labels.clear();
+            for &i in batch {
+                batch_outputs.push(tangent.outputs[i] + dot(&j[i * m..(i + 1) * m], &delta));
+                batch_labels.push(data.labels[i]);
+            }
+            let gb = &mut g[..batch.len()];
+            loss_gradient(&batch_outputs, &batch_labels, training.sd, gb);
+            grad.fill(0.0);
+            for (gi, &i) in gb.iter().zip(batch) {
+                axpy(*gi, &j[i * m..(i + 1) * m], &mut grad);
+            }
+            optimiser.step(&mut theta, &mut grad);
+        }
     }
     out
 }
@@ -141,6 +409,7 @@ pub(crate) fn train_linearised(
 pub(crate) fn map_outputs(
     data: &Dataset,
     training: &Training,
+    seed: u64,
     theta0: &[f64],
     tangent: &TangentFeatures,
     epochs: &[usize],
@@ -152,15 +421,15 @@ pub(crate) fn map_outputs(
         } => (learning_rate, momentum),
         Optimiser::Adam { .. } => return None,
     };
-    let (n, m) = (tangent.examples, tangent.parameters);
+    let n = tangent.examples;
     let w = training.weight_decay;
-    // b = f₀ − J θ₀.
-    let offset: Vec<f64> = (0..n)
-        .map(|i| tangent.outputs[i] - dot(&tangent.jacobian[i * m..(i + 1) * m], theta0))
-        .collect();
+    let offset = output_offset(tangent, theta0);
     let mut outputs = tangent.outputs.clone();
     let mut velocity = vec![0.0; n];
     let mut g = vec![0.0; n];
+    let mut schedule = BatchSchedule::new(n, training.batch_size, training.batch_sampling, seed);
+    let full = schedule.is_full();
+    let (mut batch_outputs, mut batch_labels) = (Vec::new(), Vec::new());
     let mut out = Vec::with_capacity(epochs.len());
     let mut next = 0;
     let last = epochs.last().copied().unwrap_or(0);
@@ -172,14 +441,37 @@ pub(crate) fn map_outputs(
         if epoch == last {
             break;
         }
-        loss_gradient(&outputs, &data.labels, training.sd, &mut g);
-        for i in 0..n {
-            let kg = dot(&tangent.kernel[i * n..(i + 1) * n], &g);
-            let drive = kg + w * (outputs[i] - offset[i]);
-            velocity[i] = momentum * velocity[i] + drive;
+        if full {
+            loss_gradient(&outputs, &data.labels, training.sd, &mut g);
+            for i in 0..n {
+                let kg = dot(&tangent.kernel[i * n..(i + 1) * n], &g);
+                let drive = kg + w * (outputs[i] - offset[i]);
+                velocity[i] = momentum * velocity[i] + drive;
+            }
+            for (o, u) in outputs.iter_mut().zip(&velocity) {
+                *o -= learning_rate * u;
+            }
+            continue;
         }
-        for (o, u) in outputs.iter_mut().zip(&velocity) {
-            *o -= learning_rate * u;
+        // The stochastic map: u ← μ u + (1/|B|) K[:, B] ∇ℓ_B(ŷ) + w (ŷ − b), ŷ ← ŷ − η u.
+        for batch in schedule.next_epoch() {
+            batch_outputs.clear();
+            batch_labels.clear();
+            for &i in batch {
+                batch_outputs.push(outputs[i]);
+                batch_labels.push(data.labels[i]);
+            }
+            let gb = &mut g[..batch.len()];
+            loss_gradient(&batch_outputs, &batch_labels, training.sd, gb);
+            for i in 0..n {
+                let row = &tangent.kernel[i * n..(i + 1) * n];
+                let kg: f64 = gb.iter().zip(batch).map(|(gj, &j)| row[j] * gj).sum();
+                let drive = kg + w * (outputs[i] - offset[i]);
+                velocity[i] = momentum * velocity[i] + drive;
+            }
+            for (o, u) in outputs.iter_mut().zip(&velocity) {
+                *o -= learning_rate * u;
+            }
         }
     }
     Some(out)

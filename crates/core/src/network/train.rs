@@ -6,6 +6,7 @@ use rayon::prelude::*;
 use crate::error::{Error, InputError, SolveError};
 use crate::numerics::{SeededRng, logistic, softplus};
 
+use super::batches::BatchSchedule;
 use super::kernels::{FusedInput, TwoLayer, TwoLayerGrad, fused_two_layer};
 use super::mlp::{Cache, Mlp, Mode, RunningStats};
 use super::optimiser::OptimiserState;
@@ -28,6 +29,13 @@ pub const MAX_JACOBIAN_ENTRIES: usize = 200_000_000;
 const PROGRESS_EVERY: usize = 256;
 /// Mixed into the seed for the dropout stream (independent of the initialisation stream).
 const DROPOUT_STREAM: u64 = 0xD50F_0A7E_11A5_0001;
+
+/// Largest SDE ensemble per seed.
+pub const MAX_SDE_PATHS: usize = 100_000;
+/// Largest data set of the SDE (its steps cost n² each).
+pub const MAX_SDE_EXAMPLES: usize = 5_000;
+/// Largest number of SDE steps per SGD step.
+pub const MAX_SDE_SUBSTEPS: usize = 1_000;
 
 /// Mean logistic loss with SD: mean(log(1 + e^(−yŷ))) + c·mean(ŷ²).
 pub(crate) fn mean_loss(outputs: &[f64], labels: &[f64], sd: f64) -> f64 {
@@ -123,6 +131,31 @@ pub(crate) fn check_training(data: &Dataset, training: &Training) -> Result<(), 
             ),
         ));
     }
+    if let Some(b) = training.batch_size
+        && (b == 0 || b > data.len())
+    {
+        return Err(InputError::new(
+            "batch_size",
+            format!(
+                "is {b}; give a batch size between 1 and the {} examples (leave it out for full batch)",
+                data.len()
+            ),
+        ));
+    }
+    if let Some(b) = training.batch_size
+        && arch.batch_norm
+        && b < data.len()
+        && (b == 1
+            || (training.batch_sampling == super::BatchSampling::Reshuffle && data.len() % b == 1))
+    {
+        return Err(InputError::new(
+            "batch_size",
+            format!(
+                "is {b}, which leaves a batch of one example (n = {}), where batch norm has no batch statistics; choose a batch size whose last batch holds at least 2",
+                data.len()
+            ),
+        ));
+    }
     if !(training.sd.is_finite() && training.sd >= 0.0) {
         return Err(InputError::new(
             "sd",
@@ -157,6 +190,46 @@ pub(crate) fn check_tracking(
             "tracking.every",
             "must be ≥ 1 (record every this many epochs)",
         ));
+    }
+    if let Some(sde) = &tracking.sde {
+        if !tracking.predictions {
+            return Err(InputError::new(
+                "tracking.sde",
+                "needs `\"predictions\": true` (the SDE is a prediction from the tangent kernel); set it or remove `sde`",
+            ));
+        }
+        if !matches!(training.optimiser, Optimiser::Sgd { .. }) {
+            return Err(InputError::new(
+                "tracking.sde",
+                "is the diffusion approximation of SGD; Adam has none (use an SGD optimiser or remove `sde`)",
+            ));
+        }
+        if n > MAX_SDE_EXAMPLES {
+            return Err(InputError::new(
+                "tracking.sde",
+                format!(
+                    "needs n × n work per path and step; {n} examples is more than {MAX_SDE_EXAMPLES} (use fewer examples or remove `sde`)"
+                ),
+            ));
+        }
+        if !(2..=MAX_SDE_PATHS).contains(&sde.paths) {
+            return Err(InputError::new(
+                "tracking.sde.paths",
+                format!(
+                    "is {}; give between 2 and {MAX_SDE_PATHS} paths per seed (e.g. 32)",
+                    sde.paths
+                ),
+            ));
+        }
+        if !(1..=MAX_SDE_SUBSTEPS).contains(&sde.substeps) {
+            return Err(InputError::new(
+                "tracking.sde.substeps",
+                format!(
+                    "is {}; give between 1 and {MAX_SDE_SUBSTEPS} Euler–Maruyama steps per SGD step",
+                    sde.substeps
+                ),
+            ));
+        }
     }
     let m = Mlp::new(data.dimension, &training.architecture).parameters;
     if n.saturating_mul(m) > MAX_JACOBIAN_ENTRIES {
@@ -219,6 +292,8 @@ pub(crate) struct Trainer<'a> {
     grad: Vec<f64>,
     output_grad: Vec<f64>,
     row: Vec<f64>,
+    batch_points: Vec<f64>,
+    batch_labels: Vec<f64>,
 }
 
 impl<'a> Trainer<'a> {
@@ -242,6 +317,8 @@ impl<'a> Trainer<'a> {
             cache: Cache::default(),
             output_grad: vec![0.0; data.len()],
             row: vec![0.0; width.max(super::kernels::column_scratch(data.len(), width))],
+            batch_points: Vec::new(),
+            batch_labels: Vec::new(),
         }
     }
 
@@ -249,10 +326,35 @@ impl<'a> Trainer<'a> {
         self.mlp.is_plain() && self.mlp.hidden() == 1
     }
 
-    /// The training-mode outputs ŷ(θ) and ∂loss/∂θ (in `self.grad`); returns the training loss.
+    /// The training-mode outputs ŷ(θ) and ∂loss/∂θ (in `self.grad`) on the whole data set;
+    /// returns the training loss.
     pub(super) fn gradient(&mut self) -> f64 {
         let data = self.data;
+        self.gradient_at(&data.points, &data.labels)
+    }
+
+    /// [`Trainer::gradient`] on the examples `batch` (the mean loss over the batch).
+    pub(super) fn gradient_on(&mut self, batch: &[usize]) -> f64 {
+        let data = self.data;
+        let d = data.dimension;
+        let mut points = std::mem::take(&mut self.batch_points);
+        let mut labels = std::mem::take(&mut self.batch_labels);
+        points.clear();
+        labels.clear();
+        for &i in batch {
+            points.extend_from_slice(&data.points[i * d..(i + 1) * d]);
+            labels.push(data.labels[i]);
+        }
+        let loss = self.gradient_at(&points, &labels);
+        self.batch_points = points;
+        self.batch_labels = labels;
+        loss
+    }
+
+    fn gradient_at(&mut self, points: &[f64], labels: &[f64]) -> f64 {
+        let data = self.data;
         let sd = self.training.sd;
+        let examples = labels.len();
         if self.fused() {
             let d = data.dimension;
             let h = self.mlp.layers[0].outputs;
@@ -275,13 +377,13 @@ impl<'a> Trainer<'a> {
                 b2: &mut rest[0],
             };
             let input = FusedInput {
-                points: &data.points,
-                labels: &data.labels,
+                points,
+                labels,
                 dimension: d,
                 width: h,
                 sd,
             };
-            self.cache.outputs.resize(data.len(), 0.0);
+            self.cache.outputs.resize(examples, 0.0);
             return fused_two_layer(
                 &input,
                 &net,
@@ -290,23 +392,24 @@ impl<'a> Trainer<'a> {
                 &mut self.row,
             );
         }
+        self.output_grad.resize(examples, 0.0);
         self.mlp.forward(
             &self.theta,
-            &data.points,
+            points,
             &mut self.stats,
             &mut Mode::Train(&mut self.rng),
             &mut self.cache,
         );
-        loss_gradient(&self.cache.outputs, &data.labels, sd, &mut self.output_grad);
+        loss_gradient(&self.cache.outputs, labels, sd, &mut self.output_grad);
         self.mlp.backward(
             &self.theta,
-            &data.points,
+            points,
             &self.output_grad,
             true,
             &mut self.cache,
             Some(&mut self.grad),
         );
-        mean_loss(&self.cache.outputs, &data.labels, sd)
+        mean_loss(&self.cache.outputs, labels, sd)
     }
 
     /// Restarts the dropout stream from `seed`.
@@ -420,9 +523,18 @@ pub(crate) fn train_one(
     let mut drift = Vec::new();
     let mut next = 0;
     let mut pending = 0u64;
+    let mut schedule = BatchSchedule::new(
+        data.len(),
+        training.batch_size,
+        training.batch_sampling,
+        seed,
+    );
+    let minibatch = !schedule.is_full();
     for epoch in 0..=training.epochs {
         let recording = epochs.get(next) == Some(&epoch);
-        let plain_pass = trainer.mlp.is_plain() && epoch < training.epochs;
+        // Full batch: the training pass's outputs are the recorded ones for plain networks.
+        // Minibatches: the recorded outputs are a pass over all data.
+        let plain_pass = trainer.mlp.is_plain() && epoch < training.epochs && !minibatch;
         // Evaluation-mode quantities are taken before the training pass, which moves batch
         // norm's running statistics.
         let eval = (recording && !plain_pass).then(|| trainer.evaluate(&data.points));
@@ -433,7 +545,7 @@ pub(crate) fn train_one(
             let k = kernel(&trainer.mlp, &trainer.theta, &trainer.stats, &data.points);
             drift.push(relative_change(&k, &tangent.kernel));
         }
-        let train_loss = if epoch < training.epochs {
+        let train_loss = if epoch < training.epochs && !minibatch {
             let l = trainer.gradient();
             if !l.is_finite() {
                 return Err(diverged(training, epoch));
@@ -461,7 +573,16 @@ pub(crate) fn train_one(
             next += 1;
         }
         if epoch < training.epochs {
-            trainer.step();
+            if minibatch {
+                for batch in schedule.next_epoch() {
+                    if !trainer.gradient_on(batch).is_finite() {
+                        return Err(diverged(training, epoch));
+                    }
+                    trainer.step();
+                }
+            } else {
+                trainer.step();
+            }
             pending += 1;
             if pending as usize == PROGRESS_EVERY {
                 progress(pending);
@@ -491,6 +612,7 @@ pub(crate) fn train_one(
                 linearised: None,
                 map: None,
                 flow: None,
+                sde: None,
                 flow_time: None,
                 kernel_drift: drift,
                 drift_epochs,
@@ -499,15 +621,18 @@ pub(crate) fn train_one(
                 let p = predict::predictions(
                     data,
                     training,
+                    seed,
                     &trainer.theta_initial(seed),
                     &tangent,
                     &rows,
                     &epochs,
+                    t.sde.as_ref(),
                 )?;
                 track.linearised = Some(p.linearised);
                 track.map = p.map;
                 track.flow = p.flow;
                 track.flow_time = p.flow_time;
+                track.sde = p.sde;
             }
             Some(track)
         }
