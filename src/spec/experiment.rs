@@ -5,9 +5,10 @@
 //! "experiment": {
 //!   "data": { "two_moons": { "examples": 300, "noise": 0.1, "seed": 0, "margin": 0.1,
 //!                            "rotation_degrees": 0 } },
-//!   "network": { "hidden": [500], "dropout": 0, "batch_norm": false },
+//!   "network": { "hidden": [500], "dropout": 0, "batch_norm": false,
+//!                "parameterisation": "standard" },
 //!   "training": { "optimiser": { "sgd": { "learning_rate": 0.01, "momentum": 0.9 } },
-//!                 "epochs": 1000, "weight_decay": 0, "sd": 0 },
+//!                 "epochs": 1000, "weight_decay": 0, "sd": 0, "loss": "exact" },
 //!   "seeds": 10,
 //!   "tracking": { "indices": [1, 6], "convention": "kernel", "every": 10, "predictions": true },
 //!   "grid": { "range": [-2, 2], "resolution": 100 },
@@ -228,6 +229,12 @@ pub struct TrainingSpec {
     /// Spectral decoupling c (default 0).
     #[serde(default)]
     pub sd: f64,
+    /// The per-example loss ℓ(y ŷ) of the mean training loss (default "exact", the logistic
+    /// loss log(1 + e^(−yŷ)), the paper's; "squared" ½(yŷ − 1)²; "smooth_hinge"; or the
+    /// cross-entropy's approximations "quadratic", "exponential_tail"). The predictions use the
+    /// same loss.
+    #[serde(default)]
+    pub loss: crate::model::LossModel,
 }
 
 fn default_epochs() -> usize {
@@ -757,6 +764,7 @@ fn setting(
         epochs: training_spec.epochs,
         weight_decay: training_spec.weight_decay,
         sd: training_spec.sd,
+        loss: training_spec.loss,
     };
     let plan = SettingPlan {
         label,
@@ -1108,6 +1116,7 @@ mod tests {
                     hidden: vec![500],
                     dropout: 0.0,
                     batch_norm: false,
+                    parameterisation: crate::network::Parameterisation::Standard,
                 },
                 optimiser: Optimiser::Sgd {
                     learning_rate: 0.01,
@@ -1116,6 +1125,7 @@ mod tests {
                 epochs: 1000,
                 weight_decay: 0.0,
                 sd: 0.0,
+                loss: crate::model::LossModel::Exact,
             },
             seeds: (0..10).collect(),
         };

@@ -34,6 +34,7 @@ fn training() -> Training {
             hidden: vec![500],
             dropout: 0.0,
             batch_norm: false,
+            parameterisation: starvation::network::Parameterisation::Standard,
         },
         optimiser: Optimiser::Sgd {
             learning_rate: 0.01,
@@ -42,6 +43,7 @@ fn training() -> Training {
         epochs: 100,
         weight_decay: 2e-4,
         sd: 0.0,
+        loss: starvation::model::LossModel::Exact,
     }
 }
 

@@ -27,6 +27,7 @@ fn training(hidden: Vec<usize>, dropout: f64, batch_norm: bool, sd: f64) -> Trai
             hidden,
             dropout,
             batch_norm,
+            parameterisation: starvation::network::Parameterisation::Standard,
         },
         optimiser: Optimiser::Sgd {
             learning_rate: 0.01,
@@ -35,6 +36,7 @@ fn training(hidden: Vec<usize>, dropout: f64, batch_norm: bool, sd: f64) -> Trai
         epochs: 1,
         weight_decay: 0.0,
         sd,
+        loss: starvation::model::LossModel::Exact,
     }
 }
 

@@ -16,6 +16,7 @@ fn good() -> (Dataset, Training) {
             hidden: vec![4],
             dropout: 0.0,
             batch_norm: false,
+            parameterisation: starvation::network::Parameterisation::Standard,
         },
         optimiser: Optimiser::Sgd {
             learning_rate: 0.01,
@@ -24,6 +25,7 @@ fn good() -> (Dataset, Training) {
         epochs: 3,
         weight_decay: 0.0,
         sd: 0.0,
+        loss: starvation::model::LossModel::Exact,
     };
     (data, training)
 }

@@ -27,11 +27,13 @@ fn training(optimiser: Optimiser, epochs: usize) -> Training {
             hidden: vec![20],
             dropout: 0.0,
             batch_norm: false,
+            parameterisation: starvation::network::Parameterisation::Standard,
         },
         optimiser,
         epochs,
         weight_decay: 0.05,
         sd: 0.01,
+        loss: starvation::model::LossModel::Exact,
     }
 }
 

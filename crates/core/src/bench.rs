@@ -251,6 +251,7 @@ pub(crate) fn network_training() -> crate::network::Training {
         epochs: 10_000,
         weight_decay: 2e-4,
         sd: 0.0,
+        loss: crate::model::LossModel::Exact,
     }
 }
 

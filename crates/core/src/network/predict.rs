@@ -121,7 +121,7 @@ pub(crate) fn train_linearised(
         if epoch == training.epochs {
             break;
         }
-        loss_gradient(&outputs, &data.labels, training.sd, &mut g);
+        loss_gradient(&outputs, &data.labels, training.sd, training.loss, &mut g);
         grad.fill(0.0);
         for (i, gi) in g.iter().enumerate() {
             axpy(*gi, &j[i * m..(i + 1) * m], &mut grad);
@@ -172,7 +172,7 @@ pub(crate) fn map_outputs(
         if epoch == last {
             break;
         }
-        loss_gradient(&outputs, &data.labels, training.sd, &mut g);
+        loss_gradient(&outputs, &data.labels, training.sd, training.loss, &mut g);
         for i in 0..n {
             let kg = dot(&tangent.kernel[i * n..(i + 1) * n], &g);
             let drive = kg + w * (outputs[i] - offset[i]);
@@ -185,7 +185,8 @@ pub(crate) fn map_outputs(
     Some(out)
 }
 
-/// The z-flow with the offset: dz/dt = S² Uᵀ [σ(−Uz) − λ_SD U z] − λ_L2 (z − c), c = Uᵀ Y b.
+/// The z-flow with the offset: dz/dt = S² Uᵀ [α(Uz) − λ_SD U z] − λ_L2 (z − c), c = Uᵀ Y b, α the
+/// loss's gradient weight (σ(−a) for the logistic loss).
 struct OffsetFlow {
     inner: ResponseFlow,
     l2: f64,
@@ -240,7 +241,8 @@ pub(crate) fn flow_outputs(
     let floor = (s_max * 1e-9).max(f64::MIN_POSITIVE);
     let strengths: Vec<f64> = basis.spectrum.iter().map(|s| s.max(floor)).collect();
     let sd = training.sd;
-    let model = FeatureModel::from_coupling(strengths, u.clone(), Some(y.clone()))?;
+    let model = FeatureModel::from_coupling(strengths, u.clone(), Some(y.clone()))?
+        .with_loss(training.loss);
     // Weight decay is applied by `OffsetFlow` (with the offset); the model carries SD or nothing.
     let model = model.with_regulariser(if sd > 0.0 {
         Regulariser::SpectralDecoupling(SpectralDecoupling::uniform(2.0 * sd))

@@ -4,7 +4,8 @@
 use rayon::prelude::*;
 
 use crate::error::{Error, InputError, SolveError};
-use crate::numerics::{SeededRng, logistic, softplus};
+use crate::model::LossModel;
+use crate::numerics::SeededRng;
 
 use super::kernels::{FusedInput, TwoLayer, TwoLayerGrad, fused_two_layer};
 use super::mlp::{Cache, Mlp, Mode, RunningStats};
@@ -29,22 +30,30 @@ const PROGRESS_EVERY: usize = 256;
 /// Mixed into the seed for the dropout stream (independent of the initialisation stream).
 const DROPOUT_STREAM: u64 = 0xD50F_0A7E_11A5_0001;
 
-/// Mean logistic loss with SD: mean(log(1 + e^(−yŷ))) + c·mean(ŷ²).
-pub(crate) fn mean_loss(outputs: &[f64], labels: &[f64], sd: f64) -> f64 {
+/// Mean loss with SD: mean(ℓ(yŷ)) + c·mean(ŷ²), ℓ the per-example loss (the logistic
+/// log(1 + e^(−yŷ)) for `LossModel::Exact`, ½(yŷ − 1)² for `Squared`, …).
+pub(crate) fn mean_loss(outputs: &[f64], labels: &[f64], sd: f64, loss: LossModel) -> f64 {
     let n = outputs.len() as f64;
     outputs
         .iter()
         .zip(labels)
-        .map(|(o, y)| softplus(-y * o) + sd * o * o)
+        .map(|(o, y)| loss.loss(y * o) + sd * o * o)
         .sum::<f64>()
         / n
 }
 
-/// ∂loss/∂ŷ_i = (−y_i σ(−y_i ŷ_i) + 2c ŷ_i)/n.
-pub(crate) fn loss_gradient(outputs: &[f64], labels: &[f64], sd: f64, out: &mut [f64]) {
+/// ∂loss/∂ŷ_i = (−y_i α(y_i ŷ_i) + 2c ŷ_i)/n, α = −ℓ′ the loss's gradient weight (σ(−a) for
+/// the logistic loss, 1 − a for the squared loss).
+pub(crate) fn loss_gradient(
+    outputs: &[f64],
+    labels: &[f64],
+    sd: f64,
+    loss: LossModel,
+    out: &mut [f64],
+) {
     let inv_n = 1.0 / outputs.len() as f64;
     for ((g, o), y) in out.iter_mut().zip(outputs).zip(labels) {
-        *g = (-y * logistic(-y * o) + 2.0 * sd * o) * inv_n;
+        *g = (-y * loss.weight(y * o) + 2.0 * sd * o) * inv_n;
     }
 }
 
@@ -219,6 +228,8 @@ pub(crate) struct Trainer<'a> {
     grad: Vec<f64>,
     output_grad: Vec<f64>,
     row: Vec<f64>,
+    /// The effective parameters of the pass (NTK parameterisation only; empty otherwise).
+    effective: Vec<f64>,
 }
 
 impl<'a> Trainer<'a> {
@@ -242,6 +253,7 @@ impl<'a> Trainer<'a> {
             cache: Cache::default(),
             output_grad: vec![0.0; data.len()],
             row: vec![0.0; width.max(super::kernels::column_scratch(data.len(), width))],
+            effective: Vec::new(),
         }
     }
 
@@ -251,12 +263,30 @@ impl<'a> Trainer<'a> {
 
     /// The training-mode outputs ŷ(θ) and ∂loss/∂θ (in `self.grad`); returns the training loss.
     pub(super) fn gradient(&mut self) -> f64 {
+        // In the NTK parameterisation the passes run on the effective parameters (W/√p, b)
+        // and the gradient is scaled back to θ at the end.
+        if !self.mlp.is_standard() {
+            self.mlp.effective_into(&self.theta, &mut self.effective);
+        }
+        let loss = self.effective_gradient();
+        self.mlp.scale_gradient(&mut self.grad);
+        loss
+    }
+
+    /// `gradient` with respect to the effective parameters of the pass.
+    fn effective_gradient(&mut self) -> f64 {
         let data = self.data;
         let sd = self.training.sd;
+        let loss_model = self.training.loss;
+        let theta: &[f64] = if self.mlp.is_standard() {
+            &self.theta
+        } else {
+            &self.effective
+        };
         if self.fused() {
             let d = data.dimension;
             let h = self.mlp.layers[0].outputs;
-            let (w1, rest) = self.theta.split_at(d * h);
+            let (w1, rest) = theta.split_at(d * h);
             let (b1, rest) = rest.split_at(h);
             let (w2, rest) = rest.split_at(h);
             let net = TwoLayer {
@@ -280,6 +310,7 @@ impl<'a> Trainer<'a> {
                 dimension: d,
                 width: h,
                 sd,
+                loss: loss_model,
             };
             self.cache.outputs.resize(data.len(), 0.0);
             return fused_two_layer(
@@ -291,22 +322,28 @@ impl<'a> Trainer<'a> {
             );
         }
         self.mlp.forward(
-            &self.theta,
+            theta,
             &data.points,
             &mut self.stats,
             &mut Mode::Train(&mut self.rng),
             &mut self.cache,
         );
-        loss_gradient(&self.cache.outputs, &data.labels, sd, &mut self.output_grad);
+        loss_gradient(
+            &self.cache.outputs,
+            &data.labels,
+            sd,
+            loss_model,
+            &mut self.output_grad,
+        );
         self.mlp.backward(
-            &self.theta,
+            theta,
             &data.points,
             &self.output_grad,
             true,
             &mut self.cache,
             Some(&mut self.grad),
         );
-        mean_loss(&self.cache.outputs, &data.labels, sd)
+        mean_loss(&self.cache.outputs, &data.labels, sd, loss_model)
     }
 
     /// Restarts the dropout stream from `seed`.
@@ -339,7 +376,8 @@ impl<'a> Trainer<'a> {
 pub(crate) fn evaluate(mlp: &Mlp, theta: &[f64], stats: &RunningStats, points: &[f64]) -> Vec<f64> {
     let mut cache = Cache::default();
     let mut stats = stats.clone();
-    mlp.forward(theta, points, &mut stats, &mut Mode::Eval, &mut cache);
+    let theta = mlp.effective(theta);
+    mlp.forward(&theta, points, &mut stats, &mut Mode::Eval, &mut cache);
     cache.outputs
 }
 
@@ -449,7 +487,7 @@ pub(crate) fn train_one(
             };
             let l = match (train_loss, &eval) {
                 (Some(l), None) => l,
-                _ => mean_loss(outputs, &data.labels, training.sd),
+                _ => mean_loss(outputs, &data.labels, training.sd, training.loss),
             };
             if !l.is_finite() {
                 return Err(diverged(training, epoch));
