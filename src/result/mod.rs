@@ -18,9 +18,10 @@ pub use equilibrium::{
     equilibrium_data, equilibrium_document,
 };
 pub use experiment::{
-    ExperimentData, ExperimentProvenance, ExperimentSummary, GAP_DEFINITION, GridRecord, PowerLaw,
-    ResponsesRecord, SettingRecord, WidthGapRecord, experiment_document, fit_power_law,
-    mean_finite, mean_rows, response_gap, responses_record,
+    ExperimentData, ExperimentProvenance, ExperimentSummary, GAP_DEFINITION, GridRecord,
+    LocalSlope, PowerLaw, ResponsesRecord, SettingRecord, WidthGapRecord, WidthGapSeries,
+    experiment_document, fit_power_law, local_slopes, mean_finite, mean_rows, response_gap,
+    responses_record, width_gap_csv, width_gap_series,
 };
 pub use images::{
     ImageExperimentData, ImageProvenance, MethodCurves, PAPER_TABLE, PaperRow, ResponseCurves,

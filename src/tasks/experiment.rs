@@ -13,7 +13,8 @@ use crate::network::{TrainingRecord, train_seeds_each};
 use crate::output::OutputFile;
 use crate::result::{
     ExperimentData, ExperimentSummary, GAP_DEFINITION, GridRecord, SettingRecord, WidthGapRecord,
-    experiment_document, fit_power_law, mean_finite, mean_rows, responses_record,
+    experiment_document, fit_power_law, mean_finite, mean_rows, responses_record, width_gap_csv,
+    width_gap_series,
 };
 use crate::spec::{DataSpec, ExperimentFigureKind, ExperimentPlan, SettingPlan, Spec};
 
@@ -146,9 +147,16 @@ pub fn experiment(
             .collect();
         let x: Vec<f64> = widths.iter().map(|&w| w as f64).collect();
         let y: Vec<f64> = gap.iter().map(|g| g.unwrap_or(f64::NAN)).collect();
+        let parameterisations: Vec<&'static str> = plan
+            .settings
+            .iter()
+            .map(|s| s.network.parameterisation.name())
+            .collect();
         WidthGapRecord {
             definition: GAP_DEFINITION,
             fit: fit_power_law(&x, &y),
+            series: width_gap_series(&parameterisations, &widths, &gap),
+            parameterisations,
             widths,
             gap,
         }
@@ -203,17 +211,48 @@ pub fn experiment(
             line(
                 &mut report,
                 format!(
-                    "fitted gap ≈ {:.4} · w^{:.3} (tangent-regime theory: w^−0.5)",
+                    "fitted gap ≈ {:.4} · w^{:.3} (the w^−0.5 bound is the NTK parameterisation's)",
                     f.prefactor, f.exponent
                 ),
             );
         }
+        for s in &g.series {
+            let slopes: Vec<String> = s
+                .local_slopes
+                .iter()
+                .map(|l| {
+                    format!(
+                        "{}→{}: {}",
+                        l.from,
+                        l.to,
+                        l.slope.map_or("—".into(), |v| format!("{v:.2}"))
+                    )
+                })
+                .collect();
+            line(
+                &mut report,
+                format!(
+                    "{} local slopes d log gap / d log w: {}{}",
+                    s.parameterisation,
+                    slopes.join(", "),
+                    s.fit
+                        .map_or(String::new(), |f| format!(" (fit {:.3})", f.exponent))
+                ),
+            );
+        }
     }
+    let width_csv = data.width_gap.as_ref().map(width_gap_csv);
     let doc = experiment_document(spec.source(), data, wall);
     let mut files = vec![OutputFile::json(
         format!("{}.experiment.json", spec.name),
         &doc,
     )];
+    if let Some(csv) = width_csv {
+        files.push(OutputFile::bytes(
+            format!("{}.width_gap.csv", spec.name),
+            csv.into_bytes(),
+        ));
+    }
     line(
         &mut report,
         format!("wrote {}.experiment.json ({wall:.1} s)", spec.name),
