@@ -63,7 +63,7 @@ def test_steady_state_event():
 
 def test_verify_quick_passes():
     rows = gs.verify(quick=True)
-    assert len(rows) == 11  # the checks of `starvation verify --quick`, the flip (11) included
+    assert len(rows) == 12  # the checks of `starvation verify --quick`: the flip (11), the squared loss (12)
     assert all(r["passed"] for r in rows), [r["name"] for r in rows if not r["passed"]]
 
 

@@ -498,4 +498,51 @@ mod tests {
         let b = [3.0, 2.0];
         assert_eq!(mean_rows(&[&a, &b]), vec![Some(2.0), Some(2.0), Some(3.0)]);
     }
+
+    #[test]
+    fn local_slopes_are_chord_slopes_per_parameterisation() {
+        // gap = 3 w^(−1/2) for the NTK settings, 5 w^(−3/2) for the standard ones (given out of
+        // order and interleaved): every local slope is its exponent to rounding, and the fit
+        // of each series recovers it; a missing gap leaves its two neighbouring slopes empty.
+        let widths = [400, 100, 100, 400, 1600, 1600];
+        let p = ["ntk", "standard", "ntk", "standard", "ntk", "standard"];
+        let gap: Vec<Option<f64>> = widths
+            .iter()
+            .zip(p)
+            .map(|(&w, p)| {
+                let w = w as f64;
+                Some(if p == "ntk" {
+                    3.0 * w.powf(-0.5)
+                } else {
+                    5.0 * w.powf(-1.5)
+                })
+            })
+            .collect();
+        let series = width_gap_series(&p, &widths, &gap);
+        assert_eq!(series.len(), 2);
+        assert_eq!(series[0].parameterisation, "ntk");
+        assert_eq!(series[0].widths, vec![100, 400, 1600]);
+        for (s, e) in series.iter().zip([-0.5, -1.5]) {
+            assert_eq!(s.local_slopes.len(), 2);
+            for l in &s.local_slopes {
+                assert!((l.slope.unwrap() - e).abs() < 1e-12, "{l:?}");
+            }
+            assert!((s.fit.unwrap().exponent - e).abs() < 1e-12);
+        }
+        let holes = local_slopes(&[10, 20, 40], &[Some(1.0), None, Some(0.25)]);
+        assert_eq!(
+            holes.iter().map(|l| l.slope).collect::<Vec<_>>(),
+            vec![None, None]
+        );
+        let csv = width_gap_csv(&WidthGapRecord {
+            definition: GAP_DEFINITION,
+            widths: widths.to_vec(),
+            gap,
+            fit: None,
+            parameterisations: p.to_vec(),
+            series,
+        });
+        assert_eq!(csv.lines().count(), 1 + 4);
+        assert!(csv.lines().nth(1).unwrap().starts_with("ntk,100,400,"));
+    }
 }

@@ -172,7 +172,7 @@ pub fn experiment(
         experiments,
         width_gap,
         notes: vec![
-            "loss is the mean logistic loss with its SD term (without weight decay), averaged over seeds at the recorded epochs".into(),
+            "loss is the mean training loss (the setting's training.loss, the logistic loss by default) with its SD term (without weight decay), averaged over seeds at the recorded epochs".into(),
             "responses.features[k] is the seed-averaged |z_k| (k counting from 0) of the real network at the recorded epochs; predicted: the linearised network trained the same way; map: the optimiser's exact map on the outputs (SGD; equals predicted to round-off); flow: the z-flow with the matched time scale (the h → 0 limit); index_gaps: per index and epoch |a − b|/|b|".into(),
         ],
     };
