@@ -143,7 +143,8 @@ def toy(
     """The paper's two-feature toy: strengths s₁, s₂ and coupling U(δ) of M17, labels (+1, +1).
 
     ``regulariser``: ``"none"``, :func:`l2` (default ``l2(0.01)``) or :func:`sd`; ``loss``:
-    ``"exact"`` (default), ``"quadratic"`` or ``"exponential_tail"``; ``rate``: η (default 1);
+    ``"exact"`` (default), ``"quadratic"``, ``"exponential_tail"``, ``"squared"`` or
+    ``"smooth_hinge"``; ``rate``: η (default 1);
     ``directions``: (parameters, seed) for a random V (does not affect z).
     """
     return Model(

@@ -44,7 +44,7 @@ class Model:
         """λ of the regulariser (0 without one)."""
     @property
     def loss(self) -> str:
-        """"exact", "quadratic" or "exponential_tail"."""
+        """"exact", "quadratic", "exponential_tail", "squared" or "smooth_hinge"."""
     @property
     def rate(self) -> float:
         """Rate η."""

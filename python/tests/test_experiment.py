@@ -54,3 +54,25 @@ def test_bad_experiment_field_is_a_value_error():
     bad["experiment"]["training"]["epochs"] = 0
     with pytest.raises(ValueError, match="epochs"):
         gs.run_spec(bad)
+
+
+def test_loss_and_parameterisation_reach_the_trainer():
+    """Issue 19: `training.loss` and `network.parameterisation` are spec fields of experiments;
+    an unknown name is a ValueError naming the field (the CLI's exit-2 message)."""
+    spec = json.loads(json.dumps(TINY))
+    spec["experiment"]["training"]["loss"] = "squared"
+    spec["experiment"]["network"]["parameterisation"] = "ntk"
+    spec["experiment"].pop("settings")
+    spec["experiment"]["seeds"] = 1
+    doc = gs.run_spec(spec)
+    training = doc["data"]["settings"][0]["training"]
+    assert training["loss"] == "squared"
+    assert training["architecture"]["parameterisation"] == "ntk"
+    for pointer, value, field in [
+        (("training", "loss"), "hinge", "experiment.training.loss"),
+        (("network", "parameterisation"), "mup", "experiment.network.parameterisation"),
+    ]:
+        bad = json.loads(json.dumps(TINY))
+        bad["experiment"][pointer[0]][pointer[1]] = value
+        with pytest.raises(ValueError, match=field.replace(".", r"\.")):
+            gs.run_spec(bad)

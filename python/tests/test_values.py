@@ -63,7 +63,7 @@ def test_steady_state_event():
 
 def test_verify_quick_passes():
     rows = gs.verify(quick=True)
-    assert len(rows) == 11  # the checks of `starvation verify --quick`, the flip (11) included
+    assert len(rows) == 12  # the checks of `starvation verify --quick`: the flip (11), the squared loss (12)
     assert all(r["passed"] for r in rows), [r["name"] for r in rows if not r["passed"]]
 
 
@@ -92,3 +92,21 @@ def test_toy_equilibria_starvation_ratio_is_the_sweep_metric():
     one = gs.toy_equilibria(6.0, 2.0, 0.5, 0.01)
     np.testing.assert_allclose(one["starvation_ratio"], eq.starvation_ratio, rtol=1e-9)
     assert "starvation_ratio" not in gs.toy_equilibria(6.0, 2.0, 0.5, starvation_ratio=False)
+
+
+def test_squared_loss_equilibrium_is_the_closed_form():
+    """Issue 19 (docs/theory.md M20): the squared loss's L2 equilibrium decouples,
+    z* = (S² + λ)⁻¹ S² Uᵀ1, and its starvation matrix is diagonal (no starvation); the smooth
+    hinge is accepted as a loss name too. Tolerance as `verify` check 12: 1e−12 relative."""
+    lam = 0.05
+    for loss in ["squared", "smooth_hinge"]:
+        m = gs.toy(6.0, 2.0, 0.5, regulariser=gs.l2(lam), loss=loss)
+        assert m.loss == loss
+    m = gs.toy(6.0, 2.0, 0.5, regulariser=gs.l2(lam), loss="squared")
+    eq = gs.equilibrium(m)
+    c, d = np.sqrt(1 - 0.25), 0.5
+    u1 = np.array([c + d, c - d])  # Uᵀ1 of M17
+    s2 = np.array([36.0, 4.0])
+    np.testing.assert_allclose(eq.z, s2 * u1 / (s2 + lam), rtol=1e-12)
+    M = np.asarray(eq.starvation_matrix)
+    assert abs(M[0, 1]) <= 1e-12 * abs(M).max() and abs(M[1, 0]) <= 1e-12 * abs(M).max()

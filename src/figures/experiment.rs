@@ -143,8 +143,9 @@ pub fn experiment_figures(
                 String::new()
             };
             let (p, pd) = width_gap_panel(data, panel_title);
-            let layout = frame.layout(1, 1, |_, _| {
-                ((1.6 * size as f64) as u32, (1.3 * size as f64) as u32)
+            let (q, qd) = local_slope_panel(data);
+            let layout = frame.layout(1, 2, |_, _| {
+                ((1.3 * size as f64) as u32, (1.2 * size as f64) as u32)
             })?;
             let mut extra = Map::new();
             extra.insert("width_gap".into(), json!(data.width_gap));
@@ -153,8 +154,8 @@ pub fn experiment_figures(
                 stem,
                 title,
                 layout,
-                vec![Panel::Lines(p)],
-                vec![pd],
+                vec![Panel::Lines(p), Panel::Lines(q)],
+                vec![pd, qd],
                 extra,
             ));
         }
@@ -686,53 +687,61 @@ fn significant(x: f64, digits: i32) -> String {
     format!("{x:.decimals$}")
 }
 
-/// The gap against width, log–log, with the fitted power law and the theory's w^(−1/2).
+/// The gap against width, log–log, one measured line per parameterisation with its fitted
+/// power law, and the NTK parameterisation's w^(−1/2) bound.
 fn width_gap_panel(data: &ExperimentData, title: String) -> (LinePanel, Value) {
     let mut series = Vec::new();
     let Some(g) = &data.width_gap else {
         return (LinePanel::default(), json!({}));
     };
-    let pts: Vec<(f64, f64)> = g
-        .widths
-        .iter()
-        .zip(&g.gap)
-        .filter_map(|(&w, v)| v.map(|v| (w as f64, v)))
-        .collect();
-    series.push(Series {
-        label: Some("measured (mean over seeds)".into()),
-        points: pts.clone(),
-        colour: 0,
-        dash: Dash::Solid,
-        width: 2.0,
-        markers: true,
-        direction_arrows: false,
-    });
-    let (wmin, wmax) = pts.iter().fold((f64::INFINITY, 0.0f64), |(a, b), p| {
-        (a.min(p.0), b.max(p.0))
-    });
-    if let Some(fit) = g.fit {
+    let mut all = Vec::new();
+    for (k, s) in g.series.iter().enumerate() {
+        let pts: Vec<(f64, f64)> = s
+            .widths
+            .iter()
+            .zip(&s.gap)
+            .filter_map(|(&w, v)| v.map(|v| (w as f64, v)))
+            .collect();
+        all.extend(pts.iter().copied());
+        let colour = 2 * k;
         series.push(Series {
-            label: Some(
-                format!(
-                    "fit: gap ≈ {} · w^({:.2})",
-                    significant(fit.prefactor, 3),
-                    fit.exponent
-                )
-                .replace('-', "−"),
-            ),
-            points: vec![
-                (wmin, fit.prefactor * wmin.powf(fit.exponent)),
-                (wmax, fit.prefactor * wmax.powf(fit.exponent)),
-            ],
-            colour: 3,
-            dash: Dash::Dashed,
+            label: Some(format!("{} (mean over seeds)", s.parameterisation)),
+            points: pts.clone(),
+            colour,
+            dash: Dash::Solid,
             width: 2.0,
-            ..Series::default()
+            markers: true,
+            direction_arrows: false,
         });
+        let (wmin, wmax) = pts.iter().fold((f64::INFINITY, 0.0f64), |(a, b), p| {
+            (a.min(p.0), b.max(p.0))
+        });
+        if let Some(fit) = s.fit {
+            series.push(Series {
+                label: Some(
+                    format!(
+                        "{} fit: gap ≈ {} · w^({:.2})",
+                        s.parameterisation,
+                        significant(fit.prefactor, 3),
+                        fit.exponent
+                    )
+                    .replace('-', "−"),
+                ),
+                points: vec![
+                    (wmin, fit.prefactor * wmin.powf(fit.exponent)),
+                    (wmax, fit.prefactor * wmax.powf(fit.exponent)),
+                ],
+                colour: colour + 1,
+                dash: Dash::Dashed,
+                width: 1.5,
+                ..Series::default()
+            });
+        }
     }
-    if let Some(&(w0, g0)) = pts.first() {
+    let wmax = all.iter().fold(0.0f64, |a, p| a.max(p.0));
+    if let Some(&(w0, g0)) = all.first() {
         series.push(Series {
-            label: Some("w^(−1/2) (tangent-regime theory) through the first point".into()),
+            label: Some("w^(−1/2) (NTK-parameterisation bound) through the first point".into()),
             points: vec![(w0, g0), (wmax, g0 * (wmax / w0).powf(-0.5))],
             colour: BLACK,
             dash: Dash::Dotted,
@@ -762,7 +771,69 @@ fn width_gap_panel(data: &ExperimentData, title: String) -> (LinePanel, Value) {
         "widths": g.widths,
         "gap": g.gap,
         "fit": g.fit,
+        "series": g.series,
         "definition": g.definition,
+    });
+    (panel, d)
+}
+
+/// The local slopes d log gap / d log w against width (at the geometric mean of each pair of
+/// consecutive widths), one line per parameterisation, with the slope −1/2 of the NTK bound.
+fn local_slope_panel(data: &ExperimentData) -> (LinePanel, Value) {
+    let Some(g) = &data.width_gap else {
+        return (LinePanel::default(), json!({}));
+    };
+    let mut series = Vec::new();
+    let mut span = (f64::INFINITY, 0.0f64);
+    for (k, s) in g.series.iter().enumerate() {
+        let pts: Vec<(f64, f64)> = s
+            .local_slopes
+            .iter()
+            .filter_map(|l| l.slope.map(|v| (((l.from * l.to) as f64).sqrt(), v)))
+            .collect();
+        for p in &pts {
+            span = (span.0.min(p.0), span.1.max(p.0));
+        }
+        series.push(Series {
+            label: Some(format!("{} local slope", s.parameterisation)),
+            points: pts,
+            colour: 2 * k,
+            dash: Dash::Solid,
+            width: 2.0,
+            markers: true,
+            direction_arrows: false,
+        });
+    }
+    if span.1 > 0.0 {
+        series.push(Series {
+            label: Some("−1/2 (NTK-parameterisation bound)".into()),
+            points: vec![(span.0, -0.5), (span.1, -0.5)],
+            colour: BLACK,
+            dash: Dash::Dotted,
+            width: 1.5,
+            ..Series::default()
+        });
+    }
+    let panel = LinePanel {
+        title: "Local slope d log gap / d log w".into(),
+        x: Axis {
+            label: "hidden width w (geometric mean of the pair)".into(),
+            range: None,
+            scale: Scale::Log,
+        },
+        y: Axis {
+            label: "d log gap / d log w".into(),
+            range: None,
+            scale: Scale::Linear,
+        },
+        series,
+        markers: Vec::new(),
+        legend: true,
+    };
+    let d = json!({
+        "title": panel.title,
+        "kind": "lines",
+        "series": g.series,
     });
     (panel, d)
 }

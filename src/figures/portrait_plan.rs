@@ -124,16 +124,20 @@ fn plan_panel(
         ps.y.checked_range(&format!("{pf}.y.range"))
             .map_err(locate)?;
     if space == Space::Dual {
+        let (lo, hi) = model.loss().dual_domain().unwrap_or((0.0, 1.0));
         for (r, f) in [(x_range, "x"), (y_range, "y")] {
-            if r.0 < 0.0 || r.1 > 1.0 {
+            if r.0 < lo || r.1 > hi {
                 return Err(locate(InputError::new(
                     format!("{pf}.{f}.range"),
-                    "dual variables α live in (0, 1); give a range inside [0, 1]",
+                    format!(
+                        "dual variables α of the {} loss live in ({lo}, {hi}); give a range inside it",
+                        model.loss().name()
+                    ),
                 )));
             }
         }
     }
-    let fixed = fixed_state(ps.fixed.as_ref(), space, dim, &pf).map_err(locate)?;
+    let fixed = fixed_state(ps.fixed.as_ref(), space, model.loss(), dim, &pf).map_err(locate)?;
     if fixed == Fixed::Equilibrium && dim != 2 {
         // The portrait holds the other coordinates at the equilibrium: it must exist.
         crate::equilibrium::find_equilibrium(
@@ -200,6 +204,7 @@ fn plan_panel(
 fn fixed_state(
     fixed: Option<&Value>,
     space: Space,
+    loss: crate::model::LossModel,
     dim: usize,
     pf: &str,
 ) -> Result<Fixed, InputError> {
@@ -211,7 +216,7 @@ fn fixed_state(
     };
     match values {
         Some(v) if v.len() == dim => {
-            check_state_values(space, &v, &format!("{pf}.fixed"))?;
+            check_state_values(space, loss, &v, &format!("{pf}.fixed"))?;
             Ok(Fixed::Values(v))
         }
         _ => Err(InputError::new(
@@ -287,7 +292,7 @@ fn trajectory_settings(
                 ),
             ));
         }
-        check_state_values(space, s, &format!("{tf}.starts[{k}]"))?;
+        check_state_values(space, model.loss(), s, &format!("{tf}.starts[{k}]"))?;
     }
     if let Some(r) = &t.random
         && r.count > 10_000

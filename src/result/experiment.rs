@@ -346,8 +346,121 @@ pub struct WidthGapRecord {
     pub widths: Vec<usize>,
     /// Seed-averaged gap of each setting.
     pub gap: Vec<Option<f64>>,
-    /// Least-squares fit of log gap = log a + p log w.
+    /// Least-squares fit of log gap = log a + p log w (over every setting).
     pub fit: Option<PowerLaw>,
+    /// The parameterisation of each setting ("standard" or "ntk").
+    pub parameterisations: Vec<&'static str>,
+    /// One series per parameterisation (in the order of first appearance): its widths and gaps
+    /// sorted by width, its own fit and the local slopes between consecutive widths (the log–log
+    /// line is curved, so one fitted exponent hides how the slope changes with width).
+    pub series: Vec<WidthGapSeries>,
+}
+
+/// The gap against width for the settings of one parameterisation.
+#[derive(Debug, Clone, Serialize)]
+pub struct WidthGapSeries {
+    /// "standard" or "ntk".
+    pub parameterisation: &'static str,
+    /// Widths, increasing.
+    pub widths: Vec<usize>,
+    /// The gap at each width.
+    pub gap: Vec<Option<f64>>,
+    /// Least-squares fit of log gap = log a + p log w over this series.
+    pub fit: Option<PowerLaw>,
+    /// d log gap / d log w between consecutive widths.
+    pub local_slopes: Vec<LocalSlope>,
+}
+
+/// The slope of the log–log line between two consecutive widths.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LocalSlope {
+    /// The smaller width.
+    pub from: usize,
+    /// The larger width.
+    pub to: usize,
+    /// (log gap(to) − log gap(from)) / (log to − log from); None when a gap is missing or not
+    /// positive.
+    pub slope: Option<f64>,
+}
+
+/// The local slopes d log gap / d log w between consecutive entries of `widths` (increasing;
+/// entries of equal width have no slope between them and are skipped).
+pub fn local_slopes(widths: &[usize], gap: &[Option<f64>]) -> Vec<LocalSlope> {
+    widths
+        .windows(2)
+        .zip(gap.windows(2))
+        .filter(|(w, _)| w[1] > w[0])
+        .map(|(w, g)| LocalSlope {
+            from: w[0],
+            to: w[1],
+            slope: match (g[0], g[1]) {
+                (Some(a), Some(b)) if a > 0.0 && b > 0.0 => {
+                    finite((b / a).ln() / (w[1] as f64 / w[0] as f64).ln())
+                }
+                _ => None,
+            },
+        })
+        .collect()
+}
+
+/// Groups (parameterisation, width, gap) by parameterisation, sorted by width, with each
+/// group's fit and local slopes.
+pub fn width_gap_series(
+    parameterisations: &[&'static str],
+    widths: &[usize],
+    gap: &[Option<f64>],
+) -> Vec<WidthGapSeries> {
+    let mut names: Vec<&'static str> = Vec::new();
+    for p in parameterisations {
+        if !names.contains(p) {
+            names.push(p);
+        }
+    }
+    names
+        .into_iter()
+        .map(|name| {
+            let mut rows: Vec<(usize, Option<f64>)> = parameterisations
+                .iter()
+                .zip(widths.iter().zip(gap))
+                .filter(|(p, _)| **p == name)
+                .map(|(_, (w, g))| (*w, *g))
+                .collect();
+            rows.sort_by_key(|r| r.0);
+            let (w, g): (Vec<usize>, Vec<Option<f64>>) = rows.into_iter().unzip();
+            let x: Vec<f64> = w.iter().map(|&v| v as f64).collect();
+            let y: Vec<f64> = g.iter().map(|v| v.unwrap_or(f64::NAN)).collect();
+            WidthGapSeries {
+                parameterisation: name,
+                fit: fit_power_law(&x, &y),
+                local_slopes: local_slopes(&w, &g),
+                widths: w,
+                gap: g,
+            }
+        })
+        .collect()
+}
+
+/// The local slopes of every series as CSV: parameterisation, the two widths, their gaps and
+/// the slope (empty cells where missing).
+pub fn width_gap_csv(record: &WidthGapRecord) -> String {
+    let cell = |v: Option<f64>| v.map_or(String::new(), |x| format!("{x:e}"));
+    let mut out =
+        String::from("parameterisation,width_from,width_to,gap_from,gap_to,local_slope\n");
+    for s in &record.series {
+        for l in &s.local_slopes {
+            let gap_at = |w: usize| s.widths.iter().position(|&x| x == w).and_then(|i| s.gap[i]);
+            out.push_str(&format!(
+                "{},{},{},{},{},{}\n",
+                s.parameterisation,
+                l.from,
+                l.to,
+                cell(gap_at(l.from)),
+                cell(gap_at(l.to)),
+                cell(l.slope)
+            ));
+        }
+    }
+    out
 }
 
 /// A power law gap ≈ a · w^p.
@@ -552,5 +665,52 @@ mod tests {
         let a = [1.0, f64::NAN, 3.0];
         let b = [3.0, 2.0];
         assert_eq!(mean_rows(&[&a, &b]), vec![Some(2.0), Some(2.0), Some(3.0)]);
+    }
+
+    #[test]
+    fn local_slopes_are_chord_slopes_per_parameterisation() {
+        // gap = 3 w^(−1/2) for the NTK settings, 5 w^(−3/2) for the standard ones (given out of
+        // order and interleaved): every local slope is its exponent to rounding, and the fit
+        // of each series recovers it; a missing gap leaves its two neighbouring slopes empty.
+        let widths = [400, 100, 100, 400, 1600, 1600];
+        let p = ["ntk", "standard", "ntk", "standard", "ntk", "standard"];
+        let gap: Vec<Option<f64>> = widths
+            .iter()
+            .zip(p)
+            .map(|(&w, p)| {
+                let w = w as f64;
+                Some(if p == "ntk" {
+                    3.0 * w.powf(-0.5)
+                } else {
+                    5.0 * w.powf(-1.5)
+                })
+            })
+            .collect();
+        let series = width_gap_series(&p, &widths, &gap);
+        assert_eq!(series.len(), 2);
+        assert_eq!(series[0].parameterisation, "ntk");
+        assert_eq!(series[0].widths, vec![100, 400, 1600]);
+        for (s, e) in series.iter().zip([-0.5, -1.5]) {
+            assert_eq!(s.local_slopes.len(), 2);
+            for l in &s.local_slopes {
+                assert!((l.slope.unwrap() - e).abs() < 1e-12, "{l:?}");
+            }
+            assert!((s.fit.unwrap().exponent - e).abs() < 1e-12);
+        }
+        let holes = local_slopes(&[10, 20, 40], &[Some(1.0), None, Some(0.25)]);
+        assert_eq!(
+            holes.iter().map(|l| l.slope).collect::<Vec<_>>(),
+            vec![None, None]
+        );
+        let csv = width_gap_csv(&WidthGapRecord {
+            definition: GAP_DEFINITION,
+            widths: widths.to_vec(),
+            gap,
+            fit: None,
+            parameterisations: p.to_vec(),
+            series,
+        });
+        assert_eq!(csv.lines().count(), 1 + 4);
+        assert!(csv.lines().nth(1).unwrap().starts_with("ntk,100,400,"));
     }
 }

@@ -19,9 +19,10 @@ pub use equilibrium::{
 };
 pub use experiment::{
     ExperimentData, ExperimentProvenance, ExperimentSummary, GAP_DEFINITION, GridRecord,
-    MeanSpread, PowerLaw, ResponsesRecord, STOCHASTIC_DEFINITION, SettingRecord, StochasticRecord,
-    WidthGapRecord, experiment_document, fit_power_law, mean_finite, mean_rows, response_gap,
-    responses_record,
+    LocalSlope, MeanSpread, PowerLaw, ResponsesRecord, STOCHASTIC_DEFINITION, SettingRecord,
+    StochasticRecord, WidthGapRecord, WidthGapSeries, experiment_document, fit_power_law,
+    local_slopes, mean_finite, mean_rows, response_gap, responses_record, width_gap_csv,
+    width_gap_series,
 };
 pub use images::{
     IMAGE_SHARD_FORMAT, ImageExperimentData, ImageProvenance, ImageShardFile, MethodCurves,

@@ -5,9 +5,10 @@
 //! "experiment": {
 //!   "data": { "two_moons": { "examples": 300, "noise": 0.1, "seed": 0, "margin": 0.1,
 //!                            "rotation_degrees": 0 } },
-//!   "network": { "hidden": [500], "dropout": 0, "batch_norm": false },
+//!   "network": { "hidden": [500], "dropout": 0, "batch_norm": false,
+//!                "parameterisation": "standard" },
 //!   "training": { "optimiser": { "sgd": { "learning_rate": 0.01, "momentum": 0.9 } },
-//!                 "epochs": 1000, "weight_decay": 0, "sd": 0, "batch_size": 32 },
+//!                 "epochs": 1000, "weight_decay": 0, "sd": 0, "loss": "exact", "batch_size": 32 },
 //!   "seeds": 10,
 //!   "tracking": { "indices": [1, 6], "convention": "kernel", "every": 10, "predictions": true },
 //!   "grid": { "range": [-2, 2], "resolution": 100 },
@@ -236,6 +237,12 @@ pub struct TrainingSpec {
     /// `shuffle=True`) or "independent" (every batch drawn afresh, as the minibatch SDE assumes).
     #[serde(default)]
     pub batch_sampling: crate::network::BatchSampling,
+    /// The per-example loss ℓ(y ŷ) of the mean training loss (default "exact", the logistic
+    /// loss log(1 + e^(−yŷ)), the paper's; "squared" ½(yŷ − 1)²; "smooth_hinge"; or the
+    /// cross-entropy's approximations "quadratic", "exponential_tail"). The predictions use the
+    /// same loss.
+    #[serde(default)]
+    pub loss: crate::model::LossModel,
 }
 
 fn default_epochs() -> usize {
@@ -802,6 +809,7 @@ fn setting(
         sd: training_spec.sd,
         batch_size: training_spec.batch_size,
         batch_sampling: training_spec.batch_sampling,
+        loss: training_spec.loss,
     };
     let plan = SettingPlan {
         label,
@@ -1175,6 +1183,7 @@ mod tests {
                     hidden: vec![500],
                     dropout: 0.0,
                     batch_norm: false,
+                    parameterisation: crate::network::Parameterisation::Standard,
                 },
                 optimiser: Optimiser::Sgd {
                     learning_rate: 0.01,
@@ -1185,6 +1194,7 @@ mod tests {
                 sd: 0.0,
                 batch_size: None,
                 batch_sampling: Default::default(),
+                loss: crate::model::LossModel::Exact,
             },
             seeds: (0..10).collect(),
         };

@@ -247,7 +247,7 @@ fn accepted_forms(field: &str, inner: &str) -> Option<String> {
         (
             "LossSpec",
             "loss",
-            r#"must be "exact", "quadratic" or "exponential_tail""#,
+            r#"must be "exact", "quadratic", "exponential_tail", "squared" or "smooth_hinge""#,
         ),
         (
             "RangeSpec",

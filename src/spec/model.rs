@@ -207,6 +207,10 @@ pub enum LossSpec {
     Quadratic,
     /// Exponential tail.
     ExponentialTail,
+    /// The squared loss ½(y ŷ − 1)².
+    Squared,
+    /// The quadratically smoothed hinge: ½ − a (a ≤ 0), ½(1 − a)² (0 < a < 1), 0 (a ≥ 1), a = y ŷ.
+    SmoothHinge,
 }
 
 impl From<LossSpec> for LossModel {
@@ -215,6 +219,8 @@ impl From<LossSpec> for LossModel {
             LossSpec::Exact => LossModel::Exact,
             LossSpec::Quadratic => LossModel::Quadratic,
             LossSpec::ExponentialTail => LossModel::ExponentialTail,
+            LossSpec::Squared => LossModel::Squared,
+            LossSpec::SmoothHinge => LossModel::SmoothHinge,
         }
     }
 }

@@ -233,7 +233,7 @@ impl RunSpec {
                     ),
                 ));
             }
-            check_state_values(self.space, y, "simulation.initial_state")?;
+            check_state_values(self.space, self.model.loss(), y, "simulation.initial_state")?;
         }
         Ok(())
     }
@@ -303,8 +303,16 @@ pub fn trajectory_verdict(tr: &Trajectory) -> Result<(), SolveError> {
 }
 
 /// Checks the entries of a state (or of some of its coordinates) of `space`: finite, and for the
-/// dual space (α, M10/M11) strictly between 0 and 1. Errors name `field[i]`.
-pub fn check_state_values(space: Space, values: &[f64], field: &str) -> Result<(), InputError> {
+/// dual space (α, M10/M11) inside the open domain of the loss's conjugate (between 0 and 1 for
+/// the cross-entropy, positive for the exponential tail, any number for the quadratic model and
+/// the squared loss). Errors name `field[i]`.
+pub fn check_state_values(
+    space: Space,
+    loss: crate::model::LossModel,
+    values: &[f64],
+    field: &str,
+) -> Result<(), InputError> {
+    let domain = loss.dual_domain().unwrap_or((0.0, 1.0));
     for (i, v) in values.iter().enumerate() {
         if !v.is_finite() {
             return Err(InputError::new(
@@ -312,12 +320,19 @@ pub fn check_state_values(space: Space, values: &[f64], field: &str) -> Result<(
                 format!("must be a finite number, got {v}"),
             ));
         }
-        if space == Space::Dual && !(*v > 0.0 && *v < 1.0) {
+        if space == Space::Dual && !(*v > domain.0 && *v < domain.1) {
             return Err(InputError::new(
                 format!("{field}[{i}]"),
-                format!(
-                    "is {v}, but dual variables α lie strictly between 0 and 1 (the paper starts at 1e-8)"
-                ),
+                if domain.1 == 1.0 {
+                    format!(
+                        "is {v}, but dual variables α lie strictly between 0 and 1 (the paper starts at 1e-8)"
+                    )
+                } else {
+                    format!(
+                        "is {v}, but the {} loss's dual variables α are positive",
+                        loss.name()
+                    )
+                },
             ));
         }
     }

@@ -14,7 +14,8 @@ use crate::network::{TrainingRecord, train_seeds_each};
 use crate::output::OutputFile;
 use crate::result::{
     ExperimentData, ExperimentSummary, GAP_DEFINITION, GridRecord, SettingRecord, WidthGapRecord,
-    experiment_document, fit_power_law, mean_finite, mean_rows, responses_record,
+    experiment_document, fit_power_law, mean_finite, mean_rows, responses_record, width_gap_csv,
+    width_gap_series,
 };
 use crate::spec::{DataSpec, ExperimentFigureKind, ExperimentPlan, SettingPlan, Spec};
 
@@ -147,9 +148,16 @@ pub fn experiment(
             .collect();
         let x: Vec<f64> = widths.iter().map(|&w| w as f64).collect();
         let y: Vec<f64> = gap.iter().map(|g| g.unwrap_or(f64::NAN)).collect();
+        let parameterisations: Vec<&'static str> = plan
+            .settings
+            .iter()
+            .map(|s| s.network.parameterisation.name())
+            .collect();
         WidthGapRecord {
             definition: GAP_DEFINITION,
             fit: fit_power_law(&x, &y),
+            series: width_gap_series(&parameterisations, &widths, &gap),
+            parameterisations,
             widths,
             gap,
         }
@@ -165,7 +173,7 @@ pub fn experiment(
         experiments,
         width_gap,
         notes: vec![
-            "loss is the mean logistic loss with its SD term (without weight decay), averaged over seeds at the recorded epochs".into(),
+            "loss is the mean training loss (the setting's training.loss, the logistic loss by default) with its SD term (without weight decay), averaged over seeds at the recorded epochs".into(),
             "responses.features[k] is the seed-averaged |z_k| (k counting from 0) of the real network at the recorded epochs; predicted: the linearised network trained the same way; map: the optimiser's exact map on the outputs (SGD; equals predicted to round-off); flow: the z-flow with the matched time scale (the h → 0 limit); index_gaps: per index and epoch |a − b|/|b|".into(),
         ],
     };
@@ -204,8 +212,32 @@ pub fn experiment(
             line(
                 &mut report,
                 format!(
-                    "fitted gap ≈ {:.4} · w^{:.3} (tangent-regime theory: w^−0.5)",
+                    "fitted gap ≈ {:.4} · w^{:.3} (the w^−0.5 bound is the NTK parameterisation's)",
                     f.prefactor, f.exponent
+                ),
+            );
+        }
+        for s in &g.series {
+            let slopes: Vec<String> = s
+                .local_slopes
+                .iter()
+                .map(|l| {
+                    format!(
+                        "{}→{}: {}",
+                        l.from,
+                        l.to,
+                        l.slope.map_or("—".into(), |v| format!("{v:.2}"))
+                    )
+                })
+                .collect();
+            line(
+                &mut report,
+                format!(
+                    "{} local slopes d log gap / d log w: {}{}",
+                    s.parameterisation,
+                    slopes.join(", "),
+                    s.fit
+                        .map_or(String::new(), |f| format!(" (fit {:.3})", f.exponent))
                 ),
             );
         }
@@ -216,11 +248,18 @@ pub fn experiment(
             line(&mut report, l);
         }
     }
+    let width_csv = data.width_gap.as_ref().map(width_gap_csv);
     let doc = experiment_document(spec.source(), data, wall);
     let mut files = vec![OutputFile::json(
         format!("{}.experiment.json", spec.name),
         &doc,
     )];
+    if let Some(csv) = width_csv {
+        files.push(OutputFile::bytes(
+            format!("{}.width_gap.csv", spec.name),
+            csv.into_bytes(),
+        ));
+    }
     line(
         &mut report,
         format!("wrote {}.experiment.json ({wall:.1} s)", spec.name),

@@ -213,6 +213,26 @@ fn dual_needs_a_regulariser() {
 }
 
 #[test]
+fn unknown_loss_and_the_smooth_hinge_dual() {
+    // Issue 19: a loss name that does not exist; the smooth hinge has no smooth dual flow.
+    assert_rejected(
+        &with(
+            r#""regulariser": { "l2": { "lambda": 0.01 } }"#,
+            r#""regulariser": { "l2": { "lambda": 0.01 } }, "loss": "hinge""#,
+        ),
+        "model.loss",
+    );
+    assert_rejected(
+        &with(
+            r#""regulariser": { "l2": { "lambda": 0.01 } }"#,
+            r#""regulariser": { "l2": { "lambda": 0.01 } }, "loss": "smooth_hinge""#,
+        )
+        .replace(r#""t_end": 10.0"#, r#""t_end": 10.0, "space": "alpha""#),
+        "model.loss",
+    );
+}
+
+#[test]
 fn unwritable_output_folder() {
     let dir = tempfile::tempdir().unwrap();
     let blocker = dir.path().join("a-file");

@@ -75,8 +75,8 @@ fn verify_quick_passes_and_writes_its_table() {
     let doc: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
     let checks = doc["data"]["checks"].as_array().unwrap();
-    assert_eq!(checks.len(), 11);
-    assert!(log.contains("11 of 11 checks passed"), "{log}");
+    assert_eq!(checks.len(), 12);
+    assert!(log.contains("12 of 12 checks passed"), "{log}");
 }
 
 #[test]

@@ -34,6 +34,7 @@ fn training() -> Training {
             hidden: vec![500],
             dropout: 0.0,
             batch_norm: false,
+            parameterisation: starvation::network::Parameterisation::Standard,
         },
         optimiser: Optimiser::Sgd {
             learning_rate: 0.01,
@@ -44,6 +45,7 @@ fn training() -> Training {
         sd: 0.0,
         batch_size: None,
         batch_sampling: Default::default(),
+        loss: starvation::model::LossModel::Exact,
     }
 }
 

@@ -94,6 +94,33 @@ fn unknown_fields_are_named() {
 }
 
 #[test]
+fn unknown_loss_and_parameterisation_names_are_refused() {
+    // Issue 19: a loss or parameterisation name that does not exist is refused by `check`
+    // and `run` before any work, exit 2, one line naming the field where it was written.
+    let mut s = tiny();
+    set(&mut s, "/experiment/training/loss", json!("hinge"));
+    rejects(&s, "experiment.training.loss");
+    let mut s = tiny();
+    set(
+        &mut s,
+        "/experiment/settings/1/network",
+        json!({"parameterisation": "mup"}),
+    );
+    rejects(&s, "experiment.settings[1].network.parameterisation");
+    let mut s = tiny();
+    set(&mut s, "/experiment/network/parameterisation", json!("NTK"));
+    rejects(&s, "experiment.network.parameterisation");
+    // The names that exist pass.
+    let mut s = tiny();
+    set(&mut s, "/experiment/training/loss", json!("smooth_hinge"));
+    set(&mut s, "/experiment/network/parameterisation", json!("ntk"));
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("spec.json"), s.to_string()).expect("written");
+    let (code, stdout, stderr) = starvation(&["check", "spec.json"], dir.path());
+    assert_eq!(code, 0, "{stdout}{stderr}");
+}
+
+#[test]
 fn out_of_range_values_are_named_where_they_were_written() {
     let cases: [(&str, Value, &str); 9] = [
         ("/experiment/seeds", json!(0), "experiment.seeds"),

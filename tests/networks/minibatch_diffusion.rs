@@ -8,6 +8,7 @@
 //! G's columns G e_j read off the implementation; both are sums of O(n) products of O(1)
 //! numbers, so they agree to 1e−12 relative to the covariance's largest entry.
 
+use starvation::model::LossModel;
 use starvation::network::MinibatchDiffusion;
 use starvation::numerics::{SeededRng, logistic};
 use starvation::sde::Diffusion;
@@ -44,7 +45,16 @@ fn the_noise_covariance_is_the_minibatch_gradients_and_the_drift_its_mean() {
         .collect();
     let v = |i: usize| -> Vec<f64> { (0..n).map(|a| kernel[a * n + i] * g[i]).collect() };
     for b in [1usize, 3, 6, 7] {
-        let field = MinibatchDiffusion::new(&kernel, &labels, offset.clone(), sd, w, h_sgd, b);
+        let field = MinibatchDiffusion::new(
+            &kernel,
+            &labels,
+            offset.clone(),
+            sd,
+            LossModel::Exact,
+            w,
+            h_sgd,
+            b,
+        );
         // Enumerated: mean and covariance of (1/B) Σ_{i∈B} v_i.
         let batches = subsets(n, b);
         let draws: Vec<Vec<f64>> = batches
@@ -181,7 +191,7 @@ fn the_sde_matches_sgd_with_independent_batches_and_overstates_reshuffling() {
         .map(|i| if i % 2 == 0 { 1.0 } else { -1.0 })
         .collect();
     let y0: Vec<f64> = (0..n).map(|_| 0.1 * rng.normal()).collect();
-    let l = MinibatchDiffusion::lambda_bound(&kernel, n, 0.0, 0.0);
+    let l = MinibatchDiffusion::lambda_bound(&kernel, n, 0.0, LossModel::Exact, 0.0).unwrap();
     let eta = 0.05 / l;
     let epochs = 40;
     let steps = epochs * n / b;
@@ -218,7 +228,16 @@ fn the_sde_matches_sgd_with_independent_batches_and_overstates_reshuffling() {
             sgd_map(&kernel, &labels, &y0, eta, steps, &mut draw)
         })
         .collect();
-    let field = MinibatchDiffusion::new(&kernel, &labels, vec![0.0; n], 0.0, 0.0, eta, b);
+    let field = MinibatchDiffusion::new(
+        &kernel,
+        &labels,
+        vec![0.0; n],
+        0.0,
+        LossModel::Exact,
+        0.0,
+        eta,
+        b,
+    );
     let sde = starvation::sde::ensemble(&field, &y0, eta, &[steps], samples, 9, |y| y.to_vec())
         .expect("finite");
     for i in [0usize, 5, 11] {

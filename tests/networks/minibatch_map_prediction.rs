@@ -22,6 +22,7 @@ fn training(width: usize, momentum: f64, weight_decay: f64, sd: f64, epochs: usi
             hidden: vec![width],
             dropout: 0.0,
             batch_norm: false,
+            parameterisation: starvation::network::Parameterisation::Standard,
         },
         optimiser: Optimiser::Sgd {
             learning_rate: 0.01,
@@ -30,6 +31,7 @@ fn training(width: usize, momentum: f64, weight_decay: f64, sd: f64, epochs: usi
         epochs,
         weight_decay,
         sd,
+        loss: starvation::model::LossModel::Exact,
         batch_size: None,
         batch_sampling: Default::default(),
     }

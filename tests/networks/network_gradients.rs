@@ -27,6 +27,7 @@ fn training(hidden: Vec<usize>, dropout: f64, batch_norm: bool, sd: f64) -> Trai
             hidden,
             dropout,
             batch_norm,
+            parameterisation: starvation::network::Parameterisation::Standard,
         },
         optimiser: Optimiser::Sgd {
             learning_rate: 0.01,
@@ -37,6 +38,7 @@ fn training(hidden: Vec<usize>, dropout: f64, batch_norm: bool, sd: f64) -> Trai
         sd,
         batch_size: None,
         batch_sampling: Default::default(),
+        loss: starvation::model::LossModel::Exact,
     }
 }
 

@@ -33,6 +33,7 @@ fn weights_and_biases_are_uniform_within_one_over_root_fan_in() {
         hidden: vec![500, 300],
         dropout: 0.0,
         batch_norm: false,
+        parameterisation: starvation::network::Parameterisation::Standard,
     };
     let theta = initial_parameters(2, &arch, 11);
     // Layout: W₁ (2 × 500), b₁, W₂ (500 × 300), b₂, w₃ (300), b₃.
@@ -54,6 +55,7 @@ fn batch_norm_starts_at_identity_scale() {
         hidden: vec![8],
         dropout: 0.0,
         batch_norm: true,
+        parameterisation: starvation::network::Parameterisation::Standard,
     };
     let theta = initial_parameters(2, &arch, 1);
     // W₁ 16, b₁ 8, γ 8, β 8, w₂ 8, b₂ 1.
@@ -68,6 +70,7 @@ fn seeds_give_different_reproducible_networks() {
         hidden: vec![50],
         dropout: 0.0,
         batch_norm: false,
+        parameterisation: starvation::network::Parameterisation::Standard,
     };
     assert_eq!(
         initial_parameters(2, &arch, 5),

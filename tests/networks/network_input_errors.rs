@@ -16,6 +16,7 @@ fn good() -> (Dataset, Training) {
             hidden: vec![4],
             dropout: 0.0,
             batch_norm: false,
+            parameterisation: starvation::network::Parameterisation::Standard,
         },
         optimiser: Optimiser::Sgd {
             learning_rate: 0.01,
@@ -26,6 +27,7 @@ fn good() -> (Dataset, Training) {
         sd: 0.0,
         batch_size: None,
         batch_sampling: Default::default(),
+        loss: starvation::model::LossModel::Exact,
     };
     (data, training)
 }

@@ -25,6 +25,7 @@ fn training(width: usize, momentum: f64, weight_decay: f64, sd: f64, epochs: usi
             hidden: vec![width],
             dropout: 0.0,
             batch_norm: false,
+            parameterisation: starvation::network::Parameterisation::Standard,
         },
         optimiser: Optimiser::Sgd {
             learning_rate: 0.01,
@@ -35,6 +36,7 @@ fn training(width: usize, momentum: f64, weight_decay: f64, sd: f64, epochs: usi
         sd,
         batch_size: None,
         batch_sampling: Default::default(),
+        loss: starvation::model::LossModel::Exact,
     }
 }
 

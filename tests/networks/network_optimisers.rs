@@ -27,6 +27,7 @@ fn training(optimiser: Optimiser, epochs: usize) -> Training {
             hidden: vec![20],
             dropout: 0.0,
             batch_norm: false,
+            parameterisation: starvation::network::Parameterisation::Standard,
         },
         optimiser,
         epochs,
@@ -34,6 +35,7 @@ fn training(optimiser: Optimiser, epochs: usize) -> Training {
         sd: 0.01,
         batch_size: None,
         batch_sampling: Default::default(),
+        loss: starvation::model::LossModel::Exact,
     }
 }
 

@@ -23,6 +23,7 @@ fn sgd(width: usize, lr: f64, epochs: usize, weight_decay: f64, sd: f64) -> Trai
             hidden: vec![width],
             dropout: 0.0,
             batch_norm: false,
+            parameterisation: starvation::network::Parameterisation::Standard,
         },
         optimiser: Optimiser::Sgd {
             learning_rate: lr,
@@ -33,6 +34,7 @@ fn sgd(width: usize, lr: f64, epochs: usize, weight_decay: f64, sd: f64) -> Trai
         sd,
         batch_size: None,
         batch_sampling: Default::default(),
+        loss: starvation::model::LossModel::Exact,
     }
 }
 

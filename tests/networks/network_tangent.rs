@@ -59,6 +59,7 @@ fn jacobian_of_one_hidden_layer() {
         hidden: vec![10],
         dropout: 0.0,
         batch_norm: false,
+        parameterisation: starvation::network::Parameterisation::Standard,
     });
 }
 
@@ -68,6 +69,7 @@ fn jacobian_of_deep_network_with_batch_norm() {
         hidden: vec![7, 6],
         dropout: 0.2,
         batch_norm: true,
+        parameterisation: starvation::network::Parameterisation::Standard,
     });
 }
 
@@ -78,6 +80,7 @@ fn kernel_eigenvectors_are_orthonormal_and_descending() {
         hidden: vec![30],
         dropout: 0.0,
         batch_norm: false,
+        parameterisation: starvation::network::Parameterisation::Standard,
     };
     let t = tangent_features(&d, &arch, 1).unwrap();
     let n = t.examples;
@@ -119,6 +122,7 @@ fn kernel_drift_is_zero_at_initialisation_and_grows() {
             hidden: vec![20, 15],
             dropout: 0.0,
             batch_norm: true,
+            parameterisation: starvation::network::Parameterisation::Standard,
         },
         optimiser: Optimiser::Sgd {
             learning_rate: 0.05,
@@ -129,6 +133,7 @@ fn kernel_drift_is_zero_at_initialisation_and_grows() {
         sd: 0.0,
         batch_size: None,
         batch_sampling: Default::default(),
+        loss: starvation::model::LossModel::Exact,
     };
     let tracking = Tracking {
         indices: vec![0, 1],

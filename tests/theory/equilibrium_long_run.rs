@@ -6,7 +6,7 @@
 //!
 //! Extra: the parameter-space flow (M5) with random feature directions in m = 8 > n = 5
 //! parameters, projected by S Vᵀ (M4), ends at the same z* (a different state space and field);
-//! and `run_all` returns the eleven records in order with complete JSON.
+//! and `run_all` returns the twelve records in order with complete JSON.
 
 use starvation::equilibrium::{EquilibriumOptions, find_equilibrium};
 use starvation::flow::{Space, build_flow};
@@ -62,9 +62,9 @@ fn parameter_flow_ends_at_the_equilibrium() {
 }
 
 #[test]
-fn run_all_returns_eleven_complete_records() {
+fn run_all_returns_twelve_complete_records() {
     let results = verify::run_all(true);
-    assert_eq!(results.len(), 11);
+    assert_eq!(results.len(), 12);
     for (k, r) in results.iter().enumerate() {
         assert_eq!(r.id, k + 1);
         let j = r.to_json();

@@ -253,6 +253,7 @@ pub(crate) fn network_training() -> crate::network::Training {
         sd: 0.0,
         batch_size: None,
         batch_sampling: Default::default(),
+        loss: crate::model::LossModel::Exact,
     }
 }
 

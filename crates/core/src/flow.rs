@@ -323,7 +323,9 @@ pub const DUAL_CLIP_LOW: f64 = f64::MIN_POSITIVE;
 pub const DUAL_CLIP_HIGH: f64 = 1.0 - f64::EPSILON / 2.0;
 
 /// The dual flow, gradient ascent on Σ H(α_i) − (1/2λ) αᵀ K α (M10, K = U S² Uᵀ) or, under SD,
-/// the separable Σ H(α_i) − (1/2λ) ‖α‖² (M11). Needs λ > 0, a square U and the exact loss.
+/// the separable Σ H(α_i) − (1/2λ) ‖α‖² (M11), with H the conjugate of the loss model
+/// (binary entropy for the cross-entropy, §3.3; H′(α) = a(α), [`LossModel::margin_of_weight`]).
+/// Needs λ > 0, a square U and a loss with a smooth dual (every loss but the smooth hinge).
 #[derive(Debug, Clone)]
 pub struct DualFlow {
     /// K = U S² Uᵀ for L2; None for SD (K = I).
@@ -332,17 +334,20 @@ pub struct DualFlow {
     response_map: DMatrix<f64>,
     lambda: f64,
     rate: f64,
+    loss: LossModel,
+    /// The open domain of α (the loss's [`LossModel::dual_domain`]).
+    domain: (f64, f64),
 }
 
 impl DualFlow {
     /// The α-flow of `model`; errors name the field that rules the dual out.
     pub fn new(model: &FeatureModel) -> Result<Self, InputError> {
-        if model.loss() != LossModel::Exact {
+        let Some(domain) = model.loss().dual_domain() else {
             return Err(InputError::new(
                 "loss",
-                "the dual flow (space \"alpha\") is derived for the exact cross-entropy; use loss \"exact\" or another space",
+                "the smooth hinge's dual (space \"alpha\") is box-constrained to [0, 1], not a smooth flow; use space \"z\" or \"theta\"",
             ));
-        }
+        };
         if model.features() != model.examples() {
             return Err(InputError::new(
                 "features",
@@ -376,6 +381,8 @@ impl DualFlow {
             response_map,
             lambda,
             rate: model.rate(),
+            loss: model.loss(),
+            domain,
         })
     }
 }
@@ -389,7 +396,7 @@ impl VectorField for DualFlow {
         let n = self.dim();
         for i in 0..n {
             let a = alpha[i];
-            if !(a > 0.0 && a < 1.0) {
+            if !(a > self.domain.0 && a < self.domain.1) {
                 // Outside the domain of H: signal it so adaptive solvers reject the step.
                 out[i] = f64::NAN;
                 continue;
@@ -398,7 +405,7 @@ impl VectorField for DualFlow {
                 Some(k) => (0..n).map(|j| k[(i, j)] * alpha[j]).sum::<f64>(),
                 None => a,
             };
-            out[i] = self.rate * ((-a).ln_1p() - a.ln() - coupling / self.lambda);
+            out[i] = self.rate * (self.loss.margin_of_weight(a) - coupling / self.lambda);
         }
     }
 
@@ -417,11 +424,11 @@ impl VectorField for DualFlow {
                     }
                 };
                 let barrier = if p == q {
-                    1.0 / (alpha[p] * (1.0 - alpha[p]))
+                    self.loss.margin_of_weight_slope(alpha[p])
                 } else {
                     0.0
                 };
-                out[(p, q)] = -self.rate * (barrier + k / self.lambda);
+                out[(p, q)] = self.rate * (barrier - k / self.lambda);
             }
         }
     }
@@ -442,8 +449,13 @@ impl VectorField for DualFlow {
     }
 
     fn project(&self, state: &mut [f64]) {
+        // Clipping into the closed part of the domain the map can represent (cross-entropy:
+        // [2⁻¹⁰²², 1 − 2⁻⁵³]; exponential tail: α ≥ 2⁻¹⁰²²; ℝ otherwise, no clipping).
+        let (lo, hi) = self.domain;
+        let low = if lo == 0.0 { DUAL_CLIP_LOW } else { lo };
+        let high = if hi == 1.0 { DUAL_CLIP_HIGH } else { hi };
         for a in state {
-            *a = a.clamp(DUAL_CLIP_LOW, DUAL_CLIP_HIGH);
+            *a = a.clamp(low, high);
         }
     }
 

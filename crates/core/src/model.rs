@@ -94,8 +94,12 @@ impl Regulariser {
     }
 }
 
-/// Which per-example loss the flows use (docs/theory.md §3.4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// Which per-example loss the flows use (docs/theory.md §3.4), as a function ℓ(a) of the margin
+/// a = y ŷ. The first three are the cross-entropy and its two approximations; `Squared` and
+/// `SmoothHinge` are other losses altogether.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
 pub enum LossModel {
     /// Cross-entropy as is: gradient weight σ(−a).
     #[default]
@@ -104,9 +108,26 @@ pub enum LossModel {
     Quadratic,
     /// Exponential tail e^{−a}: gradient weight e^{−a}.
     ExponentialTail,
+    /// The squared loss ½(a − 1)² = ½(y ŷ − 1)² (y = ±1): gradient weight 1 − a, curvature 1.
+    /// Its flows are linear; under L2 the equilibrium decouples (M20), so it has no starvation.
+    Squared,
+    /// The quadratically smoothed hinge: ½ − a for a ≤ 0, ½(1 − a)² for 0 < a < 1, 0 for
+    /// a ≥ 1. Gradient weight 1, 1 − a, 0 (continuous); curvature 0, 1, 0 (jumps at a = 0 and
+    /// a = 1, where the flow's Jacobian is discontinuous; the value at a kink is the right-hand
+    /// one).
+    SmoothHinge,
 }
 
 impl LossModel {
+    /// Every loss model, in the order of the spec's documentation.
+    pub const ALL: [LossModel; 5] = [
+        LossModel::Exact,
+        LossModel::Quadratic,
+        LossModel::ExponentialTail,
+        LossModel::Squared,
+        LossModel::SmoothHinge,
+    ];
+
     /// Per-example loss ℓ(a) at margin a.
     #[inline]
     pub fn loss(self, a: f64) -> f64 {
@@ -114,36 +135,113 @@ impl LossModel {
             LossModel::Exact => crate::numerics::softplus(-a),
             LossModel::Quadratic => std::f64::consts::LN_2 - 0.5 * a + 0.125 * a * a,
             LossModel::ExponentialTail => (-a).exp(),
+            LossModel::Squared => 0.5 * (a - 1.0) * (a - 1.0),
+            LossModel::SmoothHinge => {
+                if a <= 0.0 {
+                    0.5 - a
+                } else if a < 1.0 {
+                    0.5 * (1.0 - a) * (1.0 - a)
+                } else {
+                    0.0
+                }
+            }
         }
     }
 
-    /// Gradient weight α(a) = −ℓ′(a): σ(−a), 1/2 − a/4 or e^{−a}.
+    /// Gradient weight α(a) = −ℓ′(a): σ(−a), 1/2 − a/4, e^{−a}, 1 − a, or clamp(1 − a, 0, 1).
     #[inline]
     pub fn weight(self, a: f64) -> f64 {
         match self {
             LossModel::Exact => crate::numerics::logistic(-a),
             LossModel::Quadratic => 0.5 - 0.25 * a,
             LossModel::ExponentialTail => (-a).exp(),
+            LossModel::Squared => 1.0 - a,
+            LossModel::SmoothHinge => (1.0 - a).clamp(0.0, 1.0),
         }
     }
 
     /// Size of the gradient weight's terms before cancellation: α(a) for the exact and
-    /// exponential-tail models (positive), 1/2 + |a|/4 for the quadratic one (zero at a = 2).
+    /// exponential-tail models (positive), 1/2 + |a|/4 for the quadratic one (zero at a = 2),
+    /// 1 + |a| for the squared loss and for the smooth hinge's middle piece (zero at a = 1).
     #[inline]
     pub fn weight_size(self, a: f64) -> f64 {
         match self {
             LossModel::Quadratic => 0.5 + 0.25 * a.abs(),
+            LossModel::Squared => 1.0 + a.abs(),
+            LossModel::SmoothHinge if a > 0.0 && a < 1.0 => 1.0 + a,
             other => other.weight(a),
         }
     }
 
-    /// Curvature κ(a) = ℓ″(a) = −α′(a): σ(a)σ(−a), 1/4 or e^{−a} (M14's D).
+    /// Curvature κ(a) = ℓ″(a) = −α′(a): σ(a)σ(−a), 1/4, e^{−a}, 1, or 1 on 0 ≤ a < 1 and 0
+    /// elsewhere (M14's D; for the smooth hinge the right-hand derivative at the kinks).
     #[inline]
     pub fn curvature(self, a: f64) -> f64 {
         match self {
             LossModel::Exact => crate::numerics::logistic_slope(a),
             LossModel::Quadratic => 0.25,
             LossModel::ExponentialTail => (-a).exp(),
+            LossModel::Squared => 1.0,
+            LossModel::SmoothHinge => {
+                if (0.0..1.0).contains(&a) {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
+        }
+    }
+
+    /// Whether the curvature is a constant (the flows are then linear in z).
+    pub fn is_quadratic(self) -> bool {
+        matches!(self, LossModel::Quadratic | LossModel::Squared)
+    }
+
+    /// Whether ℓ(a) has a minimiser (the squared loss and the smooth hinge do, at a = 1 and on
+    /// a ≥ 1; the quadratic model at a = 2): then responses stop growing without a regulariser.
+    pub fn has_minimiser(self) -> bool {
+        matches!(
+            self,
+            LossModel::Quadratic | LossModel::Squared | LossModel::SmoothHinge
+        )
+    }
+
+    /// The open interval of dual variables α (the range of the weight α(a) = −ℓ′(a)) on which
+    /// the conjugate H(α) = min_a [ℓ(a) + α a] is smooth (docs/theory.md §3.3): (0, 1) for the
+    /// cross-entropy, (0, ∞) for the exponential tail, ℝ for the quadratic model and the squared
+    /// loss. `None` for the smooth hinge, whose dual lives on the closed box [0, 1] with the
+    /// examples beyond the margin at α = 0 (a constrained problem, not a smooth flow).
+    pub fn dual_domain(self) -> Option<(f64, f64)> {
+        match self {
+            LossModel::Exact => Some((0.0, 1.0)),
+            LossModel::ExponentialTail => Some((0.0, f64::INFINITY)),
+            LossModel::Quadratic | LossModel::Squared => Some((f64::NEG_INFINITY, f64::INFINITY)),
+            LossModel::SmoothHinge => None,
+        }
+    }
+
+    /// The margin at which the weight is α, a(α) = H′(α) (the inverse of [`LossModel::weight`]):
+    /// log((1 − α)/α), −log α, 2 − 4α or 1 − α; NaN outside [`LossModel::dual_domain`].
+    #[inline]
+    pub fn margin_of_weight(self, alpha: f64) -> f64 {
+        match self {
+            LossModel::Exact if alpha > 0.0 && alpha < 1.0 => (-alpha).ln_1p() - alpha.ln(),
+            LossModel::ExponentialTail if alpha > 0.0 => -alpha.ln(),
+            LossModel::Quadratic => 2.0 - 4.0 * alpha,
+            LossModel::Squared => 1.0 - alpha,
+            _ => f64::NAN,
+        }
+    }
+
+    /// da/dα = H″(α) = −1/ℓ″(a(α)): −1/(α(1 − α)), −1/α, −4 or −1.
+    #[inline]
+    pub fn margin_of_weight_slope(self, alpha: f64) -> f64 {
+        match self {
+            LossModel::Exact => -1.0 / (alpha * (1.0 - alpha)),
+            LossModel::ExponentialTail => -1.0 / alpha,
+            LossModel::Quadratic => -4.0,
+            LossModel::Squared => -1.0,
+            LossModel::SmoothHinge => f64::NAN,
         }
     }
 
@@ -153,7 +251,14 @@ impl LossModel {
             LossModel::Exact => "exact",
             LossModel::Quadratic => "quadratic",
             LossModel::ExponentialTail => "exponential_tail",
+            LossModel::Squared => "squared",
+            LossModel::SmoothHinge => "smooth_hinge",
         }
+    }
+
+    /// The loss model of a name (`name()`'s inverse).
+    pub fn from_name(name: &str) -> Option<LossModel> {
+        LossModel::ALL.into_iter().find(|l| l.name() == name)
     }
 }
 

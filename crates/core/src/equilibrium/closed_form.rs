@@ -1,6 +1,7 @@
 //! Closed forms and first-order formulas of docs/theory.md §3.4 and §5, for comparison with the exact
-//! equilibria: Lambert-W uncoupled responses, the SD margin, the quadratic model's z*, and the
-//! first-order starvation formulas M18 and M19.
+//! equilibria: Lambert-W uncoupled responses, the SD margin, the quadratic model's z*, the
+//! squared loss's z*, starvation matrix and trajectory (M20), and the first-order starvation
+//! formulas M18 and M19.
 
 use crate::model::{FeatureModel, LossModel};
 use crate::numerics::{lambert_w0, logistic, logistic_slope};
@@ -87,6 +88,44 @@ pub fn quadratic_equilibrium(model: &FeatureModel) -> Vec<f64> {
         .iter()
         .zip(model.coupling_column_sums())
         .map(|(s2, u1)| 2.0 * s2 * u1 / (s2 + 4.0 * lambda))
+        .collect()
+}
+
+/// The squared loss's L2 equilibrium (M20): λ z = S² Uᵀ (1 − U z) with UᵀU = I gives
+/// z* = (S² + λ)⁻¹ S² Uᵀ1, i.e. z_j* = s_j² (Uᵀ1)_j / (s_j² + λ): each response depends on its
+/// own strength only. λ = 0 (no regulariser) gives z* = Uᵀ1.
+pub fn squared_equilibrium(model: &FeatureModel) -> Vec<f64> {
+    let lambda = model.regulariser().lambda();
+    model
+        .squared_strengths()
+        .iter()
+        .zip(model.coupling_column_sums())
+        .map(|(s2, u1)| s2 * u1 / (s2 + lambda))
+        .collect()
+}
+
+/// The squared loss's L2 starvation matrix (M20 differentiated): diagonal,
+/// M_jj = ∂z_j*/∂(s_j²) = λ (Uᵀ1)_j / (s_j² + λ)², M_ji = 0 for i ≠ j (no starvation).
+pub fn squared_starvation_diagonal(model: &FeatureModel) -> Vec<f64> {
+    let lambda = model.regulariser().lambda();
+    model
+        .squared_strengths()
+        .iter()
+        .zip(model.coupling_column_sums())
+        .map(|(s2, u1)| lambda * u1 / ((s2 + lambda) * (s2 + lambda)))
+        .collect()
+}
+
+/// The squared loss's L2 response flow in closed form (M20): dz_j/dt = η [s_j² (Uᵀ1)_j −
+/// (s_j² + λ) z_j] decouples, so z_j(t) = z_j* + (z_j(0) − z_j*) e^{−η (s_j² + λ) t}.
+pub fn squared_trajectory(model: &FeatureModel, start: &[f64], t: f64) -> Vec<f64> {
+    let lambda = model.regulariser().lambda();
+    let eta = model.rate();
+    squared_equilibrium(model)
+        .iter()
+        .zip(model.squared_strengths())
+        .zip(start)
+        .map(|((zs, s2), z0)| zs + (z0 - zs) * (-eta * (s2 + lambda) * t).exp())
         .collect()
 }
 

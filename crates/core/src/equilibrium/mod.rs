@@ -157,17 +157,21 @@ impl<'a> Objective<'a> {
                 }
             }
         };
-        if matches!(kind, Kind::None) && model.loss() != LossModel::Quadratic {
-            return Err(SolveError::Undefined(
-                "no equilibrium exists with λ = 0 (no regulariser): the loss has no minimiser and the responses grow like log t; give λ > 0".into(),
-            ));
+        let loss = model.loss();
+        let unique = loss.is_quadratic();
+        if matches!(kind, Kind::None) && !unique {
+            return Err(SolveError::Undefined(if loss == LossModel::SmoothHinge {
+                "the smooth hinge without a regulariser has no unique equilibrium (every z with all margins ≥ 1 is one); give λ > 0".into()
+            } else {
+                "no equilibrium exists with λ = 0 (no regulariser): the loss has no minimiser and the responses grow like log t; give λ > 0".into()
+            }));
         }
         if let Kind::Sd(l, _) = &kind
             && l.contains(&0.0)
-            && model.loss() != LossModel::Quadratic
+            && !unique
         {
             return Err(SolveError::Undefined(
-                "SD with λ = 0 for one class has no equilibrium; give both classes λ > 0".into(),
+                "SD with λ = 0 for one class has no unique equilibrium for this loss; give both classes λ > 0".into(),
             ));
         }
         Ok(Self {

@@ -4,7 +4,7 @@
 
 use super::closed_form::{
     first_order_exponential_tail, first_order_starvation, lambert_uncoupled, quadratic_equilibrium,
-    sd_margin, sd_margin_lambert, uncoupled_response,
+    sd_margin, sd_margin_lambert, squared_equilibrium, uncoupled_response,
 };
 use super::{
     Equilibrium, EquilibriumOptions, Sensitivities, delta_sensitivity, find_equilibrium,
@@ -206,6 +206,16 @@ pub fn analyse(
                     closed.push(ClosedFormComparison::new(
                         format!("z{}* vs 2s²(Uᵀ1)/(s²+4λ)", j + 1),
                         "docs/theory.md §3.4 (quadratic)",
+                        z[j],
+                        q,
+                    ));
+                }
+            }
+            if model.loss() == LossModel::Squared {
+                for (j, q) in squared_equilibrium(model).into_iter().enumerate() {
+                    closed.push(ClosedFormComparison::new(
+                        format!("z{}* vs s²(Uᵀ1)/(s²+λ)", j + 1),
+                        "M20 (squared loss)",
                         z[j],
                         q,
                     ));

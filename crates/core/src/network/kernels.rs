@@ -97,6 +97,8 @@ pub(crate) struct FusedInput<'a> {
     pub width: usize,
     /// SD coefficient c.
     pub sd: f64,
+    /// The per-example loss ℓ(yŷ).
+    pub loss: crate::model::LossModel,
 }
 
 /// Parameter blocks of the one-hidden-layer network (see `mlp::Layout`): W₁ (d × h), b₁ (h),
@@ -117,7 +119,7 @@ pub(crate) struct TwoLayerGrad<'a> {
 }
 
 /// One fused full-batch pass of the one-hidden-layer ReLU network: writes ŷ into `outputs`, the
-/// gradient of the mean loss mean(log(1 + e^(−yŷ))) + c·mean(ŷ²) into `grad` (overwritten), and
+/// gradient of the mean loss mean(ℓ(yŷ)) + c·mean(ŷ²) into `grad` (overwritten), and
 /// returns that loss. `row` is scratch: with AVX2/FMA, d = 2 and at least
 /// [`column_scratch`] values, examples go in the vector lanes (`simd::fused_2_columns`);
 /// otherwise example by example through a row of h pre-activations.
@@ -202,8 +204,8 @@ fn fused_two_layer_body<const AVX2: bool>(
         } + net.b2;
         outputs[i] = out;
         let margin = y * out;
-        loss += crate::numerics::softplus(-margin) + input.sd * out * out;
-        let g = (-y * crate::numerics::logistic(-margin) + 2.0 * input.sd * out) * inv_n;
+        loss += input.loss.loss(margin) + input.sd * out * out;
+        let g = (-y * input.loss.weight(margin) + 2.0 * input.sd * out) * inv_n;
         gb2 += g;
         // Backward through the last layer and the ReLU, branch-free (bit masks) so that it
         // vectorises without masked loads and stores.
@@ -402,8 +404,8 @@ mod simd {
             let gi = if i < n {
                 let (y, out) = (input.labels[i], outputs[i]);
                 let margin = y * out;
-                loss += crate::numerics::softplus(-margin) + input.sd * out * out;
-                (-y * crate::numerics::logistic(-margin) + 2.0 * input.sd * out) * inv_n
+                loss += input.loss.loss(margin) + input.sd * out * out;
+                (-y * input.loss.weight(margin) + 2.0 * input.sd * out) * inv_n
             } else {
                 0.0
             };
@@ -487,6 +489,7 @@ mod tests {
             dimension: 2,
             width: h,
             sd: 0.003,
+            loss: crate::model::LossModel::Exact,
         };
         let step = |scratch: usize| {
             let mut g = vec![f64::NAN; 4 * h + 1];

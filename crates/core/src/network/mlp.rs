@@ -5,11 +5,15 @@
 //! transpose of PyTorch's `weight`), then on hidden layers optionally batch norm
 //! (γ x̂ + β, x̂ = (Z − μ)/√(σ² + 10⁻⁵)), ReLU, and dropout (inverted: kept units scaled by
 //! 1/(1 − p)). The parameter vector θ holds, layer by layer, W, b, then γ, β when batch norm is on.
+//!
+//! In the NTK parameterisation a layer computes Z = A W/√p + 1 bᵀ: the passes run on the
+//! effective parameters (W/√p, b) ([`Mlp::effective_into`]) and the gradient with respect to θ
+//! is the effective one with its W blocks scaled by 1/√p ([`Mlp::scale_gradient`]).
 
 use crate::numerics::SeededRng;
 
-use super::Architecture;
 use super::kernels::{axpy, dot, gemm, relu};
+use super::{Architecture, Parameterisation};
 
 /// Batch norm's ε (PyTorch's default).
 pub(crate) const BN_EPSILON: f64 = 1e-5;
@@ -36,6 +40,10 @@ pub(crate) struct Mlp {
     pub parameters: usize,
     pub dropout: f64,
     pub batch_norm: bool,
+    /// The parameterisation; in `Ntk` the factor 1/√p of layer l is `weight_scales[l]`.
+    pub parameterisation: Parameterisation,
+    /// Per layer, the factor multiplying W in the pass: 1 (standard) or 1/√p (NTK).
+    pub weight_scales: Vec<f64>,
 }
 
 /// Batch norm's running mean and variance, one pair per hidden layer.
@@ -103,11 +111,57 @@ impl Mlp {
                 norm,
             });
         }
+        let weight_scales = layers
+            .iter()
+            .map(|l| match architecture.parameterisation {
+                Parameterisation::Standard => 1.0,
+                Parameterisation::Ntk => 1.0 / (l.inputs as f64).sqrt(),
+            })
+            .collect();
         Self {
             layers,
             parameters: at,
             dropout: architecture.dropout,
             batch_norm: architecture.batch_norm,
+            parameterisation: architecture.parameterisation,
+            weight_scales,
+        }
+    }
+
+    /// Whether θ is used as is by the passes (PyTorch's standard parameterisation).
+    pub(super) fn is_standard(&self) -> bool {
+        self.parameterisation == Parameterisation::Standard
+    }
+
+    /// The effective parameters of the pass, θ with every W block scaled by its layer's factor
+    /// (a copy of θ in the standard parameterisation), into `out`.
+    pub(super) fn effective_into(&self, theta: &[f64], out: &mut Vec<f64>) {
+        out.clear();
+        out.extend_from_slice(theta);
+        self.scale_gradient(out);
+    }
+
+    /// The effective parameters as a borrowed θ (standard) or a scaled copy (NTK).
+    pub(super) fn effective<'a>(&self, theta: &'a [f64]) -> std::borrow::Cow<'a, [f64]> {
+        if self.is_standard() {
+            std::borrow::Cow::Borrowed(theta)
+        } else {
+            let mut out = Vec::with_capacity(theta.len());
+            self.effective_into(theta, &mut out);
+            std::borrow::Cow::Owned(out)
+        }
+    }
+
+    /// Turns ∂/∂(effective parameters) into ∂/∂θ: every W block times its layer's factor
+    /// (nothing to do in the standard parameterisation). Also maps θ to the effective parameters.
+    pub(super) fn scale_gradient(&self, grad: &mut [f64]) {
+        if self.is_standard() {
+            return;
+        }
+        for (layer, c) in self.layers.iter().zip(&self.weight_scales) {
+            for g in &mut grad[layer.w..layer.w + layer.inputs * layer.outputs] {
+                *g *= c;
+            }
         }
     }
 
@@ -121,8 +175,9 @@ impl Mlp {
         self.dropout == 0.0 && !self.batch_norm
     }
 
-    /// PyTorch's default initialisation from `seed`: every weight and bias of a layer with p
-    /// inputs uniform in [−1/√p, 1/√p]; γ = 1, β = 0.
+    /// The initialisation from `seed`: standard (PyTorch's default), every weight and bias of a
+    /// layer with p inputs uniform in [−1/√p, 1/√p]; NTK, every weight and bias N(0, 1); γ = 1,
+    /// β = 0.
     pub(super) fn initialise(&self, seed: u64) -> Vec<f64> {
         let mut rng = SeededRng::new(seed);
         let mut theta = vec![0.0; self.parameters];
@@ -130,7 +185,10 @@ impl Mlp {
             let bound = 1.0 / (layer.inputs as f64).sqrt();
             let end = layer.b + layer.outputs;
             for t in &mut theta[layer.w..end] {
-                *t = bound * (2.0 * rng.uniform() - 1.0);
+                *t = match self.parameterisation {
+                    Parameterisation::Standard => bound * (2.0 * rng.uniform() - 1.0),
+                    Parameterisation::Ntk => rng.normal(),
+                };
             }
             if let Some((g, _)) = layer.norm {
                 theta[g..g + layer.outputs].fill(1.0);

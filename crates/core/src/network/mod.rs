@@ -20,6 +20,7 @@ mod train;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, InputError};
+use crate::model::LossModel;
 
 pub use batches::{BATCH_STREAM, BatchSchedule};
 pub use data::MAX_EXAMPLES;
@@ -83,8 +84,9 @@ impl Dataset {
     }
 }
 
-/// A fully connected ReLU network d → hidden\[0\] → … → 1 with PyTorch's default
-/// initialisation (weights and biases uniform in ±1/√fan_in).
+/// A fully connected ReLU network d → hidden\[0\] → … → 1, in PyTorch's standard
+/// parameterisation (weights and biases uniform in ±1/√fan_in) or the NTK parameterisation
+/// ([`Parameterisation`]).
 /// In specs: the `network` section, every field defaulting to the paper's 2 → 500 → 1.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -100,6 +102,38 @@ pub struct Architecture {
     /// statistics; evaluation: running statistics, momentum 0.1, as PyTorch; default off).
     #[serde(default)]
     pub batch_norm: bool,
+    /// How the weights are parameterised (default "standard", PyTorch's; "ntk": weights
+    /// N(0, 1) with each layer's output scaled by 1/√fan_in, theory.md §7).
+    #[serde(default)]
+    pub parameterisation: Parameterisation,
+}
+
+/// How a network's weights are parameterised (theory.md §7). The function class is the same;
+/// what changes is which θ gradient descent moves, hence the tangent kernel's scale with width
+/// and what a learning rate means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Parameterisation {
+    /// PyTorch's default: a layer with p inputs computes Z = A W + b, every weight and bias
+    /// uniform in ±1/√p. The tangent kernel grows in proportion to the width.
+    #[default]
+    Standard,
+    /// The NTK parameterisation (Jacot et al. 2018): Z = A W/√p + b with every weight and bias
+    /// N(0, 1). The tangent kernel tends to a finite limit as the width grows, so one learning
+    /// rate trains every width on the same time scale; gradients with respect to W are 1/√p of
+    /// the standard ones at the same function.
+    Ntk,
+}
+
+impl Parameterisation {
+    /// Short name used in specs and outputs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Parameterisation::Standard => "standard",
+            Parameterisation::Ntk => "ntk",
+        }
+    }
 }
 
 fn paper_hidden() -> Vec<usize> {
@@ -113,6 +147,7 @@ impl Default for Architecture {
             hidden: paper_hidden(),
             dropout: 0.0,
             batch_norm: false,
+            parameterisation: Parameterisation::Standard,
         }
     }
 }
@@ -160,8 +195,9 @@ impl Default for Optimiser {
     }
 }
 
-/// How one network is trained: in batches (full batch by default; theory.md §9), mean logistic
-/// loss over the batch mean(log(1 + e^(−y ŷ))) + sd · mean(ŷ²), weight decay added to the
+/// How one network is trained: in batches (full batch by default; theory.md §9), mean loss
+/// over the batch mean(ℓ(y ŷ)) + sd · mean(ŷ²) with ℓ the per-example loss (default the
+/// logistic loss log(1 + e^(−y ŷ))), weight decay added to the
 /// gradient.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Training {
@@ -176,6 +212,9 @@ pub struct Training {
     pub weight_decay: f64,
     /// Spectral decoupling coefficient c (loss += c · mean(ŷ²)).
     pub sd: f64,
+    /// The per-example loss ℓ(a) of the margin a = y ŷ: `Exact` (the logistic loss, the
+    /// paper's), `Squared` ½(yŷ − 1)², `SmoothHinge`, or the cross-entropy's approximations.
+    pub loss: LossModel,
     /// Minibatch size B (None = full batch): a seeded reshuffle per epoch ([`BatchSchedule`]).
     pub batch_size: Option<usize>,
     /// How minibatches are drawn (default: reshuffled per epoch).
@@ -339,7 +378,7 @@ impl TrainedNetwork {
     }
 }
 
-/// The training loss mean(log(1 + e^(−yŷ))) + c·mean(ŷ²) at θ and its gradient ∂loss/∂θ
+/// The training loss mean(ℓ(yŷ)) + c·mean(ŷ²) at θ and its gradient ∂loss/∂θ
 /// (without weight decay, which the optimiser adds), in training mode: batch norm on batch
 /// statistics, dropout masks drawn from `dropout_seed`. The engine's own pass (fused for one
 /// hidden layer without dropout or batch norm); exposed for tests and diagnostics.

@@ -30,7 +30,7 @@ use nalgebra::DMatrix;
 
 use crate::error::{Error, InputError};
 use crate::flow::{ResponseFlow, Space, VectorField};
-use crate::model::{FeatureModel, Regulariser, SpectralDecoupling};
+use crate::model::{FeatureModel, LossModel, Regulariser, SpectralDecoupling};
 use crate::solve::{Method, Output, SolveOptions, integrate};
 
 use super::batches::BatchSchedule;
@@ -131,7 +131,8 @@ fn output_offset(tangent: &TangentFeatures, theta0: &[f64]) -> Vec<f64> {
 /// time t = η·steps/(1−μ) of the mean loss:
 ///   dŷ = f(ŷ) dt + √h_SGD · G(ŷ) dW,  f(ŷ) = −(1/n) K g(ŷ) − w (ŷ − b),
 ///   G(ŷ) dW = −√(q/n) · K (g(ŷ) ⊙ (dW − mean(dW))),  q = (n − B)/((n − 1) B),
-/// with g_i = −y_i σ(−y_i ŷ_i) + 2c ŷ_i the per-example loss gradient and h_SGD = η/(1−μ):
+/// with g_i = −y_i α(y_i ŷ_i) + 2c ŷ_i the per-example loss gradient (α = −ℓ′, σ(−a) for the
+/// logistic loss) and h_SGD = η/(1−μ):
 /// G Gᵀ is the covariance of one minibatch gradient (1/B) Σ_{i∈B} K[:, i] g_i drawn without
 /// replacement, so one SDE step of length h_SGD has the SGD step's mean and covariance.
 #[derive(Debug, Clone)]
@@ -140,18 +141,21 @@ pub struct MinibatchDiffusion<'a> {
     labels: &'a [f64],
     offset: Vec<f64>,
     sd: f64,
+    loss: LossModel,
     weight_decay: f64,
     noise_scale: f64,
 }
 
 impl<'a> MinibatchDiffusion<'a> {
     /// The diffusion of batch size `batch` for the kernel K (n × n row-major), labels, offset b
-    /// (f₀ − J θ₀), SD c, weight decay w and SGD step h_SGD = η/(1−μ).
+    /// (f₀ − J θ₀), SD c, the per-example loss, weight decay w and SGD step h_SGD = η/(1−μ).
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         kernel: &'a [f64],
         labels: &'a [f64],
         offset: Vec<f64>,
         sd: f64,
+        loss: LossModel,
         weight_decay: f64,
         sgd_step: f64,
         batch: usize,
@@ -168,25 +172,39 @@ impl<'a> MinibatchDiffusion<'a> {
             labels,
             offset,
             sd,
+            loss,
             weight_decay,
             noise_scale: (sgd_step * q / n.max(1) as f64).sqrt(),
         }
     }
 
     /// A bound L on |λ| of the drift's Jacobian −(1/n) K D − w I (D = diag(∂g_i/∂ŷ_i) with
-    /// entries in (0, 1/4 + 2c]): L = λ_max(K)(1/4 + 2c)/n + w.
-    pub fn lambda_bound(kernel: &[f64], n: usize, sd: f64, weight_decay: f64) -> f64 {
+    /// entries in [0, κ_max + 2c], κ_max the loss's largest curvature: 1/4 logistic and
+    /// quadratic, 1 squared and smooth hinge): L = λ_max(K)(κ_max + 2c)/n + w. `None` for a
+    /// loss of unbounded curvature (the exponential tail).
+    pub fn lambda_bound(
+        kernel: &[f64],
+        n: usize,
+        sd: f64,
+        loss: LossModel,
+        weight_decay: f64,
+    ) -> Option<f64> {
+        let curvature = match loss {
+            LossModel::Exact | LossModel::Quadratic => 0.25,
+            LossModel::Squared | LossModel::SmoothHinge => 1.0,
+            LossModel::ExponentialTail => return None,
+        };
         let k = DMatrix::from_row_slice(n, n, kernel);
         let top = k
             .symmetric_eigenvalues()
             .iter()
             .fold(0.0f64, |a, &b| a.max(b));
-        top * (0.25 + 2.0 * sd) / n as f64 + weight_decay
+        Some(top * (curvature + 2.0 * sd) / n as f64 + weight_decay)
     }
 
     fn per_example_gradient(&self, y: &[f64], out: &mut [f64]) {
         for ((g, o), l) in out.iter_mut().zip(y).zip(self.labels) {
-            *g = -l * crate::numerics::logistic(-l * o) + 2.0 * self.sd * o;
+            *g = -l * self.loss.weight(l * o) + 2.0 * self.sd * o;
         }
     }
 }
@@ -262,8 +280,18 @@ pub fn check_sde_step(
         ));
     };
     let h = h_sgd / options.substeps as f64;
-    let l =
-        MinibatchDiffusion::lambda_bound(kernel, data.len(), training.sd, training.weight_decay);
+    let Some(l) = MinibatchDiffusion::lambda_bound(
+        kernel,
+        data.len(),
+        training.sd,
+        training.loss,
+        training.weight_decay,
+    ) else {
+        return Err(InputError::new(
+            "tracking.sde",
+            "has no stability bound with the exponential-tail loss (its curvature e^(−a) is unbounded); use another training.loss or drop tracking.sde",
+        ));
+    };
     let needed = (h_sgd * l / crate::sde::EULER_MARUYAMA_BOUND).floor() as usize + 1;
     check_step(
         h,
@@ -295,6 +323,7 @@ fn sde_responses(
         &data.labels,
         output_offset(tangent, theta0),
         training.sd,
+        training.loss,
         training.weight_decay,
         h_sgd,
         schedule.size(),
@@ -369,7 +398,7 @@ pub(crate) fn train_linearised(
             break;
         }
         if full {
-            loss_gradient(&outputs, &data.labels, training.sd, &mut g);
+            loss_gradient(&outputs, &data.labels, training.sd, training.loss, &mut g);
             grad.fill(0.0);
             for (i, gi) in g.iter().enumerate() {
                 axpy(*gi, &j[i * m..(i + 1) * m], &mut grad);
@@ -388,7 +417,13 @@ pub(crate) fn train_linearised(
                 batch_labels.push(data.labels[i]);
             }
             let gb = &mut g[..batch.len()];
-            loss_gradient(&batch_outputs, &batch_labels, training.sd, gb);
+            loss_gradient(
+                &batch_outputs,
+                &batch_labels,
+                training.sd,
+                training.loss,
+                gb,
+            );
             grad.fill(0.0);
             for (gi, &i) in gb.iter().zip(batch) {
                 axpy(*gi, &j[i * m..(i + 1) * m], &mut grad);
@@ -442,7 +477,7 @@ pub(crate) fn map_outputs(
             break;
         }
         if full {
-            loss_gradient(&outputs, &data.labels, training.sd, &mut g);
+            loss_gradient(&outputs, &data.labels, training.sd, training.loss, &mut g);
             for i in 0..n {
                 let kg = dot(&tangent.kernel[i * n..(i + 1) * n], &g);
                 let drive = kg + w * (outputs[i] - offset[i]);
@@ -462,7 +497,13 @@ pub(crate) fn map_outputs(
                 batch_labels.push(data.labels[i]);
             }
             let gb = &mut g[..batch.len()];
-            loss_gradient(&batch_outputs, &batch_labels, training.sd, gb);
+            loss_gradient(
+                &batch_outputs,
+                &batch_labels,
+                training.sd,
+                training.loss,
+                gb,
+            );
             for i in 0..n {
                 let row = &tangent.kernel[i * n..(i + 1) * n];
                 let kg: f64 = gb.iter().zip(batch).map(|(gj, &j)| row[j] * gj).sum();
@@ -477,7 +518,8 @@ pub(crate) fn map_outputs(
     Some(out)
 }
 
-/// The z-flow with the offset: dz/dt = S² Uᵀ [σ(−Uz) − λ_SD U z] − λ_L2 (z − c), c = Uᵀ Y b.
+/// The z-flow with the offset: dz/dt = S² Uᵀ [α(Uz) − λ_SD U z] − λ_L2 (z − c), c = Uᵀ Y b, α the
+/// loss's gradient weight (σ(−a) for the logistic loss).
 struct OffsetFlow {
     inner: ResponseFlow,
     l2: f64,
@@ -532,7 +574,8 @@ pub(crate) fn flow_outputs(
     let floor = (s_max * 1e-9).max(f64::MIN_POSITIVE);
     let strengths: Vec<f64> = basis.spectrum.iter().map(|s| s.max(floor)).collect();
     let sd = training.sd;
-    let model = FeatureModel::from_coupling(strengths, u.clone(), Some(y.clone()))?;
+    let model = FeatureModel::from_coupling(strengths, u.clone(), Some(y.clone()))?
+        .with_loss(training.loss);
     // Weight decay is applied by `OffsetFlow` (with the offset); the model carries SD or nothing.
     let model = model.with_regulariser(if sd > 0.0 {
         Regulariser::SpectralDecoupling(SpectralDecoupling::uniform(2.0 * sd))

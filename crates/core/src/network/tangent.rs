@@ -35,12 +35,15 @@ pub(crate) struct ResponseBasis {
 
 /// Forward and backward (∂ŷ_i/∂ŷ_i = 1 for every row) in evaluation mode, where examples do not
 /// interact, so the batched signals are the per-example ones.
+/// The passes run on the effective parameters (NTK: W/√p); the signals ∂ŷ/∂Z do not depend on
+/// the parameterisation, only the chain rule to θ does (the factor of each W block).
 fn signals(mlp: &Mlp, theta: &[f64], stats: &RunningStats, points: &[f64]) -> Cache {
     let mut cache = Cache::default();
     let mut stats = stats.clone();
-    mlp.forward(theta, points, &mut stats, &mut Mode::Eval, &mut cache);
+    let theta = mlp.effective(theta);
+    mlp.forward(&theta, points, &mut stats, &mut Mode::Eval, &mut cache);
     let ones = vec![1.0; cache.n];
-    mlp.backward(theta, points, &ones, false, &mut cache, None);
+    mlp.backward(&theta, points, &ones, false, &mut cache, None);
     cache
 }
 
@@ -64,20 +67,24 @@ pub(crate) fn tangent_features(
         let row = &mut jacobian[i * m..(i + 1) * m];
         for (l, layer) in mlp.layers.iter().enumerate() {
             let (p, q) = (layer.inputs, layer.outputs);
+            let c = mlp.weight_scales[l];
             let input: &[f64] = if l == 0 { points } else { &cache.acts[l - 1] };
             let a = &input[i * p..(i + 1) * p];
             if l == hidden {
-                row[layer.w..layer.w + p].copy_from_slice(a);
+                for (r, aj) in row[layer.w..layer.w + p].iter_mut().zip(a) {
+                    *r = c * aj;
+                }
                 row[layer.b] = 1.0;
                 continue;
             }
             let g = &cache.grad_pre[l][i * q..(i + 1) * q];
             for (j, aj) in a.iter().enumerate() {
+                let caj = c * aj;
                 for (r, gk) in row[layer.w + j * q..layer.w + (j + 1) * q]
                     .iter_mut()
                     .zip(g)
                 {
-                    *r = aj * gk;
+                    *r = caj * gk;
                 }
             }
             row[layer.b..layer.b + q].copy_from_slice(g);
@@ -113,8 +120,9 @@ pub(crate) fn tangent_features(
     })
 }
 
-/// K = J Jᵀ without forming J, layer by layer: a dense layer with input A and signal
-/// G = ∂ŷ/∂Z contributes (G Gᵀ) ∘ (A Aᵀ + 1); batch norm with signal P = ∂ŷ/∂(γx̂ + β)
+/// K = J Jᵀ without forming J, layer by layer: a dense layer with input A, signal G = ∂ŷ/∂Z
+/// and weight factor c (1, or 1/√p in the NTK parameterisation) contributes
+/// (G Gᵀ) ∘ (c² A Aᵀ + 1); batch norm with signal P = ∂ŷ/∂(γx̂ + β)
 /// contributes (P∘X̂)(P∘X̂)ᵀ + P Pᵀ. Costs O(n² Σ widths) instead of O(n² m).
 pub(crate) fn kernel(mlp: &Mlp, theta: &[f64], stats: &RunningStats, points: &[f64]) -> Vec<f64> {
     let cache = signals(mlp, theta, stats, points);
@@ -125,17 +133,18 @@ pub(crate) fn kernel(mlp: &Mlp, theta: &[f64], stats: &RunningStats, points: &[f
     let mut gg = vec![0.0; n * n];
     for (l, layer) in mlp.layers.iter().enumerate() {
         let (p, q) = (layer.inputs, layer.outputs);
+        let c2 = mlp.weight_scales[l] * mlp.weight_scales[l];
         let input: &[f64] = if l == 0 { points } else { &cache.acts[l - 1] };
         gram(input, n, p, &mut ga);
         if l == hidden {
             for (kv, a) in k.iter_mut().zip(&ga) {
-                *kv += a + 1.0;
+                *kv += c2 * a + 1.0;
             }
             continue;
         }
         gram(&cache.grad_pre[l], n, q, &mut gg);
         for ((kv, a), g) in k.iter_mut().zip(&ga).zip(&gg) {
-            *kv += g * (a + 1.0);
+            *kv += g * (c2 * a + 1.0);
         }
         if layer.norm.is_some() {
             let pr = &cache.grad_relu_in[l];

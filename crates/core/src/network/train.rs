@@ -4,7 +4,8 @@
 use rayon::prelude::*;
 
 use crate::error::{Error, InputError, SolveError};
-use crate::numerics::{SeededRng, logistic, softplus};
+use crate::model::LossModel;
+use crate::numerics::SeededRng;
 
 use super::batches::BatchSchedule;
 use super::kernels::{FusedInput, TwoLayer, TwoLayerGrad, fused_two_layer};
@@ -37,22 +38,30 @@ pub const MAX_SDE_EXAMPLES: usize = 5_000;
 /// Largest number of SDE steps per SGD step.
 pub const MAX_SDE_SUBSTEPS: usize = 1_000;
 
-/// Mean logistic loss with SD: mean(log(1 + e^(−yŷ))) + c·mean(ŷ²).
-pub(crate) fn mean_loss(outputs: &[f64], labels: &[f64], sd: f64) -> f64 {
+/// Mean loss with SD: mean(ℓ(yŷ)) + c·mean(ŷ²), ℓ the per-example loss (the logistic
+/// log(1 + e^(−yŷ)) for `LossModel::Exact`, ½(yŷ − 1)² for `Squared`, …).
+pub(crate) fn mean_loss(outputs: &[f64], labels: &[f64], sd: f64, loss: LossModel) -> f64 {
     let n = outputs.len() as f64;
     outputs
         .iter()
         .zip(labels)
-        .map(|(o, y)| softplus(-y * o) + sd * o * o)
+        .map(|(o, y)| loss.loss(y * o) + sd * o * o)
         .sum::<f64>()
         / n
 }
 
-/// ∂loss/∂ŷ_i = (−y_i σ(−y_i ŷ_i) + 2c ŷ_i)/n.
-pub(crate) fn loss_gradient(outputs: &[f64], labels: &[f64], sd: f64, out: &mut [f64]) {
+/// ∂loss/∂ŷ_i = (−y_i α(y_i ŷ_i) + 2c ŷ_i)/n, α = −ℓ′ the loss's gradient weight (σ(−a) for
+/// the logistic loss, 1 − a for the squared loss).
+pub(crate) fn loss_gradient(
+    outputs: &[f64],
+    labels: &[f64],
+    sd: f64,
+    loss: LossModel,
+    out: &mut [f64],
+) {
     let inv_n = 1.0 / outputs.len() as f64;
     for ((g, o), y) in out.iter_mut().zip(outputs).zip(labels) {
-        *g = (-y * logistic(-y * o) + 2.0 * sd * o) * inv_n;
+        *g = (-y * loss.weight(y * o) + 2.0 * sd * o) * inv_n;
     }
 }
 
@@ -294,6 +303,8 @@ pub(crate) struct Trainer<'a> {
     row: Vec<f64>,
     batch_points: Vec<f64>,
     batch_labels: Vec<f64>,
+    /// The effective parameters of the pass (NTK parameterisation only; empty otherwise).
+    effective: Vec<f64>,
 }
 
 impl<'a> Trainer<'a> {
@@ -319,6 +330,7 @@ impl<'a> Trainer<'a> {
             row: vec![0.0; width.max(super::kernels::column_scratch(data.len(), width))],
             batch_points: Vec::new(),
             batch_labels: Vec::new(),
+            effective: Vec::new(),
         }
     }
 
@@ -329,8 +341,21 @@ impl<'a> Trainer<'a> {
     /// The training-mode outputs ŷ(θ) and ∂loss/∂θ (in `self.grad`) on the whole data set;
     /// returns the training loss.
     pub(super) fn gradient(&mut self) -> f64 {
+        // In the NTK parameterisation the passes run on the effective parameters (W/√p, b)
+        // and the gradient is scaled back to θ at the end.
         let data = self.data;
-        self.gradient_at(&data.points, &data.labels)
+        self.gradient_in_theta(&data.points, &data.labels)
+    }
+
+    /// The gradient on `points` and `labels` with respect to θ: the passes run on the effective
+    /// parameters (NTK) and the gradient is scaled back.
+    fn gradient_in_theta(&mut self, points: &[f64], labels: &[f64]) -> f64 {
+        if !self.mlp.is_standard() {
+            self.mlp.effective_into(&self.theta, &mut self.effective);
+        }
+        let loss = self.gradient_at(points, labels);
+        self.mlp.scale_gradient(&mut self.grad);
+        loss
     }
 
     /// [`Trainer::gradient`] on the examples `batch` (the mean loss over the batch).
@@ -345,7 +370,7 @@ impl<'a> Trainer<'a> {
             points.extend_from_slice(&data.points[i * d..(i + 1) * d]);
             labels.push(data.labels[i]);
         }
-        let loss = self.gradient_at(&points, &labels);
+        let loss = self.gradient_in_theta(&points, &labels);
         self.batch_points = points;
         self.batch_labels = labels;
         loss
@@ -355,10 +380,16 @@ impl<'a> Trainer<'a> {
         let data = self.data;
         let sd = self.training.sd;
         let examples = labels.len();
+        let loss_model = self.training.loss;
+        let theta: &[f64] = if self.mlp.is_standard() {
+            &self.theta
+        } else {
+            &self.effective
+        };
         if self.fused() {
             let d = data.dimension;
             let h = self.mlp.layers[0].outputs;
-            let (w1, rest) = self.theta.split_at(d * h);
+            let (w1, rest) = theta.split_at(d * h);
             let (b1, rest) = rest.split_at(h);
             let (w2, rest) = rest.split_at(h);
             let net = TwoLayer {
@@ -382,6 +413,7 @@ impl<'a> Trainer<'a> {
                 dimension: d,
                 width: h,
                 sd,
+                loss: loss_model,
             };
             self.cache.outputs.resize(examples, 0.0);
             return fused_two_layer(
@@ -394,22 +426,28 @@ impl<'a> Trainer<'a> {
         }
         self.output_grad.resize(examples, 0.0);
         self.mlp.forward(
-            &self.theta,
+            theta,
             points,
             &mut self.stats,
             &mut Mode::Train(&mut self.rng),
             &mut self.cache,
         );
-        loss_gradient(&self.cache.outputs, labels, sd, &mut self.output_grad);
+        loss_gradient(
+            &self.cache.outputs,
+            labels,
+            sd,
+            loss_model,
+            &mut self.output_grad,
+        );
         self.mlp.backward(
-            &self.theta,
+            theta,
             points,
             &self.output_grad,
             true,
             &mut self.cache,
             Some(&mut self.grad),
         );
-        mean_loss(&self.cache.outputs, labels, sd)
+        mean_loss(&self.cache.outputs, labels, sd, loss_model)
     }
 
     /// Restarts the dropout stream from `seed`.
@@ -442,7 +480,8 @@ impl<'a> Trainer<'a> {
 pub(crate) fn evaluate(mlp: &Mlp, theta: &[f64], stats: &RunningStats, points: &[f64]) -> Vec<f64> {
     let mut cache = Cache::default();
     let mut stats = stats.clone();
-    mlp.forward(theta, points, &mut stats, &mut Mode::Eval, &mut cache);
+    let theta = mlp.effective(theta);
+    mlp.forward(&theta, points, &mut stats, &mut Mode::Eval, &mut cache);
     cache.outputs
 }
 
@@ -561,7 +600,7 @@ pub(crate) fn train_one(
             };
             let l = match (train_loss, &eval) {
                 (Some(l), None) => l,
-                _ => mean_loss(outputs, &data.labels, training.sd),
+                _ => mean_loss(outputs, &data.labels, training.sd, training.loss),
             };
             if !l.is_finite() {
                 return Err(diverged(training, epoch));

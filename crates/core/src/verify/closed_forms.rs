@@ -1,13 +1,16 @@
-//! Checks 7 and 8: the closed forms of the loss models (docs/theory.md §3.4): no starvation
-//! under the quadratic model, the Lambert-W law of the exponential tail.
+//! Checks 7, 8 and 12: the closed forms of the loss models (docs/theory.md §3.4): no starvation
+//! under the quadratic model, the Lambert-W law of the exponential tail, and the squared loss's
+//! decoupled L2 equilibrium (M20).
 
 use nalgebra::DMatrix;
 
-use crate::equilibrium::closed_form::lambert_uncoupled;
+use crate::equilibrium::closed_form::{
+    lambert_uncoupled, squared_equilibrium, squared_starvation_diagonal,
+};
 use crate::model::{FeatureModel, LossModel};
 
 use super::CheckResult;
-use super::fixtures::{l2, random_model, with_regulariser};
+use super::fixtures::{l2, max_abs, random_model, with_regulariser};
 use super::harness::{Context, Outcome, Spec, run, solve, solve_with_m};
 
 // ---------------------------------------------------------------------------------------------
@@ -158,6 +161,64 @@ pub fn lambert_w_law(quick: bool) -> CheckResult {
                     table.join(", ")
                 ),
                 passed: worst <= 1e-12 && monotone,
+            })
+        },
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// 12. Squared loss
+
+/// Check 12 (§3.4, M20): with the squared loss ½(a − 1)² and L2, the equilibrium of a coupled
+/// model is the closed form z* = (S² + λ)⁻¹ S² Uᵀ1, and its starvation matrix is diagonal with
+/// diagonal λ(Uᵀ1)_i/(s_i² + λ)² (no starvation: each z_j* depends on its own s_j only).
+///
+/// Tolerances: the z-loss is quadratic with Hessian H = UᵀU + λS⁻², so Newton's first step is
+/// the answer up to the rounding of one n × n Cholesky solve, ~ n κ(H) ε relative to max|z*|,
+/// with κ(H) ≤ 1 + λ/s_min² ≤ 11 here (s ≥ 0.1, λ ≤ 0.1): about 2e−14 for n = 8; bound 1e−12.
+/// The matrix: S²UᵀU + λI is diagonal up to the rounding of UᵀU (~1e−16), so off-diagonal
+/// entries are ~1e−16 of the diagonal: bound 1e−12; the diagonal against the closed form 1e−10
+/// relative to max|diag|, as check 7.
+pub fn squared_loss_has_no_starvation(quick: bool) -> CheckResult {
+    run(
+        Spec {
+            id: 12,
+            name: "squared_loss_has_no_starvation",
+            claim: "Under the squared loss ½(yŷ − 1)² with L2 the equilibrium decouples, z* = (S² + λ)⁻¹ S² Uᵀ1: each z_j* depends only on its own s_j, so the starvation matrix is diagonal (no starvation)",
+            source: "docs/theory.md §3.4 (squared loss, M20)",
+            tolerance: "z* vs closed form ≤ 1e−12 · max|z*|; max|off-diag| ≤ 1e−12 · max|diag|; diag vs λ(Uᵀ1)_i/(s_i²+λ)² ≤ 1e−10 rel.",
+        },
+        || {
+            let sizes: &[usize] = if quick { &[3, 5] } else { &[2, 3, 4, 5, 6, 8] };
+            let lambdas = [0.01, 0.1];
+            let mut worst_z = 0.0f64;
+            let mut worst_off = 0.0f64;
+            let mut worst_diag = 0.0f64;
+            let mut count = 0usize;
+            for &n in sizes {
+                for (li, &lambda) in lambdas.iter().enumerate() {
+                    let base = random_model(n, 1200 + 10 * n as u64 + li as u64)?;
+                    let model = with_regulariser(&base, l2(lambda))?.with_loss(LossModel::Squared);
+                    let what = format!("n={n} λ={lambda} squared");
+                    let (eq, m) = solve_with_m(&model, None, &what)?;
+                    let closed = squared_equilibrium(&model);
+                    let scale = max_abs(&closed);
+                    for (a, b) in eq.point.iter().zip(&closed) {
+                        worst_z = worst_z.max((a - b).abs() / scale);
+                    }
+                    let (off, diag) = off_and_diag(&m);
+                    worst_off = worst_off.max(off / diag);
+                    for (i, d) in squared_starvation_diagonal(&model).iter().enumerate() {
+                        worst_diag = worst_diag.max((m[(i, i)] - d).abs() / diag);
+                    }
+                    count += 1;
+                }
+            }
+            Ok(Outcome {
+                measured: format!(
+                    "{count} random coupled models (n ∈ {sizes:?}, λ ∈ {lambdas:?}): z* vs (S²+λ)⁻¹S²Uᵀ1 max rel. error {worst_z:.2e}; max|off|/max|diag| = {worst_off:.2e}; diag vs λ(Uᵀ1)_i/(s_i²+λ)² max rel. error {worst_diag:.2e}"
+                ),
+                passed: worst_z <= 1e-12 && worst_off <= 1e-12 && worst_diag <= 1e-10,
             })
         },
     )

@@ -22,7 +22,9 @@ mod toy_facts;
 
 use serde_json::{Value, json};
 
-pub use closed_forms::{lambert_w_law, quadratic_model_has_no_starvation};
+pub use closed_forms::{
+    lambert_w_law, quadratic_model_has_no_starvation, squared_loss_has_no_starvation,
+};
 pub use consistency::{
     equilibrium_matches_long_integration, jacobian_spectrum,
     starvation_matrix_matches_finite_differences,
@@ -39,7 +41,7 @@ pub use toy_facts::{critical_coupling, sign_law_and_mutual_starvation};
 /// One verified claim, as a record.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct CheckResult {
-    /// Check number, 1..=11.
+    /// Check number, 1..=12.
     pub id: usize,
     /// Short snake_case name (the name of the check's function).
     pub name: &'static str,
@@ -110,5 +112,6 @@ pub fn run_all(quick: bool) -> Vec<CheckResult> {
         max_margin_limit(quick),
         jacobian_spectrum(quick),
         flip_matches_eigenvalue_prediction(quick),
+        squared_loss_has_no_starvation(quick),
     ]
 }

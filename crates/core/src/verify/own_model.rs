@@ -6,7 +6,8 @@
 //! 3. the Jacobian spectrum at z* (M14, M15, §4.2): real, negative, bounded, a stable node;
 //! 4. Theorem 2 (SD only): z* does not depend on the strengths;
 //! 5. the sign law of Theorem 1 (L2, exact loss, M17 coupling, 0 < |δ| < 1/√2);
-//! 6. the exact closed forms that cover the model (M13 margins, quadratic model, Lambert W).
+//! 6. the exact closed forms that cover the model (M13 margins, quadratic model, squared loss
+//!    M20, Lambert W).
 //!
 //! Tolerances are those of the named checks 1, 2, 4, 5 and 10 (derived there), restated in each
 //! row.
@@ -22,6 +23,7 @@ use super::reference::{
 };
 use crate::equilibrium::closed_form::{
     first_order_starvation, lambert_uncoupled, quadratic_equilibrium, sd_margin,
+    squared_equilibrium,
 };
 use crate::equilibrium::{Equilibrium, Stability};
 use crate::model::{CouplingGenerator, FeatureModel, LossModel, Regulariser, orthogonality_defect};
@@ -33,7 +35,9 @@ pub const OWN_MODEL_CHECKS: usize = 6;
 /// Ok if the model's z-loss is strictly convex with a minimum (so z* exists, is unique and
 /// attracts every trajectory, §4.1); otherwise why not.
 pub fn equilibrium_exists(model: &FeatureModel) -> Result<(), String> {
-    let quadratic = model.loss() == LossModel::Quadratic;
+    // The quadratic model and the squared loss have curvature ≥ 1/4 everywhere, so their
+    // z-loss is strictly convex with a minimum even without a regulariser.
+    let quadratic = model.loss().is_quadratic();
     match model.regulariser() {
         Regulariser::L2 { lambda } if *lambda > 0.0 => Ok(()),
         Regulariser::SpectralDecoupling(_) => {
@@ -41,10 +45,14 @@ pub fn equilibrium_exists(model: &FeatureModel) -> Result<(), String> {
             if lambdas.iter().all(|l| *l > 0.0) || quadratic {
                 Ok(())
             } else {
-                Err("SD with λ = 0 for a class present in the data: the z-loss has no minimum along those examples' margins (docs/theory.md §4.1)".into())
+                Err("SD with λ = 0 for a class present in the data: the z-loss has no unique minimum along those examples' margins (docs/theory.md §4.1)".into())
             }
         }
         _ if quadratic => Ok(()),
+        r if model.loss() == LossModel::SmoothHinge => Err(format!(
+            "{} with the smooth_hinge loss has no unique equilibrium: every z whose margins are all ≥ 1 is one (docs/theory.md §3.4)",
+            reg_name(r)
+        )),
         r => Err(format!(
             "{} with the {} loss has no equilibrium: without a regulariser the responses keep growing like log t (docs/theory.md §4.1)",
             reg_name(r),
@@ -366,8 +374,8 @@ fn sign_law(model: &FeatureModel, m: &DMatrix<f64>, fd: &Checked<DMatrix<f64>>) 
             format!(
                 "the sign law is stated for the cross-entropy (loss `exact`); this model uses the {} loss model{}",
                 model.loss().name(),
-                if model.loss() == LossModel::Quadratic {
-                    ", which has no starvation at all (M diagonal, docs/theory.md §5)"
+                if model.loss().is_quadratic() {
+                    ", which has no starvation at all (M diagonal, docs/theory.md §3.4, §5)"
                 } else {
                     ""
                 }
@@ -460,9 +468,9 @@ fn closed_form_spec() -> Spec {
     Spec {
         id: 6,
         name: "exact_closed_forms",
-        claim: "Where a closed form is exact it equals the equilibrium: SD margins a_i* = root of σ(−a) = λa (M13: uniform SD, exact loss, square U); z_j* = 2s_j²(Uᵀ1)_j/(s_j² + 4λ) (quadratic model, orthonormal U); z_j* = W(s_j²/λ) (exponential tail, L2, U = I)",
+        claim: "Where a closed form is exact it equals the equilibrium: SD margins a_i* = root of σ(−a) = λa (M13: uniform SD, exact loss, square U) or 1/(1 + λ) (squared loss, smooth hinge); z_j* = 2s_j²(Uᵀ1)_j/(s_j² + 4λ) (quadratic model, orthonormal U); z_j* = s_j²(Uᵀ1)_j/(s_j² + λ) (squared loss, M20); z_j* = W(s_j²/λ) (exponential tail, L2, U = I)",
         source: "docs/theory.md M13, §3.4",
-        tolerance: "max relative error ≤ 1e−12 (M13, Lambert W: root of a scalar equation to rounding) or 1e−10 (quadratic: a diagonal solve)",
+        tolerance: "max relative error ≤ 1e−12 (M13, Lambert W: root of a scalar equation to rounding) or 1e−10 (quadratic, squared, smooth hinge: a linear solve)",
     }
 }
 
@@ -500,6 +508,24 @@ fn exact_closed_forms(model: &FeatureModel, eq: &Equilibrium) -> CheckResult {
                 .collect(),
             1e-10,
         ),
+        (Regulariser::L2 { .. } | Regulariser::None, LossModel::Squared) if orthonormal => (
+            "z_j* vs s_j²(Uᵀ1)_j/(s_j² + λ) (squared loss, M20)",
+            z.iter()
+                .zip(squared_equilibrium(model))
+                .map(|(a, b)| rel(*a, b))
+                .collect(),
+            1e-10,
+        ),
+        (Regulariser::SpectralDecoupling(sd), LossModel::Squared | LossModel::SmoothHinge)
+            if sd.is_uniform() && square =>
+        {
+            let a = 1.0 / (1.0 + sd.lambda_positive);
+            (
+                "margins a_i* vs 1/(1 + λ) (squared loss or smooth hinge, uniform SD)",
+                eq.margins.iter().map(|m| rel(*m, a)).collect(),
+                1e-10,
+            )
+        }
         (Regulariser::L2 { lambda }, LossModel::ExponentialTail) if identity && *lambda > 0.0 => (
             "z_j* vs W(s_j²/λ) (exponential tail, U = I)",
             z.iter()
@@ -512,7 +538,7 @@ fn exact_closed_forms(model: &FeatureModel, eq: &Equilibrium) -> CheckResult {
             return not_applicable(
                 spec,
                 format!(
-                    "no exact closed form covers {} with the {} loss and a {n} × {k} U{}: they exist for uniform SD with the exact loss and square U (M13), the quadratic loss model with orthonormal U, and the exponential tail with L2 and U = I (§3.4)",
+                    "no exact closed form covers {} with the {} loss and a {n} × {k} U{}: they exist for uniform SD with the exact loss, the squared loss or the smooth hinge and square U (M13, §3.4), the quadratic model and the squared loss with orthonormal U, and the exponential tail with L2 and U = I (§3.4)",
                     reg_name(r),
                     loss.name(),
                     if orthonormal {
