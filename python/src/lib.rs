@@ -513,28 +513,9 @@ fn orbit_diagram<'py>(
     let map_method: MapMethod =
         starvation::spec::from_value(Value::String(method.to_string()), "method")
             .map_err(input_error)?;
-    let momentum = match (map_method.has_momentum(), momentum) {
-        (true, Some(mu)) if mu.is_finite() && (0.0..1.0).contains(&mu) => mu,
-        (true, Some(mu)) => {
-            return Err(input_error(InputError::new(
-                "momentum",
-                format!("must lie in [0, 1), got {mu}"),
-            )));
-        }
-        (true, None) => {
-            return Err(input_error(InputError::new(
-                "momentum",
-                format!("method \"{method}\" needs a momentum μ in [0, 1), e.g. momentum=0.9"),
-            )));
-        }
-        (false, Some(mu)) => {
-            return Err(input_error(InputError::new(
-                "momentum",
-                format!("= {mu} is only used by \"heavy_ball\" and \"nesterov\"; remove it"),
-            )));
-        }
-        (false, None) => 0.0,
-    };
+    let momentum = map_method
+        .momentum_of(momentum)
+        .map_err(|m| input_error(InputError::new("momentum", m)))?;
     let settings = OrbitDiagramSettings {
         steps,
         coordinate,

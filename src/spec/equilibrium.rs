@@ -66,19 +66,6 @@ pub struct OrbitDiagramSpec {
     pub panels: Vec<OrbitPanelSpec>,
 }
 
-/// The training map of an orbit-diagram panel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OrbitMethodSpec {
-    /// Gradient descent z_{k+1} = z_k + h f(z_k) (default).
-    #[default]
-    Gd,
-    /// Heavy ball with momentum μ (PyTorch's SGD with momentum).
-    HeavyBall,
-    /// Nesterov momentum (PyTorch's `nesterov=True`).
-    Nesterov,
-}
-
 /// One panel of an orbit diagram.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -88,7 +75,7 @@ pub struct OrbitPanelSpec {
     pub title: Option<String>,
     /// The map: "gd" (default), "heavy_ball" or "nesterov".
     #[serde(default)]
-    pub method: OrbitMethodSpec,
+    pub method: crate::sweep::MapMethod,
     /// Momentum μ ∈ [0, 1) of "heavy_ball" and "nesterov" (required there, refused for "gd").
     #[serde(default)]
     pub momentum: Option<f64>,
@@ -131,7 +118,6 @@ impl OrbitDiagramSpec {
     /// Checks everything that needs no model; errors name `equilibrium.orbit_diagram.…`.
     pub fn plan(&self) -> Result<OrbitDiagramPlan, InputError> {
         use crate::equilibrium::orbit_diagram::{MAX_ITERATIONS, MAX_STEPS};
-        use crate::flow::OptimiserMap;
         let field = "equilibrium.orbit_diagram";
         let frame = super::FigureFrame {
             name: self.name.clone(),
@@ -169,28 +155,10 @@ impl OrbitDiagramSpec {
         let mut kept = 0usize;
         for (i, p) in self.panels.iter().enumerate() {
             let at = format!("{field}.panels[{i}]");
-            let momentum = match (p.method, p.momentum) {
-                (OrbitMethodSpec::Gd, None) => 0.0,
-                (OrbitMethodSpec::Gd, Some(_)) => {
-                    return Err(InputError::new(
-                        format!("{at}.momentum"),
-                        "is set but \"gd\" has no momentum; remove it or use \"method\": \"heavy_ball\"",
-                    ));
-                }
-                (_, None) => {
-                    return Err(InputError::new(
-                        format!("{at}.momentum"),
-                        "is missing; a momentum map needs μ in [0, 1), e.g. 0.5",
-                    ));
-                }
-                (_, Some(mu)) if !(mu.is_finite() && (0.0..1.0).contains(&mu)) => {
-                    return Err(InputError::new(
-                        format!("{at}.momentum"),
-                        format!("must be in [0, 1), got {mu}; the momentum map diverges for μ ≥ 1"),
-                    ));
-                }
-                (_, Some(mu)) => mu,
-            };
+            let momentum = p
+                .method
+                .momentum_of(p.momentum)
+                .map_err(|m| InputError::new(format!("{at}.momentum"), m))?;
             let steps = p.steps.values(&format!("{at}.steps"))?;
             if steps.is_empty() || steps.len() > MAX_STEPS {
                 return Err(InputError::new(
@@ -228,26 +196,7 @@ impl OrbitDiagramSpec {
                     ),
                 ));
             }
-            let (map, name) = match p.method {
-                OrbitMethodSpec::Gd => (
-                    OptimiserMap::GradientDescent { step: 1.0 },
-                    "gradient descent".to_string(),
-                ),
-                OrbitMethodSpec::HeavyBall => (
-                    OptimiserMap::HeavyBall {
-                        step: 1.0,
-                        momentum,
-                    },
-                    format!("heavy ball, μ = {momentum}"),
-                ),
-                OrbitMethodSpec::Nesterov => (
-                    OptimiserMap::Nesterov {
-                        step: 1.0,
-                        momentum,
-                    },
-                    format!("Nesterov, μ = {momentum}"),
-                ),
-            };
+            let (map, name) = (p.method.map(1.0, momentum), p.method.label(momentum));
             let x_scale: crate::plot::Scale = p.x_scale.into();
             panels.push(OrbitPanelPlan {
                 title: p.title.clone().unwrap_or(name),

@@ -27,8 +27,7 @@ use crate::error::InputError;
 
 pub use equilibrium::{
     ContinuationSpec, EquilibriumSettings, EquilibriumSpec, MAX_ORBIT_POINTS, OrbitDiagramPlan,
-    OrbitDiagramSpec, OrbitMethodSpec, OrbitPanelPlan, OrbitPanelSpec, parse_parameter,
-    strength_index,
+    OrbitDiagramSpec, OrbitPanelPlan, OrbitPanelSpec, parse_parameter, strength_index,
 };
 pub use expand::{ExpandedRun, LabelledModel, merge};
 pub use experiment::{

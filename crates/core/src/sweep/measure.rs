@@ -347,6 +347,33 @@ impl MapMethod {
     pub fn has_momentum(self) -> bool {
         self != MapMethod::Gd
     }
+
+    /// The momentum μ the map runs with, from an optional value: 0 for `gd` (which refuses
+    /// one), μ ∈ [0, 1) required by the momentum maps. The error is the message for the
+    /// `momentum` field.
+    pub fn momentum_of(self, momentum: Option<f64>) -> Result<f64, String> {
+        match (self.has_momentum(), momentum) {
+            (false, None) => Ok(0.0),
+            (false, Some(_)) => Err(
+                "is set but \"gd\" has no momentum; remove it or use \"method\": \"heavy_ball\""
+                    .into(),
+            ),
+            (true, None) => Err("is missing; a momentum map needs μ in [0, 1), e.g. 0.5".into()),
+            (true, Some(mu)) if !(mu.is_finite() && (0.0..1.0).contains(&mu)) => Err(format!(
+                "must be in [0, 1), got {mu}; the momentum map diverges for μ ≥ 1"
+            )),
+            (true, Some(mu)) => Ok(mu),
+        }
+    }
+
+    /// A label for the map: "gradient descent", "heavy ball, μ = 0.5", "Nesterov, μ = 0.5".
+    pub fn label(self, momentum: f64) -> String {
+        match self {
+            MapMethod::Gd => "gradient descent".into(),
+            MapMethod::HeavyBall => format!("heavy ball, μ = {momentum}"),
+            MapMethod::Nesterov => format!("Nesterov, μ = {momentum}"),
+        }
+    }
 }
 
 /// What a map metric asks of each cell's optimiser map.
