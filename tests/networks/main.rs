@@ -8,6 +8,7 @@ mod common;
 
 mod colored_mnist_gradients;
 mod colored_mnist_input_errors;
+mod colored_mnist_linearised;
 mod colored_mnist_run;
 mod colored_mnist_shards;
 mod colored_mnist_tangent;

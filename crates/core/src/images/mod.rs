@@ -8,6 +8,7 @@
 mod colored;
 mod gemm;
 mod idx;
+mod linearised;
 mod mlp;
 mod objective;
 mod tangent;
@@ -20,6 +21,10 @@ use crate::error::{Error, InputError};
 pub use colored::{ColouredImages, ColouredMnist, ColouredSplit, Rendering};
 pub use gemm::Real;
 pub use idx::{IdxArray, LabelledImages, MAX_IDX_BYTES, parse_idx, read_idx, read_labelled_images};
+pub use linearised::{
+    PREDICTION_END, PREDICTION_START, PREDICTION_TIMES, ResponsePrediction, predicted_coefficient,
+    prediction_times,
+};
 pub use objective::{Objective, ObjectiveValue};
 
 /// The floating-point type of training.
@@ -276,6 +281,10 @@ pub struct RestartRecord {
     /// empty without tracking).
     #[serde(default)]
     pub spectrum: Vec<f64>,
+    /// The linearised network's |z_k| on the tracked images (with tracking, for ERM, SD and
+    /// the oracle; see [`predicted_coefficient`]).
+    #[serde(default)]
+    pub prediction: Option<ResponsePrediction>,
     /// The trained network.
     pub network: ImageNetwork,
 }

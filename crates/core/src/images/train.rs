@@ -82,7 +82,7 @@ pub(crate) fn train_restart<T: Real>(
     let layout = Layout::new(dimension, &run.hidden);
     let theta0 = layout.initialise(seed);
     // The tracked eigenvectors u_k of K at θ₀ (columns of `basis`, n_t × indices).
-    let (spectrum, basis) = match tracking {
+    let (spectrum, basis, prediction) = match tracking {
         Some(t) => {
             let network = ImageNetwork {
                 dimension,
@@ -91,21 +91,32 @@ pub(crate) fn train_restart<T: Real>(
                 precision: Precision::F64,
                 parameters: theta0.clone(),
             };
-            let (kernel, _) = super::tangent::tangent_kernel(
+            let (kernel, outputs) = super::tangent::tangent_kernel(
                 &network,
                 &split.train,
                 Rendering::PROTOCOL,
                 t.examples,
             );
-            let (values, vectors) = super::tangent::eigen_descending(kernel);
+            let (values, vectors) = super::tangent::eigen_descending(kernel.clone());
             let columns: Vec<Vec<f64>> = t
                 .indices
                 .iter()
                 .map(|&k| vectors.column(k).iter().copied().collect())
                 .collect();
-            (values.into_iter().take(32).collect(), columns)
+            let prediction = match super::predicted_coefficient(run) {
+                Some(sd) => Some(super::linearised::predict(
+                    &kernel,
+                    &outputs,
+                    &split.train.labels,
+                    values.first().copied().unwrap_or(1.0),
+                    &columns,
+                    sd,
+                )?),
+                None => None,
+            };
+            (values.into_iter().take(32).collect(), columns, prediction)
         }
-        None => (Vec::new(), Vec::new()),
+        None => (Vec::new(), Vec::new(), None),
     };
     let mut theta: Vec<T> = theta0.into_iter().map(T::from_f64).collect();
     let mut x_train = Vec::new();
@@ -192,6 +203,7 @@ pub(crate) fn train_restart<T: Real>(
         curve,
         seconds: start.elapsed().as_secs_f64(),
         spectrum,
+        prediction,
         network: ImageNetwork {
             dimension,
             hidden: run.hidden.clone(),
