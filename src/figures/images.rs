@@ -1,13 +1,15 @@
 //! The figures of an image experiment: the training curves of every method (train and test
 //! accuracy against steps, mean over restarts) and the paper's Figure 4 (accuracy and mean
 //! prediction entropy on the test images as digit / blank × grey / coloured, one row of two
-//! heat maps per method).
+//! heat maps per method); with tracked responses, |z_k| along training beside the linearised
+//! network's prediction.
 
 use serde_json::{Map, Value, json};
 
 use super::FigureOutput;
 use super::spec::Layout;
 use crate::error::InputError;
+use crate::images::{PREDICTION_END, PREDICTION_START};
 use crate::plot::{Axis, Dash, HeatMapPanel, LinePanel, Marker, Panel, PointClass, Scale, Series};
 use crate::result::ImageExperimentData;
 use crate::spec::{ImagePlan, OutputNames, Spec, suffix};
@@ -133,53 +135,84 @@ pub fn image_figures(
         panels_data,
         Map::new(),
     ));
-    // The tangent-kernel responses |z_k| along training, one panel per method.
+    // The tangent-kernel responses |z_k| along training, one row per method: the network
+    // against steps, and beside it the linearised network's flow against its own time.
     if let Some(stem) = responses_stem {
         let mut panels = Vec::new();
         let mut panels_data = Vec::new();
+        let predicted = data
+            .curves
+            .iter()
+            .any(|c| c.responses.as_ref().is_some_and(|r| r.linearised.is_some()));
         for c in &data.curves {
             let Some(r) = &c.responses else { continue };
-            let series = r
-                .indices
-                .iter()
-                .zip(&r.features)
-                .enumerate()
-                .map(|(i, (k, z))| Series {
-                    label: Some(format!("|z{}|", subscript(*k))),
-                    points: c
-                        .steps
-                        .iter()
-                        .zip(z)
-                        .map(|(&s, v)| (s as f64, v.filter(|v| *v > 0.0).unwrap_or(f64::NAN)))
-                        .collect(),
-                    colour: i,
-                    width: 2.0,
-                    ..Series::default()
-                })
-                .collect();
-            panels.push(Panel::Lines(LinePanel {
-                title: format!(
-                    "{}: |z_k| of the tangent kernel's eigen-directions",
+            let steps: Vec<f64> = c.steps.iter().map(|&s| s as f64).collect();
+            panels.push(responses_panel(
+                format!(
+                    "{}: the network, |z_k| of the tangent kernel's eigen-directions",
                     c.method.to_uppercase()
                 ),
-                x: Axis {
-                    label: "step".into(),
-                    range: None,
-                    scale: Scale::Linear,
-                },
-                y: Axis {
-                    label: "|z_k| = |u_kᵀ ŷ|".into(),
-                    range: None,
-                    scale: Scale::Log,
-                },
-                series,
-                markers: Vec::new(),
-                legend: true,
-            }));
+                "step",
+                Scale::Linear,
+                &r.indices,
+                &steps,
+                &r.features,
+            ));
             panels_data.push(json!({ "method": c.method, "steps": c.steps, "responses": r }));
+            if !predicted {
+                continue;
+            }
+            match &r.linearised {
+                Some(p) => {
+                    // The log axis starts at the first time after 0.
+                    let times = &p.times[1..];
+                    let features: Vec<Vec<Option<f64>>> =
+                        p.features.iter().map(|z| z[1..].to_vec()).collect();
+                    let loss = if p.sd > 0.0 {
+                        format!("BCE + {}·mean(ŷ²)", p.sd)
+                    } else {
+                        "BCE".to_string()
+                    };
+                    panels.push(responses_panel(
+                        format!(
+                            "{}: the linearised network's flow ({loss})",
+                            c.method.to_uppercase()
+                        ),
+                        "flow time λ₀·t",
+                        Scale::Log,
+                        &r.indices,
+                        times,
+                        &features,
+                    ));
+                    panels_data.push(json!({ "method": c.method, "linearised": p }));
+                }
+                None => {
+                    // An empty panel keeps the grid's rows aligned.
+                    panels.push(Panel::Lines(LinePanel {
+                        title: format!(
+                            "{}: no linearised prediction (penalty per environment, L2 on θ)",
+                            c.method.to_uppercase()
+                        ),
+                        x: Axis {
+                            label: "flow time λ₀·t".into(),
+                            range: Some((PREDICTION_START, PREDICTION_END)),
+                            scale: Scale::Log,
+                        },
+                        y: Axis {
+                            label: "|z_k| = |u_kᵀ ŷ|".into(),
+                            range: Some((1e-3, 1.0)),
+                            scale: Scale::Log,
+                        },
+                        series: Vec::new(),
+                        markers: Vec::new(),
+                        legend: false,
+                    }));
+                    panels_data.push(json!({ "method": c.method, "linearised": null }));
+                }
+            }
         }
         let n = panels.len().max(1);
-        let columns = n.min(3);
+        let columns = if predicted { 2 } else { n.min(3) };
         let rows = n.div_ceil(columns) as u32;
         out.push(FigureOutput::assemble(
             spec,
@@ -279,4 +312,47 @@ fn subscript(k: usize) -> String {
         .chars()
         .map(|c| char::from_u32(0x2080 + c.to_digit(10).unwrap_or(0)).unwrap_or(c))
         .collect()
+}
+
+/// |z_k| of the tracked indices against `x` on a log y axis (non-positive values left out).
+fn responses_panel(
+    title: String,
+    x_label: &str,
+    x_scale: Scale,
+    indices: &[usize],
+    x: &[f64],
+    features: &[Vec<Option<f64>>],
+) -> Panel {
+    let series = indices
+        .iter()
+        .zip(features)
+        .enumerate()
+        .map(|(i, (k, z))| Series {
+            label: Some(format!("|z{}|", subscript(*k))),
+            points: x
+                .iter()
+                .zip(z)
+                .map(|(&s, v)| (s, v.filter(|v| *v > 0.0).unwrap_or(f64::NAN)))
+                .collect(),
+            colour: i,
+            width: 2.0,
+            ..Series::default()
+        })
+        .collect();
+    Panel::Lines(LinePanel {
+        title,
+        x: Axis {
+            label: x_label.into(),
+            range: None,
+            scale: x_scale,
+        },
+        y: Axis {
+            label: "|z_k| = |u_kᵀ ŷ|".into(),
+            range: None,
+            scale: Scale::Log,
+        },
+        series,
+        markers: Vec::new(),
+        legend: true,
+    })
 }

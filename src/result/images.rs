@@ -124,6 +124,21 @@ pub struct ResponseCurves {
     pub features: Vec<Vec<Option<f64>>>,
     /// Mean over restarts of the kernel's largest eigenvalues at initialisation.
     pub spectrum: Vec<Option<f64>>,
+    /// The linearised network's |z_k| on the same images (ERM, SD and the oracle).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub linearised: Option<PredictedResponses>,
+}
+
+/// The linearised network's gradient flow on the tracked images, from the tangent kernel at
+/// initialisation (theory.md §7 on real data), mean over restarts.
+#[derive(Debug, Clone, Serialize)]
+pub struct PredictedResponses {
+    /// c of the flow's loss BCE + c·mean(ŷ²): 0 for ERM; 1 for SD (the ratio of its last phase).
+    pub sd: f64,
+    /// Flow times λ₀·t (t of the summed loss at rate 1, λ₀ the kernel's largest eigenvalue).
+    pub times: Vec<f64>,
+    /// `features[i][s]`: mean |z| of index `indices[i]` at `times[s]`.
+    pub features: Vec<Vec<Option<f64>>>,
 }
 
 /// One restart of one method.

@@ -26,8 +26,9 @@ pub use experiment::{
 };
 pub use images::{
     IMAGE_SHARD_FORMAT, ImageExperimentData, ImageProvenance, ImageShardFile, MethodCurves,
-    PAPER_TABLE, PaperRow, ResponseCurves, RestartRow, Summary, TableRow, VariantCell,
-    VariantsRecord, image_document, image_shard_file_name, table_csv, table_latex, table_markdown,
+    PAPER_TABLE, PaperRow, PredictedResponses, ResponseCurves, RestartRow, Summary, TableRow,
+    VariantCell, VariantsRecord, image_document, image_shard_file_name, table_csv, table_latex,
+    table_markdown,
 };
 pub use model::{MAX_DIRECTION_ENTRIES, ModelInternals};
 pub use run::{

@@ -152,7 +152,8 @@ pub struct ExperimentSpec {
     #[serde(default)]
     pub record_every: Option<usize>,
     /// Image experiments only: the tangent kernel's eigen-directions at initialisation on the
-    /// first `examples` training images and |z_k| of `indices` along training.
+    /// first `examples` training images and |z_k| of `indices` along training, with the
+    /// linearised network's gradient flow on those images beside them (ERM, SD, the oracle).
     #[serde(default)]
     pub responses: Option<crate::images::ResponseTracking>,
 }

@@ -12,12 +12,15 @@ use super::progress::Progress;
 use super::run::figure_files;
 use super::{Outcome, line};
 use crate::error::{Error, InputError};
-use crate::images::{ColouredSplit, Rendering, RestartRecord, accuracy_and_entropy, train_restart};
+use crate::images::{
+    ColouredSplit, Rendering, ResponsePrediction, RestartRecord, accuracy_and_entropy,
+    train_restart,
+};
 use crate::output::OutputFile;
 use crate::result::{
     IMAGE_SHARD_FORMAT, ImageExperimentData, ImageShardFile, MethodCurves, PAPER_TABLE,
-    ResponseCurves, RestartRow, Summary, TableRow, VariantCell, VariantsRecord, finite,
-    image_document, image_shard_file_name, table_csv, table_latex, table_markdown,
+    PredictedResponses, ResponseCurves, RestartRow, Summary, TableRow, VariantCell, VariantsRecord,
+    finite, image_document, image_shard_file_name, table_csv, table_latex, table_markdown,
 };
 use crate::spec::{ImagePlan, Spec};
 use crate::sweep::shard::spec_hash;
@@ -278,6 +281,7 @@ fn curves(method: &str, rs: &[RestartRecord], indices: Option<&[usize]>) -> Meth
             indices: indices.to_vec(),
             features,
             spectrum,
+            linearised: predicted(rs, indices.len()),
         }
     });
     MethodCurves {
@@ -290,6 +294,40 @@ fn curves(method: &str, rs: &[RestartRecord], indices: Option<&[usize]>) -> Meth
         loss,
         responses,
     }
+}
+
+/// The restarts' linearised predictions averaged on their common times (None unless every
+/// restart has one).
+fn predicted(rs: &[RestartRecord], tracked: usize) -> Option<PredictedResponses> {
+    let predictions: Vec<&ResponsePrediction> = rs
+        .iter()
+        .map(|r| r.prediction.as_ref())
+        .collect::<Option<_>>()?;
+    let first = predictions.first()?;
+    let features = (0..tracked)
+        .map(|i| {
+            (0..first.times.len())
+                .map(|s| {
+                    let v: Vec<f64> = predictions
+                        .iter()
+                        .map(|p| {
+                            p.responses
+                                .get(s)
+                                .and_then(|z| z.get(i))
+                                .copied()
+                                .unwrap_or(f64::NAN)
+                        })
+                        .collect();
+                    Summary::of(&v).mean
+                })
+                .collect()
+        })
+        .collect();
+    Some(PredictedResponses {
+        sd: first.sd,
+        times: first.times.clone(),
+        features,
+    })
 }
 
 /// Figure 4: the last restart of each method on the four test variants.

@@ -125,6 +125,15 @@ fn a_named_data_set_in_a_data_dir_runs_end_to_end() {
             .collect();
         assert_eq!(spectrum.len(), 20);
         assert!(spectrum.windows(2).all(|w| w[0] >= w[1]) && spectrum[0] > 0.0);
+        // The linearised network's prediction beside ERM's responses; none for IRMv1.
+        let linearised = &r["linearised"];
+        if curve["method"] == "erm" {
+            assert_eq!(linearised["sd"], 0.0);
+            assert_eq!(linearised["times"].as_array().unwrap().len(), 61);
+            assert_eq!(linearised["features"][1].as_array().unwrap().len(), 61);
+        } else {
+            assert!(linearised.is_null(), "{linearised}");
+        }
     }
 }
 
