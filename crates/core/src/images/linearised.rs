@@ -39,7 +39,7 @@ pub struct ResponsePrediction {
     /// Flow times λ₀·t (t of the summed loss at rate 1, λ₀ the kernel's largest eigenvalue):
     /// [`prediction_times`].
     pub times: Vec<f64>,
-    /// `responses[s][i]`: |u_kᵀ ŷ(times[s])| of the i-th tracked index.
+    /// `responses[s][i]`: |u_kᵀ ŷ| at `times[s]` of the i-th tracked index.
     pub responses: Vec<Vec<f64>>,
     /// Steps (accepted and rejected) the integration took.
     pub steps: usize,
