@@ -156,12 +156,12 @@ pub(crate) fn forward<T: Real>(layout: &Layout, theta: &[T], x: &[T], ws: &mut W
             out + 1,
             rows,
             &|_, n, c| {
+                let zero = T::default();
                 for row in c.chunks_exact_mut(out + 1).take(n) {
                     for v in &mut row[..out] {
-                        // NaN stays NaN (the loss check then stops training).
-                        if *v < T::default() {
-                            *v = T::default();
-                        }
+                        // A select, not a conditional store, so that it vectorises. NaN stays
+                        // NaN (the loss check then stops training).
+                        *v = if *v < zero { zero } else { *v };
                     }
                 }
             },
@@ -320,12 +320,12 @@ pub(crate) fn backward<T: Real>(
             inputs,
             rows,
             &|first_row, n, c| {
+                let zero = T::default();
                 for (k, row) in c.chunks_exact_mut(inputs).take(n).enumerate() {
                     let a = &mask[(first_row + k) * (inputs + 1)..][..inputs];
                     for (v, m) in row.iter_mut().zip(a) {
-                        if *m <= T::default() {
-                            *v = T::default();
-                        }
+                        // A select, so that it vectorises.
+                        *v = if *m <= zero { zero } else { *v };
                     }
                 }
             },
