@@ -190,7 +190,7 @@ pub fn image_figures(
                     // An empty panel keeps the grid's rows aligned.
                     panels.push(Panel::Lines(LinePanel {
                         title: format!(
-                            "{}: no linearised prediction (penalty per environment, L2 on θ)",
+                            "{}: no linearised prediction (penalty per environment)",
                             c.method.to_uppercase()
                         ),
                         x: Axis {

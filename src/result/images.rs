@@ -130,7 +130,7 @@ pub struct ResponseCurves {
 }
 
 /// The linearised network's gradient flow on the tracked images, from the tangent kernel at
-/// initialisation (theory.md §7 on real data), mean over restarts.
+/// initialisation (theory.md §10), mean over restarts.
 #[derive(Debug, Clone, Serialize)]
 pub struct PredictedResponses {
     /// c of the flow's loss BCE + c·mean(ŷ²): 0 for ERM; 1 for SD (the ratio of its last phase).

@@ -1,5 +1,5 @@
 //! What the linearised network says about the tracked responses of an image network
-//! (theory.md §7 on real data): the gradient flow of f_lin(θ) = f₀ + J (θ − θ₀) on the tracked
+//! (theory.md §10): the gradient flow of f_lin(θ) = f₀ + J (θ − θ₀) on the tracked
 //! training images, computed in their outputs from the tangent kernel K = J Jᵀ at θ₀ alone (J is
 //! never formed: it would hold examples × 200 000 parameters).
 //!

@@ -1,4 +1,4 @@
-//! The tangent kernel of an image network (theory.md §7 on real data): K = J Jᵀ with J the
+//! The tangent kernel of an image network (theory.md §10): K = J Jᵀ with J the
 //! Jacobian of the outputs ŷ with respect to θ, computed without forming J. For a ReLU MLP with
 //! activations A_l (ones column included, so biases count as weights) and per-example
 //! backpropagated vectors δ_l = ∂ŷ/∂Z_l, the layer-l block of J has rows a_{l−1,i} ⊗ δ_{l,i},
