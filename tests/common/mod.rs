@@ -73,3 +73,15 @@ pub fn two_moons(n: usize) -> starvation::network::Dataset {
     })
     .unwrap()
 }
+
+/// `n` random 6 × 6 images (pixels from SplitMix64 of `seed`), image i of class
+/// (i · `class_step`) mod 10: small data for the image engine's tests.
+pub fn random_images(n: usize, seed: u64, class_step: usize) -> starvation::images::LabelledImages {
+    let mut rng = starvation::numerics::SeededRng::new(seed);
+    starvation::images::LabelledImages {
+        rows: 6,
+        columns: 6,
+        pixels: (0..n * 36).map(|_| (rng.next_u64() % 256) as u8).collect(),
+        classes: (0..n).map(|i| (i * class_step % 10) as u8).collect(),
+    }
+}

@@ -9,19 +9,14 @@
 //! random parameters, so the tolerance is 10⁻⁶ relative to the largest gradient component.
 
 use starvation::images::{
-    ColouredMnist, LabelledImages, MethodRun, Objective, initial_parameters, loss_and_gradient,
+    ColouredMnist, MethodRun, Objective, initial_parameters, loss_and_gradient,
 };
 use starvation::numerics::SeededRng;
 
+use crate::common;
+
 fn split(train: usize) -> starvation::images::ColouredSplit {
-    let mut rng = SeededRng::new(11);
-    let n = train + 50;
-    let data = LabelledImages {
-        rows: 6,
-        columns: 6,
-        pixels: (0..n * 36).map(|_| (rng.next_u64() % 256) as u8).collect(),
-        classes: (0..n).map(|i| (i * 7 % 10) as u8).collect(),
-    };
+    let data = common::random_images(train + 50, 11, 7);
     ColouredMnist {
         train_examples: train,
         test_examples: 50,

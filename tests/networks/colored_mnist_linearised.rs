@@ -12,22 +12,16 @@
 //! - IRMv1 has no prediction (its penalty is per environment, its L2 acts on θ).
 
 use starvation::images::{
-    ColouredMnist, ColouredSplit, ImageNetwork, LabelledImages, MethodRun, Objective, Precision,
-    Rendering, ResponseTracking, initial_parameters, tangent_kernel, train_restart,
+    ColouredMnist, ColouredSplit, ImageNetwork, MethodRun, Objective, Precision, Rendering,
+    ResponseTracking, RestartRecord, initial_parameters, tangent_kernel, train_restart,
 };
-use starvation::numerics::SeededRng;
+
+use crate::common;
 
 const N: usize = 16;
 
 fn split() -> ColouredSplit {
-    let mut rng = SeededRng::new(11);
-    let n = 60;
-    let data = LabelledImages {
-        rows: 6,
-        columns: 6,
-        pixels: (0..n * 36).map(|_| (rng.next_u64() % 256) as u8).collect(),
-        classes: (0..n).map(|i| (i % 10) as u8).collect(),
-    };
+    let data = common::random_images(60, 11, 1);
     ColouredMnist {
         train_examples: 40,
         test_examples: 20,
@@ -46,11 +40,22 @@ fn run(name: &str, objective: Objective) -> MethodRun {
     }
 }
 
-fn tracking() -> ResponseTracking {
-    ResponseTracking {
+/// Trains `method` from `seed` on `split`, every eigen-index of the first N images tracked.
+fn train(split: &ColouredSplit, method: &MethodRun, seed: u64) -> RestartRecord {
+    let tracking = ResponseTracking {
         examples: N,
         indices: (0..N).collect(),
-    }
+    };
+    train_restart(
+        split,
+        method,
+        seed,
+        1,
+        Precision::F64,
+        Some(&tracking),
+        &|_| {},
+    )
+    .unwrap()
 }
 
 /// ‖ŷ‖ at each recorded time from the responses of every index.
@@ -77,16 +82,7 @@ fn early_flow_is_the_kernel_step_and_sd_ends_at_its_closed_form() {
         },
     );
     for (method, c) in [(run("erm", Objective::Erm), 0.0), (sd, 1.0)] {
-        let record = train_restart(
-            &split,
-            &method,
-            seed,
-            1,
-            Precision::F64,
-            Some(&tracking()),
-            &|_| {},
-        )
-        .unwrap();
+        let record = train(&split, &method, seed);
         let p = record.prediction.expect("a prediction");
         assert_eq!(p.sd, c, "{}", method.name);
         // K and ŷ₀ at θ₀ (the trainer's initialisation of `seed`).
@@ -148,15 +144,5 @@ fn early_flow_is_the_kernel_step_and_sd_ends_at_its_closed_form() {
         hidden: vec![12, 10],
         ..MethodRun::protocol("irm").unwrap()
     };
-    let record = train_restart(
-        &split,
-        &irm,
-        seed,
-        1,
-        Precision::F64,
-        Some(&tracking()),
-        &|_| {},
-    )
-    .unwrap();
-    assert!(record.prediction.is_none());
+    assert!(train(&split, &irm, seed).prediction.is_none());
 }
